@@ -1,0 +1,31 @@
+/* log.h — leveled logging to stderr with a wall-clock timestamp.
+ * Library code logs and returns errors; only main() decides to exit. */
+#ifndef MQLB_LOG_H
+#define MQLB_LOG_H
+
+enum log_level {
+	LOG_ERROR = 0,
+	LOG_WARN,
+	LOG_INFO,
+	LOG_DEBUG,
+	LOG_LEVEL_COUNT
+};
+
+/* Messages above this level are dropped; default LOG_INFO, MQLB_LOG=debug env raises it. */
+extern enum log_level log_threshold;
+/* Name shown in front of each line ("mqlb director[a]"); borrowed, must outlive logging. */
+void log_set_prefix(const char *prefix);
+void log_init_from_env(void);
+
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_threshold >= LOG_DEBUG)                                                    \
+			log_msg(LOG_DEBUG, __VA_ARGS__);                                           \
+	} while (0)
+
+#endif

@@ -1,0 +1,125 @@
+/* Unit tests for src/common: value parsing, addresses, JSON escaping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/addr.h"
+#include "common/json.h"
+#include "common/parse.h"
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v = 7;
+	assert_int_equal(parse_u64("0", 0, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_u64("10", 0, 10, &v), 0);
+	assert_int_equal(parse_u64("11", 0, 10, &v), -ERANGE);
+	assert_int_equal(v, 10);
+	assert_int_equal(parse_u64("-1", 0, 10, &v), -EINVAL);
+	assert_int_equal(parse_u64("", 0, 10, &v), -EINVAL);
+	assert_int_equal(parse_u64("5x", 0, 10, &v), -EINVAL);
+	assert_int_equal(parse_u64("99999999999999999999999", 0, UINT64_MAX, &v), -ERANGE);
+}
+
+static void test_parse_duration(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t unit, want;
+		int rc;
+	} rows[] = {
+		{"400ms", 1000000000ULL, 400000000ULL, 0}, {"1s", 1, 1000000000ULL, 0},
+		{"2.5s", 1, 2500000000ULL, 0},             {"100us", 1, 100000ULL, 0},
+		{"3", 1000000ULL, 3000000ULL, 0},          {"1m", 1, 60000000000ULL, 0},
+		{"1x", 1, 0, -EINVAL},                     {"", 1, 0, -EINVAL},
+		{"-1s", 1, 0, -EINVAL},                    {"ms", 1, 0, -EINVAL},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t v = 0;
+		assert_int_equal(parse_duration_ns(rows[i].in, rows[i].unit, &v), rows[i].rc);
+		if (rows[i].rc == 0)
+			assert_int_equal(v, rows[i].want);
+	}
+}
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+	assert_int_equal(parse_size("128M", &v), 0);
+	assert_int_equal(v, 128ULL << 20);
+	assert_int_equal(parse_size("1G", &v), 0);
+	assert_int_equal(v, 1ULL << 30);
+	assert_int_equal(parse_size("512k", &v), 0);
+	assert_int_equal(v, 512ULL << 10);
+	assert_int_equal(parse_size("64MiB", &v), 0);
+	assert_int_equal(v, 64ULL << 20);
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("12Q", &v), -EINVAL);
+	assert_int_equal(parse_size("M", &v), -EINVAL);
+}
+
+static void test_addr(void **state)
+{
+	struct sockaddr_storage a, b;
+	char buf[ADDR_STRLEN];
+	assert_int_equal(addr_parse("127.0.0.1:1883", 0, &a), 0);
+	assert_string_equal(addr_format(&a, buf, sizeof(buf)), "127.0.0.1:1883");
+	assert_int_equal(addr_parse("[::1]:18831", 0, &a), 0);
+	assert_string_equal(addr_format(&a, buf, sizeof(buf)), "[::1]:18831");
+	assert_int_equal(addr_parse("::1", 1883, &a), 0);
+	assert_int_equal(addr_port(&a), 1883);
+	assert_int_equal(addr_parse("localhost", 1883, &a), 0);
+	assert_string_equal(addr_format(&a, buf, sizeof(buf)), "127.0.0.1:1883");
+	assert_int_equal(addr_parse("198.18.0.1", 0, &a), -EINVAL); /* port required */
+	assert_int_equal(addr_parse("1.2.3.4:0", 0, &a), -EINVAL);
+	assert_int_equal(addr_parse("1.2.3.4:65536", 0, &a), -EINVAL);
+	assert_int_equal(addr_parse("1.2.3:80", 0, &a), -EINVAL);
+	assert_int_equal(addr_parse("example.org:80", 0, &a), -EINVAL);
+	assert_int_equal(addr_parse("[::1", 0, &a), -EINVAL);
+	assert_int_equal(addr_parse("10.0.0.1:80", 0, &a), 0);
+	assert_int_equal(addr_parse("10.0.0.1:80", 0, &b), 0);
+	assert_true(addr_equal(&a, &b));
+	addr_set_port(&b, 81);
+	assert_false(addr_equal(&a, &b));
+}
+
+static void test_json(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct json j;
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "s", "a\"b\\c\n\x01");
+	json_u64(&j, "n", 42);
+	json_arr_begin(&j, "list");
+	json_u64(&j, NULL, 1);
+	json_u64(&j, NULL, 2);
+	json_arr_end(&j);
+	json_obj_begin(&j, "o");
+	json_double(&j, "x", 0.5);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	fclose(f);
+	assert_string_equal(out, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"n\":42,\"list\":[1,2],\"o\":{\"x\":0.5}}\n");
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_size), cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
