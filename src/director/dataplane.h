@@ -1,0 +1,95 @@
+/* dataplane.h — the contract between the director's controller (director.c:
+ * flags, backends, health checks, weights, control socket, status) and the
+ * dataplanes that move the packets: nftables, IPVS, the user-space proxy.
+ *
+ * The controller owns struct director and everything in it. A dataplane reads
+ * the configuration and the backends' effective weights, programs its kernel
+ * objects (or starts its proxy threads), and fills in the per-backend counters
+ * when asked. It never decides health or weights itself.
+ *
+ * Threading: every op is called from the controller thread only. The proxy's
+ * worker threads read backend weights through the atomics below.
+ */
+#ifndef MQLB_DIRECTOR_DATAPLANE_H
+#define MQLB_DIRECTOR_DATAPLANE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define DIRECTOR_MAX_BACKENDS 64
+#define DIRECTOR_NAME_MAX 32 /* nft table "mqlb-<name>" must stay short */
+
+enum director_mode {
+	DIRECTOR_MODE_LOCAL = 0, /* clients on this host (nft output hook, loopback) */
+	DIRECTOR_MODE_NAT,       /* clients from other hosts/namespaces: DNAT + masquerade */
+	DIRECTOR_MODE_DR,        /* IPVS direct routing */
+	DIRECTOR_MODE_COUNT
+};
+
+struct director_backend {
+	struct sockaddr_storage addr;
+	unsigned weight;                  /* configured (director set --weight) */
+	atomic_uint effective_weight;     /* 0 when drained or unhealthy; what the dataplane uses */
+	int healthy;                      /* last verdict of the health checker */
+	int drained;                      /* director set --drain */
+	unsigned health_fails, health_oks; /* consecutive, for fall/rise */
+
+	/* Counters, refreshed by dataplane->stats(). */
+	uint64_t active_connections;
+	uint64_t inactive_connections;
+	uint64_t total_connections;
+	uint64_t packets_in, packets_out;
+	uint64_t bytes_in, bytes_out;
+	/* Proxy-only: connections currently open to this backend, updated by workers. */
+	atomic_uint_fast64_t proxy_active;
+};
+
+struct director_config {
+	char name[DIRECTOR_NAME_MAX]; /* instance name: nft table mqlb-<name>, control socket */
+	struct sockaddr_storage listen; /* the VIP:PORT clients connect to */
+	enum director_mode mode;
+	char scheduler[16];             /* "rr", "wrr", "lc", "sh", "clientid", ... */
+	const char *control_path;       /* unix socket for status/set; borrowed from argv or static */
+	uint64_t health_interval_ns;
+	uint64_t health_timeout_ns;
+	unsigned health_fall, health_rise;
+	/* Proxy options (ignored by kernel dataplanes). */
+	const char *peers;              /* "ADDR,..." for --peers; borrowed */
+	unsigned max_connections;
+	unsigned threads;
+};
+
+struct dataplane;
+
+struct director {
+	struct director_config cfg;
+	struct director_backend backends[DIRECTOR_MAX_BACKENDS];
+	unsigned n_backends;
+	const struct dataplane *dp;
+	void *dp_state; /* owned by the dataplane: allocated in start, freed in stop */
+};
+
+struct dataplane {
+	const char *name; /* "nft", "ipvs", "proxy" */
+	/* Validates cfg (scheduler, mode, address family) before anything is touched.
+	 * Returns 0, or -EINVAL / -EOPNOTSUPP / -EPERM with a one-line reason in err
+	 * that tells the user what to use instead. */
+	int (*check)(const struct director *d, char *err, size_t errlen);
+	/* Programs the kernel (or starts listeners). Returns 0 or -errno with err set;
+	 * on failure nothing of this instance is left behind. */
+	int (*start)(struct director *d, char *err, size_t errlen);
+	/* Effective weights changed (health, drain, set --weight): apply them. */
+	int (*update)(struct director *d);
+	/* Refreshes the counters in d->backends. */
+	int (*stats)(struct director *d);
+	/* Removes exactly what start created; safe to call after a failed start. */
+	void (*stop)(struct director *d);
+};
+
+extern const struct dataplane dataplane_nft;
+extern const struct dataplane dataplane_ipvs;
+extern const struct dataplane dataplane_proxy;
+
+#endif
