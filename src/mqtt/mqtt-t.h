@@ -18,12 +18,12 @@
  * to say it is unsupported. */
 #define MQTT_V31  3
 #define MQTT_V311 4
-#define MQTT_V5   5
+#define MQTT_V5	  5
 
 /* Largest Remaining Length a 4-byte variable byte integer holds (5.0 §1.5.5), and
  * the largest whole packet (1 type byte + 4 length bytes + that). */
 #define MQTT_MAX_REMAINING 268435455u
-#define MQTT_MAX_PACKET    (MQTT_MAX_REMAINING + 5u)
+#define MQTT_MAX_PACKET	   (MQTT_MAX_REMAINING + 5u)
 /* Largest UTF-8 string / binary data field (two-byte length prefix, 5.0 §1.5.4). */
 #define MQTT_MAX_STRING 65535u
 
@@ -51,16 +51,11 @@ enum mqtt_type {
 /* Who sent the bytes being decoded. MQTT_ROLE_SERVER means "we are the server":
  * only client-to-server packets are accepted; MQTT_ROLE_CLIENT the reverse;
  * MQTT_ROLE_ANY accepts both (fuzzing, capture tools). 5.0 §2.1.2 table 2-1. */
-enum mqtt_role {
-	MQTT_ROLE_ANY = 0,
-	MQTT_ROLE_SERVER,
-	MQTT_ROLE_CLIENT,
-	MQTT_ROLE_COUNT
-};
+enum mqtt_role { MQTT_ROLE_ANY = 0, MQTT_ROLE_SERVER, MQTT_ROLE_CLIENT, MQTT_ROLE_COUNT };
 
 /* Bits of a mask of packet types: MQTT_PKT(MQTT_PUBLISH). Bit 0 (type 0 is
  * reserved) stands for "Will Properties" in property masks. */
-#define MQTT_PKT(t) (1u << (t))
+#define MQTT_PKT(t)   (1u << (t))
 #define MQTT_PKT_WILL 1u
 
 /* Reason codes (5.0 §2.4) — X(NAME, value, "name", mask of packet types that may
@@ -72,11 +67,11 @@ enum mqtt_role {
 #define MQTT__RC_ALL                                                                               \
 	(MQTT_PKT(MQTT_CONNACK) | MQTT__RC_ACK | MQTT__RC_COMP | MQTT_PKT(MQTT_SUBACK) |           \
 	 MQTT_PKT(MQTT_UNSUBACK) | MQTT_PKT(MQTT_DISCONNECT) | MQTT_PKT(MQTT_AUTH))
-#define MQTT__RC_CA   MQTT_PKT(MQTT_CONNACK)
-#define MQTT__RC_SA   MQTT_PKT(MQTT_SUBACK)
-#define MQTT__RC_UA   MQTT_PKT(MQTT_UNSUBACK)
-#define MQTT__RC_DI   MQTT_PKT(MQTT_DISCONNECT)
-#define MQTT__RC_AU   MQTT_PKT(MQTT_AUTH)
+#define MQTT__RC_CA MQTT_PKT(MQTT_CONNACK)
+#define MQTT__RC_SA MQTT_PKT(MQTT_SUBACK)
+#define MQTT__RC_UA MQTT_PKT(MQTT_UNSUBACK)
+#define MQTT__RC_DI MQTT_PKT(MQTT_DISCONNECT)
+#define MQTT__RC_AU MQTT_PKT(MQTT_AUTH)
 
 #define MQTT_REASON_LIST(X)                                                                        \
 	X(SUCCESS, 0x00, "Success", MQTT__RC_ALL)                                                  \
@@ -107,7 +102,8 @@ enum mqtt_role {
 	X(SESSION_TAKEN_OVER, 0x8E, "Session taken over", MQTT__RC_DI)                             \
 	X(TOPIC_FILTER_INVALID, 0x8F, "Topic Filter invalid",                                      \
 	  MQTT__RC_SA | MQTT__RC_UA | MQTT__RC_DI)                                                 \
-	X(TOPIC_NAME_INVALID, 0x90, "Topic Name invalid", MQTT__RC_CA | MQTT__RC_ACK | MQTT__RC_DI) \
+	X(TOPIC_NAME_INVALID, 0x90, "Topic Name invalid",                                          \
+	  MQTT__RC_CA | MQTT__RC_ACK | MQTT__RC_DI)                                                \
 	X(PACKET_IDENTIFIER_IN_USE, 0x91, "Packet Identifier in use",                              \
 	  MQTT__RC_ACK | MQTT__RC_SA | MQTT__RC_UA)                                                \
 	X(PACKET_IDENTIFIER_NOT_FOUND, 0x92, "Packet Identifier not found", MQTT__RC_COMP)         \
@@ -138,9 +134,9 @@ enum mqtt_reason {
 #define MQTT__RC_ENUM(name, val, str, mask) MQTT_RC_##name = (val),
 	MQTT_REASON_LIST(MQTT__RC_ENUM)
 #undef MQTT__RC_ENUM
-	MQTT_RC_NORMAL_DISCONNECTION = 0x00, /* 5.0 §3.14.2.1 */
-	MQTT_RC_GRANTED_QOS0 = 0x00,         /* 5.0 §3.9.3 */
-	MQTT_RC_COUNT = 0x100                /* reason codes are one byte */
+	    MQTT_RC_NORMAL_DISCONNECTION = 0x00, /* 5.0 §3.14.2.1 */
+	MQTT_RC_GRANTED_QOS0 = 0x00,		 /* 5.0 §3.9.3 */
+	MQTT_RC_COUNT = 0x100			 /* reason codes are one byte */
 };
 
 /* MQTT 3.1.1 CONNACK return codes (3.1.1 §3.2.2.3) and SUBACK failure (§3.9.3). */
@@ -158,19 +154,19 @@ enum mqtt_v3_connack {
 /* Property value types (5.0 §2.2.2.2, §1.5). */
 enum mqtt_prop_type {
 	MQTT_PT_NONE = 0, /* unknown identifier */
-	MQTT_PT_BYTE,     /* 5.0 §1.5.1 */
-	MQTT_PT_U16,      /* Two Byte Integer §1.5.2 */
-	MQTT_PT_U32,      /* Four Byte Integer §1.5.3 */
-	MQTT_PT_VARINT,   /* Variable Byte Integer §1.5.5 */
-	MQTT_PT_UTF8,     /* UTF-8 Encoded String §1.5.4 */
-	MQTT_PT_BINARY,   /* Binary Data §1.5.6 */
-	MQTT_PT_PAIR,     /* UTF-8 String Pair §1.5.7 */
+	MQTT_PT_BYTE,	  /* 5.0 §1.5.1 */
+	MQTT_PT_U16,	  /* Two Byte Integer §1.5.2 */
+	MQTT_PT_U32,	  /* Four Byte Integer §1.5.3 */
+	MQTT_PT_VARINT,	  /* Variable Byte Integer §1.5.5 */
+	MQTT_PT_UTF8,	  /* UTF-8 Encoded String §1.5.4 */
+	MQTT_PT_BINARY,	  /* Binary Data §1.5.6 */
+	MQTT_PT_PAIR,	  /* UTF-8 String Pair §1.5.7 */
 	MQTT_PT_COUNT
 };
 
 /* Properties (5.0 §2.2.2.2 table 2-4): X(NAME, id, type, mask of packets that may
  * carry it (MQTT_PKT_WILL = Will Properties), may repeat?, "name"). */
-#define MQTT__PP_WP  (MQTT_PKT(MQTT_PUBLISH) | MQTT_PKT_WILL)
+#define MQTT__PP_WP (MQTT_PKT(MQTT_PUBLISH) | MQTT_PKT_WILL)
 #define MQTT__PP_ACK                                                                               \
 	(MQTT_PKT(MQTT_PUBACK) | MQTT_PKT(MQTT_PUBREC) | MQTT_PKT(MQTT_PUBREL) |                   \
 	 MQTT_PKT(MQTT_PUBCOMP))
@@ -185,7 +181,8 @@ enum mqtt_prop_type {
 #define MQTT__PP_CCA (MQTT__PP_C | MQTT__PP_CA)
 
 #define MQTT_PROP_LIST(X)                                                                          \
-	X(PAYLOAD_FORMAT_INDICATOR, 0x01, MQTT_PT_BYTE, MQTT__PP_WP, 0, "Payload Format Indicator") \
+	X(PAYLOAD_FORMAT_INDICATOR, 0x01, MQTT_PT_BYTE, MQTT__PP_WP, 0,                            \
+	  "Payload Format Indicator")                                                              \
 	X(MESSAGE_EXPIRY_INTERVAL, 0x02, MQTT_PT_U32, MQTT__PP_WP, 0, "Message Expiry Interval")   \
 	X(CONTENT_TYPE, 0x03, MQTT_PT_UTF8, MQTT__PP_WP, 0, "Content Type")                        \
 	X(RESPONSE_TOPIC, 0x08, MQTT_PT_UTF8, MQTT__PP_WP, 0, "Response Topic")                    \
@@ -230,7 +227,7 @@ enum mqtt_prop_id {
 #define MQTT__PP_ENUM(name, id, type, mask, multi, str) MQTT_PROP_##name = (id),
 	MQTT_PROP_LIST(MQTT__PP_ENUM)
 #undef MQTT__PP_ENUM
-	MQTT_PROP_COUNT /* one past the largest identifier (0x2B) */
+	    MQTT_PROP_COUNT /* one past the largest identifier (0x2B) */
 };
 
 /* Errors: X(NAME, reason code a server would answer with (5.0 §4.13), "message").
@@ -290,7 +287,7 @@ enum mqtt_err {
 #define MQTT__ERR_ENUM(name, rc, str) MQTT_ERR_##name,
 	MQTT_ERR_LIST(MQTT__ERR_ENUM)
 #undef MQTT__ERR_ENUM
-	MQTT_ERR_COUNT
+	    MQTT_ERR_COUNT
 };
 #define MQTT_NEED_MORE 0
 
@@ -323,11 +320,11 @@ struct mqtt_props {
 
 /* Result of mqtt_frame(): the fixed header (5.0 §2.1.1). */
 struct mqtt_fixed {
-	uint8_t type;      /* enum mqtt_type */
-	uint8_t flags;     /* byte 1 bits 3-0 */
-	uint8_t hdr_len;   /* 2..5: type byte + Remaining Length varint */
+	uint8_t type;	    /* enum mqtt_type */
+	uint8_t flags;	    /* byte 1 bits 3-0 */
+	uint8_t hdr_len;    /* 2..5: type byte + Remaining Length varint */
 	uint32_t remaining; /* Remaining Length */
-	uint32_t total;    /* hdr_len + remaining = whole packet */
+	uint32_t total;	    /* hdr_len + remaining = whole packet */
 };
 
 /* CONNECT (5.0 §3.1, 3.1.1 §3.1). */
@@ -340,17 +337,17 @@ struct mqtt_will {
 };
 
 struct mqtt_connect {
-	uint8_t version;   /* MQTT_V311 or MQTT_V5 (protocol level byte) */
-	bool clean_start;  /* 3.1.1: Clean Session */
+	uint8_t version;  /* MQTT_V311 or MQTT_V5 (protocol level byte) */
+	bool clean_start; /* 3.1.1: Clean Session */
 	bool has_will;
 	bool has_username;
 	bool has_password;
-	uint16_t keep_alive; /* seconds */
+	uint16_t keep_alive;	 /* seconds */
 	struct mqtt_props props; /* 5.0 only */
 	struct mqtt_str client_id;
-	struct mqtt_will will;     /* valid when has_will */
-	struct mqtt_str username;  /* valid when has_username */
-	struct mqtt_str password;  /* binary; valid when has_password */
+	struct mqtt_will will;	  /* valid when has_will */
+	struct mqtt_str username; /* valid when has_username */
+	struct mqtt_str password; /* binary; valid when has_password */
 };
 
 /* CONNACK (5.0 §3.2). reason: 5.0 reason code, or the 3.1.1 return code 0..5. */
@@ -365,8 +362,8 @@ struct mqtt_publish {
 	uint8_t qos;
 	bool dup;
 	bool retain;
-	uint16_t packet_id; /* QoS 1/2 only, non-zero */
-	struct mqtt_str topic; /* may be empty in 5.0 when props carry a Topic Alias */
+	uint16_t packet_id;	 /* QoS 1/2 only, non-zero */
+	struct mqtt_str topic;	 /* may be empty in 5.0 when props carry a Topic Alias */
 	struct mqtt_props props; /* 5.0 only */
 	struct mqtt_str payload;
 };
@@ -380,10 +377,10 @@ struct mqtt_ack {
 
 /* Subscription Options byte (5.0 §3.8.3.1; 3.1.1 has only the QoS bits). */
 struct mqtt_sub_opts {
-	uint8_t qos;             /* maximum QoS 0..2 */
-	bool no_local;           /* 5.0 */
+	uint8_t qos;		  /* maximum QoS 0..2 */
+	bool no_local;		  /* 5.0 */
 	bool retain_as_published; /* 5.0 */
-	uint8_t retain_handling; /* 5.0: 0 send at subscribe, 1 only if new, 2 never */
+	uint8_t retain_handling;  /* 5.0: 0 send at subscribe, 1 only if new, 2 never */
 };
 
 struct mqtt_subscription {
@@ -429,9 +426,9 @@ struct mqtt_disconnect {
  * PUBACK/PUBREC/PUBREL/PUBCOMP use ack; SUBACK and UNSUBACK use suback; DISCONNECT
  * and AUTH use disconnect (alias auth). */
 struct mqtt_packet {
-	uint8_t type;    /* enum mqtt_type */
+	uint8_t type;	 /* enum mqtt_type */
 	uint8_t version; /* version the packet was decoded with / is encoded for */
-	uint32_t size;   /* decoders: bytes of the whole packet */
+	uint32_t size;	 /* decoders: bytes of the whole packet */
 	union {
 		struct mqtt_connect connect;
 		struct mqtt_connack connack;
@@ -449,7 +446,7 @@ struct mqtt_packet {
 /* Decoder options. A NULL opts means {MQTT_V5, MQTT_ROLE_ANY, MQTT_MAX_PACKET}. */
 struct mqtt_decode_opts {
 	uint8_t version;     /* MQTT_V311 or MQTT_V5; CONNECT carries its own level */
-	uint8_t role;        /* enum mqtt_role */
+	uint8_t role;	     /* enum mqtt_role */
 	uint32_t max_packet; /* whole-packet limit in bytes; 0 = MQTT_MAX_PACKET */
 };
 

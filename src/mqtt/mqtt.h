@@ -146,8 +146,8 @@ int mqtt_encode_publish_header(const struct mqtt_publish *pub, uint8_t version, 
 			       size_t cap);
 /* PUBACK/PUBREC/PUBREL/PUBCOMP without properties: 4 bytes, or 5 in 5.0 when
  * reason != 0. type must be one of those four (else -MQTT_ERR_BAD_ARG). */
-int mqtt_encode_ack(uint8_t type, uint16_t packet_id, uint8_t reason, uint8_t version,
-		    uint8_t *buf, size_t cap);
+int mqtt_encode_ack(uint8_t type, uint16_t packet_id, uint8_t reason, uint8_t version, uint8_t *buf,
+		    size_t cap);
 int mqtt_encode_connect(const struct mqtt_connect *c, uint8_t *buf, size_t cap);
 int mqtt_encode_connack(const struct mqtt_connack *c, uint8_t version, uint8_t *buf, size_t cap);
 int mqtt_encode_subscribe(const struct mqtt_subscribe *s, uint8_t version, uint8_t *buf,
