@@ -1,0 +1,423 @@
+/* cgroup.c — see cgroup.h. Kernel docs: Documentation/admin-guide/cgroup-v2.rst
+ * (cpu.max, memory.max, cpu.stat), cgroup-v1/{cpuacct,memory}.rst, scheduler/
+ * sched-bwc.rst (cfs_quota_us / cfs_period_us). */
+#include "common/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CPU_PERIOD_US 100000
+
+static const char *const v1_ctrl_dir[CGROUP_CTRL_COUNT] = {"cpu", "cpuacct", "memory"};
+
+const char *cgroup_version_name(enum cgroup_version v)
+{
+	static const char *const names[CGROUP_VERSION_COUNT] = {"none", "v1", "v2"};
+	return v < CGROUP_VERSION_COUNT ? names[v] : "?";
+}
+
+static int path_fmt(char *out, size_t len, const char *fmt, const char *a, const char *b,
+		    const char *c)
+{
+	int n = snprintf(out, len, fmt, a, b, c);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+enum cgroup_version cgroup_detect(const char *root)
+{
+	char p[PATH_MAX];
+	if (path_fmt(p, sizeof(p), "%s/cgroup.controllers%s%s", root, "", "") == 0 &&
+	    access(p, F_OK) == 0)
+		return CGROUP_V2;
+	for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
+		if (path_fmt(p, sizeof(p), "%s/%s/tasks%s", root, v1_ctrl_dir[c], "") == 0 &&
+		    access(p, F_OK) == 0)
+			return CGROUP_V1;
+	}
+	return CGROUP_NONE;
+}
+
+int cgroup_parse_self(const char *text, const char *ctrl, char *out, size_t len)
+{
+	/* Lines "ID:CONTROLLERS:PATH"; v2 has ID 0 and empty CONTROLLERS. */
+	const char *line = text;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+		const char *c1 = memchr(line, ':', ll);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
+		if (c2) {
+			const char *ctrls = c1 + 1;
+			size_t cl = (size_t)(c2 - ctrls);
+			int match = 0;
+			if (!*ctrl) {
+				match = cl == 0;
+			} else {
+				/* comma-separated list, e.g. "cpu,cpuacct" */
+				const char *s = ctrls;
+				while (s < c2) {
+					const char *e = memchr(s, ',', (size_t)(c2 - s));
+					if (!e)
+						e = c2;
+					if ((size_t)(e - s) == strlen(ctrl) &&
+					    strncmp(s, ctrl, (size_t)(e - s)) == 0)
+						match = 1;
+					s = e + 1;
+				}
+			}
+			if (match) {
+				size_t pl = ll - (size_t)(c2 + 1 - line);
+				if (pl + 1 > len)
+					return -ENAMETOOLONG;
+				memcpy(out, c2 + 1, pl);
+				out[pl] = '\0';
+				return 0;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+static int valid_name(const char *name)
+{
+	size_t l = strlen(name);
+	return l > 0 && l < CGROUP_NAME_MAX && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
+}
+
+static char *read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+int cgroup_paths(struct cgroup *cg, const char *root, enum cgroup_version v, const char *name,
+		 const char *self_cg)
+{
+	char selfbuf[4096];
+	memset(cg, 0, sizeof(*cg));
+	cg->version = v;
+	if (!valid_name(name))
+		return -EINVAL;
+	if (v == CGROUP_V2)
+		return path_fmt(cg->dir[CGROUP_CPU], PATH_MAX, "%s/mqlb/%s%s", root, name, "");
+	if (v != CGROUP_V1)
+		return 0;
+	if (!self_cg)
+		self_cg = read_small("/proc/self/cgroup", selfbuf, sizeof(selfbuf));
+	for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
+		char self[PATH_MAX] = "/";
+		if (self_cg)
+			(void)cgroup_parse_self(self_cg, v1_ctrl_dir[c], self, sizeof(self));
+		if (strcmp(self, "/") == 0)
+			self[0] = '\0';
+		char base[PATH_MAX];
+		if (path_fmt(base, sizeof(base), "%s/%s%s", root, v1_ctrl_dir[c], self))
+			return -ENAMETOOLONG;
+		if (path_fmt(cg->dir[c], PATH_MAX, "%s/mqlb/%s%s", base, name, ""))
+			return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int write_str(const char *dir, const char *file, const char *val)
+{
+	char p[PATH_MAX];
+	if (path_fmt(p, sizeof(p), "%s/%s%s", dir, file, ""))
+		return -ENAMETOOLONG;
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	size_t l = strlen(val);
+	ssize_t w = write(fd, val, l);
+	int ret = w == (ssize_t)l ? 0 : w == -1 ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+static int mkdir_parent_and(const char *dir)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	if (mkdir(parent, 0755) == -1 && errno != EEXIST)
+		return -errno;
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* v2: controllers must be enabled in every ancestor's subtree_control. */
+static void v2_enable_controllers(const char *dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", dir);
+	char *slash = strrchr(p, '/'); /* .../mqlb/<name> -> .../mqlb */
+	if (!slash)
+		return;
+	*slash = '\0';
+	char root[PATH_MAX];
+	snprintf(root, sizeof(root), "%s", p);
+	slash = strrchr(root, '/'); /* .../mqlb -> root */
+	if (slash) {
+		*slash = '\0';
+		(void)write_str(root, "cgroup.subtree_control", "+cpu +memory");
+	}
+	(void)write_str(p, "cgroup.subtree_control", "+cpu +memory");
+}
+
+int cgroup_create(struct cgroup *cg)
+{
+	int first = 0, any = 0;
+	for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
+		if (!cg->dir[c][0])
+			continue;
+		if (cg->version == CGROUP_V2 && c == CGROUP_CPU) {
+			char parent[PATH_MAX];
+			snprintf(parent, sizeof(parent), "%s", cg->dir[c]);
+			char *slash = strrchr(parent, '/');
+			if (slash) {
+				*slash = '\0';
+				if (mkdir(parent, 0755) == -1 && errno != EEXIST && !first)
+					first = -errno;
+			}
+			v2_enable_controllers(cg->dir[c]);
+		}
+		int r = mkdir_parent_and(cg->dir[c]);
+		if (r == 0)
+			any = 1;
+		else if (!first)
+			first = r;
+	}
+	return any ? 0 : (first ? first : -ENOENT);
+}
+
+void cgroup_cpu_max_str(double cpus, char *buf, size_t len)
+{
+	if (cpus <= 0)
+		snprintf(buf, len, "max %d", CPU_PERIOD_US);
+	else
+		snprintf(buf, len, "%lld %d", (long long)llround(cpus * CPU_PERIOD_US),
+			 CPU_PERIOD_US);
+}
+
+static void note(char *buf, size_t len, const char *what, int err)
+{
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, "%s%s (%s)", used ? ", " : "", what, strerror(-err));
+}
+
+int cgroup_set_limits(const struct cgroup *cg, double cpus, uint64_t mem_bytes, char *not_limited,
+		      size_t len)
+{
+	char v[64];
+	int ret = 0, r;
+	if (len)
+		not_limited[0] = '\0';
+	const char *cpu_dir = cg->dir[CGROUP_CPU];
+	const char *mem_dir =
+	    cg->version == CGROUP_V2 ? cg->dir[CGROUP_CPU] : cg->dir[CGROUP_MEMORY];
+	if (cpus > 0) {
+		if (!cpu_dir[0] || cg->version == CGROUP_NONE) {
+			r = -ENOTSUP;
+		} else if (cg->version == CGROUP_V2) {
+			cgroup_cpu_max_str(cpus, v, sizeof(v));
+			r = write_str(cpu_dir, "cpu.max", v);
+		} else {
+			snprintf(v, sizeof(v), "%d", CPU_PERIOD_US);
+			r = write_str(cpu_dir, "cpu.cfs_period_us", v);
+			if (r == 0) {
+				snprintf(v, sizeof(v), "%lld",
+					 (long long)llround(cpus * CPU_PERIOD_US));
+				r = write_str(cpu_dir, "cpu.cfs_quota_us", v);
+			}
+		}
+		if (r) {
+			note(not_limited, len, "cpu", r);
+			ret = ret ? ret : r;
+		}
+	}
+	if (mem_bytes > 0) {
+		snprintf(v, sizeof(v), "%" PRIu64, mem_bytes);
+		if (!mem_dir[0] || cg->version == CGROUP_NONE)
+			r = -ENOTSUP;
+		else
+			r = write_str(
+			    mem_dir,
+			    cg->version == CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes", v);
+		if (r) {
+			note(not_limited, len, "memory", r);
+			ret = ret ? ret : r;
+		}
+	}
+	return ret;
+}
+
+int cgroup_attach(const struct cgroup *cg, pid_t pid)
+{
+	char v[32];
+	int any = 0, first = 0;
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
+		if (!cg->dir[c][0])
+			continue;
+		int r = write_str(cg->dir[c], "cgroup.procs", v);
+		if (r == 0)
+			any = 1;
+		else if (!first)
+			first = r;
+	}
+	return any ? 0 : (first ? first : -ENOENT);
+}
+
+int cgroup_parse_key_u64(const char *text, const char *key, uint64_t *out)
+{
+	size_t kl = strlen(key);
+	for (const char *l = text; l && *l;) {
+		if (strncmp(l, key, kl) == 0 && (l[kl] == ' ' || l[kl] == '\t')) {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(l + kl + 1, &end, 10);
+			if (errno || end == l + kl + 1)
+				return -EINVAL;
+			*out = v;
+			return 0;
+		}
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	return -ENOENT;
+}
+
+int cgroup_parse_cpu_max(const char *text, double *cpus)
+{
+	char q[32];
+	unsigned long long period;
+	if (sscanf(text, "%31s %llu", q, &period) != 2 || period == 0)
+		return -EINVAL;
+	if (strcmp(q, "max") == 0) {
+		*cpus = 0;
+		return 0;
+	}
+	char *end;
+	unsigned long long quota = strtoull(q, &end, 10);
+	if (*end)
+		return -EINVAL;
+	*cpus = (double)quota / (double)period;
+	return 0;
+}
+
+static int read_u64_file(const char *dir, const char *file, uint64_t *out)
+{
+	char p[PATH_MAX], buf[64];
+	if (!dir[0] || path_fmt(p, sizeof(p), "%s/%s%s", dir, file, ""))
+		return -ENOENT;
+	if (!read_small(p, buf, sizeof(buf)))
+		return -errno;
+	if (strncmp(buf, "max", 3) == 0) {
+		*out = 0;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(buf, &end, 10);
+	if (errno || end == buf)
+		return -EINVAL;
+	*out = v < 0 ? 0 : (uint64_t)v; /* v1 quota -1 = unlimited */
+	return 0;
+}
+
+int cgroup_usage(const struct cgroup *cg, uint64_t *cpu_ns, uint64_t *mem_bytes)
+{
+	int r1, r2;
+	*cpu_ns = *mem_bytes = UINT64_MAX;
+	if (cg->version == CGROUP_V2) {
+		char p[PATH_MAX], buf[1024];
+		uint64_t us;
+		r1 = -ENOENT;
+		if (path_fmt(p, sizeof(p), "%s/cpu.stat%s%s", cg->dir[CGROUP_CPU], "", "") == 0 &&
+		    read_small(p, buf, sizeof(buf)))
+			r1 = cgroup_parse_key_u64(buf, "usage_usec", &us);
+		if (r1 == 0)
+			*cpu_ns = us * 1000;
+		r2 = read_u64_file(cg->dir[CGROUP_CPU], "memory.current", mem_bytes);
+	} else if (cg->version == CGROUP_V1) {
+		r1 = read_u64_file(cg->dir[CGROUP_CPUACCT], "cpuacct.usage", cpu_ns);
+		r2 = read_u64_file(cg->dir[CGROUP_MEMORY], "memory.usage_in_bytes", mem_bytes);
+	} else {
+		return -ENOTSUP;
+	}
+	if (r1)
+		*cpu_ns = UINT64_MAX;
+	if (r2)
+		*mem_bytes = UINT64_MAX;
+	return r1 ? r1 : r2;
+}
+
+int cgroup_read_limits(const struct cgroup *cg, double *cpus, uint64_t *mem_bytes)
+{
+	int r = 0;
+	*cpus = -1;
+	*mem_bytes = 0;
+	if (cg->version == CGROUP_V2) {
+		char p[PATH_MAX], buf[64];
+		if (path_fmt(p, sizeof(p), "%s/cpu.max%s%s", cg->dir[CGROUP_CPU], "", "") == 0 &&
+		    read_small(p, buf, sizeof(buf)))
+			r = cgroup_parse_cpu_max(buf, cpus);
+		else
+			r = -errno;
+		int r2 = read_u64_file(cg->dir[CGROUP_CPU], "memory.max", mem_bytes);
+		return r ? r : r2;
+	}
+	if (cg->version != CGROUP_V1)
+		return -ENOTSUP;
+	uint64_t quota, period;
+	r = read_u64_file(cg->dir[CGROUP_CPU], "cpu.cfs_quota_us", &quota);
+	if (r == 0)
+		r = read_u64_file(cg->dir[CGROUP_CPU], "cpu.cfs_period_us", &period);
+	if (r == 0)
+		*cpus = period ? (double)quota / (double)period : 0;
+	int r2 = read_u64_file(cg->dir[CGROUP_MEMORY], "memory.limit_in_bytes", mem_bytes);
+	/* v1 "unlimited" is a huge page-rounded number */
+	if (r2 == 0 && *mem_bytes >= (1ULL << 62))
+		*mem_bytes = 0;
+	return r ? r : r2;
+}
+
+int cgroup_remove(const struct cgroup *cg)
+{
+	int first = 0;
+	for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
+		if (!cg->dir[c][0])
+			continue;
+		if (rmdir(cg->dir[c]) == -1 && errno != ENOENT && !first)
+			first = -errno;
+		char parent[PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", cg->dir[c]);
+		char *slash = strrchr(parent, '/');
+		if (slash) {
+			*slash = '\0';
+			(void)rmdir(parent); /* the shared mqlb/ dir: only if empty */
+		}
+	}
+	return first;
+}

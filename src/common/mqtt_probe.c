@@ -1,0 +1,531 @@
+/* mqtt_probe.c — see mqtt_probe.h. Deliberately tiny: the probes speak only the
+ * handful of MQTT 3.1.1 packets they need, with exact deadlines. */
+#include "common/mqtt_probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/netns.h"
+#include "common/time.h"
+
+enum {
+	PKT_CONNECT = 1,
+	PKT_CONNACK = 2,
+	PKT_PUBLISH = 3,
+	PKT_SUBSCRIBE = 8,
+	PKT_SUBACK = 9,
+	PKT_PINGREQ = 12,
+	PKT_PINGRESP = 13,
+	PKT_DISCONNECT = 14,
+};
+
+static unsigned probe_counter;
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* MQTT 3.1.1 §2.2.3 variable byte integer; returns bytes written. */
+static size_t put_varint(uint8_t *p, size_t v)
+{
+	size_t n = 0;
+	do {
+		uint8_t b = v % 128;
+		v /= 128;
+		p[n++] = (uint8_t)(b | (v ? 0x80 : 0));
+	} while (v);
+	return n;
+}
+
+static size_t varint_len(size_t v)
+{
+	return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4;
+}
+
+static size_t put_str(uint8_t *p, const char *s, size_t len)
+{
+	p[0] = (uint8_t)(len >> 8);
+	p[1] = (uint8_t)len;
+	memcpy(p + 2, s, len);
+	return len + 2;
+}
+
+int mqtt_probe_build_connect(uint8_t *buf, size_t cap, const char *client_id, uint16_t keepalive_s)
+{
+	size_t idlen = strlen(client_id);
+	if (idlen > 65535)
+		return -EINVAL;
+	size_t rem = 10 + 2 + idlen;
+	size_t total = 1 + varint_len(rem) + rem;
+	if (total > cap)
+		return -ENOSPC;
+	uint8_t *p = buf;
+	*p++ = PKT_CONNECT << 4;
+	p += put_varint(p, rem);
+	p += put_str(p, "MQTT", 4);
+	*p++ = 4;    /* protocol level 3.1.1 */
+	*p++ = 0x02; /* clean session */
+	*p++ = (uint8_t)(keepalive_s >> 8);
+	*p++ = (uint8_t)keepalive_s;
+	p += put_str(p, client_id, idlen);
+	return (int)(p - buf);
+}
+
+int mqtt_probe_build_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
+			       const char *const *filters, size_t n)
+{
+	if (n == 0 || packet_id == 0)
+		return -EINVAL;
+	size_t rem = 2;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(filters[i]);
+		if (l == 0 || l > 65535)
+			return -EINVAL;
+		rem += 2 + l + 1;
+	}
+	if (rem > 268435455)
+		return -EINVAL;
+	size_t total = 1 + varint_len(rem) + rem;
+	if (total > cap)
+		return -ENOSPC;
+	uint8_t *p = buf;
+	*p++ = (PKT_SUBSCRIBE << 4) | 0x02; /* §3.8.1: reserved flags 0010 */
+	p += put_varint(p, rem);
+	*p++ = (uint8_t)(packet_id >> 8);
+	*p++ = (uint8_t)packet_id;
+	for (size_t i = 0; i < n; i++) {
+		p += put_str(p, filters[i], strlen(filters[i]));
+		*p++ = 0; /* QoS 0 */
+	}
+	return (int)(p - buf);
+}
+
+int mqtt_probe_frame(const uint8_t *buf, size_t len, uint8_t *type_flags, size_t *body_off,
+		     size_t *body_len)
+{
+	if (len < 2)
+		return 0;
+	size_t v = 0, mult = 1, i = 1;
+	for (;;) {
+		if (i >= len)
+			return 0;
+		if (i > 4)
+			return -EPROTO;
+		uint8_t b = buf[i++];
+		v += (size_t)(b & 0x7f) * mult;
+		mult *= 128;
+		if (!(b & 0x80))
+			break;
+		if (i == 5)
+			return -EPROTO; /* a fifth length byte */
+	}
+	if (len - i < v)
+		return 0;
+	*type_flags = buf[0];
+	*body_off = i;
+	*body_len = v;
+	return (int)(i + v);
+}
+
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = time_mono_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		uint64_t left_ms = (deadline - now + NS_PER_MS - 1) / NS_PER_MS;
+		struct pollfd p = {.fd = fd, .events = events};
+		int r = poll(&p, 1, left_ms > 60000 ? 60000 : (int)left_ms);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -errno;
+		if (r > 0)
+			return 0;
+	}
+}
+
+static int send_all(int fd, const uint8_t *buf, size_t len, uint64_t deadline)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int r = wait_fd(fd, POLLOUT, deadline);
+			if (r)
+				return r;
+			continue;
+		}
+		return -errno;
+	}
+	return 0;
+}
+
+/* Non-blocking TCP connect with a deadline. Returns a connected non-blocking fd or -errno. */
+static int connect_deadline(const struct sockaddr_storage *addr, const char *netns,
+			    uint64_t deadline, char *err, size_t errlen)
+{
+	char a[ADDR_STRLEN];
+	addr_format(addr, a, sizeof(a));
+	int fd =
+	    netns_socket(netns, addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		seterr(err, errlen, "%s: socket%s%s: %s", a, netns ? " in netns " : "",
+		       netns ? netns : "", strerror(-fd));
+		return fd;
+	}
+	if (connect(fd, (const struct sockaddr *)addr, addr_len(addr)) == -1) {
+		int e = errno;
+		if (e != EINPROGRESS) {
+			close(fd);
+			seterr(err, errlen, "%s: connect: %s", a, strerror(e));
+			return -e;
+		}
+		int r = wait_fd(fd, POLLOUT, deadline);
+		if (r == 0) {
+			socklen_t sl = sizeof(e);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == -1)
+				e = errno;
+			r = -e;
+		}
+		if (r) {
+			close(fd);
+			seterr(err, errlen, "%s: connect: %s", a,
+			       r == -ETIMEDOUT ? "timed out" : strerror(-r));
+			return r;
+		}
+	}
+	return fd;
+}
+
+/* Reads into c->rx until one whole packet is there (or the deadline passes).
+ * Returns the packet length, 0 never, or -errno / -EPROTO. */
+static int read_packet(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint64_t deadline,
+		       uint8_t *tf, size_t *boff, size_t *blen)
+{
+	for (;;) {
+		int n = mqtt_probe_frame(rx, *rx_len, tf, boff, blen);
+		if (n != 0)
+			return n;
+		if (*rx_len == cap)
+			return -EMSGSIZE;
+		ssize_t r = recv(fd, rx + *rx_len, cap - *rx_len, 0);
+		if (r > 0) {
+			*rx_len += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		int w = wait_fd(fd, POLLIN, deadline);
+		if (w)
+			return w;
+	}
+}
+
+static void consume(uint8_t *rx, size_t *rx_len, size_t n)
+{
+	memmove(rx, rx + n, *rx_len - n);
+	*rx_len -= n;
+}
+
+/* CONNECT -> CONNACK on a connected fd. */
+static int handshake(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint16_t keepalive_s,
+		     uint64_t deadline, const char *a, char *err, size_t errlen)
+{
+	uint8_t buf[128];
+	char id[64];
+	snprintf(id, sizeof(id), "mqlb-probe-%d-%u", (int)getpid(),
+		 __atomic_fetch_add(&probe_counter, 1, __ATOMIC_RELAXED));
+	int len = mqtt_probe_build_connect(buf, sizeof(buf), id, keepalive_s);
+	int r = send_all(fd, buf, (size_t)len, deadline);
+	if (r) {
+		seterr(err, errlen, "%s: sending CONNECT: %s", a, strerror(-r));
+		return r;
+	}
+	uint8_t tf;
+	size_t boff, blen;
+	int n = read_packet(fd, rx, cap, rx_len, deadline, &tf, &boff, &blen);
+	if (n < 0) {
+		seterr(err, errlen, "%s: waiting for CONNACK: %s", a,
+		       n == -ETIMEDOUT	  ? "timed out"
+		       : n == -ECONNRESET ? "connection closed by broker"
+		       : n == -EPROTO	  ? "malformed reply"
+		       : n == -EMSGSIZE	  ? "the reply is not MQTT"
+					  : strerror(-n));
+		return n;
+	}
+	if ((tf >> 4) != PKT_CONNACK || blen != 2) {
+		seterr(err, errlen, "%s: expected CONNACK, got packet type %u", a, tf >> 4);
+		return -EPROTO;
+	}
+	uint8_t rc = rx[boff + 1];
+	consume(rx, rx_len, (size_t)n);
+	if (rc != 0) {
+		static const char *const why[] = {"",
+						  "unacceptable protocol version",
+						  "identifier rejected",
+						  "server unavailable",
+						  "bad user name or password",
+						  "not authorized"};
+		seterr(err, errlen, "%s: CONNACK refused: %s (return code %u)", a,
+		       rc < 6 ? why[rc] : "unknown", rc);
+		return MQTT_PROBE_REFUSED + rc;
+	}
+	return 0;
+}
+
+int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns,
+			  uint64_t timeout_ns, char *err, size_t errlen)
+{
+	uint64_t deadline = time_mono_ns() + timeout_ns;
+	char a[ADDR_STRLEN];
+	uint8_t rx[64];
+	size_t rx_len = 0;
+	addr_format(addr, a, sizeof(a));
+	int fd = connect_deadline(addr, netns, deadline, err, errlen);
+	if (fd < 0)
+		return fd;
+	int r = handshake(fd, rx, sizeof(rx), &rx_len, 10, deadline, a, err, errlen);
+	if (r == 0) {
+		static const uint8_t disc[2] = {PKT_DISCONNECT << 4, 0};
+		(void)send(fd, disc, sizeof(disc), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	close(fd);
+	return r;
+}
+
+int mqtt_probe_connack(const struct sockaddr_storage *addr, uint64_t timeout_ns, char *err,
+		       size_t errlen)
+{
+	return mqtt_probe_connack_ns(addr, NULL, timeout_ns, err, errlen);
+}
+
+/* Records one PUBLISH body (§3.3.2: topic, [packet id], payload). */
+static int take_publish(struct mqtt_sys_conn *c, uint8_t flags, const uint8_t *b, size_t len)
+{
+	if (len < 2)
+		return -EPROTO;
+	size_t tl = ((size_t)b[0] << 8) | b[1];
+	size_t off = 2 + tl + (((flags >> 1) & 3) ? 2 : 0);
+	if (off > len)
+		return -EPROTO;
+	if (tl >= MQTT_SYS_TOPIC_MAX)
+		return 0; /* not one of ours; ignore */
+	char topic[MQTT_SYS_TOPIC_MAX];
+	memcpy(topic, b + 2, tl);
+	topic[tl] = '\0';
+	struct mqtt_sys_value *v = NULL;
+	for (unsigned i = 0; i < c->n_values; i++)
+		if (strcmp(c->values[i].topic, topic) == 0)
+			v = &c->values[i];
+	if (!v) {
+		if (c->n_values == MQTT_SYS_MAX_VALUES)
+			return 0;
+		v = &c->values[c->n_values++];
+		memcpy(v->topic, topic, tl + 1);
+	}
+	size_t pl = len - off;
+	if (pl >= MQTT_SYS_VALUE_MAX)
+		pl = MQTT_SYS_VALUE_MAX - 1;
+	memcpy(v->value, b + off, pl);
+	v->value[pl] = '\0';
+	v->updated_ns = time_mono_ns();
+	return 1;
+}
+
+int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, const char *netns,
+		  const char *const *filters, size_t n, uint64_t timeout_ns, char *err,
+		  size_t errlen)
+{
+	uint64_t deadline = time_mono_ns() + timeout_ns;
+	char a[ADDR_STRLEN];
+	uint8_t buf[4096];
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	addr_format(addr, a, sizeof(a));
+	int len = mqtt_probe_build_subscribe(buf, sizeof(buf), 1, filters, n);
+	if (len < 0) {
+		seterr(err, errlen, "%s: bad subscription list", a);
+		return -EINVAL;
+	}
+	int fd = connect_deadline(addr, netns, deadline, err, errlen);
+	if (fd < 0)
+		return fd;
+	c->keepalive_ns = 30 * NS_PER_S;
+	int r = handshake(fd, c->rx, sizeof(c->rx), &c->rx_len, 30, deadline, a, err, errlen);
+	if (r == 0)
+		r = send_all(fd, buf, (size_t)len, deadline);
+	/* Retained PUBLISHes may arrive before the SUBACK (Mosquitto sends SUBACK
+	 * first, but nothing in §3.8.4 forbids either order): take them in. */
+	while (r == 0) {
+		uint8_t tf;
+		size_t boff, blen;
+		int p =
+		    read_packet(fd, c->rx, sizeof(c->rx), &c->rx_len, deadline, &tf, &boff, &blen);
+		if (p < 0) {
+			r = p;
+			seterr(err, errlen, "%s: waiting for SUBACK: %s", a,
+			       p == -ETIMEDOUT ? "timed out" : strerror(-p));
+			break;
+		}
+		if ((tf >> 4) == PKT_PUBLISH) {
+			if (take_publish(c, tf & 0x0f, c->rx + boff, blen) < 0)
+				r = -EPROTO;
+		} else if ((tf >> 4) == PKT_SUBACK) {
+			for (size_t i = 2; i < blen; i++)
+				if (c->rx[boff + i] & 0x80) {
+					seterr(err, errlen, "%s: subscription %s refused", a,
+					       filters[i - 2]);
+					r = -EACCES;
+				}
+			consume(c->rx, &c->rx_len, (size_t)p);
+			break;
+		}
+		if (r == 0)
+			consume(c->rx, &c->rx_len, (size_t)p);
+	}
+	if (r) {
+		close(fd);
+		return r;
+	}
+	c->fd = fd;
+	c->last_tx_ns = time_mono_ns();
+	return 0;
+}
+
+int mqtt_sys_pump(struct mqtt_sys_conn *c)
+{
+	int got = 0;
+	if (c->fd < 0)
+		return -EBADF;
+	for (;;) {
+		uint8_t tf;
+		size_t boff, blen;
+		int p = mqtt_probe_frame(c->rx, c->rx_len, &tf, &boff, &blen);
+		if (p < 0)
+			return p;
+		if (p > 0) {
+			if ((tf >> 4) == PKT_PUBLISH) {
+				int t = take_publish(c, tf & 0x0f, c->rx + boff, blen);
+				if (t < 0)
+					return t;
+				got += t;
+			}
+			consume(c->rx, &c->rx_len, (size_t)p);
+			continue;
+		}
+		if (c->rx_len == sizeof(c->rx))
+			return -EMSGSIZE;
+		ssize_t r = recv(c->fd, c->rx + c->rx_len, sizeof(c->rx) - c->rx_len, MSG_DONTWAIT);
+		if (r > 0) {
+			c->rx_len += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		return -errno;
+	}
+	uint64_t now = time_mono_ns();
+	if (now - c->last_tx_ns > c->keepalive_ns / 2) {
+		static const uint8_t ping[2] = {PKT_PINGREQ << 4, 0};
+		if (send(c->fd, ping, sizeof(ping), MSG_NOSIGNAL | MSG_DONTWAIT) == -1 &&
+		    errno != EAGAIN)
+			return -errno;
+		c->last_tx_ns = now;
+	}
+	return got;
+}
+
+const struct mqtt_sys_value *mqtt_sys_get(const struct mqtt_sys_conn *c, const char *topic)
+{
+	for (unsigned i = 0; i < c->n_values; i++)
+		if (strcmp(c->values[i].topic, topic) == 0)
+			return &c->values[i];
+	return NULL;
+}
+
+void mqtt_sys_close(struct mqtt_sys_conn *c)
+{
+	if (c->fd >= 0) {
+		static const uint8_t disc[2] = {PKT_DISCONNECT << 4, 0};
+		(void)send(c->fd, disc, sizeof(disc), MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(c->fd);
+	}
+	c->fd = -1;
+}
+
+static int count_seen(const struct mqtt_sys_conn *c, const char *const *topics, size_t n,
+		      int *all_exact)
+{
+	int seen = 0;
+	*all_exact = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (strpbrk(topics[i], "+#"))
+			*all_exact = 0;
+		else if (mqtt_sys_get(c, topics[i]))
+			seen++;
+		else
+			*all_exact = 0;
+	}
+	return seen;
+}
+
+int mqtt_sys_read(const struct sockaddr_storage *addr, const char *netns, const char *const *topics,
+		  size_t n, uint64_t window_ns, char (*values_out)[MQTT_SYS_VALUE_MAX])
+{
+	struct mqtt_sys_conn *c;
+	uint64_t deadline = time_mono_ns() + window_ns;
+	int all, r;
+	for (size_t i = 0; i < n; i++)
+		values_out[i][0] = '\0';
+	/* struct mqtt_sys_conn is ~13 KB: keep it off small thread stacks. */
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r = mqtt_sys_open(c, addr, netns, topics, n, window_ns, NULL, 0);
+	if (r)
+		goto out;
+	while (count_seen(c, topics, n, &all) >= 0 && !all) {
+		if (wait_fd(c->fd, POLLIN, deadline))
+			break;
+		if (mqtt_sys_pump(c) < 0)
+			break;
+	}
+	r = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct mqtt_sys_value *v = mqtt_sys_get(c, topics[i]);
+		snprintf(values_out[i], MQTT_SYS_VALUE_MAX, "%s", v ? v->value : "");
+		r += v != NULL;
+	}
+	mqtt_sys_close(c);
+out:
+	free(c);
+	return r;
+}
