@@ -7,6 +7,8 @@
 #include "common/cli.h"
 #include "common/log.h"
 
+int cmd_director(int argc, char **argv);
+
 struct subcommand {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -15,6 +17,7 @@ struct subcommand {
 
 /* Keep alphabetical. */
 static const struct subcommand subcommands[] = {
+	{"director", cmd_director, "L4/L7 load balancing of MQTT: nft, ipvs, proxy"},
 	{NULL, NULL, NULL},
 };
 

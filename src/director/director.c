@@ -1,0 +1,506 @@
+/* director.c — `mqlb director run|status|set`: the controller. `run` validates
+ * everything, programs the dataplane, then stays in the foreground: health
+ * checks (health.c), weights, periodic stats, the control socket (control.c,
+ * protocol in director.h). SIGINT/SIGTERM: the dataplane removes exactly what
+ * it created, exit 0. `status` and `set` are clients of the control socket. */
+#include "director/director.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/time.h"
+#include "director/health.h"
+
+#define STATS_PERIOD_MS 1000
+
+/* ---- request handling (controller thread, lock held) ---- */
+
+static void handle_set(struct director *d, char *args, FILE *out)
+{
+	char *save = NULL;
+	char *addr = strtok_r(args, " \t", &save);
+	char *what = strtok_r(NULL, " \t", &save);
+	char *val = strtok_r(NULL, " \t", &save);
+	struct sockaddr_storage a;
+	char as[ADDR_STRLEN];
+	uint64_t w = 0;
+	int i;
+	if (!addr || !what || addr_parse(addr, 0, &a) != 0) {
+		fprintf(out, "error: usage: set ADDR:PORT weight N|drain|enable\n");
+		return;
+	}
+	if ((i = director_backend_find(d, &a)) < 0) {
+		fprintf(out, "error: no backend %s in this director\n", addr);
+		return;
+	}
+	struct director_backend *b = &d->backends[i];
+	addr_format(&b->addr, as, sizeof(as));
+	if (strcmp(what, "weight") == 0) {
+		if (!val || parse_u64(val, 0, DIRECTOR_WEIGHT_MAX, &w) != 0) {
+			fprintf(out, "error: invalid weight '%s' (0-%u)\n", val ? val : "",
+				DIRECTOR_WEIGHT_MAX);
+			return;
+		}
+		log_info("backend %s: weight %u -> %u (set by control socket)", as, b->weight,
+			 (unsigned)w);
+		b->weight = (unsigned)w;
+	} else if (strcmp(what, "drain") == 0 && !val) {
+		log_info("backend %s: drained (no new connections; set by control socket)", as);
+		b->drained = 1;
+	} else if (strcmp(what, "enable") == 0 && !val) {
+		log_info("backend %s: enabled (set by control socket)", as);
+		b->drained = 0;
+	} else {
+		fprintf(out, "error: usage: set ADDR:PORT weight N|drain|enable\n");
+		return;
+	}
+	atomic_store(&b->effective_weight, director_effective_weight(b));
+	int rc = d->dp->update(d);
+	if (rc < 0) {
+		fprintf(out, "error: dataplane update failed: %s\n", strerror(-rc));
+		return;
+	}
+	fprintf(out, "ok\n");
+}
+
+void director_control_handle(struct director *d, const char *line, FILE *out)
+{
+	char buf[DIRECTOR_CTL_LINE_MAX];
+	snprintf(buf, sizeof(buf), "%s", line);
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (strcmp(buf, "status") == 0) {
+		d->dp->stats(d);
+		director_status_json(d, out);
+	} else if (strcmp(buf, "table") == 0 || strcmp(buf, "table stats") == 0) {
+		d->dp->stats(d);
+		director_status_table(d, out, strcmp(buf, "table stats") == 0);
+	} else if (strncmp(buf, "set ", 4) == 0) {
+		handle_set(d, buf + 4, out);
+	} else if (strcmp(buf, "help") == 0) {
+		fprintf(out,
+			"status | table [stats] | set ADDR:PORT weight N|drain|enable | help\n");
+	} else {
+		fprintf(out, "error: unknown request '%.40s' (try 'help')\n", buf);
+	}
+}
+
+/* ---- run ---- */
+
+struct controller {
+	struct director d;
+	pthread_mutex_t lock;
+	struct director_health health;
+	int listen_fd, sig_fd, notify[2];
+};
+
+/* One client: read a line (1 s deadline), answer, close. */
+static void serve_client(struct controller *c, int fd)
+{
+	char line[DIRECTOR_CTL_LINE_MAX];
+	size_t len = 0;
+	struct timeval tv = {.tv_sec = 1};
+	char *reply = NULL;
+	size_t reply_len = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (len < sizeof(line) - 1) {
+		ssize_t r = read(fd, line + len, sizeof(line) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (memchr(line, '\n', len))
+			break;
+	}
+	line[len] = '\0';
+	char *nl = strchr(line, '\n');
+	if (!nl) {
+		static const char msg[] = "error: request must be one line ending in \\n\n";
+		if (write(fd, msg, sizeof(msg) - 1) < 0)
+			log_debug("control: client went away");
+		return;
+	}
+	*nl = '\0';
+	FILE *out = open_memstream(&reply, &reply_len);
+	if (!out)
+		return;
+	pthread_mutex_lock(&c->lock);
+	director_control_handle(&c->d, line, out);
+	pthread_mutex_unlock(&c->lock);
+	fclose(out);
+	for (size_t off = 0; off < reply_len;) {
+		ssize_t w = write(fd, reply + off, reply_len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(reply);
+}
+
+static void loop(struct controller *c)
+{
+	struct pollfd p[3] = {
+	    {.fd = c->sig_fd, .events = POLLIN},
+	    {.fd = c->listen_fd, .events = POLLIN},
+	    {.fd = c->notify[0], .events = POLLIN},
+	};
+	uint64_t next_stats = time_mono_ns() + STATS_PERIOD_MS * NS_PER_MS;
+	for (;;) {
+		uint64_t now = time_mono_ns();
+		int wait_ms = now >= next_stats ? 0 : (int)((next_stats - now) / NS_PER_MS) + 1;
+		int n = poll(p, 3, wait_ms);
+		if (n == -1 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return;
+		}
+		if (n > 0 && (p[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(c->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				log_info("signal %s: stopping", strsignal((int)si.ssi_signo));
+			return;
+		}
+		if (n > 0 && (p[2].revents & POLLIN)) {
+			char buf[64];
+			while (read(c->notify[0], buf, sizeof(buf)) > 0)
+				;
+			pthread_mutex_lock(&c->lock);
+			int rc = c->d.dp->update(&c->d);
+			pthread_mutex_unlock(&c->lock);
+			if (rc < 0)
+				log_error("dataplane update failed: %s", strerror(-rc));
+		}
+		if (n > 0 && (p[1].revents & POLLIN)) {
+			for (int k = 0; k < 16; k++) {
+				int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+				if (fd == -1)
+					break;
+				serve_client(c, fd);
+				close(fd);
+			}
+		}
+		if (time_mono_ns() >= next_stats) {
+			pthread_mutex_lock(&c->lock);
+			c->d.dp->stats(&c->d);
+			pthread_mutex_unlock(&c->lock);
+			next_stats = time_mono_ns() + STATS_PERIOD_MS * NS_PER_MS;
+		}
+	}
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static struct controller c; /* big (64 backends); lives for the whole run */
+	static char path[108], prefix[64];
+	const struct dataplane *dp = NULL;
+	char err[256] = "";
+	sigset_t mask, old;
+	int rc, ret = CLI_FAIL, started = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.listen_fd = c.sig_fd = c.notify[0] = c.notify[1] = -1;
+	rc = director_run_parse(argc, argv, &c.d, &dp, path, sizeof(path));
+	if (rc == 1)
+		return CLI_OK;
+	if (rc != 0)
+		return rc;
+	c.d.dp = dp;
+	rc = dp->check(&c.d, err, sizeof(err));
+	if (rc == -EPERM) {
+		fprintf(stderr, "mqlb: director: %s\n", err);
+		return CLI_FAIL;
+	}
+	if (rc < 0)
+		return cli_usage_error("director run", "%s", err);
+
+	snprintf(prefix, sizeof(prefix), "mqlb director[%s]", c.d.cfg.name);
+	log_set_prefix(prefix);
+	pthread_mutex_init(&c.lock, NULL);
+
+	/* Signals go to the signalfd only, in every thread we start. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	signal(SIGPIPE, SIG_IGN);
+	c.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (c.sig_fd == -1 || pipe2(c.notify, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_error("signalfd/pipe: %s", strerror(errno));
+		goto out;
+	}
+	c.listen_fd = director_control_listen(c.d.cfg.control_path, err, sizeof(err));
+	if (c.listen_fd < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	err[0] = '\0';
+	rc = dp->start(&c.d, err, sizeof(err));
+	if (rc < 0) {
+		log_error("dataplane %s: %s", dp->name, err[0] ? err : strerror(-rc));
+		goto out;
+	}
+	started = 1;
+	{
+		char a[ADDR_STRLEN];
+		static const char *const modes[] = {"local", "nat", "dr"};
+		log_info("%s dataplane up: %s, scheduler %s, mode %s, %u backends, control %s",
+			 dp->name, addr_format(&c.d.cfg.listen, a, sizeof(a)), c.d.cfg.scheduler,
+			 modes[c.d.cfg.mode], c.d.n_backends, c.d.cfg.control_path);
+	}
+	rc = director_health_start(&c.health, &c.d, &c.lock, c.notify[1]);
+	if (rc < 0) {
+		log_error("health checker: %s", strerror(-rc));
+		goto out;
+	}
+	loop(&c);
+	ret = CLI_OK;
+out:
+	director_health_stop(&c.health);
+	if (started) {
+		dp->stop(&c.d);
+		log_info("dataplane %s stopped, its rules removed", dp->name);
+	}
+	if (c.listen_fd >= 0) {
+		close(c.listen_fd);
+		unlink(c.d.cfg.control_path);
+	}
+	if (c.sig_fd >= 0)
+		close(c.sig_fd);
+	if (c.notify[0] >= 0) {
+		close(c.notify[0]);
+		close(c.notify[1]);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_destroy(&c.lock);
+	log_set_prefix("mqlb");
+	return ret;
+}
+
+/* ---- status / set (clients) ---- */
+
+/* Resolves --control / --name into path. Returns 0 or CLI_USAGE. */
+static int pick_path(const char *cmd, const char *control, const char *name, char *path, size_t len)
+{
+	if (control && name)
+		return cli_usage_error(cmd, "give --control or --name, not both");
+	if (control) {
+		if (strlen(control) == 0 || strlen(control) >= len)
+			return cli_usage_error(cmd, "invalid --control '%s'", control);
+		snprintf(path, len, "%s", control);
+		return 0;
+	}
+	if (!name)
+		name = DIRECTOR_DEFAULT_NAME;
+	if (!director_name_valid(name))
+		return cli_usage_error(cmd, "invalid --name '%s'", name);
+	if (director_control_default_path(name, path, len) != 0)
+		return cli_usage_error(cmd, "control socket path too long; use --control");
+	return 0;
+}
+
+static int request(const char *path, const char *line, FILE *out)
+{
+	int rc = director_control_request(path, line, out);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		fprintf(stderr, "mqlb: no director is running at %s (%s)\n", path, strerror(-rc));
+		return CLI_FAIL;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "mqlb: control socket %s: %s\n", path, strerror(-rc));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},	       {"stats", no_argument, NULL, 's'},
+	    {"control", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	};
+	const char *control = NULL, *name = NULL;
+	char path[108];
+	int json = 0, stats = 0, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			stats = 1;
+			break;
+		case 'c':
+			control = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'h':
+			printf("Usage: mqlb director status [--json] [--stats] [--control PATH | "
+			       "--name "
+			       "NAME]\n"
+			       "\n"
+			       "Asks a running director (default name '%s') for its state: an\n"
+			       "ipvsadm -Ln like table (--stats: connections, packets, bytes per\n"
+			       "backend), or JSON with --json.\n",
+			       DIRECTOR_DEFAULT_NAME);
+			return CLI_OK;
+		case ':':
+			return cli_usage_error("director status", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("director status", "unknown option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("director status", "unexpected argument '%s'", argv[optind]);
+	if ((c = pick_path("director status", control, name, path, sizeof(path))) != 0)
+		return c;
+	return request(path, json ? "status" : stats ? "table stats" : "table", stdout);
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"backend", required_argument, NULL, 'b'}, {"weight", required_argument, NULL, 'w'},
+	    {"drain", no_argument, NULL, 'd'},	       {"enable", no_argument, NULL, 'e'},
+	    {"control", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	};
+	const char *cmd = "director set";
+	const char *control = NULL, *name = NULL, *backend = NULL;
+	char path[108], line[DIRECTOR_CTL_LINE_MAX], a[ADDR_STRLEN];
+	struct sockaddr_storage ss;
+	uint64_t w = 0;
+	int actions = 0, drain = 0, enable = 0, have_w = 0, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			backend = optarg;
+			break;
+		case 'w':
+			if (parse_u64(optarg, 0, DIRECTOR_WEIGHT_MAX, &w) != 0)
+				return cli_usage_error(cmd, "invalid --weight '%s' (0-%u)", optarg,
+						       DIRECTOR_WEIGHT_MAX);
+			have_w = 1;
+			actions++;
+			break;
+		case 'd':
+			drain = 1;
+			actions++;
+			break;
+		case 'e':
+			enable = 1;
+			actions++;
+			break;
+		case 'c':
+			control = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'h':
+			printf(
+			    "Usage: mqlb director set [--control PATH | --name NAME] --backend "
+			    "ADDR:PORT\n"
+			    "                         (--weight W | --drain | --enable)\n"
+			    "\n"
+			    "Changes one backend of a running director: --weight W (0-%u; 0 = no\n"
+			    "new connections), --drain (weight 0 until --enable, configured "
+			    "weight\n"
+			    "kept), --enable. Existing connections are never cut.\n",
+			    DIRECTOR_WEIGHT_MAX);
+			return CLI_OK;
+		case ':':
+			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!backend)
+		return cli_usage_error(cmd, "--backend ADDR:PORT is required");
+	if (addr_parse(backend, 0, &ss) != 0)
+		return cli_usage_error(cmd, "invalid --backend '%s' (want ADDR:PORT)", backend);
+	if (actions != 1)
+		return cli_usage_error(cmd, "give exactly one of --weight W, --drain, --enable");
+	if ((c = pick_path(cmd, control, name, path, sizeof(path))) != 0)
+		return c;
+	addr_format(&ss, a, sizeof(a));
+	if (have_w)
+		snprintf(line, sizeof(line), "set %s weight %u", a, (unsigned)w);
+	else
+		snprintf(line, sizeof(line), "set %s %s", a,
+			 drain	  ? "drain"
+			 : enable ? "enable"
+				  : "");
+
+	char *reply = NULL;
+	size_t reply_len = 0;
+	FILE *out = open_memstream(&reply, &reply_len);
+	if (!out)
+		return CLI_FAIL;
+	int rc = request(path, line, out);
+	fclose(out);
+	if (rc == CLI_OK && strncmp(reply, "ok", 2) != 0) {
+		fprintf(stderr, "mqlb: director: %s", reply_len ? reply : "no answer\n");
+		rc = CLI_FAIL;
+	}
+	free(reply);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: mqlb director <run|status|set> [options]\n"
+		   "\n"
+		   "  run      program a dataplane (nft, ipvs, proxy) and control it in the\n"
+		   "           foreground: health checks, weights, stats, control socket\n"
+		   "  status   table (ipvsadm -Ln like) or --json of a running director\n"
+		   "  set      change a backend's weight, drain or enable it\n"
+		   "\n"
+		   "  mqlb director <sub> --help   options of one subcommand\n");
+}
+
+int cmd_director(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "set") == 0)
+		return cmd_set(argc - 1, argv + 1);
+	return cli_usage_error("director", "unknown subcommand '%s' (run, status, set)", argv[1]);
+}

@@ -1,0 +1,85 @@
+/* director.h — the director's controller: what director.c, director_cli.c,
+ * control.c, status.c and health.c share, and what the monitor and the proxy
+ * dataplane may call. The dataplane contract itself is dataplane.h.
+ *
+ * Control socket protocol (unix stream socket, one request per connection):
+ *   The client connects, writes ONE line (at most DIRECTOR_CTL_LINE_MAX bytes
+ *   including the '\n'), and reads the answer until the server closes.
+ *     status            -> one JSON object + "\n" (keys: DESIGN.md "director
+ *                          status --json", plus name, mode, health_* and per
+ *                          backend effective_weight, drained, inactive_connections,
+ *                          packets_in, packets_out, health_fails, health_oks)
+ *     table             -> an ipvsadm -Ln like text table
+ *     table stats       -> the same with counters (ipvsadm -Ln --stats)
+ *     set ADDR:PORT weight N | set ADDR:PORT drain | set ADDR:PORT enable
+ *                       -> "ok\n" or "error: <reason>\n"
+ *     help              -> the list above
+ *   Anything else -> "error: unknown request ...\n". The socket is created with
+ *   mode 0600 (root/owner only: set changes traffic).
+ *   Default path: /run/mqlb/director-<name>.sock as root, else
+ *   $XDG_RUNTIME_DIR/mqlb/director-<name>.sock, else /tmp/mqlb-<uid>/director-<name>.sock.
+ */
+#ifndef MQLB_DIRECTOR_DIRECTOR_H
+#define MQLB_DIRECTOR_DIRECTOR_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "director/dataplane.h"
+
+#define DIRECTOR_CTL_LINE_MAX 256
+#define DIRECTOR_WEIGHT_MAX   65535U
+#define DIRECTOR_DEFAULT_NAME "default"
+
+/* NULL-terminated table of the dataplanes built into this binary (dataplanes.c). */
+extern const struct dataplane *const director_dataplanes[];
+/* The dataplane called name, or NULL. */
+const struct dataplane *director_dataplane_find(const char *name);
+
+/* 1 when name is 1..DIRECTOR_NAME_MAX-1 chars of [A-Za-z0-9_-], else 0. */
+int director_name_valid(const char *name);
+
+/* Writes the default control socket path for instance name into buf.
+ * Returns 0, or -ENAMETOOLONG when it does not fit a sun_path. */
+int director_control_default_path(const char *name, char *buf, size_t len);
+
+/* Parses "ADDR:PORT[,weight=W]" into b (address + weight; weight default 1).
+ * Returns 0 or -EINVAL with a reason in err. */
+int director_backend_parse(const char *s, struct director_backend *b, char *err, size_t errlen);
+
+/* What the dataplane should use: 0 when drained or unhealthy, else weight. */
+unsigned director_effective_weight(const struct director_backend *b);
+
+/* Index of the backend with address a, or -1. */
+int director_backend_find(const struct director *d, const struct sockaddr_storage *a);
+
+/* Parses argv of `director run` into d (zeroed by the caller) and *dp.
+ * The control path, when not given, is written to path_buf (len bytes) and
+ * d->cfg.control_path points at it. Returns 0; 1 when --help was printed;
+ * CLI_USAGE after printing one line naming the bad flag or value. Touches no
+ * kernel state. */
+int director_run_parse(int argc, char **argv, struct director *d, const struct dataplane **dp,
+		       char *path_buf, size_t len);
+
+/* Smooth weighted round robin (as nginx): fills seq[0..total-1] with backend
+ * indexes so each i appears w[i] times, interleaved. total = sum of w.
+ * Returns total, or 0 when total is 0 or > cap. */
+unsigned director_wrr_sequence(const unsigned *w, unsigned n, unsigned *seq, unsigned cap);
+
+/* Status rendering (status.c). The caller holds the director's lock. */
+void director_status_json(const struct director *d, FILE *f);
+void director_status_table(const struct director *d, FILE *f, int with_stats);
+
+/* Control socket server (control.c). director_control_listen creates the
+ * socket (refusing when another live instance owns it; a stale file is
+ * replaced). Returns the listening fd or -errno with err set. */
+int director_control_listen(const char *path, char *err, size_t errlen);
+/* Client: sends line to path, writes the answer to out. Returns 0, or -errno
+ * (connect failed: -ENOENT / -ECONNREFUSED mean no such instance). */
+int director_control_request(const char *path, const char *line, FILE *out);
+
+/* Request handler the server calls (director.c): line without '\n'; the
+ * answer goes to out. */
+void director_control_handle(struct director *d, const char *line, FILE *out);
+
+#endif

@@ -1,0 +1,373 @@
+/* director_cli.c — flags of `mqlb director run` into a struct director, and the
+ * small pure helpers around it (names, backends, weights). Nothing here touches
+ * the kernel: bad input is refused before any dataplane is started. */
+#include "director/director.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/cli.h"
+#include "common/parse.h"
+#include "common/time.h"
+
+int director_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= DIRECTOR_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int director_control_default_path(const char *name, char *buf, size_t len)
+{
+	struct sockaddr_un un;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+	if (len > sizeof(un.sun_path))
+		len = sizeof(un.sun_path);
+	if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/mqlb/director-%s.sock", name);
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/mqlb/director-%s.sock", xdg, name);
+	else
+		n = snprintf(buf, len, "/tmp/mqlb-%u/director-%s.sock", (unsigned)geteuid(), name);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int director_backend_parse(const char *s, struct director_backend *b, char *err, size_t errlen)
+{
+	char addr[ADDR_STRLEN + 1];
+	const char *comma = strchr(s, ',');
+	size_t alen = comma ? (size_t)(comma - s) : strlen(s);
+	uint64_t w = 1;
+	if (alen == 0 || alen >= sizeof(addr)) {
+		snprintf(err, errlen, "invalid backend '%s' (want ADDR:PORT[,weight=W])", s);
+		return -EINVAL;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	memset(b, 0, sizeof(*b));
+	if (addr_parse(addr, 0, &b->addr) != 0) {
+		snprintf(err, errlen, "invalid backend address '%s' (want IP:PORT, port 1-65535)",
+			 addr);
+		return -EINVAL;
+	}
+	if (comma) {
+		const char *opt = comma + 1;
+		if (strncmp(opt, "weight=", 7) != 0) {
+			snprintf(err, errlen, "invalid backend option '%s' (only weight=W)", opt);
+			return -EINVAL;
+		}
+		if (parse_u64(opt + 7, 0, DIRECTOR_WEIGHT_MAX, &w) != 0) {
+			snprintf(err, errlen, "invalid weight '%s' (0-%u)", opt + 7,
+				 DIRECTOR_WEIGHT_MAX);
+			return -EINVAL;
+		}
+	}
+	b->weight = (unsigned)w;
+	b->healthy = 1; /* until the health checker says otherwise */
+	atomic_store(&b->effective_weight, b->weight);
+	return 0;
+}
+
+unsigned director_effective_weight(const struct director_backend *b)
+{
+	return (b->drained || !b->healthy) ? 0 : b->weight;
+}
+
+int director_backend_find(const struct director *d, const struct sockaddr_storage *a)
+{
+	for (unsigned i = 0; i < d->n_backends; i++)
+		if (addr_equal(&d->backends[i].addr, a))
+			return (int)i;
+	return -1;
+}
+
+unsigned director_wrr_sequence(const unsigned *w, unsigned n, unsigned *seq, unsigned cap)
+{
+	unsigned long long total = 0;
+	long long cur[DIRECTOR_MAX_BACKENDS] = {0};
+	for (unsigned i = 0; i < n; i++)
+		total += w[i];
+	if (total == 0 || total > cap || n > DIRECTOR_MAX_BACKENDS)
+		return 0;
+	for (unsigned k = 0; k < total; k++) {
+		int best = -1;
+		for (unsigned i = 0; i < n; i++) {
+			if (!w[i])
+				continue;
+			cur[i] += w[i];
+			if (best < 0 || cur[i] > cur[best])
+				best = (int)i;
+		}
+		cur[best] -= (long long)total;
+		seq[k] = (unsigned)best;
+	}
+	return (unsigned)total;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mqlb director run --listen VIP:PORT --backend ADDR:PORT[,weight=W] ...\n"
+		"                         [--dataplane nft|ipvs|proxy] [--scheduler NAME]\n"
+		"                         [--mode local|nat|dr] [--name NAME] [--control PATH]\n"
+		"                         [--health-interval 1s] [--health-timeout 500ms]\n"
+		"                         [--health-fall 2] [--health-rise 2]\n"
+		"                         [--peers ADDR,...] [--max-connections N] [--threads N]\n"
+		"\n"
+		"Programs the dataplane, then stays in the foreground as its controller:\n"
+		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
+		"socket for `mqlb director status` and `mqlb director set`. SIGINT/SIGTERM\n"
+		"removes exactly this instance's rules and exits 0.\n"
+		"\n"
+		"  --listen VIP:PORT       the address clients connect to\n"
+		"  --backend ADDR:PORT     a broker; repeat (max %d); weight 0-%u, default 1\n"
+		"  --dataplane NAME        nft (default), ipvs, proxy — those built in:",
+		DIRECTOR_MAX_BACKENDS, DIRECTOR_WEIGHT_MAX);
+	for (const struct dataplane *const *p = director_dataplanes; *p; p++)
+		fprintf(f, " %s", (*p)->name);
+	fprintf(f,
+		"\n"
+		"  --scheduler NAME        nft: rr (default), wrr, random, sh; ipvs: any kernel\n"
+		"                          scheduler; proxy: its own list\n"
+		"  --mode MODE             local: clients on this host (nft output hook);\n"
+		"                          nat: clients from elsewhere (DNAT + masquerade);\n"
+		"                          dr: IPVS direct routing. Default: local for a\n"
+		"                          loopback VIP, else nat\n"
+		"  --name NAME             instance name (default '%s'): nft table mqlb-NAME,\n"
+		"                          control socket; [A-Za-z0-9_-], at most %d chars\n"
+		"  --control PATH          control socket (default /run/mqlb/director-NAME.sock\n"
+		"                          as root, else $XDG_RUNTIME_DIR/mqlb/...)\n"
+		"  --health-interval D     between probe rounds (default 1s; 0 = no checks)\n"
+		"  --health-timeout D      CONNECT -> CONNACK deadline (default 500ms)\n"
+		"  --health-fall N         failures before weight 0 (default 2)\n"
+		"  --health-rise N         successes before it comes back (default 2)\n"
+		"  --peers, --max-connections, --threads   proxy dataplane only\n",
+		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
+}
+
+static int is_loopback(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+	if (a->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+	return 0;
+}
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_BACKEND,
+	OPT_DATAPLANE,
+	OPT_SCHEDULER,
+	OPT_MODE,
+	OPT_NAME,
+	OPT_CONTROL,
+	OPT_HINTERVAL,
+	OPT_HTIMEOUT,
+	OPT_HFALL,
+	OPT_HRISE,
+	OPT_PEERS,
+	OPT_MAXCONN,
+	OPT_THREADS,
+	OPT_HELP,
+};
+
+int director_run_parse(int argc, char **argv, struct director *d, const struct dataplane **dp,
+		       char *path_buf, size_t len)
+{
+	static const struct option opts[] = {
+	    {"listen", required_argument, NULL, OPT_LISTEN},
+	    {"backend", required_argument, NULL, OPT_BACKEND},
+	    {"dataplane", required_argument, NULL, OPT_DATAPLANE},
+	    {"scheduler", required_argument, NULL, OPT_SCHEDULER},
+	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"control", required_argument, NULL, OPT_CONTROL},
+	    {"health-interval", required_argument, NULL, OPT_HINTERVAL},
+	    {"health-timeout", required_argument, NULL, OPT_HTIMEOUT},
+	    {"health-fall", required_argument, NULL, OPT_HFALL},
+	    {"health-rise", required_argument, NULL, OPT_HRISE},
+	    {"peers", required_argument, NULL, OPT_PEERS},
+	    {"max-connections", required_argument, NULL, OPT_MAXCONN},
+	    {"threads", required_argument, NULL, OPT_THREADS},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *cmd = "director run";
+	const char *dp_name = "nft";
+	int have_listen = 0, have_mode = 0, have_timeout = 0, c;
+	char err[160];
+	uint64_t v;
+
+	struct director_config *cfg = &d->cfg;
+	snprintf(cfg->name, sizeof(cfg->name), "%s", DIRECTOR_DEFAULT_NAME);
+	snprintf(cfg->scheduler, sizeof(cfg->scheduler), "rr");
+	cfg->health_interval_ns = NS_PER_S;
+	cfg->health_timeout_ns = 500 * NS_PER_MS;
+	cfg->health_fall = 2;
+	cfg->health_rise = 2;
+	cfg->threads = 1;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+		case OPT_HELP:
+			run_usage(stdout);
+			return 1;
+		case OPT_LISTEN:
+			if (addr_parse(optarg, 0, &cfg->listen) != 0)
+				return cli_usage_error(cmd, "invalid --listen '%s' (want VIP:PORT)",
+						       optarg);
+			have_listen = 1;
+			break;
+		case OPT_BACKEND: {
+			struct director_backend b;
+			if (d->n_backends >= DIRECTOR_MAX_BACKENDS)
+				return cli_usage_error(cmd, "too many --backend (max %d)",
+						       DIRECTOR_MAX_BACKENDS);
+			if (director_backend_parse(optarg, &b, err, sizeof(err)) != 0)
+				return cli_usage_error(cmd, "--backend: %s", err);
+			if (director_backend_find(d, &b.addr) >= 0)
+				return cli_usage_error(cmd, "duplicate --backend '%s'", optarg);
+			d->backends[d->n_backends++] = b;
+			break;
+		}
+		case OPT_DATAPLANE:
+			dp_name = optarg;
+			break;
+		case OPT_SCHEDULER:
+			if (strlen(optarg) == 0 || strlen(optarg) >= sizeof(cfg->scheduler))
+				return cli_usage_error(cmd, "invalid --scheduler '%s'", optarg);
+			snprintf(cfg->scheduler, sizeof(cfg->scheduler), "%s", optarg);
+			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "local") == 0)
+				cfg->mode = DIRECTOR_MODE_LOCAL;
+			else if (strcmp(optarg, "nat") == 0)
+				cfg->mode = DIRECTOR_MODE_NAT;
+			else if (strcmp(optarg, "dr") == 0)
+				cfg->mode = DIRECTOR_MODE_DR;
+			else
+				return cli_usage_error(cmd, "invalid --mode '%s' (local, nat, dr)",
+						       optarg);
+			have_mode = 1;
+			break;
+		case OPT_NAME:
+			if (!director_name_valid(optarg))
+				return cli_usage_error(
+				    cmd, "invalid --name '%s' (1-%d chars of A-Z a-z 0-9 _ -)",
+				    optarg, DIRECTOR_NAME_MAX - 1);
+			snprintf(cfg->name, sizeof(cfg->name), "%s", optarg);
+			break;
+		case OPT_CONTROL: {
+			struct sockaddr_un un;
+			if (strlen(optarg) == 0 || strlen(optarg) >= sizeof(un.sun_path))
+				return cli_usage_error(cmd, "invalid --control '%s' (1-%zu chars)",
+						       optarg, sizeof(un.sun_path) - 1);
+			cfg->control_path = optarg;
+			break;
+		}
+		case OPT_HINTERVAL:
+			if (parse_duration_ns(optarg, NS_PER_S, &v) != 0 || v > 3600 * NS_PER_S ||
+			    (v != 0 && v < 10 * NS_PER_MS))
+				return cli_usage_error(
+				    cmd, "invalid --health-interval '%s' (0 = off, or 10ms-1h)",
+				    optarg);
+			cfg->health_interval_ns = v;
+			break;
+		case OPT_HTIMEOUT:
+			if (parse_duration_ns(optarg, NS_PER_S, &v) != 0 || v < NS_PER_MS ||
+			    v > 60 * NS_PER_S)
+				return cli_usage_error(
+				    cmd, "invalid --health-timeout '%s' (1ms-60s)", optarg);
+			cfg->health_timeout_ns = v;
+			have_timeout = 1;
+			break;
+		case OPT_HFALL:
+		case OPT_HRISE:
+			if (parse_u64(optarg, 1, 100, &v) != 0)
+				return cli_usage_error(cmd, "invalid --health-%s '%s' (1-100)",
+						       c == OPT_HFALL ? "fall" : "rise", optarg);
+			if (c == OPT_HFALL)
+				cfg->health_fall = (unsigned)v;
+			else
+				cfg->health_rise = (unsigned)v;
+			break;
+		case OPT_PEERS:
+			cfg->peers = optarg;
+			break;
+		case OPT_MAXCONN:
+			if (parse_u64(optarg, 1, 10000000, &v) != 0)
+				return cli_usage_error(cmd, "invalid --max-connections '%s'",
+						       optarg);
+			cfg->max_connections = (unsigned)v;
+			break;
+		case OPT_THREADS:
+			if (parse_u64(optarg, 1, 256, &v) != 0)
+				return cli_usage_error(cmd, "invalid --threads '%s' (1-256)",
+						       optarg);
+			cfg->threads = (unsigned)v;
+			break;
+		case ':':
+			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!have_listen)
+		return cli_usage_error(cmd, "--listen VIP:PORT is required");
+	if (d->n_backends == 0)
+		return cli_usage_error(cmd, "at least one --backend ADDR:PORT is required");
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		if (d->backends[i].addr.ss_family != cfg->listen.ss_family)
+			return cli_usage_error(
+			    cmd, "backend %u and --listen are of different address families",
+			    i + 1);
+		if (addr_equal(&d->backends[i].addr, &cfg->listen))
+			return cli_usage_error(cmd, "a backend cannot be the --listen address");
+	}
+	if (!have_mode)
+		cfg->mode = is_loopback(&cfg->listen) ? DIRECTOR_MODE_LOCAL : DIRECTOR_MODE_NAT;
+	if (cfg->health_interval_ns) {
+		if (!have_timeout && cfg->health_timeout_ns > cfg->health_interval_ns)
+			cfg->health_timeout_ns = cfg->health_interval_ns;
+		if (cfg->health_timeout_ns > cfg->health_interval_ns)
+			return cli_usage_error(cmd, "--health-timeout must not exceed "
+						    "--health-interval");
+	}
+	*dp = director_dataplane_find(dp_name);
+	if (!*dp) {
+		if (strcmp(dp_name, "nft") == 0 || strcmp(dp_name, "ipvs") == 0 ||
+		    strcmp(dp_name, "proxy") == 0)
+			return cli_usage_error(
+			    cmd, "--dataplane %s is not built into this mqlb yet", dp_name);
+		return cli_usage_error(cmd, "invalid --dataplane '%s' (nft, ipvs, proxy)", dp_name);
+	}
+	if (!cfg->control_path) {
+		if (director_control_default_path(cfg->name, path_buf, len) != 0)
+			return cli_usage_error(cmd, "control socket path too long; use --control");
+		cfg->control_path = path_buf;
+	}
+	return 0;
+}
