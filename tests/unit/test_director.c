@@ -1,0 +1,315 @@
+/* Unit tests for the director's controller: flag parsing (bad input refused
+ * before any kernel call), smooth wrr sequences, nft rule text, control
+ * requests and status JSON against a fake dataplane. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/addr.h"
+#include "common/cli.h"
+#include "director/dataplane_nft.h"
+#include "director/director.h"
+
+static int parse(struct director *d, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+	static char path[108];
+	const struct dataplane *dp = NULL;
+	argv[argc++] = (char *)"run";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	memset(d, 0, sizeof(*d));
+	int rc = director_run_parse(argc, argv, d, &dp, path, sizeof(path));
+	if (rc == 0)
+		d->dp = dp;
+	return rc;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void test_run_parse_table(void **state)
+{
+	static struct director d;
+	static const struct {
+		const char *args[14];
+		int rc;
+	} rows[] = {
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", NULL}, 0},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301,weight=0", NULL}, 0},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301,weight=65535", NULL}, 0},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301,weight=65536", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301,weight=x", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301,wait=1", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:0", NULL}, CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:65536", NULL}, CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1", NULL}, CLI_USAGE},
+	    {{"--listen", "127.0.0.1", "--backend", "127.0.0.1:19301", NULL}, CLI_USAGE},
+	    {{"--listen", "300.0.0.1:1", "--backend", "127.0.0.1:19301", NULL}, CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--backend",
+	      "127.0.0.1:19301", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19300", NULL}, CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "[::1]:19301", NULL}, CLI_USAGE},
+	    {{"--listen", "[::1]:19300", "--backend", "[::1]:19301", NULL}, 0},
+	    {{"--listen", "127.0.0.1:19300", NULL}, CLI_USAGE},
+	    {{"--backend", "127.0.0.1:19301", NULL}, CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--name",
+	      "0123456789012345678901234567890", NULL},
+	     0},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--name",
+	      "01234567890123456789012345678901", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--name", "a b", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--name", "", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--mode", "x", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--dataplane", "nope",
+	      NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--health-fall", "0",
+	      NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--health-interval",
+	      "1s", "--health-timeout", "2s", NULL},
+	     CLI_USAGE},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "--health-interval",
+	      "0", NULL},
+	     0},
+	    {{"--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301", "extra", NULL},
+	     CLI_USAGE},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = parse(&d, rows[i].args);
+		if (rc != rows[i].rc)
+			fail_msg("row %zu: rc %d, want %d", i, rc, rows[i].rc);
+	}
+}
+
+static void test_run_parse_defaults(void **state)
+{
+	static struct director d;
+	assert_int_equal(
+	    parse(&d, ARGS("--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301,weight=3",
+			   "--backend", "127.0.0.1:19302")),
+	    0);
+	assert_string_equal(d.cfg.name, "default");
+	assert_string_equal(d.cfg.scheduler, "rr");
+	assert_int_equal(d.cfg.mode, DIRECTOR_MODE_LOCAL); /* loopback VIP */
+	assert_int_equal(d.n_backends, 2);
+	assert_int_equal(d.backends[0].weight, 3);
+	assert_int_equal(atomic_load(&d.backends[0].effective_weight), 3);
+	assert_int_equal(d.backends[1].weight, 1);
+	assert_true(d.backends[0].healthy);
+	assert_non_null(d.cfg.control_path);
+	assert_non_null(strstr(d.cfg.control_path, "director-default.sock"));
+	assert_int_equal(
+	    parse(&d, ARGS("--listen", "198.18.0.1:1883", "--backend", "198.18.1.1:1883")), 0);
+	assert_int_equal(d.cfg.mode, DIRECTOR_MODE_NAT);
+}
+
+static void test_wrr_sequence(void **state)
+{
+	unsigned seq[16];
+	unsigned w1[] = {5, 1, 1};
+	assert_int_equal(director_wrr_sequence(w1, 3, seq, 16), 7);
+	/* nginx smooth wrr: a a b a c a a */
+	unsigned want[] = {0, 0, 1, 0, 2, 0, 0};
+	assert_memory_equal(seq, want, sizeof(want));
+	unsigned w2[] = {1, 1, 1};
+	assert_int_equal(director_wrr_sequence(w2, 3, seq, 16), 3);
+	assert_int_equal(seq[0], 0);
+	assert_int_equal(seq[1], 1);
+	assert_int_equal(seq[2], 2);
+	unsigned w3[] = {0, 0};
+	assert_int_equal(director_wrr_sequence(w3, 2, seq, 16), 0);
+	unsigned w4[] = {10, 7};
+	assert_int_equal(director_wrr_sequence(w4, 2, seq, 16), 0); /* over cap */
+	unsigned w5[] = {0, 2, 0, 1};
+	assert_int_equal(director_wrr_sequence(w5, 4, seq, 16), 3);
+	unsigned count[4] = {0};
+	for (int i = 0; i < 3; i++)
+		count[seq[i]]++;
+	assert_int_equal(count[1], 2);
+	assert_int_equal(count[3], 1);
+}
+
+static char *lb_text(struct director *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(director_nft_lb_cmds(d, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_nft_rules(void **state)
+{
+	static struct director d;
+	assert_int_equal(
+	    parse(&d, ARGS("--listen", "198.18.0.1:1883", "--backend", "198.18.1.1:1883,weight=3",
+			   "--backend", "198.18.1.2:1883", "--name", "t1")),
+	    0);
+	char *t = lb_text(&d);
+	assert_non_null(strstr(t, "flush chain ip mqlb-t1 lb\n"));
+	assert_non_null(strstr(t, "numgen inc mod 2 map { 0 : 198.18.1.1 . 1883, 1 : 198.18.1.2 . "
+				  "1883 }"));
+	free(t);
+
+	strcpy(d.cfg.scheduler, "wrr");
+	t = lb_text(&d);
+	/* 3:1 interleaved: a a b a -> 0-1 a, 2 b, 3 a */
+	assert_non_null(strstr(t, "numgen inc mod 4 map { 0-1 : 198.18.1.1 . 1883, 2 : 198.18.1.2 "
+				  ". 1883, 3 : 198.18.1.1 . 1883 }"));
+	free(t);
+
+	strcpy(d.cfg.scheduler, "sh");
+	t = lb_text(&d);
+	assert_non_null(strstr(t, "jhash ip saddr . tcp sport mod 4 seed"));
+	assert_non_null(strstr(t, "0-2 : 198.18.1.1 . 1883, 3 : 198.18.1.2 . 1883"));
+	free(t);
+
+	strcpy(d.cfg.scheduler, "random");
+	atomic_store(&d.backends[0].effective_weight, 0);
+	t = lb_text(&d);
+	assert_non_null(strstr(t, "numgen random mod 1 map { 0 : 198.18.1.2 . 1883 }"));
+	free(t);
+
+	atomic_store(&d.backends[1].effective_weight, 0);
+	t = lb_text(&d);
+	assert_null(strstr(t, "dnat"));
+	assert_non_null(strstr(t, "add rule ip mqlb-t1 guard ip daddr 198.18.0.1 tcp dport 1883 ct "
+				  "state new reject with tcp reset"));
+	free(t);
+
+	/* the start transaction: own table only, nat mode masquerades our flows only */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(director_nft_start_cmds(&d, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "create table ip mqlb-t1\n"));
+	assert_non_null(strstr(buf, "hook prerouting"));
+	assert_non_null(strstr(buf, "masquerade"));
+	for (char *p = buf; (p = strstr(p, " mqlb-")); p++)
+		assert_true(strncmp(p, " mqlb-t1 ", 9) == 0 || strncmp(p, " mqlb-t1\n", 9) == 0);
+	free(buf);
+}
+
+/* a fake dataplane that records updates */
+static int fake_updates;
+static int fake_check(const struct director *d, char *e, size_t l)
+{
+	return 0;
+}
+static int fake_start(struct director *d, char *e, size_t l)
+{
+	return 0;
+}
+static int fake_update(struct director *d)
+{
+	fake_updates++;
+	return 0;
+}
+static int fake_stats(struct director *d)
+{
+	d->backends[0].active_connections = 7;
+	return 0;
+}
+static void fake_stop(struct director *d)
+{
+}
+static const struct dataplane fake_dp = {"fake",      fake_check, fake_start,
+					 fake_update, fake_stats, fake_stop};
+
+static char *handle(struct director *d, const char *line)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	director_control_handle(d, line, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_control_requests(void **state)
+{
+	static struct director d;
+	assert_int_equal(
+	    parse(&d, ARGS("--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301",
+			   "--backend", "127.0.0.1:19302,weight=2")),
+	    0);
+	d.dp = &fake_dp;
+	fake_updates = 0;
+	char *r = handle(&d, "set 127.0.0.1:19302 weight 5");
+	assert_string_equal(r, "ok\n");
+	free(r);
+	assert_int_equal(d.backends[1].weight, 5);
+	assert_int_equal(atomic_load(&d.backends[1].effective_weight), 5);
+	r = handle(&d, "set 127.0.0.1:19302 drain");
+	assert_string_equal(r, "ok\n");
+	free(r);
+	assert_int_equal(atomic_load(&d.backends[1].effective_weight), 0);
+	r = handle(&d, "set 127.0.0.1:19302 enable");
+	free(r);
+	assert_int_equal(atomic_load(&d.backends[1].effective_weight), 5);
+	assert_int_equal(fake_updates, 3);
+	static const char *const bad[] = {"set 127.0.0.1:19303 weight 1",
+					  "set 127.0.0.1:19302 weight 65536",
+					  "set 127.0.0.1:19302 weight",
+					  "set nope drain",
+					  "set 127.0.0.1:19302 drain now",
+					  "frobnicate",
+					  ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = handle(&d, bad[i]);
+		if (strncmp(r, "error: ", 7) != 0)
+			fail_msg("'%s' -> '%s'", bad[i], r);
+		free(r);
+	}
+	assert_int_equal(fake_updates, 3);
+
+	r = handle(&d, "status");
+	static const char *const keys[] = {"\"dataplane\":\"fake\"",
+					   "\"scheduler\":\"rr\"",
+					   "\"listen\":\"127.0.0.1:19300\"",
+					   "\"backends\":[",
+					   "\"address\":\"127.0.0.1:19301\"",
+					   "\"weight\":1",
+					   "\"healthy\":true",
+					   "\"active_connections\":7",
+					   "\"total_connections\":",
+					   "\"bytes_in\":",
+					   "\"bytes_out\":"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strstr(r, keys[i]))
+			fail_msg("status JSON lacks %s: %s", keys[i], r);
+	free(r);
+	r = handle(&d, "table stats");
+	assert_non_null(strstr(r, "127.0.0.1:19302"));
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_run_parse_table),  cmocka_unit_test(test_run_parse_defaults),
+	    cmocka_unit_test(test_wrr_sequence),     cmocka_unit_test(test_nft_rules),
+	    cmocka_unit_test(test_control_requests),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
