@@ -1,0 +1,185 @@
+/* cluster_status.c — `mqlb cluster status [--json]`: per broker pid, address,
+ * alive, clients connected, messages dropped, bridge states, limits in force
+ * (read back from the cgroup files, not from the request). Exit 0 when every
+ * broker is alive, 1 otherwise (also when nothing runs). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "common/addr.h"
+#include "common/cli.h"
+#include "common/json.h"
+#include "common/mqtt_probe.h"
+#include "common/time.h"
+
+struct broker_view {
+	int alive;
+	char clients[MQTT_SYS_VALUE_MAX], dropped[MQTT_SYS_VALUE_MAX];
+	double cpus;
+	uint64_t mem_limit, mem_now;
+	unsigned n_links;
+	const struct cluster_link *links[CLUSTER_MAX_BROKERS];
+	char state[CLUSTER_MAX_BROKERS][MQTT_SYS_VALUE_MAX];
+};
+
+static void view_broker(const struct cluster_state *st, const struct cluster_broker *b,
+			const struct cluster_link *links, unsigned nl, struct broker_view *v)
+{
+	const char *topics[2 + CLUSTER_MAX_BROKERS];
+	char tbuf[CLUSTER_MAX_BROKERS][96];
+	char vals[2 + CLUSTER_MAX_BROKERS][MQTT_SYS_VALUE_MAX];
+	size_t n = 2;
+	memset(v, 0, sizeof(*v));
+	v->alive = cluster_broker_alive(st, b);
+	v->cpus = -1;
+	topics[0] = "$SYS/broker/clients/connected";
+	topics[1] = "$SYS/broker/publish/messages/dropped";
+	for (unsigned k = 0; k < nl; k++)
+		if (links[k].from == b->id) {
+			snprintf(tbuf[v->n_links], sizeof(tbuf[0]),
+				 "$SYS/broker/connection/%s/state", links[k].id);
+			topics[n++] = tbuf[v->n_links];
+			v->links[v->n_links++] = &links[k];
+		}
+	if (b->cg.version != CGROUP_NONE) {
+		uint64_t cpu_ns;
+		cgroup_read_limits(&b->cg, &v->cpus, &v->mem_limit);
+		cgroup_usage(&b->cg, &cpu_ns, &v->mem_now);
+	}
+	if (!v->alive)
+		return;
+	struct sockaddr_storage a;
+	addr_parse_host(st->spec.host, b->port, &a);
+	mqtt_sys_read(&a, st->spec.netns, topics, n, 2 * NS_PER_S, vals);
+	snprintf(v->clients, sizeof(v->clients), "%s", vals[0]);
+	snprintf(v->dropped, sizeof(v->dropped), "%s", vals[1]);
+	for (unsigned k = 0; k < v->n_links; k++)
+		snprintf(v->state[k], sizeof(v->state[k]), "%s", vals[2 + k]);
+}
+
+int cluster_status(const char *run_dir, int json)
+{
+	struct cluster_state st;
+	int r = cluster_state_read(run_dir, &st);
+	if (r) {
+		if (json) {
+			struct json j;
+			json_init(&j, stdout);
+			json_obj_begin(&j, NULL);
+			json_str(&j, "run_dir", run_dir);
+			json_bool(&j, "running", 0);
+			json_obj_end(&j);
+		} else if (r == -ENOENT) {
+			printf("no cluster in %s\n", run_dir);
+		} else {
+			fprintf(stderr, "mqlb: %s/state: %s\n", run_dir, strerror(-r));
+		}
+		return CLI_FAIL;
+	}
+	struct cluster_link links[CLUSTER_MAX_BROKERS * CLUSTER_MAX_BROKERS];
+	unsigned nl = cluster_links(&st.spec, links, sizeof(links) / sizeof(links[0]));
+	static struct broker_view views[CLUSTER_MAX_BROKERS];
+	unsigned alive = 0;
+	for (unsigned i = 0; i < st.n; i++) {
+		view_broker(&st, &st.b[i], links, nl, &views[i]);
+		alive += views[i].alive != 0;
+	}
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj_begin(&j, NULL);
+		json_str(&j, "run_dir", run_dir);
+		json_str(&j, "name", st.spec.name);
+		json_bool(&j, "running", alive > 0);
+		json_str(&j, "bridge", cluster_bridge_name(st.spec.bridge));
+		json_str(&j, "netns", st.spec.netns);
+		json_str(&j, "cgroup", cgroup_version_name(st.cg_version));
+		json_arr_begin(&j, "brokers");
+		for (unsigned i = 0; i < st.n; i++) {
+			const struct cluster_broker *b = &st.b[i];
+			const struct broker_view *v = &views[i];
+			char a[ADDR_STRLEN + 8];
+			snprintf(a, sizeof(a), strchr(st.spec.host, ':') ? "[%s]:%u" : "%s:%u",
+				 st.spec.host, (unsigned)b->port);
+			json_obj_begin(&j, NULL);
+			json_u64(&j, "id", b->id);
+			json_i64(&j, "pid", b->pid);
+			json_str(&j, "address", a);
+			json_bool(&j, "alive", v->alive);
+			if (v->clients[0])
+				json_i64(&j, "clients_connected", strtoll(v->clients, NULL, 10));
+			else
+				json_null(&j, "clients_connected");
+			if (v->dropped[0])
+				json_i64(&j, "messages_dropped", strtoll(v->dropped, NULL, 10));
+			else
+				json_null(&j, "messages_dropped");
+			json_arr_begin(&j, "bridges");
+			for (unsigned k = 0; k < v->n_links; k++) {
+				json_obj_begin(&j, NULL);
+				json_str(&j, "id", v->links[k]->id);
+				json_u64(&j, "to", v->links[k]->to);
+				if (v->state[k][0])
+					json_i64(&j, "state", strtoll(v->state[k], NULL, 10));
+				else
+					json_null(&j, "state");
+				json_obj_end(&j);
+			}
+			json_arr_end(&j);
+			json_obj_begin(&j, "limits");
+			if (v->cpus >= 0)
+				json_double(&j, "cpus", v->cpus);
+			else
+				json_null(&j, "cpus");
+			json_u64(&j, "memory_bytes", v->mem_limit);
+			json_obj_end(&j);
+			json_obj_begin(&j, "cgroup");
+			json_str(&j, "cpu", b->cg.dir[CGROUP_CPU]);
+			json_str(&j, "cpuacct", b->cg.dir[CGROUP_CPUACCT]);
+			json_str(&j, "memory", b->cg.dir[CGROUP_MEMORY]);
+			if (v->mem_now != UINT64_MAX && b->cg.version != CGROUP_NONE)
+				json_u64(&j, "memory_now_bytes", v->mem_now);
+			json_obj_end(&j);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	} else {
+		printf("cluster %s: %u of %u brokers alive, bridge %s, cgroup %s%s%s, run dir %s\n",
+		       st.spec.name, alive, st.n, cluster_bridge_name(st.spec.bridge),
+		       cgroup_version_name(st.cg_version), st.spec.netns[0] ? ", netns " : "",
+		       st.spec.netns, run_dir);
+		printf("%-6s %-8s %-22s %-5s %-7s %-7s %-9s %-10s %s\n", "broker", "pid", "address",
+		       "alive", "clients", "dropped", "cpu", "memory", "bridges");
+		for (unsigned i = 0; i < st.n; i++) {
+			const struct cluster_broker *b = &st.b[i];
+			const struct broker_view *v = &views[i];
+			char a[ADDR_STRLEN + 8], cpu[16], mem[24], br[512] = "";
+			snprintf(a, sizeof(a), strchr(st.spec.host, ':') ? "[%s]:%u" : "%s:%u",
+				 st.spec.host, (unsigned)b->port);
+			if (v->cpus > 0)
+				snprintf(cpu, sizeof(cpu), "%g", v->cpus);
+			else
+				snprintf(cpu, sizeof(cpu), "%s", v->cpus == 0 ? "unlimited" : "-");
+			if (v->mem_limit)
+				snprintf(mem, sizeof(mem), "%" PRIu64 "M", v->mem_limit >> 20);
+			else
+				snprintf(mem, sizeof(mem), "%s",
+					 b->cg.version == CGROUP_NONE ? "-" : "unlimited");
+			size_t used = 0;
+			for (unsigned k = 0; k < v->n_links && used < sizeof(br); k++)
+				used += (size_t)snprintf(br + used, sizeof(br) - used, "%s->b%u=%s",
+							 k ? " " : "", v->links[k]->to,
+							 !v->alive	  ? "-"
+							 : v->state[k][0] ? v->state[k]
+									  : "?");
+			printf("%-6u %-8d %-22s %-5s %-7s %-7s %-9s %-10s %s\n", b->id, b->pid, a,
+			       v->alive ? "yes" : "NO", v->clients[0] ? v->clients : "-",
+			       v->dropped[0] ? v->dropped : "-", cpu, mem, br);
+		}
+	}
+	return alive == st.n ? CLI_OK : CLI_FAIL;
+}
