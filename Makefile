@@ -27,6 +27,15 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -pthread
 LDLIBS   += -lnftables -lmnl -lm -pthread
 
+# Quiet by default (one line per file, like the kernel); V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 MAIN_SRC := src/mqlb.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -52,37 +61,37 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(REL)/bench/%)
 all: mqlb
 
 mqlb: $(REL)/mqlb
-	ln -sf $(REL)/mqlb mqlb
+	$(Q)ln -sf $(REL)/mqlb mqlb
 
 $(REL)/mqlb: $(REL)/src/mqlb.o $(REL_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(REL)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(SAN)/mqlb: $(SAN)/src/mqlb.o $(SAN_OBJ)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SAN)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+	$(call say,CC,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
 
 $(SAN)/unit/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(call say,LD,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(FUZ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) $(CFLAGS) $(FUZZFLAGS) -c -o $@ $<
+	$(call say,CLANG,$@)$(Q)$(CLANG) $(CPPFLAGS) $(CFLAGS) $(FUZZFLAGS) -c -o $@ $<
 
 $(FUZ)/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(Q)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 $(REL)/bench/%: bench/%.c $(REL_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/install-deps
