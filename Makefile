@@ -33,7 +33,7 @@ Q :=
 say :=
 else
 Q := @
-say = @printf '  %-6s %s\n' $(1) $(2);
+say = printf '  %-6s %s\n' $(1) $(2);
 endif
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
@@ -64,34 +64,34 @@ mqlb: $(REL)/mqlb
 	$(Q)ln -sf $(REL)/mqlb mqlb
 
 $(REL)/mqlb: $(REL)/src/mqlb.o $(REL_OBJ)
-	$(call say,LD,$@)$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(REL)/%.o: %.c
 	@mkdir -p $(@D)
-	$(call say,CC,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(call say,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(SAN)/mqlb: $(SAN)/src/mqlb.o $(SAN_OBJ)
-	$(call say,LD,$@)$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SAN)/%.o: %.c
 	@mkdir -p $(@D)
-	$(call say,CC,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+	$(Q)$(call say,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
 
 $(SAN)/unit/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 $(FUZ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(call say,CLANG,$@)$(Q)$(CLANG) $(CPPFLAGS) $(CFLAGS) $(FUZZFLAGS) -c -o $@ $<
+	$(Q)$(call say,CLANG,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) $(FUZZFLAGS) -c -o $@ $<
 
 $(FUZ)/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(Q)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 $(REL)/bench/%: bench/%.c $(REL_OBJ)
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/install-deps
