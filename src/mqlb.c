@@ -7,6 +7,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 
+int cmd_cluster(int argc, char **argv);
 int cmd_director(int argc, char **argv);
 
 struct subcommand {
@@ -17,6 +18,7 @@ struct subcommand {
 
 /* Keep alphabetical. */
 static const struct subcommand subcommands[] = {
+	{"cluster", cmd_cluster, "Mosquitto brokers, bridged and limited: up/down/status"},
 	{"director", cmd_director, "L4/L7 load balancing of MQTT: nft, ipvs, proxy"},
 	{NULL, NULL, NULL},
 };

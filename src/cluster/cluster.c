@@ -151,7 +151,7 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		uint64_t u;
 		switch (c) {
 		case 'h':

@@ -161,7 +161,7 @@ static void write_pid_file(const struct cluster_spec *s, unsigned i, pid_t pid)
 /* Last non-empty line of a broker's log, for error messages. */
 static void log_tail(const struct cluster_spec *s, unsigned i, char *out, size_t len)
 {
-	char p[PATH_MAX + 16], name[16], line[512];
+	char p[PATH_MAX + 16], name[16], line[512], prev[512] = "";
 	out[0] = '\0';
 	snprintf(name, sizeof(name), "b%u.log", i);
 	cluster_run_path(s, name, p, sizeof(p));
@@ -170,8 +170,11 @@ static void log_tail(const struct cluster_spec *s, unsigned i, char *out, size_t
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (line[0])
-			snprintf(out, len, "%s", line);
+		if (line[0]) {
+			/* the last two lines: Mosquitto says what, then where */
+			snprintf(out, len, "%.200s%s%.300s", prev, prev[0] ? " " : "", line);
+			snprintf(prev, sizeof(prev), "%.200s", line);
+		}
 	}
 	fclose(f);
 }

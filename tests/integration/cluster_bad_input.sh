@@ -1,0 +1,70 @@
+# mqlb cluster: bad input exits 2 with one clear line and leaves nothing running;
+# render writes a docker-compose.yml that parses and the study's settings.
+. "$(dirname "$0")/../lib.sh"
+need mosquitto
+
+R="$T_TMP/run"
+try() { # try WANT_RC GREP ARGS...: run, check the exit code and the message
+	local want=$1 pat=$2
+	shift 2
+	"$MQLB" cluster "$@" >"$T_TMP/out" 2>"$T_TMP/err"
+	local rc=$?
+	is "$rc" "$want" "cluster $* exits $want"
+	ok "  and says '$pat'" grep -q -- "$pat" "$T_TMP/err"
+}
+try 2 "--bridge ring" up --bridge ring --run-dir "$R"
+try 2 "--brokers 0" up --brokers 0 --run-dir "$R"
+try 2 "--brokers 17" up --brokers 17 --run-dir "$R"
+try 2 "--cpus lots" up --cpus lots --run-dir "$R"
+try 2 "--memory 12Q" up --memory 12Q --run-dir "$R"
+try 2 "--host example" up --host example --run-dir "$R"
+try 2 "--profile nope" up --profile nope --run-dir "$R"
+try 2 "--mosquitto-opt nokey" up --mosquitto-opt nokey --run-dir "$R"
+try 2 "--netns mqlb-cl-none" up --netns mqlb-cl-none --run-dir "$R"
+try 2 "unknown or incomplete option '--frobnicate'" up --frobnicate
+try 2 "base-port 65535" up --base-port 65535 --run-dir "$R"
+try 2 "unknown cluster command 'sideways'" sideways
+try 2 "--out DIR is required" render
+MQLB_MOSQUITTO=/nonexistent/mosquitto "$MQLB" cluster up --run-dir "$R" 2>"$T_TMP/err"; rc=$?
+is "$rc" 2 "mosquitto missing exits 2"
+ok "  and points at scripts/install-deps" grep -q "scripts/install-deps" "$T_TMP/err"
+
+# port in use: something already listens on broker 2's port
+start_mosquitto 18852
+try 2 "port 18852 on 127.0.0.1 is already in use" up --base-port 18851 --run-dir "$R"
+ok "nothing left running after a refused up" test -z "$(pgrep -f "$R/b" || true)"
+ok "no state left after a refused up" test ! -e "$R/state"
+
+# a broker that cannot start: up fails, says why, leaves nothing behind
+"$MQLB" cluster up --base-port 18861 --run-dir "$R" --timeout 3s --mosquitto-opt no_such_option=1 >/dev/null 2>"$T_TMP/err"; rc=$?
+is "$rc" 1 "a broker that cannot start: up exits 1"
+ok "  and says which broker and why" grep -q "broker [0-9] exited" "$T_TMP/err"
+ok "  and leaves no broker running" test -z "$(pgrep -f "$R/b" || true)"
+
+# --help
+"$MQLB" cluster --help >"$T_TMP/out"; rc=$?
+is "$rc" 0 "cluster --help exits 0"
+ok "  and documents --bridge" grep -q -- "--bridge star|mesh|none" "$T_TMP/out"
+
+# render: the thesis profile, the YAML parses, the study's settings are there
+D="$T_TMP/deploy"
+"$MQLB" cluster render --profile thesis --out "$D" >/dev/null; rc=$?
+is "$rc" 0 "render --profile thesis exits 0"
+y=$(/usr/bin/python3 -c '
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+s = d["services"]
+print(len(s), s["broker1"]["cpus"], s["broker1"]["mem_limit"], s["broker3"]["ports"][0], sorted(s["broker1"]["depends_on"]))
+' "$D/docker-compose.yml" 2>&1)
+is "$y" "3 0.25 128m 18833:1883 ['broker2', 'broker3']" "docker-compose.yml parses with 3 brokers, 0.25 CPU, 128m"
+ok "broker1 bridges to broker2 with topic # both 2" grep -qx "address broker2:1883" "$D/broker1/mosquitto.conf"
+is "$(grep -c '^topic # both 2$' "$D/broker1/mosquitto.conf")" 2 "hub has one 'topic # both 2' per spoke"
+is "$(grep -c '^connection' "$D/broker2/mosquitto.conf")" 0 "spokes have no bridge"
+ok "try_private and cleansession false" grep -q "^try_private true" "$D/broker1/mosquitto.conf"
+ok "README written" test -s "$D/README.md"
+"$MQLB" cluster render --bridge mesh --brokers 4 --cpus 0.5 --memory 256M --out "$T_TMP/mesh" >/dev/null
+y=$(/usr/bin/python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); print(len(d["services"]), d["services"]["broker4"]["cpus"], d["services"]["broker4"]["mem_limit"])' "$T_TMP/mesh/docker-compose.yml")
+is "$y" "4 0.5 256m" "mesh render parses with 4 brokers"
+is "$(grep -c '^connection' "$T_TMP/mesh/broker4/mosquitto.conf")" 3 "mesh: each broker has a bridge to every other"
+ok "the checked-in deploy/thesis is the thesis render" diff -r "$D" "$(dirname "$0")/../../deploy/thesis"
+done_testing
