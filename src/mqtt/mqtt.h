@@ -159,6 +159,10 @@ int mqtt_encode_pingreq(uint8_t *buf, size_t cap);
 /* DISCONNECT without properties: 2 bytes (3.1.1, or 5.0 reason 0), 3 otherwise. */
 int mqtt_encode_disconnect(uint8_t reason, uint8_t version, uint8_t *buf, size_t cap);
 
+/* Field-by-field equality of two packets (views compared by content; property
+ * blocks and filter lists by their entries, so raw and list forms compare equal). */
+bool mqtt_packet_eq(const struct mqtt_packet *a, const struct mqtt_packet *b);
+
 /* Encoded size of a property block's contents (without its length varint), from
  * list or raw form; -MQTT_ERR_ENCODE if a value cannot be encoded. */
 int mqtt_props_size(const struct mqtt_props *props);
