@@ -1,0 +1,86 @@
+/* account.h — exact message accounting (DESIGN.md "Accounting").
+ *
+ *   expected = for each message a publisher published (QoS 0: written to the
+ *              socket; QoS 1/2: acknowledged by PUBACK / PUBREC), the number of
+ *              subscribers whose filter matches its topic and whose SUBACK came
+ *              before that publisher's first publish;
+ *   received   every MQLB PUBLISH a counted subscriber got (duplicates included);
+ *   unique     distinct (publisher, subscriber, seq) that were also confirmed
+ *              published (a message written but never acknowledged is counted
+ *              in `unconfirmed` instead, not in unique);
+ *   duplicates received copies of a seq already seen on that stream;
+ *   reordered  first arrivals of a seq lower than one already seen;
+ *   lost       expected - unique, after the drain.
+ *
+ * Streams are kept per subscriber in a small hash table keyed by publisher id.
+ * The same structures serve `bench run` (filled live) and `bench merge` (read
+ * back from the JSON of `bench sub` and `bench pub`). Single-threaded: each
+ * record is owned by the thread of its client until the run ends. */
+#ifndef MQLB_BENCH_ACCOUNT_H
+#define MQLB_BENCH_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bench/seqmap.h"
+
+struct bench_stream {
+	uint32_t pub_id;
+	bool used;
+	uint64_t received;
+	uint64_t duplicates;
+	uint64_t reordered;
+	struct bench_seqmap seen;
+};
+
+struct bench_sub_acct {
+	uint32_t id;
+	const char *filter;	      /* borrowed (owned by the client / merge input) */
+	bool subscribed;	      /* got a successful SUBACK at least once */
+	uint64_t suback_ns;	      /* CLOCK_REALTIME of the first successful SUBACK */
+	uint64_t foreign;	      /* PUBLISH without an MQLB header */
+	struct bench_stream *streams; /* open-addressing table, cap a power of 2 */
+	uint32_t nstreams, cap;
+};
+
+struct bench_pub_acct {
+	uint32_t id;
+	const char *topic;	       /* borrowed */
+	uint64_t first_pub_ns;	       /* CLOCK_REALTIME of the first publish; 0 = none */
+	uint64_t published;	       /* PUBLISH packets written */
+	uint64_t acked;		       /* confirmed (see top) */
+	struct bench_seqmap confirmed; /* seqs counted as published */
+};
+
+struct bench_totals {
+	uint64_t publishers, subscribers;
+	uint64_t published, acked, expected;
+	uint64_t received, unique, duplicates, reordered, lost;
+	uint64_t unconfirmed;	   /* received, distinct, but never confirmed published */
+	uint64_t foreign;	   /* PUBLISH without our header */
+	uint64_t late_subscribers; /* SUBACK after a matching publisher began: not counted */
+	uint64_t unsubscribed;	   /* never SUBACKed: not counted */
+	double loss_ratio;	   /* lost / expected (0 when nothing expected) */
+};
+
+void bench_sub_acct_init(struct bench_sub_acct *s, uint32_t id, const char *filter);
+void bench_sub_acct_free(struct bench_sub_acct *s);
+/* The stream of publisher pub_id (created empty on first use). NULL on ENOMEM. */
+struct bench_stream *bench_sub_stream(struct bench_sub_acct *s, uint32_t pub_id);
+/* Records one arrival of (pub_id, seq). Returns 1 new, 0 duplicate, -ENOMEM,
+ * -ERANGE (seq beyond BENCH_SEQ_MAX: counted as received only). */
+int bench_sub_record(struct bench_sub_acct *s, uint32_t pub_id, uint64_t seq);
+/* Unique so far (all streams, not yet intersected with confirmations). */
+uint64_t bench_sub_unique_raw(const struct bench_sub_acct *s);
+
+void bench_pub_acct_init(struct bench_pub_acct *p, uint32_t id, const char *topic);
+void bench_pub_acct_free(struct bench_pub_acct *p);
+/* seq confirmed published (QoS 0 written, QoS 1/2 acknowledged). */
+int bench_pub_confirm(struct bench_pub_acct *p, uint64_t seq);
+
+/* Computes the totals over all publishers and subscribers (borrowed arrays of
+ * pointers). Topic matching uses MQTT 5.0 §4.7 rules. Returns 0 or -ENOMEM. */
+int bench_account(struct bench_pub_acct *const *pubs, uint32_t npubs,
+		  struct bench_sub_acct *const *subs, uint32_t nsubs, struct bench_totals *out);
+
+#endif
