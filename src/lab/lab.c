@@ -1,0 +1,243 @@
+/* lab.c — `mqlb lab run` and `mqlb lab report DIR`: the CLI. The study
+ * (reference/thesis.md) end to end: hosts, cluster, directors, load, monitor,
+ * then summary.csv and the report (DESIGN.md "mqlb lab run --out DIR"). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "lab/lab.h"
+#include "lab/run.h"
+
+int lab_cmd_run(const struct lab_opts *o); /* orchestrate.c */
+
+static void usage_main(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: mqlb lab run [options]      the study end to end, then the report\n"
+	    "       mqlb lab report DIR         rebuild DIR/report.md and plots from DIR's data\n"
+	    "\n"
+	    "Run 'mqlb lab run --help' for the run options.\n");
+}
+
+static void usage_run(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: mqlb lab run [--quick | --full] [options]\n"
+	    "\n"
+	    "Default: the study's headline point: 480 clients (half publishers, half\n"
+	    "subscribers on bench/test), both topologies, QoS 0, 1 and 2, a burst of\n"
+	    "6,000 messages, -I 500, cluster profile thesis.\n"
+	    "\n"
+	    "  --quick              small smoke run: 20 clients, burst 400, short drain\n"
+	    "  --full               sweep 60,120,240,480 clients\n"
+	    "  --topology LIST      distributed,centralized[,distributed-shared,clientid]\n"
+	    "  --qos LIST           e.g. 0,1,2\n"
+	    "  --clients LIST       e.g. 480 or 60,120 (even: half publish, half subscribe)\n"
+	    "  --burst N            messages in total over all publishers (bench -L)\n"
+	    "  --interval MS        ms between messages per publisher (bench -I, 500)\n"
+	    "  --drain S            seconds to wait for stragglers after the burst (5)\n"
+	    "  --run-timeout S      hard limit per run; children are killed past it (240)\n"
+	    "  --dataplane NAME     auto (ipvs if the kernel has it, else nft; proxy\n"
+	    "                       without root) | nft | ipvs | proxy\n"
+	    "  --scheduler NAME     default as the study: lc where the dataplane has it, else rr\n"
+	    "  --profile NAME       mqlb cluster --profile (thesis)\n"
+	    "  --hosts MODE         auto | netns (root) | loopback\n"
+	    "  --out DIR            results folder (results/<timestamp>)\n");
+}
+
+/* Parses "a,b,c" of unsigned numbers in [min, max]. Returns the count or -1. */
+static int parse_list(const char *s, uint64_t min, uint64_t max, uint64_t *out, int cap)
+{
+	char buf[256], *save = NULL;
+	int n = 0;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n == cap || parse_u64(t, min, max, &out[n]) < 0)
+			return -1;
+		n++;
+	}
+	return n ? n : -1;
+}
+
+static int parse_run(int argc, char **argv, struct lab_opts *o)
+{
+	static const uint64_t full[] = {60, 120, 240, 480};
+	int set_clients = 0, set_burst = 0, set_drain = 0, full_sweep = 0;
+	memset(o, 0, sizeof(*o));
+	o->topologies[0] = LAB_TOPO_DISTRIBUTED;
+	o->topologies[1] = LAB_TOPO_CENTRALIZED;
+	o->n_topologies = 2;
+	o->qos[0] = 0, o->qos[1] = 1, o->qos[2] = 2;
+	o->n_qos = 3;
+	o->clients[0] = 480;
+	o->n_clients = 1;
+	o->burst = 6000;
+	o->interval_ms = 500;
+	o->drain_s = 5;
+	o->run_timeout_s = 240;
+	o->dataplane = "auto";
+	o->profile = "thesis";
+	o->hosts = LAB_HOSTS_AUTO;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t u, list[LAB_MAX_LIST];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage_run(stdout);
+			return 1;
+		} else if (strcmp(a, "--quick") == 0) {
+			o->quick = 1;
+			continue;
+		} else if (strcmp(a, "--full") == 0) {
+			full_sweep = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0)
+			return cli_usage_error("lab run", "unexpected argument '%s'", a);
+		if (!v)
+			return cli_usage_error("lab run", "%s needs a value", a);
+		i++;
+		if (strcmp(a, "--out") == 0) {
+			o->out = v;
+		} else if (strcmp(a, "--topology") == 0) {
+			char buf[256], *save = NULL;
+			snprintf(buf, sizeof(buf), "%s", v);
+			o->n_topologies = 0;
+			for (char *t = strtok_r(buf, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				int tp = lab_topology_parse(t);
+				if (tp < 0 || o->n_topologies == LAB_MAX_LIST)
+					return cli_usage_error("lab run",
+							       "--topology: unknown topology '%s' "
+							       "(distributed, centralized, "
+							       "distributed-shared, clientid)",
+							       t);
+				o->topologies[o->n_topologies++] = tp;
+			}
+			if (!o->n_topologies)
+				return cli_usage_error("lab run", "--topology: empty list");
+		} else if (strcmp(a, "--qos") == 0) {
+			int n = parse_list(v, 0, 2, list, 3);
+			if (n < 0)
+				return cli_usage_error("lab run",
+						       "--qos: '%s' is not a list of 0, 1, 2", v);
+			for (int k = 0; k < n; k++)
+				o->qos[k] = (int)list[k];
+			o->n_qos = n;
+		} else if (strcmp(a, "--clients") == 0) {
+			int n = parse_list(v, 2, 20000, o->clients, LAB_MAX_LIST);
+			if (n < 0)
+				return cli_usage_error(
+				    "lab run", "--clients: '%s' is not a list of counts 2..20000",
+				    v);
+			for (int k = 0; k < n; k++)
+				if (o->clients[k] % 4)
+					return cli_usage_error(
+					    "lab run",
+					    "--clients: %s is not a multiple of 4 (two client "
+					    "hosts, "
+					    "each half publishers, half subscribers)",
+					    v);
+			o->n_clients = n;
+			set_clients = 1;
+		} else if (strcmp(a, "--burst") == 0) {
+			if (parse_u64(v, 1, 100000000, &o->burst) < 0)
+				return cli_usage_error("lab run", "--burst: '%s' is not a count",
+						       v);
+			set_burst = 1;
+		} else if (strcmp(a, "--interval") == 0) {
+			if (parse_u64(v, 1, 60000, &o->interval_ms) < 0)
+				return cli_usage_error("lab run",
+						       "--interval: '%s' is not 1..60000 ms", v);
+		} else if (strcmp(a, "--drain") == 0) {
+			if (parse_u64(v, 0, 600, &o->drain_s) < 0)
+				return cli_usage_error("lab run", "--drain: '%s' is not 0..600 s",
+						       v);
+			set_drain = 1;
+		} else if (strcmp(a, "--run-timeout") == 0) {
+			if (parse_u64(v, 10, 3600, &u) < 0)
+				return cli_usage_error("lab run",
+						       "--run-timeout: '%s' is not 10..3600 s", v);
+			o->run_timeout_s = u;
+		} else if (strcmp(a, "--dataplane") == 0) {
+			if (strcmp(v, "auto") && strcmp(v, "nft") && strcmp(v, "ipvs") &&
+			    strcmp(v, "proxy"))
+				return cli_usage_error(
+				    "lab run", "--dataplane: '%s' (auto, nft, ipvs, proxy)", v);
+			o->dataplane = v;
+		} else if (strcmp(a, "--scheduler") == 0) {
+			if (!*v || strlen(v) >= 16)
+				return cli_usage_error("lab run", "--scheduler: '%s'", v);
+			o->scheduler = v;
+		} else if (strcmp(a, "--profile") == 0) {
+			o->profile = v;
+		} else if (strcmp(a, "--hosts") == 0) {
+			if (strcmp(v, "auto") == 0)
+				o->hosts = LAB_HOSTS_AUTO;
+			else if (strcmp(v, "netns") == 0)
+				o->hosts = LAB_HOSTS_NETNS;
+			else if (strcmp(v, "loopback") == 0)
+				o->hosts = LAB_HOSTS_LOOPBACK;
+			else
+				return cli_usage_error("lab run",
+						       "--hosts: '%s' (auto, netns, loopback)", v);
+		} else {
+			return cli_usage_error("lab run", "unknown option '%s'", a);
+		}
+	}
+	if (o->quick && full_sweep)
+		return cli_usage_error("lab run", "--quick and --full exclude each other");
+	if (full_sweep && !set_clients) {
+		memcpy(o->clients, full, sizeof(full));
+		o->n_clients = 4;
+	}
+	if (o->quick) {
+		if (!set_clients)
+			o->clients[0] = 20, o->n_clients = 1;
+		if (!set_burst)
+			o->burst = 400;
+		if (!set_drain)
+			o->drain_s = 2;
+	}
+	return 0;
+}
+
+int cmd_lab(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_main(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage_main(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "report") == 0) {
+		if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+			printf("Usage: mqlb lab report DIR\n"
+			       "Rebuilds DIR/report.md and DIR/plots/ from summary.csv and the run "
+			       "folders in DIR.\n");
+			return CLI_OK;
+		}
+		if (argc != 3)
+			return cli_usage_error("lab report", "lab report takes one folder (DIR)");
+		if (lab_report(argv[2]) < 0)
+			return CLI_FAIL;
+		printf("%s/report.md\n", argv[2]);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "run") == 0) {
+		struct lab_opts o;
+		int ret = parse_run(argc - 1, argv + 1, &o);
+		if (ret)
+			return ret == 1 ? CLI_OK : ret;
+		return lab_cmd_run(&o);
+	}
+	return cli_usage_error("lab", "unknown lab command '%s' (run, report)", argv[1]);
+}

@@ -1,0 +1,383 @@
+/* plot.c — the report's plots: data files and one gnuplot script under
+ * DIR/plots, rendered to PNG (pngcairo when gnuplot has it, else png) and SVG.
+ *   loss     loss % by topology x QoS, with the study's figure beside ours
+ *   conns    connections per broker per topology x QoS
+ *   cpu      broker CPU over time, one panel per run (largest client count)
+ *   rate     delivery rate over time (subscribers of both client hosts summed)
+ *   latency  p50 / p99 latency per topology x QoS */
+#include <errno.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "lab/lab.h"
+#include "lab/series.h"
+#include "lab/spawn.h"
+
+#define RATE_MAX_S 3600
+
+static uint64_t top_clients(const struct lab_row *rows, int n)
+{
+	uint64_t top = 0;
+	for (int i = 0; i < n; i++)
+		if (rows[i].publishers + rows[i].subscribers > top)
+			top = rows[i].publishers + rows[i].subscribers;
+	return top;
+}
+
+static int several_sizes(const struct lab_row *rows, int n)
+{
+	for (int i = 1; i < n; i++)
+		if (rows[i].publishers + rows[i].subscribers !=
+		    rows[0].publishers + rows[0].subscribers)
+			return 1;
+	return 0;
+}
+
+static FILE *open_dat(const char *pdir, const char *name)
+{
+	char path[1100];
+	snprintf(path, sizeof(path), "%s/%s", pdir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		log_error("lab report: %s: %s", path, strerror(errno));
+	return f;
+}
+
+/* "distributed" / "distributed q1" / "distributed 480 q1": labels without spaces
+ * issues in gnuplot are avoided by quoting them in the data files. */
+static void label(const struct lab_row *r, int with_qos, int with_size, char *buf, size_t len)
+{
+	char sz[32] = "", q[16] = "";
+	if (with_size)
+		snprintf(sz, sizeof(sz), " %" PRIu64, r->publishers + r->subscribers);
+	if (with_qos)
+		snprintf(q, sizeof(q), " q%d", r->qos);
+	snprintf(buf, len, "\"%s%s%s\"", r->topology, sz, q);
+}
+
+/* The loss table: one line per (topology, size), QoS 0/1/2 and the study. */
+static int write_loss(const char *pdir, const struct lab_row *rows, int n)
+{
+	FILE *f = open_dat(pdir, "loss.dat");
+	if (!f)
+		return -errno;
+	int sizes = several_sizes(rows, n);
+	fprintf(f, "# label qos0 qos1 qos2 study (loss %%; - = not run)\n");
+	for (int i = 0; i < n; i++) {
+		int first = 1;
+		for (int j = 0; j < i; j++)
+			if (strcmp(rows[j].topology, rows[i].topology) == 0 &&
+			    rows[j].publishers + rows[j].subscribers ==
+				rows[i].publishers + rows[i].subscribers)
+				first = 0;
+		if (!first)
+			continue;
+		char lb[96], v[3][24];
+		label(&rows[i], 0, sizes, lb, sizeof(lb));
+		for (int q = 0; q < 3; q++)
+			snprintf(v[q], sizeof(v[q]), "-");
+		for (int j = i; j < n; j++)
+			if (strcmp(rows[j].topology, rows[i].topology) == 0 &&
+			    rows[j].publishers + rows[j].subscribers ==
+				rows[i].publishers + rows[i].subscribers)
+				snprintf(v[rows[j].qos], sizeof(v[0]), "%.3f",
+					 100 * rows[j].loss_ratio);
+		const char *study = strcmp(rows[i].topology, "centralized") == 0   ? "25"
+				    : strcmp(rows[i].topology, "distributed") == 0 ? "14"
+										   : "-";
+		fprintf(f, "%s %s %s %s %s\n", lb, v[0], v[1], v[2], study);
+	}
+	fclose(f);
+	return 0;
+}
+
+static unsigned write_conns(const char *pdir, const struct lab_row *rows, int n)
+{
+	FILE *f = open_dat(pdir, "conns.dat");
+	unsigned nb = 0;
+	if (!f)
+		return 0;
+	uint64_t top = top_clients(rows, n);
+	for (int i = 0; i < n; i++)
+		if (rows[i].n_brokers > nb)
+			nb = rows[i].n_brokers;
+	fprintf(f, "# label then connections of broker 1..%u (largest client count)\n", nb);
+	for (int i = 0; i < n; i++) {
+		if (rows[i].publishers + rows[i].subscribers != top)
+			continue;
+		char lb[96];
+		label(&rows[i], 1, 0, lb, sizeof(lb));
+		fprintf(f, "%s", lb);
+		for (unsigned b = 0; b < nb; b++) {
+			if (b < rows[i].n_brokers)
+				fprintf(f, " %" PRIu64, rows[i].conns[b]);
+			else
+				fprintf(f, " -");
+		}
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	return nb;
+}
+
+static int write_latency(const char *pdir, const struct lab_row *rows, int n)
+{
+	FILE *f = open_dat(pdir, "latency.dat");
+	if (!f)
+		return -errno;
+	int sizes = several_sizes(rows, n);
+	fprintf(f, "# label p50_us p99_us\n");
+	for (int i = 0; i < n; i++) {
+		char lb[96];
+		label(&rows[i], 1, sizes, lb, sizeof(lb));
+		/* log scale: a zero would vanish; 1 us is below anything we measure */
+		fprintf(f, "%s %" PRIu64 " %" PRIu64 "\n", lb, rows[i].p50_us ? rows[i].p50_us : 1,
+			rows[i].p99_us ? rows[i].p99_us : 1);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Broker CPU of one run as gnuplot "index" blocks, one per broker. Returns the
+ * number of blocks written (0 when the run has no monitor data). */
+static unsigned write_cpu(const char *dir, const char *pdir, const struct lab_row *r, int k,
+			  char names[][64])
+{
+	static const char *const words[] = {"cpu", NULL};
+	static const char *const avoid[] = {"limit", "max", "quota", NULL};
+	char run[128], path[1100], dat[64];
+	struct lab_series_set set;
+	lab_run_dirname(r, run, sizeof(run));
+	snprintf(path, sizeof(path), "%s/%s/monitor/brokers.csv", dir, run);
+	if (lab_series_load(path, words, avoid, &set) <= 0)
+		return 0;
+	snprintf(dat, sizeof(dat), "cpu%d.dat", k);
+	FILE *f = open_dat(pdir, dat);
+	if (!f) {
+		lab_series_free(&set);
+		return 0;
+	}
+	unsigned nb = set.n < LAB_MAX_BROKERS ? set.n : LAB_MAX_BROKERS;
+	for (unsigned b = 0; b < nb; b++) {
+		snprintf(names[b], 64, "%s", set.s[b].name);
+		fprintf(f, "# %s\n", set.s[b].name);
+		for (unsigned i = 0; i < set.s[b].n; i++)
+			fprintf(f, "%.3f %.2f\n", set.s[b].t[i], set.s[b].v[i]);
+		fprintf(f, "\n\n");
+	}
+	fclose(f);
+	lab_series_free(&set);
+	return nb;
+}
+
+/* Received messages per second of one run, summed over its subscriber CSVs
+ * (sub-*.csv, bench --csv). A per-second rate column is used as is; a
+ * cumulative "received" column is differenced. Returns seconds written. */
+static unsigned write_rate(const char *dir, const char *pdir, const struct lab_row *r, int k)
+{
+	static const char *const try_rate[][4] = {{"recv", "/s", NULL},
+						  {"recv", "rate", NULL},
+						  {"recv", "per_s", NULL},
+						  {"received", "rate", NULL}};
+	static const char *const cumul[] = {"received", NULL};
+	static const char *const cumul_avoid[] = {"rate", "/s", "per_s", NULL};
+	char run[128], pat[1100], dat[64];
+	static double sum[RATE_MAX_S];
+	unsigned top = 0;
+	glob_t g;
+	memset(sum, 0, sizeof(sum));
+	lab_run_dirname(r, run, sizeof(run));
+	snprintf(pat, sizeof(pat), "%s/%s/sub-*.csv", dir, run);
+	if (glob(pat, 0, NULL, &g) != 0)
+		return 0;
+	for (size_t fi = 0; fi < g.gl_pathc; fi++) {
+		struct lab_series_set set;
+		int cumulative = 0, got = -1;
+		for (unsigned t = 0; t < sizeof(try_rate) / sizeof(try_rate[0]) && got <= 0; t++)
+			got = lab_series_load(g.gl_pathv[fi], try_rate[t], NULL, &set);
+		if (got <= 0) {
+			got = lab_series_load(g.gl_pathv[fi], cumul, cumul_avoid, &set);
+			cumulative = 1;
+		}
+		if (got <= 0)
+			continue;
+		const struct lab_series *s = &set.s[0];
+		for (unsigned i = 0; i < s->n; i++) {
+			double v = s->v[i];
+			if (cumulative)
+				v = i ? s->v[i] - s->v[i - 1] : s->v[i];
+			double ts = s->t[i] < 0 ? 0 : floor(s->t[i]);
+			unsigned sec = ts < RATE_MAX_S ? (unsigned)ts : RATE_MAX_S - 1;
+			sum[sec] += v;
+			if (sec + 1 > top)
+				top = sec + 1;
+		}
+		lab_series_free(&set);
+	}
+	globfree(&g);
+	if (!top)
+		return 0;
+	snprintf(dat, sizeof(dat), "rate%d.dat", k);
+	FILE *f = open_dat(pdir, dat);
+	if (!f)
+		return 0;
+	for (unsigned s = 0; s < top; s++)
+		fprintf(f, "%u %.0f\n", s, sum[s]);
+	fclose(f);
+	return top;
+}
+
+/* Renders one plot to PNG and SVG: the body is a gnuplot macro string. */
+static void gp_both(FILE *gp, const char *name, const char *size_png, const char *size_svg)
+{
+	fprintf(gp,
+		"set terminal @PNGTERM size %s; set output '%s.png'; @%s\n"
+		"set terminal svg size %s dynamic; set output '%s.svg'; @%s\n"
+		"unset output\n",
+		size_png, name, name, size_svg, name, name);
+}
+
+int lab_plots(const char *dir, const struct lab_row *rows, int n)
+{
+	char pdir[1024], script[1100];
+	snprintf(pdir, sizeof(pdir), "%s/plots", dir);
+	if (mkdir(pdir, 0755) == -1 && errno != EEXIST) {
+		int e = -errno;
+		log_error("lab report: mkdir %s: %s", pdir, strerror(errno));
+		return e;
+	}
+	if (n == 0)
+		return 0;
+	int ret = write_loss(pdir, rows, n);
+	if (ret < 0)
+		return ret;
+	unsigned nb = write_conns(pdir, rows, n);
+	if ((ret = write_latency(pdir, rows, n)) < 0)
+		return ret;
+
+	snprintf(script, sizeof(script), "%s/plots.gp", pdir);
+	FILE *gp = fopen(script, "w");
+	if (!gp)
+		return -errno;
+	fprintf(gp, "# written by mqlb lab report; run: gnuplot plots.gp (in this folder)\n"
+		    "set encoding utf8\n"
+		    "PNGTERM = (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) ? "
+		    "\"pngcairo enhanced font 'sans,10'\" : \"png\"\n"
+		    "set datafile missing '-'\n"
+		    "set style data histograms\nset style histogram clustered gap 1\n"
+		    "set style fill solid 0.85 border -1\nset grid ytics\nset key top left\n"
+		    "set xtics nomirror noenhanced\nset key noenhanced\n");
+	/* loss */
+	fprintf(gp,
+		"loss = \"set title 'Messages lost (lost / expected)'; set ylabel 'loss %%'; "
+		"set yrange [0:*]; set offsets 0,0,graph 0.15,0; unset logscale y; "
+		"plot 'loss.dat' using 2:xtic(1) title 'QoS 0', '' using 3 title 'QoS 1', "
+		"'' using 4 title 'QoS 2', '' using 5 title 'study (all QoS)' lc rgb 'gray60'\"\n");
+	gp_both(gp, "loss", "900,500", "900,500");
+	/* conns */
+	if (nb) {
+		fprintf(gp, "conns = \"set title 'Connections per broker (the directors choice)'; "
+			    "set ylabel 'connections'; set yrange [0:*]; set offsets 0,0,graph "
+			    "0.15,0; unset logscale y; plot ");
+		for (unsigned b = 0; b < nb; b++)
+			fprintf(gp, "%s'conns.dat' using %u%s title 'broker %u'", b ? ", " : "",
+				b + 2, b ? "" : ":xtic(1)", b + 1);
+		fprintf(gp, "\"\n");
+		gp_both(gp, "conns", "900,500", "900,500");
+	}
+	/* latency */
+	fprintf(gp,
+		"latency = \"set title 'End-to-end latency (from the intended send time)'; "
+		"set ylabel 'microseconds'; set offsets 0,0,0,0; set logscale y; set yrange [1:*]; "
+		"plot 'latency.dat' using 2:xtic(1) title 'p50', '' using 3 title 'p99'\"\n");
+	gp_both(gp, "latency", "900,500", "900,500");
+	fprintf(gp, "unset logscale y\nset style data lines\nset yrange [0:*]\n");
+
+	/* cpu and rate: the runs at the largest client count */
+	uint64_t top = top_clients(rows, n);
+	int runs[64], nr = 0;
+	for (int i = 0; i < n && nr < 64; i++)
+		if (rows[i].publishers + rows[i].subscribers == top)
+			runs[nr++] = i;
+	unsigned cpu_blocks[64];
+	char cpu_names[64][LAB_MAX_BROKERS][64];
+	int any_cpu = 0, any_rate = 0;
+	unsigned rate_secs[64];
+	for (int k = 0; k < nr; k++) {
+		cpu_blocks[k] = write_cpu(dir, pdir, &rows[runs[k]], k, cpu_names[k]);
+		rate_secs[k] = write_rate(dir, pdir, &rows[runs[k]], k);
+		any_cpu |= cpu_blocks[k] > 0;
+		any_rate |= rate_secs[k] > 0;
+	}
+	if (any_cpu) {
+		int cols = nr < 3 ? nr : 3, lines = (nr + cols - 1) / cols;
+		fprintf(gp,
+			"cpu = \"set multiplot layout %d,%d title 'Broker CPU (%% of one core; "
+			"limit 25 %% in the thesis profile)'; set xlabel 's'; set ylabel 'CPU %%'; "
+			"set key top right; ",
+			lines, cols);
+		for (int k = 0; k < nr; k++) {
+			char lb[96];
+			label(&rows[runs[k]], 1, 0, lb, sizeof(lb));
+			lb[strlen(lb) - 1] = '\0';
+			fprintf(gp, "set title '%s'; ", lb + 1);
+			if (!cpu_blocks[k]) {
+				fprintf(gp, "plot 0 notitle; ");
+				continue;
+			}
+			fprintf(gp, "plot ");
+			for (unsigned b = 0; b < cpu_blocks[k]; b++)
+				fprintf(gp,
+					"%s'cpu%d.dat' index %u using 1:2 with lines title '%s'",
+					b ? ", " : "", k, b, cpu_names[k][b]);
+			fprintf(gp, "; ");
+		}
+		fprintf(gp, "unset multiplot\"\n");
+		char sz[32];
+		snprintf(sz, sizeof(sz), "%d,%d", cols * 420, lines * 320 + 40);
+		gp_both(gp, "cpu", sz, sz);
+	}
+	if (any_rate) {
+		fprintf(gp,
+			"rate = \"set title 'Messages delivered to subscribers per second'; "
+			"set xlabel 's since the subscribers started'; set ylabel 'messages/s'; "
+			"set key top right; plot ");
+		int first = 1;
+		for (int k = 0; k < nr; k++) {
+			if (!rate_secs[k])
+				continue;
+			char lb[96];
+			label(&rows[runs[k]], 1, 0, lb, sizeof(lb));
+			lb[strlen(lb) - 1] = '\0';
+			fprintf(gp, "%s'rate%d.dat' using 1:2 with lines lw 2 title '%s'",
+				first ? "" : ", ", k, lb + 1);
+			first = 0;
+		}
+		fprintf(gp, "\"\n");
+		gp_both(gp, "rate", "900,500", "900,500");
+	}
+	fclose(gp);
+
+	char cd[1100];
+	snprintf(cd, sizeof(cd), "cd '%s'", pdir);
+	char log[1100];
+	snprintf(log, sizeof(log), "%s/gnuplot.log", pdir);
+	unlink(log);
+	char *argv[] = {"gnuplot", "-e", cd, script, NULL};
+	ret = lab_run_cmd(NULL, argv, log, log, 60 * NS_PER_S);
+	if (ret == 127) {
+		log_warn("lab report: gnuplot not found (install gnuplot-nox); no plots");
+		return -ENOENT;
+	}
+	if (ret != 0) {
+		log_error("lab report: gnuplot failed (%d), see %s", ret, log);
+		return -EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,335 @@
+/* report.c — report.md from an --out DIR's data alone (summary.csv, the run
+ * folders, lab.json): the table per topology x QoS, the plots, and the
+ * comparison with the study (reference/thesis.md: ~25 % lost centralized,
+ * ~14 % distributed) with the evidence of where our messages were lost. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "lab/lab.h"
+#include "lab/series.h"
+
+static const char *const cpu_words[] = {"cpu", NULL};
+static const char *const cpu_avoid[] = {"limit", "max", "quota", NULL};
+static const char *const drop_words[] = {"dropped", NULL};
+static const char *const drop_avoid[] = {"1min", "5min", "15min", "load", NULL};
+
+void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_evidence *ev)
+{
+	char run[128], path[1024];
+	struct lab_series_set set;
+	memset(ev, 0, sizeof(*ev));
+	lab_run_dirname(r, run, sizeof(run));
+
+	snprintf(path, sizeof(path), "%s/%s/monitor/brokers.csv", dir, run);
+	if (lab_series_load(path, cpu_words, cpu_avoid, &set) > 0) {
+		ev->have_cpu = 1;
+		for (unsigned i = 0; i < set.n && i < LAB_MAX_BROKERS; i++) {
+			snprintf(ev->broker_name[i], sizeof(ev->broker_name[i]), "%s",
+				 set.s[i].name);
+			ev->peak_cpu[i] = lab_series_max(&set.s[i]);
+		}
+		ev->n_brokers = set.n < LAB_MAX_BROKERS ? set.n : LAB_MAX_BROKERS;
+		lab_series_free(&set);
+	}
+	snprintf(path, sizeof(path), "%s/%s/monitor/sys.csv", dir, run);
+	if (lab_series_load(path, drop_words, drop_avoid, &set) > 0) {
+		ev->have_sys = 1;
+		for (unsigned i = 0; i < set.n && i < LAB_MAX_BROKERS; i++) {
+			if (!ev->have_cpu || i >= ev->n_brokers)
+				snprintf(ev->broker_name[i], sizeof(ev->broker_name[i]), "%s",
+					 set.s[i].name);
+			ev->dropped[i] = (uint64_t)llround(lab_series_delta(&set.s[i]));
+		}
+		if (set.n > ev->n_brokers)
+			ev->n_brokers = set.n < LAB_MAX_BROKERS ? set.n : LAB_MAX_BROKERS;
+		lab_series_free(&set);
+	}
+}
+
+/* Short label of a broker for tables: "broker1" stays, a long column header
+ * ("broker1_cpu_pct") is cut at its first '_'. */
+static const char *short_name(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", name);
+	char *u = strchr(buf, '_');
+	if (u && u != buf)
+		*u = '\0';
+	return buf;
+}
+
+static void conns_str(const struct lab_row *r, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (unsigned b = 0; b < r->n_brokers; b++) {
+		char one[32];
+		snprintf(one, sizeof(one), "%s%" PRIu64, b ? " / " : "", r->conns[b]);
+		strncat(buf, one, len - strlen(buf) - 1);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "—");
+}
+
+static uint64_t clients(const struct lab_row *r)
+{
+	return r->publishers + r->subscribers;
+}
+
+static void meta(const char *json, const char *key, char *out, size_t len, const char *dflt)
+{
+	if (!json || lab_json_get(json, key, out, len) < 0)
+		snprintf(out, len, "%s", dflt);
+}
+
+static void write_table(FILE *f, const char *dir, const struct lab_row *rows, int n)
+{
+	fprintf(f, "| clients | topology | QoS | published | expected | unique | lost | loss %% "
+		   "| duplicates | p50 µs | p99 µs | connections per broker | Jain | peak broker "
+		   "CPU %% |\n");
+	fprintf(f, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+	for (int i = 0; i < n; i++) {
+		const struct lab_row *r = &rows[i];
+		struct lab_run_evidence ev;
+		char conns[256], cpu[64] = "—";
+		lab_run_evidence(dir, r, &ev);
+		conns_str(r, conns, sizeof(conns));
+		if (ev.have_cpu && ev.n_brokers) {
+			unsigned best = 0;
+			for (unsigned b = 1; b < ev.n_brokers; b++)
+				if (ev.peak_cpu[b] > ev.peak_cpu[best])
+					best = b;
+			char nm[32];
+			snprintf(cpu, sizeof(cpu), "%.1f (%s)", ev.peak_cpu[best],
+				 short_name(ev.broker_name[best], nm, sizeof(nm)));
+		}
+		fprintf(f,
+			"| %" PRIu64 " | %s | %d | %" PRIu64 " | %" PRIu64 " | %" PRIu64
+			" | %" PRIu64 " | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64
+			" | %s | %.3f | %s |\n",
+			clients(r), r->topology, r->qos, r->published, r->expected, r->unique,
+			r->lost, 100 * r->loss_ratio, r->duplicates, r->p50_us, r->p99_us, conns,
+			r->jain_index, cpu);
+	}
+}
+
+/* The study's headline per topology (thesis.md), or < 0 when it had none. */
+static double study_loss(const char *topology)
+{
+	if (strcmp(topology, "centralized") == 0)
+		return 25;
+	if (strcmp(topology, "distributed") == 0)
+		return 14;
+	return -1;
+}
+
+static void write_study(FILE *f, const struct lab_row *rows, int n)
+{
+	uint64_t top = 0;
+	for (int i = 0; i < n; i++)
+		if (clients(&rows[i]) > top)
+			top = clients(&rows[i]);
+	fprintf(f, "## Against the study\n\n");
+	fprintf(f,
+		"The study (3 Mosquitto brokers of 0.25 CPU behind IPVS, up to 480 clients, "
+		"bursts of 6,000 messages, QoS 0/1/2) reports about **25 %%** of messages lost "
+		"with one central director and about **14 %%** with two distributed ones; it "
+		"publishes no per-QoS table. Ours at %" PRIu64 " clients, pooled over the QoS "
+		"levels run (lost / expected):\n\n",
+		top);
+	fprintf(f, "| topology | study loss %% | our loss %% | QoS 0 | QoS 1 | QoS 2 | "
+		   "mean Jain |\n|---|---:|---:|---:|---:|---:|---:|\n");
+	const char *seen[16];
+	unsigned n_seen = 0;
+	for (int i = 0; i < n; i++) {
+		const char *t = rows[i].topology;
+		int dup = 0;
+		for (unsigned k = 0; k < n_seen; k++)
+			dup |= strcmp(seen[k], t) == 0;
+		if (dup || n_seen == 16)
+			continue;
+		seen[n_seen++] = t;
+		uint64_t lost = 0, exp = 0;
+		double per_q[3] = {-1, -1, -1}, jain = 0;
+		unsigned nj = 0;
+		for (int j = 0; j < n; j++) {
+			const struct lab_row *r = &rows[j];
+			if (strcmp(r->topology, t) != 0 || clients(r) != top)
+				continue;
+			lost += r->lost;
+			exp += r->expected;
+			per_q[r->qos] = 100 * r->loss_ratio;
+			jain += r->jain_index;
+			nj++;
+		}
+		char study[16] = "—", q[3][16];
+		if (study_loss(t) >= 0)
+			snprintf(study, sizeof(study), "~%.0f", study_loss(t));
+		for (int k = 0; k < 3; k++) {
+			if (per_q[k] < 0)
+				snprintf(q[k], sizeof(q[k]), "—");
+			else
+				snprintf(q[k], sizeof(q[k]), "%.2f", per_q[k]);
+		}
+		fprintf(f, "| %s | %s | %.2f | %s | %s | %s | %.3f |\n", t, study,
+			100 * lab_loss_ratio(lost, exp), q[0], q[1], q[2], nj ? jain / nj : 0);
+	}
+	fprintf(f, "\n");
+}
+
+static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows, int n)
+{
+	fprintf(f, "## Where the messages were lost\n\n");
+	fprintf(f,
+		"Mosquitto drops a message for a client (bridges are clients too) when that "
+		"client's queue is full and counts it in `$SYS/broker/publish/messages/dropped`. "
+		"Per run: the rise of that counter on each broker (monitor sys.csv), the hub's "
+		"(broker 1, which relays every message between spokes) share of all drops, and "
+		"how the directors spread the connections. One message dropped on a bridge "
+		"becomes many lost deliveries (one per subscriber behind it), so drops and lost "
+		"deliveries are different units.\n\n");
+	fprintf(f, "| clients | topology | QoS | dropped per broker | hub share %% | lost "
+		   "deliveries | connections per broker |\n|---:|---|---:|---|---:|---:|---|\n");
+	uint64_t hub_total = 0, all_total = 0;
+	int any = 0;
+	for (int i = 0; i < n; i++) {
+		const struct lab_row *r = &rows[i];
+		struct lab_run_evidence ev;
+		char drops[256] = "—", share[16] = "—", conns[256];
+		lab_run_evidence(dir, r, &ev);
+		conns_str(r, conns, sizeof(conns));
+		if (ev.have_sys) {
+			uint64_t tot = 0;
+			drops[0] = '\0';
+			for (unsigned b = 0; b < ev.n_brokers; b++) {
+				char one[64], nm[32];
+				snprintf(one, sizeof(one), "%s%s %" PRIu64, b ? ", " : "",
+					 short_name(ev.broker_name[b], nm, sizeof(nm)),
+					 ev.dropped[b]);
+				strncat(drops, one, sizeof(drops) - strlen(drops) - 1);
+				tot += ev.dropped[b];
+			}
+			if (tot) {
+				snprintf(share, sizeof(share), "%.1f",
+					 100.0 * (double)ev.dropped[0] / (double)tot);
+			}
+			hub_total += ev.n_brokers ? ev.dropped[0] : 0;
+			all_total += tot;
+			any = 1;
+		}
+		fprintf(f, "| %" PRIu64 " | %s | %d | %s | %s | %" PRIu64 " | %s |\n", clients(r),
+			r->topology, r->qos, drops, share, r->lost, conns);
+	}
+	fprintf(f, "\n");
+	if (!any) {
+		fprintf(f, "No monitor `sys.csv` was found in the run folders, so the brokers' own "
+			   "drop counts are not shown.\n\n");
+		return;
+	}
+	if (all_total)
+		fprintf(f,
+			"Over all runs the brokers dropped %" PRIu64 " messages; %.1f %% of them "
+			"on the hub.\n\n",
+			all_total, 100.0 * (double)hub_total / (double)all_total);
+	else
+		fprintf(f, "No broker dropped a message in any run (`$SYS` dropped did not rise); "
+			   "any loss above happened elsewhere (client queues or sockets).\n\n");
+}
+
+int lab_report(const char *dir)
+{
+	char path[1024], tmp[1040];
+	struct lab_row *rows = NULL;
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	int n = lab_summary_read(path, &rows);
+	if (n < 0) {
+		log_error("lab report: cannot read %s: %s", path,
+			  n == -EINVAL ? "not a summary.csv (header or a row does not parse)"
+				       : strerror(-n));
+		return n;
+	}
+	snprintf(path, sizeof(path), "%s/lab.json", dir);
+	char *lj = lab_read_file(path, NULL);
+	char started[64], machine[128], hosts[128], sched_note[256];
+	meta(lj, "started", started, sizeof(started), "unknown date");
+	meta(lj, "machine", machine, sizeof(machine), "unknown machine");
+	meta(lj, "hosts", hosts, sizeof(hosts), "unknown");
+	meta(lj, "scheduler_note", sched_note, sizeof(sched_note), "");
+
+	int plots = lab_plots(dir, rows, n);
+
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		int e = -errno;
+		log_error("lab report: %s: %s", tmp, strerror(-e));
+		free(rows);
+		free(lj);
+		return e;
+	}
+	fprintf(f, "# mqlb lab report\n\n");
+	fprintf(f, "Run %s on %s. Hosts: %s.", started, machine, hosts);
+	if (n > 0)
+		fprintf(f, " Dataplane **%s**, scheduler **%s**.", rows[0].dataplane,
+			rows[0].scheduler);
+	if (sched_note[0])
+		fprintf(f, " %s", sched_note);
+	fprintf(f,
+		"\n\nEvery figure is counted, not estimated: expected = messages published "
+		"(QoS 0 written, QoS 1/2 acknowledged) x subscribers SUBACKed before publishing; "
+		"unique = distinct (publisher, sequence) received per subscriber; lost = "
+		"expected - unique after the drain; loss %% = lost / expected. Jain's index is "
+		"over the connections per broker (1 = perfectly even, 1/3 = all on one).\n\n");
+	fprintf(f, "## Summary\n\n");
+	if (n == 0)
+		fprintf(f, "summary.csv holds no runs.\n\n");
+	else
+		write_table(f, dir, rows, n);
+	fprintf(f, "\n");
+	if (n > 0) {
+		write_study(f, rows, n);
+		write_evidence(f, dir, rows, n);
+	}
+	fprintf(f, "## Plots\n\n");
+	if (plots < 0) {
+		fprintf(f,
+			"The plots could not be drawn (%s); install gnuplot-nox "
+			"(scripts/install-deps) and run `mqlb lab report %s`.\n\n",
+			strerror(-plots), dir);
+	} else {
+		static const char *const names[][2] = {
+		    {"loss", "Loss % by topology and QoS"}, {"conns", "Connections per broker"},
+		    {"cpu", "Broker CPU over time"},	    {"rate", "Delivery rate over time"},
+		    {"latency", "Latency percentiles"},
+		};
+		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			char png[1100];
+			snprintf(png, sizeof(png), "%s/plots/%s.png", dir, names[i][0]);
+			struct stat st;
+			if (stat(png, &st) == 0)
+				fprintf(f,
+					"### %s\n\n![%s](plots/%s.png) ([SVG](plots/%s.svg))\n\n",
+					names[i][1], names[i][1], names[i][0], names[i][0]);
+		}
+	}
+	fprintf(f,
+		"## Files\n\n`summary.csv` (one row per run), one folder per run "
+		"(`<topology>-c<clients>-q<qos>/`: bench JSON and per-second CSV, monitor CSVs, "
+		"director status), `plots/` (PNG, SVG, the gnuplot script and its data). "
+		"`mqlb lab report %s` rebuilds this page from them.\n",
+		dir);
+	int ret = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && rename(tmp, path) == -1)
+		ret = -errno;
+	if (ret < 0)
+		log_error("lab report: writing %s: %s", path, strerror(-ret));
+	free(rows);
+	free(lj);
+	return ret;
+}

@@ -1,0 +1,90 @@
+# mqlb lab report DIR: the report from data alone (a synthetic --out DIR made
+# here in the layout of DESIGN.md): the table is there, every row's loss ratio
+# is lost / expected, the plots are real PNG files, and bad input is refused.
+. "$(dirname "$0")/../lib.sh"
+need gnuplot
+"$MQLB" --help | grep -qE '^  lab ' || skip_all "lab is not registered in src/mqlb.c"
+
+D=$T_TMP/out
+mkdir -p "$D"
+cat >"$D/summary.csv" <<'CSV'
+topology,dataplane,scheduler,qos,publishers,subscribers,burst,published,expected,unique,lost,loss_ratio,duplicates,p50_us,p99_us,jain_index,conns_per_broker
+distributed,nft,rr,0,240,240,6000,6000,1440000,1238400,201600,0.140000,0,1800,95000,0.9800,180/150/150
+distributed,nft,rr,1,240,240,6000,6000,1440000,1252800,187200,0.130000,0,2100,120000,0.9800,180/150/150
+distributed,nft,rr,2,240,240,6000,6000,1440000,1267200,172800,0.120000,3,2500,150000,0.9800,180/150/150
+centralized,nft,rr,0,240,240,6000,6000,1440000,1080000,360000,0.250000,0,1700,90000,1.0000,160/160/160
+centralized,nft,rr,1,240,240,6000,6000,1440000,1094400,345600,0.240000,0,2000,110000,1.0000,160/160/160
+centralized,nft,rr,2,240,240,6000,5998,1439520,1094035,345485,0.240000,0,2600,140000,1.0000,160/160/160
+CSV
+cat >"$D/lab.json" <<'JSON'
+{"started":"2026-11-24T16:00:00.000+0000","machine":"fixture (2 cores)","hosts":"network namespaces mqlb-lab-*","scheduler_note":"lc is not expressible in nftables: rr."}
+JSON
+# run folders: monitor CSVs (long format, one row per broker per sample) and
+# subscriber per-second CSVs for the rate plot
+for t in distributed centralized; do
+	for q in 0 1 2; do
+		r=$D/$t-c480-q$q
+		mkdir -p "$r/monitor"
+		echo "timestamp,elapsed_s,broker,pid,cpu_pct,rss_bytes" >"$r/monitor/brokers.csv"
+		echo "timestamp,elapsed_s,broker,clients_connected,messages_received,messages_sent,messages_dropped" >"$r/monitor/sys.csv"
+		for i in $(seq 0 40); do
+			s=$(awk -v i="$i" 'BEGIN{printf "%.1f", i*0.4}')
+			for b in 1 2 3; do
+				echo "2026-11-24T16:00:00.000+0000,$s,broker$b,10$b,$((b * 5 + i % 20)).5,$((1000000 + i))" >>"$r/monitor/brokers.csv"
+				echo "2026-11-24T16:00:00.000+0000,$s,broker$b,160,$((i * 100)),$((i * 900)),$((i * b * 7))" >>"$r/monitor/sys.csv"
+			done
+		done
+		for h in client1 client2; do
+			echo "elapsed_s,connected,pub_per_s,recv_per_s,inflight,lost" >"$r/sub-$h.csv"
+			for s in $(seq 1 15); do echo "$s,120,0,$((s * 1000)),0,0" >>"$r/sub-$h.csv"; done
+		done
+	done
+done
+
+"$MQLB" lab report "$D" >"$T_TMP/out.txt" 2>"$T_TMP/err.txt"
+rc=$?
+is "$rc" 0 "lab report exits 0"
+[ "$rc" -eq 0 ] || sed 's/^/#   /' "$T_TMP/err.txt"
+ok "prints the report's path" grep -qF "$D/report.md" "$T_TMP/out.txt"
+ok "report.md exists" test -s "$D/report.md"
+ok "report holds the summary table header" grep -q '^| clients | topology | QoS | published | expected | unique | lost | loss %' "$D/report.md"
+is "$(grep -cE '^\| 480 \| (distributed|centralized) \| [012] \| [0-9]+ \| 14' "$D/report.md")" 6 "one table line per run"
+ok "centralized QoS 2 row shows its figures" grep -qF '| 480 | centralized | 2 | 5998 | 1439520 | 1094035 | 345485 | 24.00 |' "$D/report.md"
+ok "peak broker CPU from the monitor" grep -qE '\| 0\.980 \| 34\.5 \(broker3\) \|' "$D/report.md"
+ok "section Against the study" grep -q '^## Against the study' "$D/report.md"
+ok "study's 25 % beside our pooled centralized loss" grep -qE '^\| centralized \| ~25 \| 24\.[0-9]+ \|' "$D/report.md"
+ok "study's 14 % beside our pooled distributed loss" grep -qE '^\| distributed \| ~14 \| 13\.00 \|' "$D/report.md"
+ok "per-broker dropped counts from \$SYS" grep -qF 'broker1 280, broker2 560, broker3 840' "$D/report.md"
+ok "hub share of drops" grep -qE '\| 16\.7 \|' "$D/report.md"
+ok "scheduler note from lab.json" grep -qF 'lc is not expressible in nftables' "$D/report.md"
+
+# every row: loss_ratio == lost / expected (6 decimals)
+bad=$(awk -F, 'NR>1 { if ($9 > 0 && sprintf("%.4f", $11 / $9) != sprintf("%.4f", $12)) print NR }' "$D/summary.csv")
+is "$bad" "" "loss_ratio = lost / expected on every row"
+
+for p in loss conns cpu rate latency; do
+	f=$D/plots/$p.png
+	sig=$(head -c 8 "$f" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+	is "$sig" "89504e470d0a1a0a" "plots/$p.png is a PNG (8-byte signature)"
+	ok "plots/$p.svg is SVG" grep -q '<svg' "$D/plots/$p.svg"
+	ok "report links $p.png" grep -qF "(plots/$p.png)" "$D/report.md"
+done
+
+# rebuilding gives the same page (the report reads only the data)
+cp "$D/report.md" "$T_TMP/first.md"
+"$MQLB" lab report "$D" >/dev/null 2>&1
+ok "report is reproducible from the data" cmp -s "$D/report.md" "$T_TMP/first.md"
+
+# bad input: not a folder with a summary, a wrong header, no argument
+"$MQLB" lab report "$T_TMP/nope" >/dev/null 2>"$T_TMP/err"; rc=$?
+is "$rc" 1 "missing folder: exit 1"
+ok "missing folder: says which file" grep -q "summary.csv" "$T_TMP/err"
+mkdir -p "$T_TMP/badhdr"
+printf 'topology,qos\ncentralized,1\n' >"$T_TMP/badhdr/summary.csv"
+"$MQLB" lab report "$T_TMP/badhdr" >/dev/null 2>"$T_TMP/err"; rc=$?
+is "$rc" 1 "renamed columns: exit 1"
+"$MQLB" lab report >/dev/null 2>&1; rc=$?
+is "$rc" 2 "no DIR: exit 2"
+"$MQLB" lab report --help >/dev/null; rc=$?
+is "$rc" 0 "report --help exits 0"
+done_testing
