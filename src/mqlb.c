@@ -9,6 +9,7 @@
 
 int cmd_cluster(int argc, char **argv);
 int cmd_director(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 struct subcommand {
 	const char *name;
@@ -20,6 +21,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"cluster", cmd_cluster, "Mosquitto brokers, bridged and limited: up/down/status"},
 	{"director", cmd_director, "L4/L7 load balancing of MQTT: nft, ipvs, proxy"},
+	{"monitor", cmd_monitor, "broker, connection and director time series to CSV/Prometheus"},
 	{NULL, NULL, NULL},
 };
 

@@ -1,0 +1,559 @@
+/* monitor.c — `mqlb monitor`: the sampling loop and the CSV / Prometheus
+ * writers. One poll loop: samples on a fixed grid (start + k * interval, so no
+ * drift), keeps one $SYS subscription per broker open between samples (values
+ * arrive as Mosquitto publishes them, every sys_interval = 1 s), and answers
+ * /metrics scrapes. SIGINT/SIGTERM only set a flag: rows are written whole. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cluster/cluster.h"
+#include "common/addr.h"
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/mqtt_probe.h"
+#include "common/parse.h"
+#include "common/time.h"
+#include "monitor/monitor.h"
+
+#define MAX_DIRECTORS 8
+
+/* $SYS topics sampled, in sys.csv column order. */
+static const char *const sys_topics[] = {
+    "$SYS/broker/clients/connected",	     "$SYS/broker/publish/messages/received",
+    "$SYS/broker/publish/messages/sent",     "$SYS/broker/publish/messages/dropped",
+    "$SYS/broker/store/messages/count",	     "$SYS/broker/heap/current",
+    "$SYS/broker/load/publish/dropped/1min",
+};
+static const char *const sys_cols[] = {
+    "clients_connected", "publish_received", "publish_sent",	     "publish_dropped",
+    "store_messages",	 "heap_bytes",	     "publish_dropped_1min",
+};
+#define N_SYS (sizeof(sys_topics) / sizeof(sys_topics[0]))
+
+struct mon_broker {
+	const struct cluster_broker *b;
+	struct sockaddr_storage addr;
+	char addr_str[ADDR_STRLEN];
+	struct mqtt_sys_conn *sys; /* NULL while disconnected */
+	uint64_t sys_retry_ns;
+	uint64_t prev_cpu_ns, prev_t_ns;
+	int have_prev;
+	/* last sample, for /metrics */
+	int alive;
+	double cpu_pct;
+	uint64_t rss, cg_mem, conns;
+};
+
+struct monitor {
+	const char *out_dir;
+	uint64_t interval_ns, duration_ns;
+	struct cluster_state st;
+	int have_cluster;
+	unsigned nb;
+	struct mon_broker mb[CLUSTER_MAX_BROKERS];
+	struct monitor_diag diag;
+	unsigned nd;
+	const char *directors[MAX_DIRECTORS];
+	struct monitor_director dir_last[MAX_DIRECTORS];
+	int dir_ok[MAX_DIRECTORS];
+	FILE *f_brokers, *f_conns, *f_sys, *f_dir;
+	struct monitor_prom prom;
+	int prom_on;
+	uint64_t samples;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mqlb monitor --out DIR [--interval 400ms] [--duration S] [--run-dir DIR]\n"
+		"                    [--director CONTROL]... [--prometheus HOST:PORT]\n"
+		"\n"
+		"Samples the brokers of the cluster in --run-dir (see mqlb cluster) and the\n"
+		"directors at the given control sockets every interval, and writes\n"
+		"  brokers.csv      CPU %% (of one core) and RSS per broker\n"
+		"  connections.csv  established TCP connections on each broker's port\n"
+		"                   (netlink sock_diag, inside the cluster's netns)\n"
+		"  sys.csv          $SYS counters over one subscription per broker\n"
+		"  director.csv     per director backend: weight, health, connections, bytes\n"
+		"Every row starts with an ISO-8601 ms timestamp and seconds since start.\n"
+		"Ends after --duration, or cleanly on SIGINT/SIGTERM.\n"
+		"--prometheus serves the latest sample at http://HOST:PORT/metrics.\n");
+}
+
+static FILE *open_csv(const char *dir, const char *name, const char *header)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "we");
+	if (!f)
+		return NULL;
+	fprintf(f, "timestamp,elapsed_s,%s\n", header);
+	fflush(f);
+	return f;
+}
+
+static void sys_connect(struct monitor *m, struct mon_broker *b, uint64_t now)
+{
+	char err[256];
+	if (b->sys || now < b->sys_retry_ns)
+		return;
+	struct mqtt_sys_conn *c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	int r = mqtt_sys_open(c, &b->addr, m->st.spec.netns, sys_topics, N_SYS, 500 * NS_PER_MS,
+			      err, sizeof(err));
+	if (r) {
+		log_debug("broker %u: $SYS: %s", b->b->id, err);
+		free(c);
+		b->sys_retry_ns = now + NS_PER_S;
+		return;
+	}
+	b->sys = c;
+}
+
+static void sys_drop(struct mon_broker *b, uint64_t now)
+{
+	if (!b->sys)
+		return;
+	mqtt_sys_close(b->sys);
+	free(b->sys);
+	b->sys = NULL;
+	b->sys_retry_ns = now + NS_PER_S;
+}
+
+/* Appends printf output to a growing buffer (for /metrics). */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+static void sb_printf(struct sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *s, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(s->p ? s->p + s->len : NULL, s->p ? s->cap - s->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (s->p && s->len + (size_t)n < s->cap) {
+			s->len += (size_t)n;
+			return;
+		}
+		size_t cap = (s->cap + (size_t)n + 1) * 2;
+		char *np = realloc(s->p, cap);
+		if (!np)
+			return;
+		s->p = np;
+		s->cap = cap;
+	}
+}
+
+static void csv_num(char *buf, size_t len, int have, long long v)
+{
+	if (have)
+		snprintf(buf, len, "%lld", v);
+	else
+		buf[0] = '\0';
+}
+
+static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
+{
+	char ts[40], row[1024];
+	time_iso8601_ms(time_real_ns(), ts, sizeof(ts));
+	double el = (double)(now_mono - start_mono) / 1e9;
+	struct sbuf prom = {0};
+
+	/* connections: one sock_diag dump for every broker port */
+	uint16_t ports[CLUSTER_MAX_BROKERS];
+	uint64_t counts[CLUSTER_MAX_BROKERS];
+	int diag_ok = 0;
+	for (unsigned i = 0; i < m->nb; i++)
+		ports[i] = m->mb[i].b->port;
+	if (m->nb && m->diag.fd >= 0)
+		diag_ok = monitor_diag_count(&m->diag, m->mb[0].addr.ss_family, ports, m->nb,
+					     counts) == 0;
+
+	if (m->prom_on) {
+		sb_printf(&prom, "# HELP mqlb_broker_up 1 when the broker process is alive\n"
+				 "# TYPE mqlb_broker_up gauge\n");
+	}
+	for (unsigned i = 0; i < m->nb; i++) {
+		struct mon_broker *b = &m->mb[i];
+		uint64_t cpu_ns = UINT64_MAX, rss = 0, cg_mem = UINT64_MAX, cg_cpu = UINT64_MAX;
+		b->alive = cluster_broker_alive(&m->st, b->b);
+		if (b->alive) {
+			if (monitor_proc_read(b->b->pid, &cpu_ns, &rss) != 0)
+				b->alive = 0;
+			if (b->b->cg.version != CGROUP_NONE)
+				cgroup_usage(&b->b->cg, &cg_cpu, &cg_mem);
+			if (cg_cpu != UINT64_MAX)
+				cpu_ns = cg_cpu; /* ns resolution beats clock ticks */
+		}
+		char cpu_s[32] = "";
+		b->cpu_pct = -1;
+		if (b->alive && cpu_ns != UINT64_MAX) {
+			if (b->have_prev && now_mono > b->prev_t_ns && cpu_ns >= b->prev_cpu_ns) {
+				b->cpu_pct = 100.0 * (double)(cpu_ns - b->prev_cpu_ns) /
+					     (double)(now_mono - b->prev_t_ns);
+				snprintf(cpu_s, sizeof(cpu_s), "%.2f", b->cpu_pct);
+			}
+			b->prev_cpu_ns = cpu_ns;
+			b->prev_t_ns = now_mono;
+			b->have_prev = 1;
+		} else {
+			b->have_prev = 0;
+		}
+		b->rss = rss;
+		b->cg_mem = cg_mem;
+		char rss_s[24], cg_s[24];
+		csv_num(rss_s, sizeof(rss_s), b->alive, (long long)rss);
+		csv_num(cg_s, sizeof(cg_s), b->alive && cg_mem != UINT64_MAX, (long long)cg_mem);
+		int n = snprintf(row, sizeof(row), "%s,%.3f,%u,%s,%d,%d,%s,%s,%s\n", ts, el,
+				 b->b->id, b->addr_str, b->b->pid, b->alive, cpu_s, rss_s, cg_s);
+		fwrite(row, 1, (size_t)n, m->f_brokers);
+
+		b->conns = diag_ok ? counts[i] : 0;
+		n = snprintf(
+		    row, sizeof(row), "%s,%.3f,%u,%u,%s\n", ts, el, b->b->id, (unsigned)b->b->port,
+		    diag_ok ? (snprintf(cpu_s, sizeof(cpu_s), "%" PRIu64, counts[i]), cpu_s) : "");
+		fwrite(row, 1, (size_t)n, m->f_conns);
+
+		/* $SYS: take in what arrived, reconnect when needed */
+		if (b->sys && mqtt_sys_pump(b->sys) < 0)
+			sys_drop(b, now_mono);
+		if (!b->sys && b->alive)
+			sys_connect(m, b, now_mono);
+		n = snprintf(row, sizeof(row), "%s,%.3f,%u", ts, el, b->b->id);
+		for (size_t k = 0; k < N_SYS; k++) {
+			const struct mqtt_sys_value *v =
+			    b->sys ? mqtt_sys_get(b->sys, sys_topics[k]) : NULL;
+			n += snprintf(row + n, sizeof(row) - (size_t)n, ",%s", v ? v->value : "");
+		}
+		n += snprintf(row + n, sizeof(row) - (size_t)n, ",%d\n", b->sys != NULL);
+		fwrite(row, 1, (size_t)n, m->f_sys);
+
+		if (m->prom_on)
+			sb_printf(&prom, "mqlb_broker_up{broker=\"%u\",address=\"%s\"} %d\n",
+				  b->b->id, b->addr_str, b->alive);
+	}
+	if (m->prom_on && m->nb) {
+		sb_printf(&prom,
+			  "# HELP mqlb_broker_cpu_percent CPU use of the broker, %% of one "
+			  "core, over the last interval\n# TYPE mqlb_broker_cpu_percent gauge\n");
+		for (unsigned i = 0; i < m->nb; i++)
+			if (m->mb[i].cpu_pct >= 0)
+				sb_printf(&prom, "mqlb_broker_cpu_percent{broker=\"%u\"} %.3f\n",
+					  m->mb[i].b->id, m->mb[i].cpu_pct);
+		sb_printf(&prom, "# HELP mqlb_broker_rss_bytes resident set size of the broker\n"
+				 "# TYPE mqlb_broker_rss_bytes gauge\n");
+		for (unsigned i = 0; i < m->nb; i++)
+			if (m->mb[i].alive)
+				sb_printf(&prom,
+					  "mqlb_broker_rss_bytes{broker=\"%u\"} %" PRIu64 "\n",
+					  m->mb[i].b->id, m->mb[i].rss);
+		if (diag_ok) {
+			sb_printf(&prom, "# HELP mqlb_broker_established_connections established "
+					 "TCP connections on the broker's port\n"
+					 "# TYPE mqlb_broker_established_connections gauge\n");
+			for (unsigned i = 0; i < m->nb; i++)
+				sb_printf(&prom,
+					  "mqlb_broker_established_connections{broker=\"%u\"} "
+					  "%" PRIu64 "\n",
+					  m->mb[i].b->id, m->mb[i].conns);
+		}
+		for (size_t k = 0; k < N_SYS; k++) {
+			int counter =
+			    strstr(sys_cols[k], "publish_") && !strstr(sys_cols[k], "1min");
+			sb_printf(&prom, "# HELP mqlb_broker_%s%s %s\n# TYPE mqlb_broker_%s%s %s\n",
+				  sys_cols[k], counter ? "_total" : "", sys_topics[k], sys_cols[k],
+				  counter ? "_total" : "", counter ? "counter" : "gauge");
+			for (unsigned i = 0; i < m->nb; i++) {
+				const struct mqtt_sys_value *v =
+				    m->mb[i].sys ? mqtt_sys_get(m->mb[i].sys, sys_topics[k]) : NULL;
+				if (v && v->value[0])
+					sb_printf(&prom, "mqlb_broker_%s%s{broker=\"%u\"} %s\n",
+						  sys_cols[k], counter ? "_total" : "",
+						  m->mb[i].b->id, v->value);
+			}
+		}
+	}
+
+	for (unsigned d = 0; d < m->nd; d++) {
+		struct monitor_director *md = &m->dir_last[d];
+		int r = monitor_director_query(m->directors[d], md);
+		if (r) {
+			if (m->dir_ok[d] != 0)
+				log_warn("director %s: %s", m->directors[d], strerror(-r));
+			m->dir_ok[d] = 0;
+			continue;
+		}
+		m->dir_ok[d] = 1;
+		for (unsigned k = 0; k < md->n; k++) {
+			const struct monitor_backend *be = &md->b[k];
+			int n = snprintf(
+			    row, sizeof(row),
+			    "%s,%.3f,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", ts, el,
+			    m->directors[d], md->dataplane, md->scheduler, be->address,
+			    (long long)be->weight, (long long)be->effective_weight,
+			    (long long)be->healthy, (long long)be->active, (long long)be->inactive,
+			    (long long)be->total, (long long)be->bytes_in,
+			    (long long)be->bytes_out);
+			fwrite(row, 1, (size_t)n, m->f_dir);
+		}
+	}
+	if (m->prom_on && m->nd) {
+		static const char *const names[] = {
+		    "weight",	      "healthy",	"active_connections", "total_connections",
+		    "bytes_in_total", "bytes_out_total"};
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			sb_printf(&prom, "# TYPE mqlb_director_backend_%s %s\n", names[k],
+				  strstr(names[k], "total") ? "counter" : "gauge");
+			for (unsigned d = 0; d < m->nd; d++) {
+				if (!m->dir_ok[d])
+					continue;
+				for (unsigned j = 0; j < m->dir_last[d].n; j++) {
+					const struct monitor_backend *be = &m->dir_last[d].b[j];
+					int64_t v[] = {be->weight, be->healthy,	 be->active,
+						       be->total,  be->bytes_in, be->bytes_out};
+					sb_printf(&prom,
+						  "mqlb_director_backend_%s{director=\"%s\","
+						  "backend=\"%s\"} %lld\n",
+						  names[k], m->directors[d], be->address,
+						  (long long)v[k]);
+				}
+			}
+		}
+	}
+	fflush(m->f_brokers);
+	fflush(m->f_conns);
+	fflush(m->f_sys);
+	fflush(m->f_dir);
+	if (m->prom_on) {
+		sb_printf(&prom,
+			  "# TYPE mqlb_monitor_samples_total counter\n"
+			  "mqlb_monitor_samples_total %" PRIu64 "\n",
+			  m->samples + 1);
+		free(m->prom.body);
+		m->prom.body = prom.p;
+		m->prom.len = prom.len;
+	}
+	m->samples++;
+}
+
+static int run(struct monitor *m)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	uint64_t start = time_mono_ns();
+	for (unsigned i = 0; i < m->nb; i++)
+		sys_connect(m, &m->mb[i], start);
+	/* The retained $SYS values follow the SUBACK at once: let the first row have them. */
+	for (unsigned i = 0; i < m->nb; i++) {
+		struct pollfd pf = {.fd = m->mb[i].sys ? m->mb[i].sys->fd : -1, .events = POLLIN};
+		while (pf.fd >= 0 && m->mb[i].sys->n_values < N_SYS && poll(&pf, 1, 100) > 0)
+			if (mqtt_sys_pump(m->mb[i].sys) <= 0)
+				break;
+	}
+	start = time_mono_ns();
+	uint64_t next = start;
+	while (!stop_flag) {
+		uint64_t now = time_mono_ns();
+		if (m->duration_ns && now - start >= m->duration_ns)
+			break;
+		if (now >= next) {
+			sample(m, start, now);
+			next += m->interval_ns;
+			if (next <= now) /* we fell behind (stopped?): skip, don't burst */
+				next = now + m->interval_ns;
+			continue;
+		}
+		struct pollfd pf[CLUSTER_MAX_BROKERS + 1];
+		struct mon_broker *who[CLUSTER_MAX_BROKERS + 1];
+		nfds_t n = 0;
+		for (unsigned i = 0; i < m->nb; i++)
+			if (m->mb[i].sys) {
+				who[n] = &m->mb[i];
+				pf[n++] = (struct pollfd){.fd = m->mb[i].sys->fd, .events = POLLIN};
+			}
+		if (m->prom_on) {
+			who[n] = NULL;
+			pf[n++] = (struct pollfd){.fd = m->prom.fd, .events = POLLIN};
+		}
+		uint64_t wait = next - now;
+		if (m->duration_ns && start + m->duration_ns - now < wait)
+			wait = start + m->duration_ns - now;
+		int r = poll(pf, n, (int)((wait + NS_PER_MS - 1) / NS_PER_MS));
+		if (r <= 0)
+			continue; /* timeout, or EINTR from a signal: the loop checks */
+		for (nfds_t k = 0; k < n; k++) {
+			if (!pf[k].revents)
+				continue;
+			if (!who[k])
+				monitor_prom_serve(&m->prom);
+			else if (mqtt_sys_pump(who[k]->sys) < 0)
+				sys_drop(who[k], time_mono_ns());
+		}
+	}
+	return 0;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"out", required_argument, NULL, 'o'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"run-dir", required_argument, NULL, 'r'},
+	    {"director", required_argument, NULL, 'D'},
+	    {"prometheus", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static struct monitor m;
+	const char *run_dir = NULL, *prom_addr = NULL;
+	char run_buf[PATH_MAX];
+	int c, ret = CLI_FAIL;
+	memset(&m, 0, sizeof(m));
+	m.interval_ns = 400 * NS_PER_MS;
+	m.diag.fd = -1;
+	m.prom.fd = -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return CLI_OK;
+		case 'o':
+			m.out_dir = optarg;
+			break;
+		case 'i':
+			if (parse_duration_ns(optarg, NS_PER_MS, &m.interval_ns) ||
+			    m.interval_ns < 10 * NS_PER_MS || m.interval_ns > 3600 * NS_PER_S)
+				return cli_usage_error(
+				    "monitor", "--interval %s: want 10ms..1h, e.g. 400ms", optarg);
+			break;
+		case 'd':
+			if (parse_duration_ns(optarg, NS_PER_S, &m.duration_ns) || !m.duration_ns)
+				return cli_usage_error(
+				    "monitor", "--duration %s: want e.g. 60 or 2.5s", optarg);
+			break;
+		case 'r':
+			run_dir = optarg;
+			break;
+		case 'D':
+			if (m.nd == MAX_DIRECTORS)
+				return cli_usage_error("monitor", "--director: at most %d",
+						       MAX_DIRECTORS);
+			m.directors[m.nd++] = optarg;
+			break;
+		case 'p':
+			prom_addr = optarg;
+			break;
+		default:
+			return cli_usage_error("monitor", "unknown or incomplete option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("monitor", "unexpected argument '%s'", argv[optind]);
+	if (!m.out_dir)
+		return cli_usage_error("monitor", "--out DIR is required");
+	if (!run_dir) {
+		cluster_default_run_dir(run_buf, sizeof(run_buf));
+		run_dir = run_buf;
+	}
+	int r = cluster_state_read(run_dir, &m.st);
+	if (r == 0) {
+		m.have_cluster = 1;
+	} else if (!m.nd) {
+		fprintf(stderr,
+			"mqlb: no cluster in %s (%s) and no --director: nothing to monitor "
+			"(start one with 'mqlb cluster up --run-dir %s')\n",
+			run_dir, r == -ENOENT ? "no state file" : strerror(-r), run_dir);
+		return CLI_FAIL;
+	}
+	if (prom_addr) {
+		char err[256] = "";
+		r = monitor_prom_listen(&m.prom, prom_addr, err, sizeof(err));
+		if (r) {
+			fprintf(stderr, "mqlb: %s\n", err[0] ? err : strerror(-r));
+			return r == -EINVAL ? CLI_USAGE : CLI_FAIL;
+		}
+		m.prom_on = 1;
+	}
+	if (mkdir(m.out_dir, 0755) == -1 && errno != EEXIST) {
+		fprintf(stderr, "mqlb: cannot create %s: %s\n", m.out_dir, strerror(errno));
+		goto out;
+	}
+	m.nb = m.have_cluster ? m.st.n : 0;
+	for (unsigned i = 0; i < m.nb; i++) {
+		struct mon_broker *b = &m.mb[i];
+		b->b = &m.st.b[i];
+		addr_parse_host(m.st.spec.host, b->b->port, &b->addr);
+		addr_format(&b->addr, b->addr_str, sizeof(b->addr_str));
+	}
+	if (m.nb && (r = monitor_diag_open(&m.diag, m.st.spec.netns)) != 0)
+		log_warn("sock_diag%s%s: %s; connections.csv stays empty",
+			 m.st.spec.netns[0] ? " in netns " : "", m.st.spec.netns, strerror(-r));
+	m.f_brokers =
+	    open_csv(m.out_dir, "brokers.csv",
+		     "broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes");
+	m.f_conns = open_csv(m.out_dir, "connections.csv", "broker,port,established");
+	char sys_hdr[512] = "broker";
+	for (size_t k = 0; k < N_SYS; k++) {
+		strcat(sys_hdr, ",");
+		strcat(sys_hdr, sys_cols[k]);
+	}
+	strcat(sys_hdr, ",sys_connected");
+	m.f_sys = open_csv(m.out_dir, "sys.csv", sys_hdr);
+	m.f_dir = open_csv(m.out_dir, "director.csv",
+			   "director,dataplane,scheduler,backend,weight,effective_weight,healthy,"
+			   "active_connections,inactive_connections,total_connections,bytes_in,"
+			   "bytes_out");
+	if (!m.f_brokers || !m.f_conns || !m.f_sys || !m.f_dir) {
+		fprintf(stderr, "mqlb: cannot write CSV files in %s: %s\n", m.out_dir,
+			strerror(errno));
+		goto out;
+	}
+	for (unsigned d = 0; d < m.nd; d++)
+		m.dir_ok[d] = -1;
+	log_info("monitoring %u broker%s and %u director%s every %.0f ms into %s%s%s", m.nb,
+		 m.nb == 1 ? "" : "s", m.nd, m.nd == 1 ? "" : "s", (double)m.interval_ns / 1e6,
+		 m.out_dir, prom_addr ? ", /metrics on " : "", prom_addr ? prom_addr : "");
+	run(&m);
+	log_info("%" PRIu64 " samples written to %s", m.samples, m.out_dir);
+	ret = CLI_OK;
+out:
+	for (unsigned i = 0; i < m.nb; i++)
+		sys_drop(&m.mb[i], 0);
+	monitor_diag_close(&m.diag);
+	monitor_prom_close(&m.prom);
+	FILE *fs[] = {m.f_brokers, m.f_conns, m.f_sys, m.f_dir};
+	for (size_t k = 0; k < 4; k++)
+		if (fs[k])
+			fclose(fs[k]);
+	return ret;
+}

@@ -1,0 +1,59 @@
+/* monitor.h — `mqlb monitor`: sub-second time series of the brokers of a
+ * cluster (CPU %, RSS, established connections by sock_diag, $SYS counters over
+ * one long-lived subscription each) and of directors (their control socket's
+ * status), to CSV files and optionally a Prometheus /metrics endpoint. */
+#ifndef MQLB_MONITOR_H
+#define MQLB_MONITOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Established TCP connections whose local port is one of ports[0..n), counted
+ * through NETLINK_SOCK_DIAG (inet_diag, the kernel interface ss uses) in the
+ * network namespace netns ("" / NULL = ours). family AF_INET or AF_INET6.
+ * counts[i] gets the number for ports[i]. Returns 0 or -errno. */
+struct monitor_diag {
+	int fd;
+	uint32_t seq;
+};
+int monitor_diag_open(struct monitor_diag *d, const char *netns);
+int monitor_diag_count(struct monitor_diag *d, int family, const uint16_t *ports, size_t n,
+		       uint64_t *counts);
+void monitor_diag_close(struct monitor_diag *d);
+
+/* Process figures from /proc/<pid>: cpu_ns (utime+stime), rss_bytes.
+ * Returns 0 or -errno (-ESRCH when gone). */
+int monitor_proc_read(int pid, uint64_t *cpu_ns, uint64_t *rss_bytes);
+
+/* One backend of a director, from its control socket's "status" JSON. */
+struct monitor_backend {
+	char address[64];
+	int64_t weight, effective_weight, healthy, active, inactive, total, bytes_in, bytes_out;
+};
+#define MONITOR_MAX_BACKENDS 64
+struct monitor_director {
+	char dataplane[32], scheduler[32];
+	unsigned n;
+	struct monitor_backend b[MONITOR_MAX_BACKENDS];
+};
+/* Parses the JSON text of `mqlb director status --json`. Returns 0 or -EINVAL.
+ * Missing numbers read as -1. */
+int monitor_director_parse(const char *json, struct monitor_director *out);
+/* Asks the director at control socket path. Returns 0 or -errno. */
+int monitor_director_query(const char *path, struct monitor_director *out);
+
+/* Prometheus text exposition (format 0.0.4) over a tiny HTTP/1.0 server. */
+struct monitor_prom {
+	int fd;
+	char *body; /* the current exposition, rebuilt each sample; owned */
+	size_t len;
+};
+int monitor_prom_listen(struct monitor_prom *p, const char *addr, char *err, size_t errlen);
+/* Accepts and answers one pending request (GET /metrics or 404). */
+void monitor_prom_serve(struct monitor_prom *p);
+void monitor_prom_close(struct monitor_prom *p);
+
+int cmd_monitor(int argc, char **argv);
+
+#endif

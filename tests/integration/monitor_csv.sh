@@ -1,0 +1,95 @@
+# mqlb monitor against a real cluster and a real director: CSV files with
+# headers, ISO-8601 ms timestamps and elapsed seconds on every row, connection
+# counts equal to what ss sees, $SYS counters, director rows, /metrics over
+# HTTP, and a clean stop on SIGTERM.
+. "$(dirname "$0")/../lib.sh"
+need mosquitto mosquitto_sub ss curl
+R="$T_TMP/run"
+on_exit "$MQLB" cluster down --run-dir "$R"
+"$MQLB" cluster up --base-port 18891 --run-dir "$R" --name cl-mon >/dev/null || { echo "not ok 1 - cluster up"; exit 1; }
+for i in $(seq 1 12); do mosquitto_sub -p 18892 -t mon/x >/dev/null 2>&1 & track $!; done
+for i in $(seq 1 5); do mosquitto_sub -p 18893 -t mon/x >/dev/null 2>&1 & track $!; done
+DIRECTOR=0
+if [ "$(id -u)" -eq 0 ] && command -v nft >/dev/null; then
+	"$MQLB" director run --listen 127.0.0.1:19220 --backend 127.0.0.1:18891 --backend 127.0.0.1:18892 \
+		--name cl-mon --control "$T_TMP/dir.sock" >"$T_TMP/dir.log" 2>&1 &
+	track $!
+	for _ in $(seq 50); do [ -S "$T_TMP/dir.sock" ] && break; sleep 0.1; done
+	[ -S "$T_TMP/dir.sock" ] && DIRECTOR=1
+fi
+DARGS=()
+[ $DIRECTOR = 1 ] && DARGS=(--director "$T_TMP/dir.sock")
+sleep 0.5
+for i in $(seq 1 3); do mosquitto_pub -p 18892 -t mon/x -m "m$i" -q 1; done
+
+O="$T_TMP/out"
+"$MQLB" monitor --out "$O" --run-dir "$R" --interval 200ms --duration 3 --prometheus 127.0.0.1:19210 "${DARGS[@]}" 2>"$T_TMP/mon.err" &
+MON=$!
+track $MON
+sleep 1.5
+metrics=$(/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19210/metrics", timeout=3).read().decode())')
+ss2=$(ss -Htn state established '( sport = :18892 )' | wc -l)
+ss3=$(ss -Htn state established '( sport = :18893 )' | wc -l)
+wait $MON; rc=$?
+is "$rc" 0 "monitor --duration 3 exits 0"
+for f in brokers connections sys director; do ok "$f.csv exists" test -f "$O/$f.csv"; done
+is "$(head -1 "$O/brokers.csv")" "timestamp,elapsed_s,broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes" "brokers.csv header"
+is "$(head -1 "$O/connections.csv")" "timestamp,elapsed_s,broker,port,established" "connections.csv header"
+is "$(head -1 "$O/sys.csv")" "timestamp,elapsed_s,broker,clients_connected,publish_received,publish_sent,publish_dropped,store_messages,heap_bytes,publish_dropped_1min,sys_connected" "sys.csv header"
+rows=$(($(wc -l <"$O/brokers.csv") - 1))
+cmp_ok "$rows" -ge 36 "brokers.csv has >= 12 samples x 3 brokers ($rows rows at 200 ms over 3 s)"
+cmp_ok "$rows" -le 48 "and no more than 16 samples x 3"
+for f in brokers connections sys director; do
+	badn=$(awk -F, 'NR==1{n=NF; next} NF!=n{b++} END{print b+0}' "$O/$f.csv")
+	badt=$(tail -n +2 "$O/$f.csv" | grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4},[0-9]+\.[0-9]{3},')
+	bad=$((badn + badt))
+	is "$bad" 0 "$f.csv: every row has the header's columns, an ISO-8601 ms timestamp, elapsed seconds"
+	ok "$f.csv ends with a whole line" test "$(tail -c1 "$O/$f.csv" | od -An -c | tr -d ' ')" = '\n'
+done
+last2=$(awk -F, '$3==2{v=$5} END{print v}' "$O/connections.csv")
+last3=$(awk -F, '$3==3{v=$5} END{print v}' "$O/connections.csv")
+diag "ss: broker2 $ss2 broker3 $ss3; monitor: $last2 $last3"
+is "$last2" "$ss2" "broker 2 connections match ss (12 subscribers + hub bridge + monitor)"
+is "$last3" "$ss3" "broker 3 connections match ss"
+cpu=$(awk -F, 'NR>4 && $3==2 && $7!=""{n++} END{print n+0}' "$O/brokers.csv")
+cmp_ok "$cpu" -ge 10 "cpu_percent filled after the first sample"
+rss=$(awk -F, 'NR>1 && $3==1{v=$8} END{print v}' "$O/brokers.csv")
+cmp_ok "$rss" -gt 1000000 "broker 1 RSS is megabytes ($rss)"
+clients=$(awk -F, '$3==2 && $4!=""{v=$4} END{print v}' "$O/sys.csv")
+cmp_ok "$clients" -ge 13 "\$SYS clients connected on broker 2 ($clients)"
+recv=$(awk -F, '$3==2 && $5!=""{v=$5} END{print v}' "$O/sys.csv")
+cmp_ok "$recv" -ge 3 "\$SYS publish received on broker 2 counts our 3 messages ($recv)"
+ok "/metrics has broker_up for 3 brokers" test "$(grep -c '^mqlb_broker_up{' <<<"$metrics")" -eq 3
+ok "/metrics has connections of broker 2" grep -qE '^mqlb_broker_established_connections\{broker="2"\} [0-9]+$' <<<"$metrics"
+ok "/metrics has TYPE lines" grep -q '^# TYPE mqlb_broker_publish_dropped_total counter$' <<<"$metrics"
+if [ $DIRECTOR = 1 ]; then
+	drows=$(awk -F, 'NR>1 && $6=="127.0.0.1:18892"' "$O/director.csv" | wc -l)
+	cmp_ok "$drows" -ge 10 "director.csv has a row per sample for backend 18892"
+	ok "director rows name dataplane nft" grep -q ',nft,rr,127.0.0.1:18891,' "$O/director.csv"
+	ok "/metrics has director backends" grep -q '^mqlb_director_backend_weight{' <<<"$metrics"
+else
+	echo "ok $((T_N + 1)) # SKIP no director (needs root and nft)"; T_N=$((T_N + 1))
+fi
+
+# SIGTERM: stops cleanly, exit 0, whole lines
+"$MQLB" monitor --out "$T_TMP/o2" --run-dir "$R" --interval 50ms 2>/dev/null &
+MON=$!
+track $MON
+sleep 1
+kill -TERM $MON
+wait $MON; rc=$?
+is "$rc" 0 "SIGTERM: exit 0"
+for f in brokers connections sys; do
+	ok "SIGTERM: $f.csv ends with a whole line" test "$(tail -c1 "$T_TMP/o2/$f.csv" | od -An -c | tr -d ' ')" = '\n'
+done
+n=$(($(wc -l <"$T_TMP/o2/brokers.csv") - 1))
+is "$((n % 3))" 0 "SIGTERM: whole samples only ($n rows)"
+
+"$MQLB" monitor --out "$T_TMP/o3" --run-dir "$T_TMP/none" 2>"$T_TMP/err"; rc=$?
+is "$rc" 1 "no cluster and no director: exit 1"
+ok "  and says so" grep -q "no cluster in" "$T_TMP/err"
+"$MQLB" monitor --out "$T_TMP/o3" --interval 1x 2>/dev/null; rc=$?
+is "$rc" 2 "bad --interval exits 2"
+"$MQLB" monitor --run-dir "$R" 2>/dev/null; rc=$?
+is "$rc" 2 "missing --out exits 2"
+done_testing

@@ -1,0 +1,99 @@
+/* Unit tests for src/monitor: the director status parser, /proc readers, and
+ * sock_diag counting against sockets this test opens itself. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "monitor/monitor.h"
+
+static void test_director_parse(void **state)
+{
+	const char *js =
+	    "{\"name\":\"a\",\"dataplane\":\"nft\",\"scheduler\":\"rr\",\"listen\":\"127.0.0.1:"
+	    "1883\","
+	    "\"backends\":[{\"address\":\"127.0.0.1:18831\",\"weight\":1,\"effective_weight\":0,"
+	    "\"healthy\":false,\"active_connections\":7,\"total_connections\":9,\"bytes_in\":100,"
+	    "\"bytes_out\":200},{\"address\":\"[::1]:18832\",\"weight\":3,\"healthy\":true}]}\n";
+	struct monitor_director d;
+	assert_int_equal(monitor_director_parse(js, &d), 0);
+	assert_string_equal(d.dataplane, "nft");
+	assert_string_equal(d.scheduler, "rr");
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.b[0].address, "127.0.0.1:18831");
+	assert_int_equal(d.b[0].weight, 1);
+	assert_int_equal(d.b[0].effective_weight, 0);
+	assert_int_equal(d.b[0].healthy, 0);
+	assert_int_equal(d.b[0].active, 7);
+	assert_int_equal(d.b[0].total, 9);
+	assert_int_equal(d.b[0].bytes_out, 200);
+	assert_int_equal(d.b[0].inactive, -1); /* missing */
+	assert_string_equal(d.b[1].address, "[::1]:18832");
+	assert_int_equal(d.b[1].healthy, 1);
+	assert_int_equal(monitor_director_parse("{\"backends\":[]}", &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(monitor_director_parse("error: unknown request\n", &d), -EINVAL);
+	assert_int_equal(monitor_director_parse("", &d), -EINVAL);
+}
+
+static void test_proc(void **state)
+{
+	uint64_t cpu, rss;
+	assert_int_equal(monitor_proc_read(getpid(), &cpu, &rss), 0);
+	assert_true(rss > 100000);
+	assert_int_equal(monitor_proc_read(0x7ffffff0, &cpu, &rss), -ESRCH);
+}
+
+/* Three connections to a listener on an ephemeral port: sock_diag sees 3 with
+ * that local port (server side) and none on a port nobody uses. */
+static void test_diag(void **state)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 8), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+	int c[3], s[3];
+	for (int i = 0; i < 3; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(connect(c[i], (struct sockaddr *)&a, sizeof(a)), 0);
+		s[i] = accept(l, NULL, NULL);
+		assert_true(s[i] >= 0);
+	}
+	struct monitor_diag d;
+	assert_int_equal(monitor_diag_open(&d, NULL), 0);
+	uint16_t ports[2] = {ntohs(a.sin_port), 1};
+	uint64_t counts[2];
+	assert_int_equal(monitor_diag_count(&d, AF_INET, ports, 2, counts), 0);
+	assert_int_equal(counts[0], 3);
+	assert_int_equal(counts[1], 0);
+	close(s[0]);
+	close(c[0]);
+	assert_int_equal(monitor_diag_count(&d, AF_INET, ports, 1, counts), 0);
+	assert_int_equal(counts[0], 2);
+	monitor_diag_close(&d);
+	for (int i = 1; i < 3; i++) {
+		close(s[i]);
+		close(c[i]);
+	}
+	close(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_director_parse),
+	    cmocka_unit_test(test_proc),
+	    cmocka_unit_test(test_diag),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
