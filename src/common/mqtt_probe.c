@@ -1,5 +1,5 @@
-/* mqtt_probe.c — see mqtt_probe.h. Deliberately tiny: the probes speak only the
- * handful of MQTT 3.1.1 packets they need, with exact deadlines. */
+/* mqtt_probe.c — see mqtt_probe.h. Packets are encoded and decoded with the
+ * codec (src/mqtt); this file adds sockets, exact deadlines and the $SYS table. */
 #include "common/mqtt_probe.h"
 
 #include <errno.h>
@@ -14,19 +14,12 @@
 #include "common/addr.h"
 #include "common/netns.h"
 #include "common/time.h"
-
-enum {
-	PKT_CONNECT = 1,
-	PKT_CONNACK = 2,
-	PKT_PUBLISH = 3,
-	PKT_SUBSCRIBE = 8,
-	PKT_SUBACK = 9,
-	PKT_PINGREQ = 12,
-	PKT_PINGRESP = 13,
-	PKT_DISCONNECT = 14,
-};
+#include "mqtt/mqtt.h"
 
 static unsigned probe_counter;
+
+/* The probes speak MQTT 3.1.1 as a client: decode what the broker sends. */
+static const struct mqtt_decode_opts client_opts = {.version = MQTT_V311, .role = MQTT_ROLE_CLIENT};
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -38,106 +31,57 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* MQTT 3.1.1 §2.2.3 variable byte integer; returns bytes written. */
-static size_t put_varint(uint8_t *p, size_t v)
+static int codec_err(int r)
 {
-	size_t n = 0;
-	do {
-		uint8_t b = v % 128;
-		v /= 128;
-		p[n++] = (uint8_t)(b | (v ? 0x80 : 0));
-	} while (v);
-	return n;
-}
-
-static size_t varint_len(size_t v)
-{
-	return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4;
-}
-
-static size_t put_str(uint8_t *p, const char *s, size_t len)
-{
-	p[0] = (uint8_t)(len >> 8);
-	p[1] = (uint8_t)len;
-	memcpy(p + 2, s, len);
-	return len + 2;
+	return r == -MQTT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
 }
 
 int mqtt_probe_build_connect(uint8_t *buf, size_t cap, const char *client_id, uint16_t keepalive_s)
 {
 	size_t idlen = strlen(client_id);
-	if (idlen > 65535)
+	if (idlen > MQTT_MAX_STRING)
 		return -EINVAL;
-	size_t rem = 10 + 2 + idlen;
-	size_t total = 1 + varint_len(rem) + rem;
-	if (total > cap)
-		return -ENOSPC;
-	uint8_t *p = buf;
-	*p++ = PKT_CONNECT << 4;
-	p += put_varint(p, rem);
-	p += put_str(p, "MQTT", 4);
-	*p++ = 4;    /* protocol level 3.1.1 */
-	*p++ = 0x02; /* clean session */
-	*p++ = (uint8_t)(keepalive_s >> 8);
-	*p++ = (uint8_t)keepalive_s;
-	p += put_str(p, client_id, idlen);
-	return (int)(p - buf);
+	struct mqtt_connect c = {.version = MQTT_V311,
+				 .clean_start = true,
+				 .keep_alive = keepalive_s,
+				 .client_id = {(const uint8_t *)client_id, (uint32_t)idlen}};
+	int r = mqtt_encode_connect(&c, buf, cap);
+	return r < 0 ? codec_err(r) : r;
 }
+
+#define MAX_FILTERS 64
 
 int mqtt_probe_build_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
 			       const char *const *filters, size_t n)
 {
-	if (n == 0 || packet_id == 0)
+	struct mqtt_subscription subs[MAX_FILTERS];
+	if (n == 0 || n > MAX_FILTERS || packet_id == 0)
 		return -EINVAL;
-	size_t rem = 2;
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(filters[i]);
-		if (l == 0 || l > 65535)
+		if (l == 0 || l > MQTT_MAX_STRING)
 			return -EINVAL;
-		rem += 2 + l + 1;
+		subs[i] = (struct mqtt_subscription){
+		    .filter = {(const uint8_t *)filters[i], (uint32_t)l}, .opts = {.qos = 0}};
 	}
-	if (rem > 268435455)
-		return -EINVAL;
-	size_t total = 1 + varint_len(rem) + rem;
-	if (total > cap)
-		return -ENOSPC;
-	uint8_t *p = buf;
-	*p++ = (PKT_SUBSCRIBE << 4) | 0x02; /* §3.8.1: reserved flags 0010 */
-	p += put_varint(p, rem);
-	*p++ = (uint8_t)(packet_id >> 8);
-	*p++ = (uint8_t)packet_id;
-	for (size_t i = 0; i < n; i++) {
-		p += put_str(p, filters[i], strlen(filters[i]));
-		*p++ = 0; /* QoS 0 */
-	}
-	return (int)(p - buf);
+	struct mqtt_subscribe sub = {.packet_id = packet_id, .count = (uint32_t)n, .subs = subs};
+	int r = mqtt_encode_subscribe(&sub, MQTT_V311, buf, cap);
+	return r < 0 ? codec_err(r) : r;
 }
 
 int mqtt_probe_frame(const uint8_t *buf, size_t len, uint8_t *type_flags, size_t *body_off,
 		     size_t *body_len)
 {
-	if (len < 2)
+	struct mqtt_fixed fx;
+	int r = mqtt_frame(buf, len, 0, &fx);
+	if (r == MQTT_NEED_MORE)
 		return 0;
-	size_t v = 0, mult = 1, i = 1;
-	for (;;) {
-		if (i >= len)
-			return 0;
-		if (i > 4)
-			return -EPROTO;
-		uint8_t b = buf[i++];
-		v += (size_t)(b & 0x7f) * mult;
-		mult *= 128;
-		if (!(b & 0x80))
-			break;
-		if (i == 5)
-			return -EPROTO; /* a fifth length byte */
-	}
-	if (len - i < v)
-		return 0;
-	*type_flags = buf[0];
-	*body_off = i;
-	*body_len = v;
-	return (int)(i + v);
+	if (r < 0)
+		return -EPROTO;
+	*type_flags = (uint8_t)(fx.type << 4 | fx.flags);
+	*body_off = fx.hdr_len;
+	*body_len = fx.remaining;
+	return r;
 }
 
 static int wait_fd(int fd, short events, uint64_t deadline)
@@ -277,11 +221,17 @@ static int handshake(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint16_t k
 					  : strerror(-n));
 		return n;
 	}
-	if ((tf >> 4) != PKT_CONNACK || blen != 2) {
+	struct mqtt_packet pkt;
+	if ((tf >> 4) != MQTT_CONNACK) {
 		seterr(err, errlen, "%s: expected CONNACK, got packet type %u", a, tf >> 4);
 		return -EPROTO;
 	}
-	uint8_t rc = rx[boff + 1];
+	int d = mqtt_decode(rx, (size_t)n, &client_opts, &pkt);
+	if (d <= 0) {
+		seterr(err, errlen, "%s: malformed CONNACK: %s", a, mqtt_err_str(-d));
+		return -EPROTO;
+	}
+	uint8_t rc = pkt.connack.reason;
 	consume(rx, rx_len, (size_t)n);
 	if (rc != 0) {
 		static const char *const why[] = {"",
@@ -310,7 +260,8 @@ int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns
 		return fd;
 	int r = handshake(fd, rx, sizeof(rx), &rx_len, 10, deadline, a, err, errlen);
 	if (r == 0) {
-		static const uint8_t disc[2] = {PKT_DISCONNECT << 4, 0};
+		uint8_t disc[2];
+		mqtt_encode_disconnect(0, MQTT_V311, disc, sizeof(disc));
 		(void)send(fd, disc, sizeof(disc), MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	close(fd);
@@ -323,19 +274,14 @@ int mqtt_probe_connack(const struct sockaddr_storage *addr, uint64_t timeout_ns,
 	return mqtt_probe_connack_ns(addr, NULL, timeout_ns, err, errlen);
 }
 
-/* Records one PUBLISH body (§3.3.2: topic, [packet id], payload). */
-static int take_publish(struct mqtt_sys_conn *c, uint8_t flags, const uint8_t *b, size_t len)
+/* Records one decoded PUBLISH (§3.3): topic and payload are views into c->rx. */
+static int take_publish(struct mqtt_sys_conn *c, const struct mqtt_publish *pub)
 {
-	if (len < 2)
-		return -EPROTO;
-	size_t tl = ((size_t)b[0] << 8) | b[1];
-	size_t off = 2 + tl + (((flags >> 1) & 3) ? 2 : 0);
-	if (off > len)
-		return -EPROTO;
+	size_t tl = pub->topic.len;
 	if (tl >= MQTT_SYS_TOPIC_MAX)
 		return 0; /* not one of ours; ignore */
 	char topic[MQTT_SYS_TOPIC_MAX];
-	memcpy(topic, b + 2, tl);
+	memcpy(topic, pub->topic.p, tl);
 	topic[tl] = '\0';
 	struct mqtt_sys_value *v = NULL;
 	for (unsigned i = 0; i < c->n_values; i++)
@@ -347,10 +293,10 @@ static int take_publish(struct mqtt_sys_conn *c, uint8_t flags, const uint8_t *b
 		v = &c->values[c->n_values++];
 		memcpy(v->topic, topic, tl + 1);
 	}
-	size_t pl = len - off;
+	size_t pl = pub->payload.len;
 	if (pl >= MQTT_SYS_VALUE_MAX)
 		pl = MQTT_SYS_VALUE_MAX - 1;
-	memcpy(v->value, b + off, pl);
+	memcpy(v->value, pub->payload.p, pl);
 	v->value[pl] = '\0';
 	v->updated_ns = time_mono_ns();
 	return 1;
@@ -391,14 +337,20 @@ int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, 
 			       p == -ETIMEDOUT ? "timed out" : strerror(-p));
 			break;
 		}
-		if ((tf >> 4) == PKT_PUBLISH) {
-			if (take_publish(c, tf & 0x0f, c->rx + boff, blen) < 0)
-				r = -EPROTO;
-		} else if ((tf >> 4) == PKT_SUBACK) {
-			for (size_t i = 2; i < blen; i++)
-				if (c->rx[boff + i] & 0x80) {
+		struct mqtt_packet pkt;
+		if (mqtt_decode(c->rx, (size_t)p, &client_opts, &pkt) <= 0) {
+			seterr(err, errlen, "%s: malformed packet type %u", a, tf >> 4);
+			r = -EPROTO;
+			break;
+		}
+		if (pkt.type == MQTT_PUBLISH) {
+			take_publish(c, &pkt.publish);
+		} else if (pkt.type == MQTT_SUBACK) {
+			/* 3.1.1 §3.9.3: 0x80 = failure, per filter in order */
+			for (uint32_t i = 0; i < pkt.suback.reasons.len && i < n; i++)
+				if (pkt.suback.reasons.p[i] & 0x80) {
 					seterr(err, errlen, "%s: subscription %s refused", a,
-					       filters[i - 2]);
+					       filters[i]);
 					r = -EACCES;
 				}
 			consume(c->rx, &c->rx_len, (size_t)p);
@@ -428,12 +380,11 @@ int mqtt_sys_pump(struct mqtt_sys_conn *c)
 		if (p < 0)
 			return p;
 		if (p > 0) {
-			if ((tf >> 4) == PKT_PUBLISH) {
-				int t = take_publish(c, tf & 0x0f, c->rx + boff, blen);
-				if (t < 0)
-					return t;
-				got += t;
-			}
+			struct mqtt_packet pkt;
+			if (mqtt_decode(c->rx, (size_t)p, &client_opts, &pkt) <= 0)
+				return -EPROTO;
+			if (pkt.type == MQTT_PUBLISH)
+				got += take_publish(c, &pkt.publish);
 			consume(c->rx, &c->rx_len, (size_t)p);
 			continue;
 		}
@@ -454,7 +405,8 @@ int mqtt_sys_pump(struct mqtt_sys_conn *c)
 	}
 	uint64_t now = time_mono_ns();
 	if (now - c->last_tx_ns > c->keepalive_ns / 2) {
-		static const uint8_t ping[2] = {PKT_PINGREQ << 4, 0};
+		uint8_t ping[2];
+		mqtt_encode_pingreq(ping, sizeof(ping));
 		if (send(c->fd, ping, sizeof(ping), MSG_NOSIGNAL | MSG_DONTWAIT) == -1 &&
 		    errno != EAGAIN)
 			return -errno;
@@ -474,7 +426,8 @@ const struct mqtt_sys_value *mqtt_sys_get(const struct mqtt_sys_conn *c, const c
 void mqtt_sys_close(struct mqtt_sys_conn *c)
 {
 	if (c->fd >= 0) {
-		static const uint8_t disc[2] = {PKT_DISCONNECT << 4, 0};
+		uint8_t disc[2];
+		mqtt_encode_disconnect(0, MQTT_V311, disc, sizeof(disc));
 		(void)send(c->fd, disc, sizeof(disc), MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(c->fd);
 	}
