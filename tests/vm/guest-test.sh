@@ -1,0 +1,367 @@
+#!/bin/sh
+# guest-test.sh [PHASE,...] — runs INSIDE the microVM (busybox sh, as root, real
+# IPVS from the Debian kernel). Prints "ok - ..." / "not ok - ..." / "# ..."
+# lines; tests/vm/test_ipvs.sh numbers them into TAP on the host side.
+#
+# Topology (all inside the guest; 198.18.0.0/15, no route out):
+#   netns mqlb-ipvs-cl   client 198.18.0.2 (+ .10-.15 for sh), via 198.18.0.1
+#   root netns           the director: mqlb director run --dataplane ipvs,
+#                        VIP 198.18.0.1:195xx (a new port per phase, see below)
+#   netns mqlb-ipvs-bK   broker K (K=1..3): real mosquitto on 198.18.K.2:1883
+# Connections are real MQTT (CONNECT -> CONNACK, tests/vm/mqtt_conns.c) and are
+# counted on the brokers' side (netstat in each broker's namespace, only
+# connections from the client subnet: health probes come from the director).
+#
+# Each phase uses its own VIP port: IPVS keeps a deleted service's destinations
+# in its trash while connections still reference them and revives them (with
+# their counters) when the same service comes back, which would mix phases.
+IP=/sbin/ip
+VIP=198.18.0.1
+B1=198.18.1.2:1883
+B2=198.18.2.2:1883
+B3=198.18.3.2:1883
+ONLY=$1
+FAILS=0
+
+ok() { echo "ok - $1"; }
+nok() {
+	echo "not ok - $1"
+	FAILS=$((FAILS + 1))
+}
+check() { # check DESC CMD...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+is() { # is GOT WANT DESC
+	if [ "$1" = "$2" ]; then ok "$3"; else
+		nok "$3"
+		echo "#   got:  '$1'"
+		echo "#   want: '$2'"
+	fi
+}
+diag() { echo "# $*"; }
+has() { echo "$1" | grep -q "$2"; }
+want() { [ -z "$ONLY" ] || echo ",$ONLY," | grep -q ",$1,"; }
+now() { cut -d' ' -f1 /proc/uptime; }
+
+# ---- topology ----
+mkns() { # NAME ROOT-IF ROOT-IP NS-IP
+	$IP netns add "$1"
+	$IP link add "$2" type veth peer name eth0 netns "$1"
+	$IP addr add "$3/24" dev "$2"
+	$IP link set "$2" up
+	$IP -n "$1" link set lo up
+	$IP -n "$1" addr add "$4/24" dev eth0
+	$IP -n "$1" link set eth0 up
+	$IP -n "$1" route add default via "$3"
+}
+in_ns() { # in_ns NS CMD...
+	n=$1
+	shift
+	nsenter --net=/run/netns/"$n" "$@"
+}
+echo 1 >/proc/sys/net/ipv4/ip_forward
+mkns mqlb-ipvs-cl vcl 198.18.0.1 198.18.0.2
+for s in 10 11 12 13 14 15; do $IP -n mqlb-ipvs-cl addr add 198.18.0.$s/24 dev eth0; done
+for k in 1 2 3; do
+	mkns mqlb-ipvs-b$k vb$k 198.18.$k.1 198.18.$k.2
+done
+
+start_broker() { # K
+	cat >/tmp/mosq$1.conf <<EOC
+listener 1883 198.18.$1.2
+allow_anonymous true
+persistence false
+user root
+EOC
+	# nsenter itself, not the in_ns function: $! must be mosquitto's pid
+	nsenter --net=/run/netns/mqlb-ipvs-b$1 mosquitto -c /tmp/mosq$1.conf >/tmp/mosq$1.log 2>&1 &
+	eval "MOSQ$1=$!"
+}
+broker_listening() { in_ns mqlb-ipvs-b$1 netstat -ltn | grep -q "198.18.$1.2:1883 "; }
+wait_until() { # wait_until TENTHS CMD...: bounded poll
+	n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		usleep 100000
+		n=$((n - 1))
+	done
+	return 1
+}
+for k in 1 2 3; do start_broker $k; done
+for k in 1 2 3; do
+	check "broker $k (mosquitto) listens on 198.18.$k.2:1883" wait_until 50 broker_listening $k
+done
+
+# established MQTT connections from the client subnet on broker K [from SRC]
+bcount() {
+	in_ns mqlb-ipvs-b$1 netstat -tn | awk -v src="${2:-198.18.0.}" \
+		'$6 == "ESTABLISHED" && $4 ~ /:1883$/ && index($5, src) == 1' | wc -l
+}
+counts() { echo "$(bcount 1 $1) $(bcount 2 $1) $(bcount 3 $1)"; }
+
+# ---- the director ----
+DPID=
+dir_start() { # NAME PORT SCHED [ARGS...]: backends default to B1 B2 B3 weight 1
+	DNAME=$1 DPORT=$2
+	s=$3
+	shift 3
+	[ $# -gt 0 ] || set -- --backend $B1 --backend $B2 --backend $B3
+	mqlb director run --dataplane ipvs --name "$DNAME" --listen $VIP:$DPORT --scheduler "$s" \
+		"$@" >/tmp/dir-$DNAME.log 2>&1 &
+	DPID=$!
+	wait_until 50 grep -q "dataplane up" /tmp/dir-$DNAME.log
+}
+PHASE_FAILS=0
+# settle: until the brokers hold no client connection (bounded). Stopping the
+# director deletes the service, and IPVS then drops the packets of connections
+# to its destinations (expire_nodest_conn=0): FINs still in flight would leave
+# broker sockets open and skew the next phase.
+no_clients() { [ "$(counts)" = "0 0 0" ]; }
+settle() { wait_until 50 no_clients || diag "brokers still hold: $(counts)"; }
+dir_stop() { # stops the director DPID with SIGTERM; returns its exit code
+	settle
+	kill -TERM $DPID 2>/dev/null
+	wait $DPID
+	r=$?
+	if [ "$FAILS" -ne "$PHASE_FAILS" ]; then
+		diag "director log ($DNAME):"
+		sed 's/^/#   /' /tmp/dir-$DNAME.log
+	fi
+	PHASE_FAILS=$FAILS
+	return $r
+}
+svc_lines() { ipvsadm -Ln | grep -c "^TCP  $VIP:$1 "; }
+# "ADDR FWD WEIGHT ACTIVE INACTIVE" of each destination of VIP:PORT
+dests() { ipvsadm -Ln -t $VIP:$1 | awk '$1 == "->" && $2 != "RemoteAddress:Port" {print $2, $3, $4, $5, $6}'; }
+dest_weight() { ipvsadm -Ln -t $VIP:$1 | awk -v a="$2" '$1 == "->" && $2 == a {print $4}'; }
+weight_is() { [ "$(dest_weight "$1" "$2")" = "$3" ]; } # PORT ADDR WEIGHT
+# status JSON field F of backend A from `mqlb director status --json`
+jfield() { # JSONFILE ADDR FIELD
+	tr '{' '\n' <"$1" | grep "\"address\":\"$2\"" | sed -n "s/.*\"$3\":\([0-9a-z]*\).*/\1/p"
+}
+
+# open N held connections from the client netns (optionally from SRC); sets HPID.
+# Every batch gets its own client ids: a broker closes the older of two
+# connections with the same id (session takeover), which would skew counts.
+HOLD=/tmp/hold
+BATCH=0
+hold_open() { # N [SRC]
+	rm -f $HOLD
+	BATCH=$((BATCH + 1))
+	if [ -n "$2" ]; then
+		nsenter --net=/run/netns/mqlb-ipvs-cl mqtt_conns $VIP $DPORT "$1" --bind "$2" \
+			--hold-until $HOLD --id "b$BATCH-" >/tmp/hold.out 2>&1 &
+	else
+		nsenter --net=/run/netns/mqlb-ipvs-cl mqtt_conns $VIP $DPORT "$1" \
+			--hold-until $HOLD --id "b$BATCH-" >/tmp/hold.out 2>&1 &
+	fi
+	HPID=$!
+	wait_until 200 grep -q connected= /tmp/hold.out
+	cat /tmp/hold.out
+}
+hold_close() {
+	touch $HOLD
+	wait $HPID
+}
+conns() {
+	BATCH=$((BATCH + 1))
+	in_ns mqlb-ipvs-cl mqtt_conns $VIP $DPORT "$@" --id "s$BATCH-"
+}
+T0=$(now)
+
+# ---- refusals: before and without touching the kernel's state ----
+if want refuse; then
+	out=$(su -s /bin/sh nobody -c "mqlb director run --dataplane ipvs --name nocap \
+		--listen $VIP:19500 --backend $B1 --control /tmp/nocap.sock" 2>&1)
+	is "$?" 1 "without CAP_NET_ADMIN: director run exits 1"
+	check "... and says CAP_NET_ADMIN is needed" has "$out" CAP_NET_ADMIN
+	echo "$out" | sed 's/^/#   /'
+	is "$(svc_lines 19500)" 0 "... and creates no IPVS service"
+
+	mqlb director run --dataplane ipvs --name nosched --listen $VIP:19500 --backend $B1 \
+		--scheduler sed --health-interval 0 >/tmp/nosched.log 2>&1
+	is "$?" 1 "scheduler without its kernel module (sed): director run exits 1"
+	check "... and names the missing module ip_vs_sed" grep -q "no kernel module ip_vs_sed" /tmp/nosched.log
+	is "$(svc_lines 19500)" 0 "... and leaves no service behind"
+	grep "error" /tmp/nosched.log | sed 's/^/#   /'
+
+	ipvsadm -A -t $VIP:19500 -s rr
+	mqlb director run --dataplane ipvs --name taken --listen $VIP:19500 --backend $B1 \
+		--health-interval 0 >/tmp/taken.log 2>&1
+	is "$?" 1 "a service someone else owns: director run exits 1"
+	check "... saying it already exists" grep -q "already exists" /tmp/taken.log
+	is "$(svc_lines 19500)" 1 "... and leaves that service alone"
+	ipvsadm -D -t $VIP:19500
+
+	# a destination the kernel refuses (broadcast address) after the service exists
+	mqlb director run --dataplane ipvs --name baddest --listen $VIP:19500 --backend $B1 \
+		--backend 255.255.255.255:1883 --health-interval 0 >/tmp/baddest.log 2>&1
+	is "$?" 1 "a destination the kernel refuses: director run exits 1"
+	is "$(svc_lines 19500)" 0 "... and the half-made service is removed"
+	grep "error" /tmp/baddest.log | sed 's/^/#   /'
+fi
+
+# ---- rr: 60 connections over 3 brokers -> 20 each; status agrees ----
+if want rr; then
+	check "rr: director run --dataplane ipvs starts" dir_start rr 19501 rr
+	is "$(svc_lines 19501)" 1 "rr: ipvsadm shows the service"
+	is "$(ipvsadm -Ln | grep -A0 "^TCP  $VIP:19501 " | awk '{print $3}')" rr "rr: scheduler rr in the kernel"
+	is "$(dests 19501 | awk '{print $1, $2, $3}' | sort | tr '\n' ';')" \
+		"$B1 Masq 1;$B2 Masq 1;$B3 Masq 1;" "rr: three NAT destinations, weight 1"
+	t=$(now)
+	hold_open 60
+	diag "60 MQTT connections through IPVS took $(awk "BEGIN{print $(now)-$t}") s"
+	is "$(counts)" "20 20 20" "rr: 60 connections land 20/20/20 (brokers' side)"
+	mqlb director status --name rr --json >/tmp/st.json
+	is "$(jfield /tmp/st.json $B1 active_connections) $(jfield /tmp/st.json $B2 active_connections) $(jfield /tmp/st.json $B3 active_connections)" \
+		"20 20 20" "rr: status --json active_connections 20/20/20"
+	is "$(dests 19501 | awk '{print $4}' | tr '\n' ' ')" "20 20 20 " "rr: ipvsadm ActiveConn 20/20/20"
+	hold_close
+	dir_stop
+	is "$?" 0 "rr: SIGTERM -> exit 0"
+	is "$(svc_lines 19501)" 0 "rr: the service is gone after SIGTERM"
+fi
+
+# ---- wrr: weights 1:2:3 -> 10/20/30 of 60 ----
+if want wrr; then
+	check "wrr: starts with weights 1,2,3" dir_start wrr 19502 wrr \
+		--backend $B1,weight=1 --backend $B2,weight=2 --backend $B3,weight=3
+	is "$(dests 19502 | awk '{print $3}' | tr '\n' ' ')" "1 2 3 " "wrr: kernel weights 1 2 3"
+	hold_open 60
+	is "$(counts)" "10 20 30" "wrr: 60 connections land 10/20/30"
+	hold_close
+	dir_stop
+fi
+
+# ---- lc: least connection really looks at live connections ----
+# b3 drained while 10 connections are open (5/5/0), then enabled: lc sends the
+# next ones to b3 until it catches up (rr would give 10/10/5 of 25).
+if want lc; then
+	check "lc: starts" dir_start lc 19503 lc
+	mqlb director set --name lc --backend $B3 --drain >/dev/null
+	is "$(dest_weight 19503 $B3)" 0 "lc: drained b3 has weight 0 in the kernel"
+	hold_open 10
+	H1=$HPID
+	is "$(counts)" "5 5 0" "lc: 10 connections with b3 drained: 5/5/0"
+	mqlb director set --name lc --backend $B3 --enable >/dev/null
+	is "$(dest_weight 19503 $B3)" 1 "lc: enabled b3 has weight 1 again"
+	HOLD=/tmp/hold2
+	hold_open 15
+	c=$(counts)
+	diag "lc counts after 25: $c"
+	check "lc: 25 long-lived connections balanced within 1 ($c)" \
+		sh -c "echo $c | awk '{mx=\$1; mn=\$1; for(i=2;i<=3;i++){if(\$i>mx)mx=\$i; if(\$i<mn)mn=\$i}; exit !(mx-mn<=1 && \$1+\$2+\$3==25)}'"
+	hold_close
+	HOLD=/tmp/hold
+	HPID=$H1
+	hold_close
+	dir_stop
+fi
+
+# ---- sh: a source always lands on the same broker ----
+if want sh; then
+	check "sh: starts" dir_start sh 19504 sh
+	for s in 10 11 12 13 14 15; do
+		HOLD=/tmp/hold$s
+		hold_open 4 198.18.0.$s >/dev/null
+		eval "SH$s=$HPID"
+	done
+	used=0
+	bad=
+	for k in 1 2 3; do
+		n=$(bcount $k)
+		[ "$n" -gt 0 ] && used=$((used + 1))
+	done
+	for s in 10 11 12 13 14 15; do
+		c=$(counts "198.18.0.$s:")
+		case "$c" in "4 0 0" | "0 4 0" | "0 0 4") ;; *) bad="$bad $s:($c)" ;; esac
+	done
+	is "$bad" "" "sh: each of 6 sources has all 4 connections on one broker"
+	check "sh: the 6 sources use more than one broker ($used)" [ "$used" -ge 2 ]
+	for s in 10 11 12 13 14 15; do
+		HOLD=/tmp/hold$s
+		eval "HPID=\$SH$s"
+		hold_close
+	done
+	HOLD=/tmp/hold
+	dir_stop
+fi
+
+# ---- stats: mqlb's counters equal ipvsadm's ----
+if want stats; then
+	check "stats: starts" dir_start stats 19505 rr
+	out=$(conns 30)
+	is "$out" "connected=30 failed=0" "stats: 30 short MQTT sessions through the VIP"
+	sleep 2.2 # 6.1 folds per-cpu counters into the totals from its 2 s estimator
+	mqlb director status --name stats --json >/tmp/st.json
+	ipvsadm -Ln --stats --exact -t $VIP:19505 >/tmp/st.ipvsadm
+	cat /tmp/st.ipvsadm | sed 's/^/#   /'
+	for b in $B1 $B2 $B3; do
+		want_v=$(awk -v a=$b '$1 == "->" && $2 == a {print $3, $4, $5, $6, $7}' /tmp/st.ipvsadm)
+		got_v="$(jfield /tmp/st.json $b total_connections) $(jfield /tmp/st.json $b packets_in) $(jfield /tmp/st.json $b packets_out) $(jfield /tmp/st.json $b bytes_in) $(jfield /tmp/st.json $b bytes_out)"
+		is "$got_v" "$want_v" "stats: $b conns/inpkts/outpkts/inbytes/outbytes agree with ipvsadm --stats"
+	done
+	is "$(jfield /tmp/st.json $B1 total_connections)" 10 "stats: 10 connections counted on b1"
+	check "stats: bytes were counted (b1 bytes_in > 0)" [ "$(jfield /tmp/st.json $B1 bytes_in)" -gt 0 ]
+	mqlb director status --name stats --stats | sed 's/^/#   /'
+	dir_stop
+fi
+
+# ---- drain: no new connections to a drained broker; enable brings it back ----
+if want drain; then
+	check "drain: starts" dir_start drain 19506 rr
+	hold_open 6 >/dev/null
+	H1=$HPID
+	is "$(counts)" "2 2 2" "drain: 6 connections 2/2/2 before"
+	mqlb director set --name drain --backend $B2 --drain
+	is "$?" 0 "drain: director set --drain exits 0"
+	is "$(dest_weight 19506 $B2)" 0 "drain: b2 weight 0 (quiescent) in the kernel"
+	HOLD=/tmp/hold2
+	hold_open 30 >/dev/null
+	is "$(counts)" "17 2 17" "drain: 30 new connections skip b2; its 2 old ones stay"
+	hold_close
+	mqlb director set --name drain --backend $B2 --enable >/dev/null
+	is "$(dest_weight 19506 $B2)" 1 "drain: enable restores weight 1"
+	HOLD=/tmp/hold
+	HPID=$H1
+	hold_close
+	dir_stop
+fi
+
+# ---- health: a dead broker gets weight 0 within two intervals ----
+if want health; then
+	check "health: starts (interval 500ms, fall 2)" dir_start health 19507 rr \
+		--backend $B1 --backend $B2 --backend $B3 --health-interval 500ms --health-fall 2
+	kill $MOSQ3
+	wait $MOSQ3 2>/dev/null
+	t=$(now)
+	check "health: broker 3 killed -> weight 0 in the kernel" wait_until 40 weight_is 19507 $B3 0
+	diag "weight 0 after $(awk "BEGIN{print $(now)-$t}") s"
+	out=$(conns 10)
+	is "$out" "connected=10 failed=0" "health: 10 new connections all succeed (none to the dead broker)"
+	start_broker 3
+	check "health: broker 3 back -> weight 1" wait_until 60 weight_is 19507 $B3 1
+	dir_stop
+fi
+
+# ---- two instances, dr mode, cleanup ----
+if want multi; then
+	check "multi: instance a starts" dir_start a 19508 rr --backend $B1 --backend $B2 --health-interval 0
+	PA=$DPID
+	check "multi: instance b (dr mode, same port on the brokers) starts" \
+		dir_start b 1883 wlc --backend $B2 --backend $B3 --mode dr --health-interval 0
+	PB=$DPID
+	is "$(dests 1883 | awk '{print $2}' | sort -u)" Route "multi: b's destinations use direct routing"
+	is "$(svc_lines 19508)$(svc_lines 1883)" 11 "multi: both services exist"
+	dir_stop
+	is "$(svc_lines 19508)$(svc_lines 1883)" 10 "multi: stopping b removes only b's service"
+	DPID=$PA
+	dir_stop
+	is "$(ipvsadm -Ln | grep -c '^TCP')" 0 "multi: after both stop, ipvsadm -Ln lists no service"
+fi
+
+diag "guest tests took $(awk "BEGIN{print $(now)-$T0}") s"
+[ "$FAILS" -eq 0 ]
