@@ -7,6 +7,7 @@
 
 const struct dataplane *const director_dataplanes[] = {
     &dataplane_nft,
+    &dataplane_ipvs,
     NULL,
 };
 
