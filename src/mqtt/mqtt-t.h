@@ -281,7 +281,8 @@ enum mqtt_prop_id {
 	X(PROP_UNKNOWN, 0x81, "unknown property identifier")                                       \
 	X(PROP_NOT_ALLOWED, 0x82, "property not allowed in this packet type")                      \
 	X(PROP_DUPLICATE, 0x82, "property that may appear once appears twice")                     \
-	X(PROP_VALUE, 0x82, "property value out of range")
+	X(PROP_VALUE, 0x82, "property value out of range")                                         \
+	X(AUTH_DATA_NO_METHOD, 0x82, "Authentication Data without Authentication Method")
 
 enum mqtt_err {
 #define MQTT__ERR_ENUM(name, rc, str) MQTT_ERR_##name,

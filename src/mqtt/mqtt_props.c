@@ -158,6 +158,11 @@ int mqtt__props_parse(const uint8_t *p, uint32_t len, unsigned type, unsigned ro
 			break;
 		}
 	}
+	/* 5.0 §3.1.2.11.10, §3.2.2.3.18, §3.15.2.2.3: Authentication Data only with an
+	 * Authentication Method. */
+	if ((s & (1ull << MQTT_PROP_AUTHENTICATION_DATA)) &&
+	    !(s & (1ull << MQTT_PROP_AUTHENTICATION_METHOD)))
+		return -MQTT_ERR_AUTH_DATA_NO_METHOD;
 	if (seen)
 		*seen = s;
 	return 0;

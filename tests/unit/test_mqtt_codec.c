@@ -495,8 +495,11 @@ static void test_every_property(void **state)
 				ps = &p.ack.props;
 				break;
 			}
-			ps->list = &pr;
-			ps->count = 1;
+			/* Authentication Data needs its Method next to it */
+			struct mqtt_prop two[2] = {
+			    pr, {.id = MQTT_PROP_AUTHENTICATION_METHOD, .str = S("m")}};
+			ps->list = two;
+			ps->count = id == MQTT_PROP_AUTHENTICATION_DATA ? 2 : 1;
 			uint8_t b[256];
 			int n = mqtt_encode(&p, MQTT_V5, b, sizeof b);
 			assert_true(n > 0);
@@ -636,6 +639,7 @@ static const struct bad bad[] = {
     {"300700016103 230000", 5, 0, 0, -MQTT_ERR_PROP_VALUE},
     {"300600016102 0b00", 5, 0, 0, -MQTT_ERR_PROP_VALUE},
     {"30080001610 4 08 00 01 2b", 5, 0, 0, -MQTT_ERR_TOPIC_WILDCARD},
+    {"f005 18 03 160000", 5, 0, 0, -MQTT_ERR_AUTH_DATA_NO_METHOD},
 };
 
 static size_t unhex(const char *h, uint8_t *out)
