@@ -266,7 +266,7 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 				continue;
 			int status;
 			if (waitpid(st->b[i].pid, &status, WNOHANG) == st->b[i].pid) {
-				char tail[400];
+				char tail[512];
 				log_tail(s, st->b[i].id, tail, sizeof(tail));
 				snprintf(why, whylen,
 					 "broker %u exited (%s %d) before answering: %s",
