@@ -8,6 +8,9 @@
  * Everything decoded (strings, payloads, property blocks, filter lists) is a view
  * into buf (see mqtt-t.h). Encoders compute the exact size first, then write, and
  * return the bytes written or -MQTT_ERR_NOSPACE (buf untouched) / -MQTT_ERR_ENCODE.
+ * Encoders check only what they need to write a packet (QoS <= 2, field lengths,
+ * known property ids); the protocol rules are the decoder's job, so a test that
+ * builds packets by hand should decode its own output.
  * Types and constants: mqtt-t.h. */
 #ifndef MQLB_MQTT_H
 #define MQLB_MQTT_H
