@@ -43,7 +43,7 @@ static void usage(FILE *f)
 	    "  --run-dir DIR          state, configs, pid files, logs (default\n"
 	    "                         /run/mqlb as root, else $XDG_RUNTIME_DIR/mqlb)\n"
 	    "  --name NAME            cluster name, used for cgroups mqlb/NAME-b<i>\n"
-	    "                         (default p<base-port>)\n"
+	    "                         (default p<base-port>, or <netns>-p<base-port>)\n"
 	    "  --timeout D            up: readiness deadline (default 15s);\n"
 	    "                         down: SIGKILL after (default 5s)\n"
 	    "\n"
@@ -275,7 +275,11 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 				       (unsigned)s->base_port, s->brokers);
 	if (!s->run_dir[0])
 		cluster_default_run_dir(s->run_dir, sizeof(s->run_dir));
-	if (!a->name_set)
+	/* Default name: unique per (namespace, port) so clusters on the same ports in
+	 * different namespaces get different cgroups. */
+	if (!a->name_set && s->netns[0])
+		snprintf(s->name, sizeof(s->name), "%.20s-p%u", s->netns, (unsigned)s->base_port);
+	else if (!a->name_set)
 		snprintf(s->name, sizeof(s->name), "p%u", (unsigned)s->base_port);
 	return 0;
 }
