@@ -354,6 +354,7 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, siz
 			if (parse_secs(optarg, &u) < 0)
 				return fail(err, errlen, "--drain: '%s' is not a duration", optarg);
 			o->drain_ns = u;
+			o->drain_set = true;
 			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (parse_secs(optarg, &u) < 0 || u == 0)

@@ -41,8 +41,9 @@ struct bench_opts {
 	uint64_t duration_ns;		 /* --duration (0 = none) */
 	uint32_t inflight;		 /* -F max in-flight per client (0 = unlimited: 65535) */
 	uint64_t drain_ns;		 /* --drain */
-	uint64_t connect_timeout_ns;	 /* --connect-timeout */
-	unsigned threads;		 /* --threads (0 = one per core) */
+	bool drain_set; /* --drain given (sub: stop after that long without messages) */
+	uint64_t connect_timeout_ns;	  /* --connect-timeout */
+	unsigned threads;		  /* --threads (0 = one per core) */
 	const char *json_path, *csv_path; /* --json --csv */
 	bool quiet;			  /* --quiet */
 	bool reconnect;			  /* --reconnect */

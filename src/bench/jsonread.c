@@ -1,0 +1,370 @@
+#include "bench/jsonread.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+struct parser {
+	const char *p;
+	const char *start;
+	char *err;
+	size_t errlen;
+	int depth;
+};
+
+static int fail(struct parser *ps, const char *what)
+{
+	if (ps->err && !ps->err[0])
+		snprintf(ps->err, ps->errlen, "%s at offset %ld", what, (long)(ps->p - ps->start));
+	return -1;
+}
+
+static void ws(struct parser *ps)
+{
+	while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')
+		ps->p++;
+}
+
+static int parse_value(struct parser *ps, struct bjson *v);
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_string(struct parser *ps, char **out)
+{
+	ps->p++; /* opening quote */
+	size_t cap = 16, n = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return fail(ps, "out of memory");
+	for (;;) {
+		unsigned char c = (unsigned char)*ps->p;
+		if (c == 0 || c < 0x20) {
+			free(s);
+			return fail(ps, "unterminated string");
+		}
+		if (n + 5 >= cap) {
+			char *t = realloc(s, cap *= 2);
+			if (!t) {
+				free(s);
+				return fail(ps, "out of memory");
+			}
+			s = t;
+		}
+		ps->p++;
+		if (c == '"')
+			break;
+		if (c != '\\') {
+			s[n++] = (char)c;
+			continue;
+		}
+		char e = *ps->p++;
+		switch (e) {
+		case '"':
+			s[n++] = '"';
+			break;
+		case '\\':
+			s[n++] = '\\';
+			break;
+		case '/':
+			s[n++] = '/';
+			break;
+		case 'b':
+			s[n++] = '\b';
+			break;
+		case 'f':
+			s[n++] = '\f';
+			break;
+		case 'n':
+			s[n++] = '\n';
+			break;
+		case 'r':
+			s[n++] = '\r';
+			break;
+		case 't':
+			s[n++] = '\t';
+			break;
+		case 'u': {
+			unsigned u;
+			if (hex4(ps->p, &u) < 0) {
+				free(s);
+				return fail(ps, "bad \\u escape");
+			}
+			ps->p += 4;
+			/* BMP only (our writer escapes control characters only) */
+			if (u < 0x80) {
+				s[n++] = (char)u;
+			} else if (u < 0x800) {
+				s[n++] = (char)(0xC0 | u >> 6);
+				s[n++] = (char)(0x80 | (u & 0x3F));
+			} else {
+				s[n++] = (char)(0xE0 | u >> 12);
+				s[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+				s[n++] = (char)(0x80 | (u & 0x3F));
+			}
+			break;
+		}
+		default:
+			free(s);
+			return fail(ps, "bad escape");
+		}
+	}
+	s[n] = 0;
+	*out = s;
+	return 0;
+}
+
+static int parse_number(struct parser *ps, struct bjson *v)
+{
+	const char *s = ps->p;
+	if (*s == '-')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return fail(ps, "bad number");
+	char *end;
+	v->type = BJSON_NUM;
+	v->num = strtod(ps->p, &end);
+	if (end == ps->p)
+		return fail(ps, "bad number");
+	bool integer = true;
+	for (const char *q = ps->p; q < end; q++)
+		if (*q == '.' || *q == 'e' || *q == 'E' || *q == '-')
+			integer = false;
+	if (integer) {
+		errno = 0;
+		unsigned long long u = strtoull(ps->p, NULL, 10);
+		if (errno == 0) {
+			v->is_u64 = true;
+			v->u = u;
+		}
+	}
+	ps->p = end;
+	return 0;
+}
+
+static int push(struct bjson *v, struct bjson *item, char *key)
+{
+	struct bjson *items = realloc(v->items, (v->n + 1) * sizeof(*items));
+	if (!items)
+		return -1;
+	v->items = items;
+	if (v->type == BJSON_OBJ) {
+		char **keys = realloc(v->keys, (v->n + 1) * sizeof(*keys));
+		if (!keys)
+			return -1;
+		v->keys = keys;
+		keys[v->n] = key;
+	}
+	items[v->n++] = *item;
+	return 0;
+}
+
+static void free_inner(struct bjson *v);
+
+static int parse_container(struct parser *ps, struct bjson *v, char close)
+{
+	v->type = close == '}' ? BJSON_OBJ : BJSON_ARR;
+	if (++ps->depth > MAX_DEPTH)
+		return fail(ps, "nested too deep");
+	ps->p++;
+	ws(ps);
+	if (*ps->p == close) {
+		ps->p++;
+		ps->depth--;
+		return 0;
+	}
+	for (;;) {
+		char *key = NULL;
+		ws(ps);
+		if (close == '}') {
+			if (*ps->p != '"')
+				return fail(ps, "expected a key");
+			if (parse_string(ps, &key) < 0)
+				return -1;
+			ws(ps);
+			if (*ps->p != ':') {
+				free(key);
+				return fail(ps, "expected ':'");
+			}
+			ps->p++;
+		}
+		struct bjson item = {0};
+		if (parse_value(ps, &item) < 0 || push(v, &item, key) < 0) {
+			free_inner(&item);
+			free(key);
+			return fail(ps, "bad value");
+		}
+		ws(ps);
+		if (*ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (*ps->p == close) {
+			ps->p++;
+			ps->depth--;
+			return 0;
+		}
+		return fail(ps, "expected ',' or end of container");
+	}
+}
+
+static int parse_value(struct parser *ps, struct bjson *v)
+{
+	ws(ps);
+	switch (*ps->p) {
+	case '{':
+		return parse_container(ps, v, '}');
+	case '[':
+		return parse_container(ps, v, ']');
+	case '"':
+		v->type = BJSON_STR;
+		return parse_string(ps, &v->str);
+	case 't':
+		if (strncmp(ps->p, "true", 4))
+			return fail(ps, "bad literal");
+		ps->p += 4;
+		v->type = BJSON_BOOL;
+		v->b = true;
+		return 0;
+	case 'f':
+		if (strncmp(ps->p, "false", 5))
+			return fail(ps, "bad literal");
+		ps->p += 5;
+		v->type = BJSON_BOOL;
+		return 0;
+	case 'n':
+		if (strncmp(ps->p, "null", 4))
+			return fail(ps, "bad literal");
+		ps->p += 4;
+		v->type = BJSON_NULL;
+		return 0;
+	default:
+		return parse_number(ps, v);
+	}
+}
+
+static void free_inner(struct bjson *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free_inner(&v->items[i]);
+		if (v->keys)
+			free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->str);
+}
+
+void bjson_free(struct bjson *v)
+{
+	if (!v)
+		return;
+	free_inner(v);
+	free(v);
+}
+
+struct bjson *bjson_parse(const char *text, char *err, size_t errlen)
+{
+	struct parser ps = {text, text, err, errlen, 0};
+	if (err && errlen)
+		err[0] = 0;
+	struct bjson *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	if (parse_value(&ps, v) < 0) {
+		bjson_free(v);
+		return NULL;
+	}
+	ws(&ps);
+	if (*ps.p) {
+		fail(&ps, "trailing data");
+		bjson_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+struct bjson *bjson_parse_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (n + 1 < cap)
+			break;
+		char *t = realloc(buf, cap *= 2);
+		if (!t) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf = t;
+		}
+	}
+	fclose(f);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	buf[n] = 0;
+	struct bjson *v = bjson_parse(buf, err, errlen);
+	free(buf);
+	return v;
+}
+
+const struct bjson *bjson_get(const struct bjson *v, const char *key)
+{
+	if (!v || v->type != BJSON_OBJ)
+		return NULL;
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->keys[i], key))
+			return &v->items[i];
+	return NULL;
+}
+
+uint64_t bjson_u64(const struct bjson *v, uint64_t def)
+{
+	if (!v || v->type != BJSON_NUM)
+		return def;
+	return v->is_u64 ? v->u : (v->num > 0 ? (uint64_t)v->num : 0);
+}
+
+double bjson_num(const struct bjson *v, double def)
+{
+	return v && v->type == BJSON_NUM ? v->num : def;
+}
+
+const char *bjson_str(const struct bjson *v, const char *def)
+{
+	return v && v->type == BJSON_STR ? v->str : def;
+}
+
+bool bjson_bool(const struct bjson *v, bool def)
+{
+	return v && v->type == BJSON_BOOL ? v->b : def;
+}

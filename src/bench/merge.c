@@ -1,0 +1,180 @@
+/* merge.c — accounting from a sub JSON and a pub JSON (see merge.h). */
+#include "bench/merge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/account.h"
+#include "bench/jsonread.h"
+#include "bench/report.h"
+#include "common/cli.h"
+
+static int load_seqmap(const struct bjson *o, struct bench_seqmap *m)
+{
+	return bench_seqmap_import(m, bjson_u64(bjson_get(o, "prefix"), 0),
+				   bjson_str(bjson_get(o, "bits"), ""));
+}
+
+static void add_common(struct bench_report *r, const struct bjson *doc)
+{
+	r->connections_ok += bjson_u64(bjson_get(doc, "connections_ok"), 0);
+	r->connections_failed += bjson_u64(bjson_get(doc, "connections_failed"), 0);
+	r->reconnects += bjson_u64(bjson_get(doc, "reconnects"), 0);
+	r->bytes_in += bjson_u64(bjson_get(doc, "bytes_in"), 0);
+	r->bytes_out += bjson_u64(bjson_get(doc, "bytes_out"), 0);
+	const struct bjson *pt = bjson_get(doc, "per_target");
+	if (pt && pt->type == BJSON_OBJ)
+		for (size_t i = 0; i < pt->n; i++)
+			bench_report_add_target(r, pt->keys[i], bjson_u64(&pt->items[i], 0));
+	const struct bjson *er = bjson_get(doc, "errors");
+	if (er && er->type == BJSON_OBJ)
+		for (size_t i = 0; i < er->n; i++)
+			bench_report_add_error(r, er->keys[i], bjson_u64(&er->items[i], 0));
+}
+
+int bench_merge(const struct bench_opts *o)
+{
+	int rc = CLI_FAIL;
+	char err[256];
+	struct bjson *sd = NULL, *pd = NULL;
+	struct bench_pub_acct *pubs = NULL, **pp = NULL;
+	struct bench_sub_acct *subs = NULL, **sp = NULL;
+	size_t np = 0, ns = 0;
+	struct bench_report r;
+	bench_report_init(&r);
+	sd = bjson_parse_file(o->merge_sub, err, sizeof(err));
+	if (!sd) {
+		fprintf(stderr, "mqlb: bench merge: %s: %s\n", o->merge_sub, err);
+		goto out;
+	}
+	pd = bjson_parse_file(o->merge_pub, err, sizeof(err));
+	if (!pd) {
+		fprintf(stderr, "mqlb: bench merge: %s: %s\n", o->merge_pub, err);
+		goto out;
+	}
+	const struct bjson *sraw = bjson_get(bjson_get(sd, "raw"), "subscribers");
+	const struct bjson *praw = bjson_get(bjson_get(pd, "raw"), "publishers");
+	if (!sraw || sraw->type != BJSON_ARR) {
+		fprintf(
+		    stderr,
+		    "mqlb: bench merge: %s has no raw.subscribers (not from 'bench sub --json'?)\n",
+		    o->merge_sub);
+		goto out;
+	}
+	if (!praw || praw->type != BJSON_ARR) {
+		fprintf(
+		    stderr,
+		    "mqlb: bench merge: %s has no raw.publishers (not from 'bench pub --json'?)\n",
+		    o->merge_pub);
+		goto out;
+	}
+	np = praw->n;
+	ns = sraw->n;
+	pubs = calloc(np + 1, sizeof(*pubs));
+	pp = calloc(np + 1, sizeof(*pp));
+	subs = calloc(ns + 1, sizeof(*subs));
+	sp = calloc(ns + 1, sizeof(*sp));
+	if (!pubs || !pp || !subs || !sp)
+		goto out;
+	for (size_t i = 0; i < np; i++) {
+		const struct bjson *e = &praw->items[i];
+		bench_pub_acct_init(&pubs[i], (uint32_t)bjson_u64(bjson_get(e, "id"), 0),
+				    bjson_str(bjson_get(e, "topic"), ""));
+		pubs[i].first_pub_ns = bjson_u64(bjson_get(e, "first_pub_ns"), 0);
+		pubs[i].published = bjson_u64(bjson_get(e, "published"), 0);
+		if (load_seqmap(e, &pubs[i].confirmed) < 0) {
+			fprintf(stderr, "mqlb: bench merge: %s: publisher %zu: bad bitmap\n",
+				o->merge_pub, i);
+			goto out;
+		}
+		pubs[i].acked = pubs[i].confirmed.count;
+		pp[i] = &pubs[i];
+	}
+	for (size_t i = 0; i < ns; i++) {
+		const struct bjson *e = &sraw->items[i];
+		struct bench_sub_acct *s = &subs[i];
+		bench_sub_acct_init(s, (uint32_t)bjson_u64(bjson_get(e, "id"), 0),
+				    bjson_str(bjson_get(e, "filter"), ""));
+		s->subscribed = bjson_bool(bjson_get(e, "subscribed"), false);
+		s->suback_ns = bjson_u64(bjson_get(e, "suback_ns"), 0);
+		s->foreign = bjson_u64(bjson_get(e, "foreign"), 0);
+		sp[i] = s;
+		const struct bjson *st = bjson_get(e, "streams");
+		for (size_t k = 0; st && st->type == BJSON_ARR && k < st->n; k++) {
+			const struct bjson *x = &st->items[k];
+			struct bench_stream *str =
+			    bench_sub_stream(s, (uint32_t)bjson_u64(bjson_get(x, "pub"), 0));
+			if (!str || load_seqmap(x, &str->seen) < 0) {
+				fprintf(stderr,
+					"mqlb: bench merge: %s: subscriber %zu: bad stream\n",
+					o->merge_sub, i);
+				goto out;
+			}
+			str->received = bjson_u64(bjson_get(x, "received"), 0);
+			str->duplicates = bjson_u64(bjson_get(x, "duplicates"), 0);
+			str->reordered = bjson_u64(bjson_get(x, "reordered"), 0);
+		}
+	}
+	if (bench_account(pp, (uint32_t)np, sp, (uint32_t)ns, &r.t) < 0)
+		goto out;
+	r.mode = "merge";
+	r.qos = (int)bjson_u64(bjson_get(pd, "qos"), 0);
+	r.mqtt_version = (int)bjson_u64(bjson_get(pd, "mqtt_version"), 5);
+	if (bjson_u64(bjson_get(sd, "qos"), (uint64_t)r.qos) != (uint64_t)r.qos)
+		fprintf(stderr, "mqlb: bench merge: warning: sub QoS %llu, pub QoS %d\n",
+			(unsigned long long)bjson_u64(bjson_get(sd, "qos"), 0), r.qos);
+	add_common(&r, sd);
+	add_common(&r, pd);
+	r.duration_s = bjson_num(bjson_get(pd, "duration_s"), 0);
+	r.publish_rate = bjson_num(bjson_get(pd, "publish_rate"), 0);
+	double sub_dur = bjson_num(bjson_get(sd, "duration_s"), 0);
+	r.receive_rate = sub_dur > 0 ? (double)r.t.received / sub_dur : 0;
+	r.payload_size = (uint32_t)bjson_u64(bjson_get(pd, "payload_size"), 0);
+	r.interval_us = bjson_u64(bjson_get(pd, "interval_us"), 0);
+	r.inflight = bjson_u64(bjson_get(pd, "inflight"), 0);
+	r.hist = calloc(1, sizeof(*r.hist));
+	if (!r.hist)
+		goto out;
+	bench_hist_init(r.hist);
+	const struct bjson *h = bjson_get(bjson_get(sd, "raw"), "latency_hist");
+	if (h) {
+		r.hist->count = bjson_u64(bjson_get(h, "count"), 0);
+		r.hist->min = r.hist->count ? bjson_u64(bjson_get(h, "min"), 0) : UINT64_MAX;
+		r.hist->max = bjson_u64(bjson_get(h, "max"), 0);
+		r.hist->sum = bjson_u64(bjson_get(h, "sum"), 0);
+		const struct bjson *b = bjson_get(h, "buckets");
+		for (size_t k = 0; b && b->type == BJSON_ARR && k < b->n; k++) {
+			const struct bjson *pair = &b->items[k];
+			if (pair->type != BJSON_ARR || pair->n != 2)
+				continue;
+			uint64_t idx = bjson_u64(&pair->items[0], HIST_BUCKETS);
+			if (idx < HIST_BUCKETS)
+				r.hist->buckets[idx] += bjson_u64(&pair->items[1], 0);
+		}
+	}
+	bench_report_human(&r, stdout);
+	fflush(stdout);
+	if (o->json_path) {
+		int e = bench_report_json(&r, o->json_path);
+		if (e < 0) {
+			fprintf(stderr, "mqlb: bench merge: --json %s: %s\n", o->json_path,
+				strerror(-e));
+			goto out;
+		}
+	}
+	rc = CLI_OK;
+out:
+	for (size_t i = 0; pubs && i < np; i++)
+		bench_pub_acct_free(&pubs[i]);
+	for (size_t i = 0; subs && i < ns; i++)
+		bench_sub_acct_free(&subs[i]);
+	free(pubs);
+	free(pp);
+	free(subs);
+	free(sp);
+	bjson_free(sd);
+	bjson_free(pd);
+	bench_report_free(&r);
+	return rc;
+}

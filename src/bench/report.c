@@ -1,0 +1,326 @@
+/* report.c — human summary and JSON of a bench run or merge. */
+#include "bench/report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/seqmap.h"
+#include "common/json.h"
+#include "mqtt/mqtt.h"
+
+static const char *const err_names[BERR_COUNT] = {
+    [BERR_CONNECT_REFUSED] = "connect_refused",
+    [BERR_CONNECT_TIMEOUT] = "connect_timeout",
+    [BERR_CONNECT_ERROR] = "connect_error",
+    [BERR_SUBACK_TIMEOUT] = "suback_timeout",
+    [BERR_BROKER_CLOSED] = "broker_closed",
+    [BERR_SOCKET_ERROR] = "socket_error",
+    [BERR_PING_TIMEOUT] = "ping_timeout",
+    [BERR_UNEXPECTED] = "unexpected_packet",
+    [BERR_UNKNOWN_PACKET_ID] = "unknown_packet_id",
+    [BERR_PUBLISH_SKIPPED] = "publish_skipped_while_disconnected",
+    [BERR_NO_MEMORY] = "out_of_memory",
+};
+
+static const char *const cerr_names[BCERR_COUNT] = {
+    [BCERR_CONNACK] = "connack",
+    [BCERR_SUBACK] = "suback",
+    [BCERR_DISCONNECT] = "disconnect_by_broker",
+    [BCERR_PUBACK] = "puback",
+    [BCERR_MALFORMED] = "malformed",
+};
+
+const char *bench_err_name(int err)
+{
+	return err >= 0 && err < BERR_COUNT ? err_names[err] : "?";
+}
+
+void bench_report_init(struct bench_report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void bench_report_free(struct bench_report *r)
+{
+	free(r->hist);
+	free(r->targets);
+	free(r->errors);
+	r->hist = NULL;
+	r->targets = NULL;
+	r->errors = NULL;
+}
+
+int bench_report_add_error(struct bench_report *r, const char *key, uint64_t n)
+{
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < r->nerrors; i++)
+		if (!strcmp(r->errors[i].key, key)) {
+			r->errors[i].n += n;
+			return 0;
+		}
+	struct bench_errcount *e = realloc(r->errors, (r->nerrors + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	r->errors = e;
+	snprintf(e[r->nerrors].key, sizeof(e[r->nerrors].key), "%s", key);
+	e[r->nerrors++].n = n;
+	return 0;
+}
+
+int bench_report_add_target(struct bench_report *r, const char *key, uint64_t n)
+{
+	for (unsigned i = 0; i < r->ntargets; i++)
+		if (!strcmp(r->targets[i].key, key)) {
+			r->targets[i].n += n;
+			return 0;
+		}
+	struct bench_target_count *t = realloc(r->targets, (r->ntargets + 1) * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	r->targets = t;
+	snprintf(t[r->ntargets].key, sizeof(t[r->ntargets].key), "%s", key);
+	t[r->ntargets++].n = n;
+	return 0;
+}
+
+void bench_report_collect_errors(struct bench_report *r, const struct bench_worker *ws, unsigned nw,
+				 int mqtt_version)
+{
+	for (unsigned i = 0; i < nw; i++) {
+		for (int e = 0; e < BERR_COUNT; e++)
+			bench_report_add_error(r, err_names[e], ws[i].err[e]);
+		for (int k = 0; k < BCERR_COUNT; k++)
+			for (int code = 0; code < 256; code++) {
+				uint64_t n = ws[i].cerr[k][code];
+				if (!n)
+					continue;
+				char key[BENCH_ERRKEY_MAX];
+				const char *name;
+				if (k == BCERR_MALFORMED)
+					name = mqtt_err_str(code);
+				else if (k == BCERR_CONNACK)
+					name =
+					    mqtt_connack_name((uint8_t)code, (uint8_t)mqtt_version);
+				else if (k == BCERR_DISCONNECT && mqtt_version != 5)
+					name = "DISCONNECT";
+				else
+					name = mqtt_reason_name((uint8_t)code);
+				snprintf(key, sizeof(key), "%s: %s (0x%02x)", cerr_names[k], name,
+					 code);
+				bench_report_add_error(r, key, n);
+			}
+	}
+}
+
+static const double pcts[] = {50, 90, 99, 99.9};
+static const char *const pct_keys[] = {"p50", "p90", "p99", "p999"};
+
+void bench_report_human(const struct bench_report *r, FILE *f)
+{
+	const struct bench_totals *t = &r->t;
+	fprintf(f, "mqlb bench %s: QoS %d, MQTT %s, %llu publishers, %llu subscribers\n", r->mode,
+		r->qos, r->mqtt_version == 5 ? "5.0" : "3.1.1", (unsigned long long)t->publishers,
+		(unsigned long long)t->subscribers);
+	fprintf(f, "  connections  %llu ok, %llu failed, %llu reconnects\n",
+		(unsigned long long)r->connections_ok, (unsigned long long)r->connections_failed,
+		(unsigned long long)r->reconnects);
+	if (r->connect_rate > 0)
+		fprintf(f, "  connect      %.2f s, %.0f connections/s\n", r->connect_s,
+			r->connect_rate);
+	fprintf(f, "  published    %llu (acked %llu) in %.2f s: %.0f msg/s\n",
+		(unsigned long long)t->published, (unsigned long long)t->acked, r->duration_s,
+		r->publish_rate);
+	fprintf(f, "  expected     %llu\n", (unsigned long long)t->expected);
+	fprintf(f,
+		"  received     %llu (%.0f msg/s), unique %llu, duplicates %llu, reordered %llu\n",
+		(unsigned long long)t->received, r->receive_rate, (unsigned long long)t->unique,
+		(unsigned long long)t->duplicates, (unsigned long long)t->reordered);
+	fprintf(f, "  lost         %llu (%.4f %%)\n", (unsigned long long)t->lost,
+		t->loss_ratio * 100.0);
+	if (t->unconfirmed || t->foreign || t->late_subscribers || t->unsubscribed)
+		fprintf(f,
+			"  not counted  %llu unconfirmed, %llu foreign, %llu late subscribers, "
+			"%llu never subscribed\n",
+			(unsigned long long)t->unconfirmed, (unsigned long long)t->foreign,
+			(unsigned long long)t->late_subscribers,
+			(unsigned long long)t->unsubscribed);
+	if (r->hist && r->hist->count) {
+		fprintf(f, "  latency us   ");
+		for (int i = 0; i < 4; i++)
+			fprintf(f, "%s %llu  ", pct_keys[i],
+				(unsigned long long)bench_hist_percentile(r->hist, pcts[i]));
+		fprintf(f, "max %llu\n", (unsigned long long)r->hist->max);
+	}
+	for (unsigned i = 0; i < r->ntargets; i++)
+		fprintf(f, "  target       %s: %llu connections\n", r->targets[i].key,
+			(unsigned long long)r->targets[i].n);
+	for (unsigned i = 0; i < r->nerrors; i++)
+		fprintf(f, "  error        %s: %llu\n", r->errors[i].key,
+			(unsigned long long)r->errors[i].n);
+	if (r->rss_bytes && r->connections_ok)
+		fprintf(f, "  memory       RSS %.1f MiB, %.1f KiB per connection\n",
+			(double)r->rss_bytes / 1048576.0,
+			(double)r->rss_bytes / 1024.0 / (double)r->connections_ok);
+	if (r->cpu_user_s + r->cpu_sys_s > 0)
+		fprintf(f, "  cpu          %.2f s user, %.2f s system\n", r->cpu_user_s,
+			r->cpu_sys_s);
+}
+
+static void json_seqmap(struct json *j, const struct bench_seqmap *m)
+{
+	uint64_t prefix = 0;
+	char *hex = NULL;
+	if (bench_seqmap_export(m, &prefix, &hex) < 0) {
+		json_null(j, "bits");
+		return;
+	}
+	json_u64(j, "prefix", prefix);
+	json_str(j, "bits", hex);
+	free(hex);
+}
+
+static void json_raw(struct json *j, const struct bench_report *r)
+{
+	json_obj_begin(j, "raw");
+	json_str(j, "clock", "realtime");
+	if (r->raw_pubs) {
+		json_arr_begin(j, "publishers");
+		for (uint32_t i = 0; i < r->npubs; i++) {
+			const struct bench_pub_acct *p = r->pubs[i];
+			json_obj_begin(j, NULL);
+			json_u64(j, "id", p->id);
+			json_str(j, "topic", p->topic ? p->topic : "");
+			json_u64(j, "first_pub_ns", p->first_pub_ns);
+			json_u64(j, "published", p->published);
+			json_u64(j, "acked", p->acked);
+			json_seqmap(j, &p->confirmed);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+	}
+	if (r->raw_subs) {
+		json_arr_begin(j, "subscribers");
+		for (uint32_t i = 0; i < r->nsubs; i++) {
+			const struct bench_sub_acct *s = r->subs[i];
+			json_obj_begin(j, NULL);
+			json_u64(j, "id", s->id);
+			json_str(j, "filter", s->filter ? s->filter : "");
+			json_bool(j, "subscribed", s->subscribed);
+			json_u64(j, "suback_ns", s->suback_ns);
+			json_u64(j, "foreign", s->foreign);
+			json_arr_begin(j, "streams");
+			for (uint32_t k = 0; k < s->cap; k++) {
+				const struct bench_stream *st = &s->streams[k];
+				if (!st->used)
+					continue;
+				json_obj_begin(j, NULL);
+				json_u64(j, "pub", st->pub_id);
+				json_u64(j, "received", st->received);
+				json_u64(j, "duplicates", st->duplicates);
+				json_u64(j, "reordered", st->reordered);
+				json_seqmap(j, &st->seen);
+				json_obj_end(j);
+			}
+			json_arr_end(j);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		if (r->hist) {
+			json_obj_begin(j, "latency_hist");
+			json_u64(j, "count", r->hist->count);
+			json_u64(j, "min", r->hist->count ? r->hist->min : 0);
+			json_u64(j, "max", r->hist->max);
+			json_u64(j, "sum", r->hist->sum);
+			json_arr_begin(j, "buckets"); /* [index, count] pairs */
+			for (unsigned b = 0; b < HIST_BUCKETS; b++)
+				if (r->hist->buckets[b]) {
+					json_arr_begin(j, NULL);
+					json_u64(j, NULL, b);
+					json_u64(j, NULL, r->hist->buckets[b]);
+					json_arr_end(j);
+				}
+			json_arr_end(j);
+			json_obj_end(j);
+		}
+	}
+	json_obj_end(j);
+}
+
+int bench_report_json(const struct bench_report *r, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f)
+		return -errno;
+	const struct bench_totals *t = &r->t;
+	struct json j;
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "mode", r->mode);
+	json_u64(&j, "qos", (uint64_t)r->qos);
+	json_u64(&j, "mqtt_version", (uint64_t)r->mqtt_version);
+	json_u64(&j, "publishers", t->publishers);
+	json_u64(&j, "subscribers", t->subscribers);
+	json_u64(&j, "connections_ok", r->connections_ok);
+	json_u64(&j, "connections_failed", r->connections_failed);
+	json_u64(&j, "published", t->published);
+	json_u64(&j, "acked", t->acked);
+	json_u64(&j, "expected", t->expected);
+	json_u64(&j, "received", t->received);
+	json_u64(&j, "unique", t->unique);
+	json_u64(&j, "lost", t->lost);
+	json_u64(&j, "duplicates", t->duplicates);
+	json_u64(&j, "reordered", t->reordered);
+	json_double(&j, "loss_ratio", t->loss_ratio);
+	json_double(&j, "duration_s", r->duration_s);
+	json_double(&j, "publish_rate", r->publish_rate);
+	json_double(&j, "receive_rate", r->receive_rate);
+	json_obj_begin(&j, "latency_us");
+	for (int i = 0; i < 4; i++)
+		json_u64(&j, pct_keys[i], r->hist ? bench_hist_percentile(r->hist, pcts[i]) : 0);
+	json_u64(&j, "max", r->hist ? r->hist->max : 0);
+	json_u64(&j, "min", r->hist && r->hist->count ? r->hist->min : 0);
+	json_double(&j, "mean",
+		    r->hist && r->hist->count ? (double)r->hist->sum / (double)r->hist->count : 0);
+	json_u64(&j, "count", r->hist ? r->hist->count : 0);
+	json_obj_end(&j);
+	json_obj_begin(&j, "per_target");
+	for (unsigned i = 0; i < r->ntargets; i++)
+		json_u64(&j, r->targets[i].key, r->targets[i].n);
+	json_obj_end(&j);
+	/* extras (add, never rename) */
+	json_u64(&j, "unconfirmed", t->unconfirmed);
+	json_u64(&j, "foreign", t->foreign);
+	json_u64(&j, "late_subscribers", t->late_subscribers);
+	json_u64(&j, "unsubscribed", t->unsubscribed);
+	json_u64(&j, "reconnects", r->reconnects);
+	json_u64(&j, "payload_size", r->payload_size);
+	json_u64(&j, "interval_us", r->interval_us);
+	json_u64(&j, "inflight", r->inflight);
+	json_u64(&j, "threads", r->threads);
+	json_double(&j, "connect_s", r->connect_s);
+	json_double(&j, "connect_rate", r->connect_rate);
+	json_u64(&j, "rss_bytes", r->rss_bytes);
+	json_double(&j, "cpu_user_s", r->cpu_user_s);
+	json_double(&j, "cpu_sys_s", r->cpu_sys_s);
+	json_u64(&j, "bytes_in", r->bytes_in);
+	json_u64(&j, "bytes_out", r->bytes_out);
+	json_u64(&j, "granted_qos_downgraded", r->granted_downgrade);
+	json_u64(&j, "qos0_unwritten_at_disconnect", r->unconfirmed_qos0);
+	json_obj_begin(&j, "errors");
+	for (unsigned i = 0; i < r->nerrors; i++)
+		json_u64(&j, r->errors[i].key, r->errors[i].n);
+	json_obj_end(&j);
+	if (r->raw_pubs || r->raw_subs)
+		json_raw(&j, r);
+	json_obj_end(&j);
+	int rc = 0;
+	if (f != stdout) {
+		if (fclose(f) != 0)
+			rc = -errno;
+	} else {
+		fflush(f);
+	}
+	return rc;
+}

@@ -1,0 +1,70 @@
+/* report.h — what a bench run (or a merge) reports: the human summary on
+ * stdout, --json (DESIGN.md keys, plus extras; sub/pub add the raw data merge
+ * needs), and the per-second CSV row. */
+#ifndef MQLB_BENCH_REPORT_H
+#define MQLB_BENCH_REPORT_H
+
+#include <stdio.h>
+
+#include "bench/account.h"
+#include "bench/bench-t.h"
+#include "bench/hist.h"
+
+#define BENCH_ERRKEY_MAX 96
+
+/* One counted error: "connack: Not authorized" -> 3. */
+struct bench_errcount {
+	char key[BENCH_ERRKEY_MAX];
+	uint64_t n;
+};
+
+struct bench_target_count {
+	char key[64]; /* HOST:PORT */
+	uint64_t n;
+};
+
+/* Everything the outputs print; filled from a run (bench.c) or from two JSON
+ * files (merge.c). Arrays are owned by the report (bench_report_free). */
+struct bench_report {
+	const char *mode;
+	int qos, mqtt_version;
+	struct bench_totals t;
+	uint64_t connections_ok, connections_failed, reconnects;
+	double duration_s, publish_rate, receive_rate;
+	struct bench_hist *hist; /* owned */
+	struct bench_target_count *targets;
+	unsigned ntargets;
+	struct bench_errcount *errors;
+	unsigned nerrors;
+	/* extras */
+	uint32_t payload_size;
+	uint64_t interval_us, inflight, threads;
+	double connect_s, connect_rate;
+	uint64_t rss_bytes;
+	double cpu_user_s, cpu_sys_s;
+	uint64_t bytes_in, bytes_out;
+	uint64_t granted_downgrade, unconfirmed_qos0;
+	/* raw data for merge (sub/pub modes): borrowed */
+	struct bench_pub_acct *const *pubs;
+	struct bench_sub_acct *const *subs;
+	uint32_t npubs, nsubs;
+	bool raw_pubs, raw_subs;
+};
+
+void bench_report_init(struct bench_report *r);
+void bench_report_free(struct bench_report *r);
+/* Adds n to the error counter named key (merging equal keys). */
+int bench_report_add_error(struct bench_report *r, const char *key, uint64_t n);
+int bench_report_add_target(struct bench_report *r, const char *key, uint64_t n);
+/* Collects the workers' error counters (enum names and reason code names). */
+void bench_report_collect_errors(struct bench_report *r, const struct bench_worker *ws, unsigned nw,
+				 int mqtt_version);
+
+void bench_report_human(const struct bench_report *r, FILE *f);
+/* Writes --json. Returns 0 or -errno. */
+int bench_report_json(const struct bench_report *r, const char *path);
+
+/* Name of an error kind, for keys ("connect_refused" ...). */
+const char *bench_err_name(int err);
+
+#endif
