@@ -7,6 +7,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 
+int cmd_bench(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_director(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
@@ -19,6 +20,7 @@ struct subcommand {
 
 /* Keep alphabetical. */
 static const struct subcommand subcommands[] = {
+	{"bench", cmd_bench, "load generator that counts every message: conn/sub/pub/run/merge"},
 	{"cluster", cmd_cluster, "Mosquitto brokers, bridged and limited: up/down/status"},
 	{"director", cmd_director, "L4/L7 load balancing of MQTT: nft, ipvs, proxy"},
 	{"monitor", cmd_monitor, "broker, connection and director time series to CSV/Prometheus"},
