@@ -18,7 +18,8 @@ DESTDIR     ?=
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 10
 
-WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
+            -Wno-format-truncation  # bounded snprintf truncation is intended where used
 ifeq ($(CI),true)
 WARN     += -Werror
 endif
@@ -52,7 +53,7 @@ SAN_OBJ  := $(LIB_SRC:%.c=$(SAN)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(SAN)/unit/%)
 # fuzz build: clang + libFuzzer
 FUZ      := build/fuzz
-FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-unknown-warning-option
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZ)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZ)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(REL)/bench/%)
@@ -87,7 +88,7 @@ $(FUZ)/%.o: %.c
 
 $(FUZ)/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(call say,LD,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -Wno-unknown-warning-option -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 $(REL)/bench/%: bench/%.c $(REL_OBJ)
 	@mkdir -p $(@D)
