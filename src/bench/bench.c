@@ -512,6 +512,10 @@ static int run_bench(struct bench_run *run)
 		goto out;
 	}
 	rc = CLI_OK;
+	if (run->nclients && !rep.connections_ok) {
+		fprintf(stderr, "mqlb: bench: no client could connect (see the errors above)\n");
+		rc = CLI_FAIL;
+	}
 	for (unsigned i = 0; i < run->nworkers; i++)
 		if (run->workers[i].exit_err)
 			rc = CLI_FAIL;
