@@ -5,7 +5,8 @@
 #
 # Topology (all inside the guest; 198.18.0.0/15, no route out):
 #   netns mqlb-ipvs-cl   client 198.18.0.2 (+ .10-.15 for sh), via 198.18.0.1
-#   root netns           the director: mqlb director run --dataplane ipvs,
+#   root netns           the director: mqlb director run --dataplane ipvs
+#                        (and the client of the "local" phase),
 #                        VIP 198.18.0.1:195xx (a new port per phase, see below)
 #   netns mqlb-ipvs-bK   broker K (K=1..3): real mosquitto on 198.18.K.2:1883
 # Connections are real MQTT (CONNECT -> CONNACK, tests/vm/mqtt_conns.c) and are
@@ -344,6 +345,21 @@ if want health; then
 	is "$out" "connected=10 failed=0" "health: 10 new connections all succeed (none to the dead broker)"
 	start_broker 3
 	check "health: broker 3 back -> weight 1" wait_until 60 weight_is 19507 $B3 1
+	dir_stop
+fi
+
+# ---- local: clients on the director host itself (IPVS's LOCAL_OUT hook) ----
+if want local; then
+	check "local: starts with --mode local" dir_start local 19509 rr --mode local \
+		--backend $B1 --backend $B2 --backend $B3 --health-interval 0
+	rm -f $HOLD
+	BATCH=$((BATCH + 1))
+	mqtt_conns $VIP 19509 6 --hold-until $HOLD --id "l$BATCH-" >/tmp/hold.out 2>&1 &
+	HPID=$!
+	wait_until 200 grep -q connected= /tmp/hold.out
+	is "$(cat /tmp/hold.out)" "connected=6 failed=0" "local: 6 MQTT connections from the director's own netns"
+	is "$(counts)" "2 2 2" "local: they land 2/2/2"
+	hold_close
 	dir_stop
 fi
 
