@@ -404,9 +404,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One request: send nlh, read replies until the ack / NLMSG_DONE, passing
- * every data message to cb. Returns 0 or -errno (the kernel's error from the
- * ack, -ETIMEDOUT when the kernel does not answer in 3 s). */
+/* What to do with each data message of a reply. */
 struct exch {
 	int (*parse)(const struct nlmsghdr *nlh, void *arg);
 	void *arg;
@@ -424,6 +422,10 @@ static int exch_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* One request: send nlh, read replies until the ack / NLMSG_DONE, passing
+ * every data message to x->parse. Returns 0, the first parse failure, or
+ * -errno (the kernel's error from the ack; -ETIMEDOUT when the kernel does not
+ * answer within 3 s). */
 static int exchange(struct ipvs_nl *h, struct nlmsghdr *nlh, struct exch *x)
 {
 	uint32_t seq = nlh->nlmsg_seq;
