@@ -80,7 +80,7 @@ $(SAN)/%.o: %.c
 
 $(SAN)/unit/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) -lcmocka $(LDLIBS)
 
 $(FUZ)/%.o: %.c
 	@mkdir -p $(@D)
@@ -88,11 +88,11 @@ $(FUZ)/%.o: %.c
 
 $(FUZ)/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(call say,LD,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -Wno-unknown-warning-option -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -Wno-unknown-warning-option -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(REL)/bench/%: bench/%.c $(REL_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 deps:
 	@scripts/install-deps
