@@ -34,7 +34,7 @@ static void usage_run(FILE *f)
 	    "subscribers on bench/test), both topologies, QoS 0, 1 and 2, a burst of\n"
 	    "6,000 messages, -I 500, cluster profile thesis.\n"
 	    "\n"
-	    "  --quick              small smoke run: 20 clients, burst 400, short drain\n"
+	    "  --quick              small smoke run: 20 clients, burst 400, -I 100, drain 2 s\n"
 	    "  --full               sweep 60,120,240,480 clients\n"
 	    "  --topology LIST      distributed,centralized[,distributed-shared,clientid]\n"
 	    "  --qos LIST           e.g. 0,1,2\n"
@@ -68,7 +68,7 @@ static int parse_list(const char *s, uint64_t min, uint64_t max, uint64_t *out, 
 static int parse_run(int argc, char **argv, struct lab_opts *o)
 {
 	static const uint64_t full[] = {60, 120, 240, 480};
-	int set_clients = 0, set_burst = 0, set_drain = 0, full_sweep = 0;
+	int set_clients = 0, set_burst = 0, set_drain = 0, set_interval = 0, full_sweep = 0;
 	memset(o, 0, sizeof(*o));
 	o->topologies[0] = LAB_TOPO_DISTRIBUTED;
 	o->topologies[1] = LAB_TOPO_CENTRALIZED;
@@ -204,6 +204,8 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 			o->burst = 400;
 		if (!set_drain)
 			o->drain_s = 2;
+		if (!set_interval) /* 40 messages per publisher in 4 s, not 20 s */
+			o->interval_ms = 100;
 	}
 	return 0;
 }

@@ -1,13 +1,377 @@
-/* orchestrate.c — placeholder until the orchestration lands. */
+/* orchestrate.c — `mqlb lab run`: decides hosts, dataplane and scheduler,
+ * clears what an earlier lab left behind, runs the matrix, writes summary.csv
+ * and the report, and on any exit (also Ctrl-C) takes down everything it made. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "common/cli.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
+#include "director/director.h"
 #include "lab/run.h"
+#include "lab/spawn.h"
 
 int lab_cmd_run(const struct lab_opts *o);
 
+static void state_path(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (geteuid() == 0)
+		snprintf(buf, len, "/run/mqlb");
+	else if (xdg && *xdg)
+		snprintf(buf, len, "%s/mqlb", xdg);
+	else
+		snprintf(buf, len, "/tmp/mqlb-%u", (unsigned)getuid());
+	mkdir(buf, 0700);
+	strncat(buf, "/lab.state", len - strlen(buf) - 1);
+}
+
+void lab_state_cluster(const char *run_dir)
+{
+	char path[PATH_MAX];
+	state_path(path, sizeof(path));
+	if (!run_dir) {
+		unlink(path);
+		return;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", run_dir);
+	fclose(f);
+}
+
+/* Brings down a cluster an earlier (killed) lab run left running. */
+static void leftover_cluster(void)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	state_path(path, sizeof(path));
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(dir, sizeof(dir), f)) {
+		dir[strcspn(dir, "\n")] = '\0';
+		if (dir[0]) {
+			log_info("lab: bringing down the cluster a previous lab left in %s", dir);
+			char *argv[] = {LAB_SELF, "cluster", "down", "--run-dir", dir, NULL};
+			lab_run_cmd(NULL, argv, NULL, NULL, 30 * NS_PER_S);
+		}
+	}
+	fclose(f);
+	unlink(path);
+}
+
+/* Ends processes that live in one of the lab's namespaces (mqlb-lab-*): they
+ * can only be the lab's own brokers, directors or clients of an earlier run. */
+static void leftover_processes(void)
+{
+	struct stat ns[16];
+	int n = 0;
+	DIR *d = opendir("/run/netns");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < 16) {
+		char p[PATH_MAX];
+		if (strncmp(e->d_name, "mqlb-lab-", 9) != 0)
+			continue;
+		snprintf(p, sizeof(p), "/run/netns/%s", e->d_name);
+		if (stat(p, &ns[n]) == 0)
+			n++;
+	}
+	closedir(d);
+	if (!n || !(d = opendir("/proc")))
+		return;
+	while ((e = readdir(d))) {
+		char p[PATH_MAX];
+		struct stat st;
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 1 || pid == getpid())
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
+		if (stat(p, &st) != 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (st.st_dev == ns[i].st_dev && st.st_ino == ns[i].st_ino) {
+				log_info("lab: ending process %d left in a lab namespace",
+					 (int)pid);
+				kill(pid, SIGTERM);
+				usleep(200000);
+				kill(pid, SIGKILL);
+				break;
+			}
+	}
+	closedir(d);
+}
+
+/* Every subcommand the lab drives must be in this binary. */
+static int need_subcommands(void)
+{
+	static const char *const cmds[][2] = {
+	    {"cluster", "up"}, {"director", "run"}, {"monitor", NULL}, {"bench", "sub"}};
+	int missing = 0;
+	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *argv[] = {LAB_SELF, (char *)cmds[i][0],
+				cmds[i][1] ? (char *)cmds[i][1] : "--help", "--help", NULL};
+		if (!cmds[i][1])
+			argv[3] = NULL;
+		if (lab_run_cmd(NULL, argv, NULL, NULL, 10 * NS_PER_S) != 0) {
+			log_error("lab: 'mqlb %s' is not available in this build", cmds[i][0]);
+			missing = 1;
+		}
+	}
+	return missing ? -ENOENT : 0;
+}
+
+static void machine(char *buf, size_t len)
+{
+	struct utsname u;
+	char model[128] = "";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (f) {
+		char line[256];
+		while (fgets(line, sizeof(line), f))
+			if (strncmp(line, "model name", 10) == 0) {
+				char *c = strchr(line, ':');
+				if (c) {
+					snprintf(model, sizeof(model), "%s", c + 2);
+					model[strcspn(model, "\n")] = '\0';
+				}
+				break;
+			}
+		fclose(f);
+	}
+	uname(&u);
+	snprintf(buf, len, "Linux %s %s, %ld cores%s%s", u.release, u.machine,
+		 sysconf(_SC_NPROCESSORS_ONLN), model[0] ? ", " : "", model);
+}
+
+static int write_lab_json(const char *out, const struct lab_env *env, const struct lab_opts *o)
+{
+	char path[PATH_MAX], when[40], mach[256], hosts[256];
+	snprintf(path, sizeof(path), "%s/lab.json", out);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	time_iso8601_ms(time_real_ns(), when, sizeof(when));
+	machine(mach, sizeof(mach));
+	if (env->hosts == LAB_HOSTS_NETNS)
+		snprintf(hosts, sizeof(hosts),
+			 "network namespaces mqlb-lab-* (client1/2 %s, %s; directors %s, %s; "
+			 "brokers %s), veth + bridges, no route out",
+			 env->client_addr[0], env->client_addr[1], env->director_addr[0],
+			 env->director_addr[1], env->broker_addr);
+	else
+		snprintf(hosts, sizeof(hosts),
+			 "loopback addresses (no root): clients %s, %s; directors %s, %s; brokers "
+			 "%s",
+			 env->client_addr[0], env->client_addr[1], env->director_addr[0],
+			 env->director_addr[1], env->broker_addr);
+	struct json j;
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_str(&j, "started", when);
+	json_str(&j, "machine", mach);
+	json_str(&j, "hosts", hosts);
+	json_str(&j, "dataplane", env->dataplane);
+	json_str(&j, "scheduler", env->scheduler);
+	json_str(&j, "scheduler_note", env->scheduler_note);
+	json_str(&j, "profile", o->profile);
+	json_u64(&j, "burst", o->burst);
+	json_u64(&j, "interval_ms", o->interval_ms);
+	json_u64(&j, "drain_s", o->drain_s);
+	json_obj_end(&j);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int resolve(const struct lab_opts *o, struct lab_env *env)
+{
+	int root = geteuid() == 0;
+	enum lab_hosts h =
+	    o->hosts == LAB_HOSTS_AUTO ? (root ? LAB_HOSTS_NETNS : LAB_HOSTS_LOOPBACK) : o->hosts;
+	if (h == LAB_HOSTS_NETNS && !root) {
+		log_error(
+		    "lab: --hosts netns needs root (network namespaces); use --hosts loopback");
+		return -EPERM;
+	}
+	env->hosts = h;
+	const char *dp = o->dataplane;
+	if (strcmp(dp, "auto") == 0) {
+		if (h == LAB_HOSTS_LOOPBACK)
+			dp = "proxy";
+		else
+			dp = access("/proc/net/ip_vs", F_OK) == 0 && director_dataplane_find("ipvs")
+				 ? "ipvs"
+				 : "nft";
+	}
+	if (!director_dataplane_find(dp)) {
+		if (strcmp(dp, "proxy") == 0)
+			log_error(
+			    "lab: without root the lab needs the user-space director "
+			    "(mqlb director --dataplane proxy), which this build does not have "
+			    "yet; run as root for namespaces and the kernel director");
+		else
+			log_error("lab: dataplane %s is not built into this mqlb", dp);
+		return -ENOENT;
+	}
+	if (h == LAB_HOSTS_LOOPBACK && strcmp(dp, "proxy") != 0 && !root) {
+		log_error("lab: the %s dataplane needs root; without root use --dataplane proxy",
+			  dp);
+		return -EPERM;
+	}
+	snprintf(env->dataplane, sizeof(env->dataplane), "%s", dp);
+	if (o->scheduler) {
+		snprintf(env->scheduler, sizeof(env->scheduler), "%s", o->scheduler);
+		snprintf(env->scheduler_note, sizeof(env->scheduler_note),
+			 "Scheduler %s was chosen on the command line (the study used lc).",
+			 o->scheduler);
+	} else if (strcmp(dp, "nft") == 0) {
+		snprintf(env->scheduler, sizeof(env->scheduler), "rr");
+		snprintf(
+		    env->scheduler_note, sizeof(env->scheduler_note),
+		    "The study's lc (least-connection) cannot be expressed in nftables and this "
+		    "kernel has no IPVS, so the study's rr variant is used.");
+	} else {
+		snprintf(env->scheduler, sizeof(env->scheduler), "lc");
+		snprintf(env->scheduler_note, sizeof(env->scheduler_note),
+			 "lc (least-connection) as the study.");
+	}
+	for (int t = 0; t < o->n_topologies; t++)
+		if (o->topologies[t] >= LAB_TOPO_SHARED && !director_dataplane_find("proxy")) {
+			log_error("lab: topology %s needs the user-space director (--dataplane "
+				  "proxy), not in this build yet",
+				  lab_topology_name((enum lab_topology)o->topologies[t]));
+			return -ENOENT;
+		}
+	return 0;
+}
+
 int lab_cmd_run(const struct lab_opts *o)
 {
-	(void)o;
-	log_error("lab run: not implemented yet");
-	return CLI_FAIL;
+	struct lab_env env;
+	struct lab_run runs[LAB_MAX_RUNS];
+	struct lab_row *rows = NULL;
+	char out[PATH_MAX], path[PATH_MAX + 32];
+	int ret = CLI_FAIL, n_ok = 0, failed = 0;
+	FILE *sum = NULL;
+	memset(&env, 0, sizeof(env));
+
+	lab_signals_install();
+	if (resolve(o, &env) < 0 || need_subcommands() < 0)
+		return CLI_FAIL;
+	if (o->out) {
+		snprintf(out, sizeof(out), "%s", o->out);
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(out, sizeof(out), "results/%Y%m%d-%H%M%S", &tm);
+	}
+	if (mkdir_p(out) < 0) {
+		log_error("lab: cannot create %s: %s", out, strerror(errno));
+		return CLI_FAIL;
+	}
+	if (out[0] != '/') { /* children log and write here: make it absolute */
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd))) {
+			char abs[PATH_MAX * 2];
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, out);
+			snprintf(out, sizeof(out), "%s", abs);
+		}
+	}
+	int n = lab_matrix(o, runs);
+	rows = calloc((size_t)n, sizeof(*rows));
+	if (!rows)
+		return CLI_FAIL;
+
+	/* What an earlier, killed lab left: its cluster, processes, namespaces. */
+	leftover_cluster();
+	leftover_processes();
+	if (env.hosts == LAB_HOSTS_NETNS) {
+		lab_netns_cleanup();
+		if (lab_netns_setup(&env, out) < 0)
+			goto out;
+	} else {
+		lab_loop_setup(&env);
+		log_warn("lab: not root: loopback addresses and the user-space director "
+			 "(--dataplane proxy); no namespaces, no kernel director");
+	}
+	if (write_lab_json(out, &env, o) < 0)
+		log_warn("lab: cannot write %s/lab.json", out);
+	snprintf(path, sizeof(path), "%s/summary.csv", out);
+	sum = fopen(path, "w");
+	if (!sum) {
+		log_error("lab: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	fprintf(sum, "%s\n", LAB_SUMMARY_HEADER);
+	fflush(sum);
+	log_info("lab: %d runs (%s, %s, hosts: %s) into %s", n, env.dataplane, env.scheduler,
+		 env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback", out);
+	for (int i = 0; i < n && !lab_stop; i++) {
+		char prog[32];
+		snprintf(prog, sizeof(prog), "%d/%d", i + 1, n);
+		int r = lab_run_one(o, &env, &runs[i], out, prog, &rows[n_ok]);
+		if (r < 0) {
+			if (!lab_stop)
+				log_error("lab: run %s (%s, QoS %d, %" PRIu64 " clients) failed",
+					  prog, lab_topology_name(runs[i].topology), runs[i].qos,
+					  runs[i].clients);
+			failed++;
+			continue;
+		}
+		lab_row_write(sum, &rows[n_ok]);
+		fflush(sum);
+		n_ok++;
+	}
+	if (!lab_stop)
+		ret = failed ? CLI_FAIL : CLI_OK;
+out:
+	if (sum)
+		fclose(sum);
+	lab_kill_all();
+	leftover_cluster();
+	if (env.hosts == LAB_HOSTS_NETNS) {
+		leftover_processes();
+		lab_netns_cleanup();
+	}
+	if (lab_stop) {
+		log_error("lab: interrupted; everything the lab started is down");
+	} else if (n_ok > 0) {
+		if (lab_report(out) == 0) {
+			lab_summary_print(stdout, rows, n_ok);
+			printf("\nreport: %s/report.md\n", out);
+		} else {
+			ret = CLI_FAIL;
+		}
+	}
+	free(rows);
+	return ret;
 }

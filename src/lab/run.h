@@ -84,6 +84,11 @@ int lab_netns_count(void);
 /* topology_loop.c: loopback hosts (no root). */
 int lab_loop_setup(struct lab_env *env);
 
+/* orchestrate.c: remembers the cluster run dir of the run in progress (NULL =
+ * none) in the lab's state file, so the next lab run can bring down what a
+ * killed one left behind. */
+void lab_state_cluster(const char *run_dir);
+
 /* run.c: one run into DIR/<run>; fills row. Returns 0, or -errno (-EINTR on
  * Ctrl-C) after tearing down everything it started. progress: "i/N". */
 int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struct lab_run *run,

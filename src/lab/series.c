@@ -113,6 +113,13 @@ int lab_series_load(const char *path, const char *const *words, const char *cons
 				continue;
 			const char *name =
 			    kcol >= 0 ? lab_csv_get(&c, r, kcol) : c.rows[0][vcols[k]];
+			char label[64];
+			/* the monitor numbers its brokers: "1" reads better as "broker1" */
+			if (kcol >= 0 && strcmp(c.rows[0][kcol], "broker") == 0 && *name &&
+			    strspn(name, "0123456789") == strlen(name)) {
+				snprintf(label, sizeof(label), "broker%s", name);
+				name = label;
+			}
 			struct lab_series *s = series_get(set, name);
 			if (s && lab_series_push(s, t, v) < 0) {
 				lab_csv_free(&c);

@@ -19,24 +19,24 @@ CSV
 cat >"$D/lab.json" <<'JSON'
 {"started":"2026-11-24T16:00:00.000+0000","machine":"fixture (2 cores)","hosts":"network namespaces mqlb-lab-*","scheduler_note":"lc is not expressible in nftables: rr."}
 JSON
-# run folders: monitor CSVs (long format, one row per broker per sample) and
-# subscriber per-second CSVs for the rate plot
+# run folders: monitor CSVs (as mqlb monitor writes them: one row per broker per
+# sample) and bench sub --csv files (one row per second) for the rate plot
 for t in distributed centralized; do
 	for q in 0 1 2; do
 		r=$D/$t-c480-q$q
 		mkdir -p "$r/monitor"
-		echo "timestamp,elapsed_s,broker,pid,cpu_pct,rss_bytes" >"$r/monitor/brokers.csv"
-		echo "timestamp,elapsed_s,broker,clients_connected,messages_received,messages_sent,messages_dropped" >"$r/monitor/sys.csv"
+		echo "timestamp,elapsed_s,broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes" >"$r/monitor/brokers.csv"
+		echo "timestamp,elapsed_s,broker,clients_connected,publish_received,publish_sent,publish_dropped,store_messages,heap_bytes,publish_dropped_1min,sys_connected" >"$r/monitor/sys.csv"
 		for i in $(seq 0 40); do
 			s=$(awk -v i="$i" 'BEGIN{printf "%.1f", i*0.4}')
 			for b in 1 2 3; do
-				echo "2026-11-24T16:00:00.000+0000,$s,broker$b,10$b,$((b * 5 + i % 20)).5,$((1000000 + i))" >>"$r/monitor/brokers.csv"
-				echo "2026-11-24T16:00:00.000+0000,$s,broker$b,160,$((i * 100)),$((i * 900)),$((i * b * 7))" >>"$r/monitor/sys.csv"
+				echo "2026-11-24T16:00:00.000+0000,$s,$b,198.18.1.31:188$b,10$b,1,$((b * 5 + i % 20)).5,$((1000000 + i)),2000000" >>"$r/monitor/brokers.csv"
+				echo "2026-11-24T16:00:00.000+0000,$s,$b,160,$((i * 100)),$((i * 900)),$((i * b * 7)),38,41512,$((i * 50)).00,1" >>"$r/monitor/sys.csv"
 			done
 		done
 		for h in client1 client2; do
-			echo "elapsed_s,connected,pub_per_s,recv_per_s,inflight,lost" >"$r/sub-$h.csv"
-			for s in $(seq 1 15); do echo "$s,120,0,$((s * 1000)),0,0" >>"$r/sub-$h.csv"; done
+			echo "t_s,phase,connected,published,acked,received,unique,expected,pub_rate,recv_rate,inflight,lost_so_far,errors" >"$r/sub-$h.csv"
+			for s in $(seq 1 15); do echo "$s.004,connect,120,0,0,$((s * s * 500)),$((s * s * 500)),0,0.0,$((s * 1000)).0,0,0,0" >>"$r/sub-$h.csv"; done
 		done
 	done
 done
