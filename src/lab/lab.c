@@ -34,14 +34,15 @@ static void usage_run(FILE *f)
 	    "subscribers on bench/test), both topologies, QoS 0, 1 and 2, a burst of\n"
 	    "6,000 messages, -I 500, cluster profile thesis.\n"
 	    "\n"
-	    "  --quick              small smoke run: 20 clients, burst 400, -I 100, drain 2 s\n"
+	    "  --quick              small smoke run: 20 clients, burst 400, -I 100, quiet 2 s\n"
 	    "  --full               sweep 60,120,240,480 clients\n"
 	    "  --topology LIST      distributed,centralized[,distributed-shared,clientid]\n"
 	    "  --qos LIST           e.g. 0,1,2\n"
 	    "  --clients LIST       e.g. 480 or 60,120 (even: half publish, half subscribe)\n"
 	    "  --burst N            messages in total over all publishers (bench -L)\n"
 	    "  --interval MS        ms between messages per publisher (bench -I, 500)\n"
-	    "  --drain S            seconds to wait for stragglers after the burst (5)\n"
+	    "  --drain S            at most this long for stragglers after the burst (60)\n"
+	    "  --quiet S            the drain ends once no message arrived for S seconds (3)\n"
 	    "  --run-timeout S      hard limit per run; children are killed past it (240)\n"
 	    "  --dataplane NAME     auto (ipvs if the kernel has it, else nft; proxy\n"
 	    "                       without root) | nft | ipvs | proxy\n"
@@ -68,7 +69,8 @@ static int parse_list(const char *s, uint64_t min, uint64_t max, uint64_t *out, 
 static int parse_run(int argc, char **argv, struct lab_opts *o)
 {
 	static const uint64_t full[] = {60, 120, 240, 480};
-	int set_clients = 0, set_burst = 0, set_drain = 0, set_interval = 0, full_sweep = 0;
+	int set_clients = 0, set_burst = 0, set_drain = 0, set_interval = 0, set_quiet = 0;
+	int full_sweep = 0;
 	memset(o, 0, sizeof(*o));
 	o->topologies[0] = LAB_TOPO_DISTRIBUTED;
 	o->topologies[1] = LAB_TOPO_CENTRALIZED;
@@ -79,7 +81,8 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 	o->n_clients = 1;
 	o->burst = 6000;
 	o->interval_ms = 500;
-	o->drain_s = 5;
+	o->drain_s = 60;
+	o->quiet_s = 3;
 	o->run_timeout_s = 240;
 	o->dataplane = "auto";
 	o->profile = "thesis";
@@ -155,6 +158,11 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 			if (parse_u64(v, 1, 60000, &o->interval_ms) < 0)
 				return cli_usage_error("lab run",
 						       "--interval: '%s' is not 1..60000 ms", v);
+		} else if (strcmp(a, "--quiet") == 0) {
+			if (parse_u64(v, 1, 600, &o->quiet_s) < 0)
+				return cli_usage_error("lab run", "--quiet: '%s' is not 1..600 s",
+						       v);
+			set_quiet = 1;
 		} else if (strcmp(a, "--drain") == 0) {
 			if (parse_u64(v, 0, 600, &o->drain_s) < 0)
 				return cli_usage_error("lab run", "--drain: '%s' is not 0..600 s",
@@ -203,7 +211,9 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 		if (!set_burst)
 			o->burst = 400;
 		if (!set_drain)
-			o->drain_s = 2;
+			o->drain_s = 20;
+		if (!set_quiet)
+			o->quiet_s = 2;
 		if (!set_interval) /* 40 messages per publisher in 4 s, not 20 s */
 			o->interval_ms = 100;
 	}

@@ -372,7 +372,7 @@ static int monitor_start(struct run_ctx *c)
 static pid_t bench_start(struct run_ctx *c, int h, int pub)
 {
 	char target[64], port[16], count[16], index[16], qos[8], limit[32], interval[16];
-	char ifaddr[64], json[1200], csv[1200], log[1200], prefix[32], name[64], dur[32];
+	char ifaddr[64], quiet[24], json[1200], csv[1200], log[1200], prefix[32], name[64], dur[32];
 	const struct lab_run *r = c->run;
 	uint64_t per_host = r->clients / LAB_CLIENT_HOSTS / 2;
 	char *argv[48];
@@ -388,6 +388,7 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	snprintf(limit, sizeof(limit), "%" PRIu64, lim);
 	snprintf(interval, sizeof(interval), "%" PRIu64, c->o->interval_ms);
 	snprintf(ifaddr, sizeof(ifaddr), "%s", c->env->client_addr[h]);
+	snprintf(quiet, sizeof(quiet), "%" PRIu64, c->o->quiet_s);
 	snprintf(prefix, sizeof(prefix), "lab-h%d%s-", h + 1, pub ? "p" : "s");
 	snprintf(name, sizeof(name), "%s-client%d.json", pub ? "pub" : "sub", h + 1);
 	path_in(c, name, json, sizeof(json));
@@ -416,6 +417,10 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	argv[n++] = prefix;
 	argv[n++] = "--ifaddr";
 	argv[n++] = ifaddr;
+	if (!pub) { /* the subscribers stop once nothing arrived for quiet_s */
+		argv[n++] = "--drain";
+		argv[n++] = quiet;
+	}
 	if (pub) {
 		argv[n++] = "-I";
 		argv[n++] = interval;
@@ -727,19 +732,40 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 		}
 	if ((ret = pubs_wait(&c)) < 0)
 		goto out;
-	/* drain: stragglers through the bridges, then the subscribers stop */
-	uint64_t drain = o->drain_s * NS_PER_S;
-	uint64_t end = time_mono_ns() + bound(&c, drain);
-	while (time_mono_ns() < end) {
+	/* every client is still connected: the directors' view of the run */
+	directors_status(&c);
+	/* drain: each bench sub stops by itself once nothing arrived for quiet_s
+	 * (stragglers queued in the brokers and bridges still count); drain_s
+	 * bounds the wait, then SIGINT ends them (they write their JSON). */
+	uint64_t end = time_mono_ns() + bound(&c, o->drain_s * NS_PER_S);
+	for (;;) {
+		int running = 0;
+		for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
+			if (!c.subs[h])
+				continue;
+			int st = lab_wait(c.subs[h], 1);
+			if (st == -ETIMEDOUT) {
+				running = 1;
+				continue;
+			}
+			c.subs[h] = 0;
+			if (st != 0) {
+				log_error("lab: bench sub on client host %d ended with %d, see "
+					  "%s/sub-client%d.log",
+					  h + 1, st, c.dir, h + 1);
+				ret = -EIO;
+				goto out;
+			}
+		}
+		if (!running || time_mono_ns() >= end)
+			break;
 		if ((ret = lab_sleep(250 * NS_PER_MS)) < 0)
 			goto out;
 		show_progress(&c, 0);
 	}
-	directors_status(&c);
 	if ((ret = subs_stop(&c)) < 0)
 		goto out;
 	lab_sleep(500 * NS_PER_MS); /* one more monitor sample after the load */
-	show_progress(&c, 1);
 out:
 	if (ret < 0 && c.n_dirs)
 		directors_status(&c);
@@ -753,6 +779,12 @@ out:
 		return ret;
 	if (pairwise)
 		log_debug("lab: %s: pairwise merges (bench merge takes two files)", c.dir);
+	fprintf(stderr,
+		"%s[%s] %-18s QoS %d  %4" PRIu64 " clients  %6.1fs  published %" PRIu64
+		"  expected %" PRIu64 "  unique %" PRIu64 "  lost %.2f %%\n",
+		isatty(2) ? "\r\033[K" : "", progress, lab_topology_name(run->topology), run->qos,
+		run->clients, (double)(time_mono_ns() - c.t0) / 1e9, m.published, m.expected,
+		m.unique, 100 * lab_loss_ratio(m.lost, m.expected));
 	*row = tmp;
 	snprintf(row->dataplane, sizeof(row->dataplane), "%s", c.dataplane);
 	snprintf(row->scheduler, sizeof(row->scheduler), "%s", c.scheduler);

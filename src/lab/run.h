@@ -35,7 +35,8 @@ struct lab_opts {
 	int n_clients;
 	uint64_t burst;
 	uint64_t interval_ms;	/* bench -I */
-	uint64_t drain_s;	/* bench --drain */
+	uint64_t drain_s;	/* at most this long after publishing */
+	uint64_t quiet_s;	/* bench sub --drain: stop after this long without a message */
 	uint64_t run_timeout_s; /* hard limit per run */
 	const char *dataplane;	/* auto|nft|ipvs|proxy */
 	const char *scheduler;	/* NULL = as the study (lc, else rr) */
