@@ -101,8 +101,18 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 			full_sweep = 1;
 			continue;
 		}
-		if (strncmp(a, "--", 2) != 0)
-			return cli_usage_error("lab run", "unexpected argument '%s'", a);
+		static const char *const with_value[] = {
+		    "--out",	     "--topology",  "--qos",	   "--clients",
+		    "--burst",	     "--interval",  "--drain",	   "--quiet",
+		    "--run-timeout", "--dataplane", "--scheduler", "--profile",
+		    "--hosts",	     NULL};
+		int known = 0;
+		for (const char *const *w = with_value; *w && !known; w++)
+			known = strcmp(a, *w) == 0;
+		if (!known)
+			return cli_usage_error(
+			    "lab run", "%s '%s'",
+			    strncmp(a, "--", 2) ? "unexpected argument" : "unknown option", a);
 		if (!v)
 			return cli_usage_error("lab run", "%s needs a value", a);
 		i++;

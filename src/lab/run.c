@@ -291,8 +291,9 @@ static int directors_start(struct run_ctx *c)
 		argv[n++] = "--control";
 		argv[n++] = c->dir_sock[i];
 		if (t == LAB_TOPO_SHARED) {
-			/* the other director's address; the proxy's peer port convention */
-			snprintf(peers, sizeof(peers), "%s", c->env->director_addr[1 - i]);
+			/* the other director's --listen (peers.h: UDP on the VIP's address) */
+			snprintf(peers, sizeof(peers), "%s:%u", c->env->director_addr[1 - i],
+				 c->env->vip_port);
 			argv[n++] = "--peers";
 			argv[n++] = peers;
 		}
