@@ -161,6 +161,7 @@ struct bench_worker {
 	uint64_t granted_downgrade;
 	uint64_t unconfirmed_qos0; /* QoS 0 bytes left unwritten at a disconnect */
 	uint64_t bytes_in, bytes_out;
+	uint64_t coalesce_rx; /* received count at the last --coalesce check */
 	int exit_err;
 };
 

@@ -22,6 +22,7 @@
 #define READS_PER_EVT 4
 
 static void client_close(struct bench_client *c, int err, int cerr_kind, int code);
+#define RUN_COALESCE_NS(w) ((w)->run->o.coalesce_ns)
 
 static inline struct bench_run *RUN(const struct bench_client *c)
 {
@@ -129,6 +130,12 @@ static int tx_flush(struct bench_client *c)
 void bench_worker_flush(struct event_loop *el, void *arg)
 {
 	struct bench_worker *w = arg;
+	if (RUN_COALESCE_NS(w)) {
+		uint64_t rx = LIVE_GET(w, received);
+		if (rx - w->coalesce_rx >= 64)
+			time_sleep_ns(RUN_COALESCE_NS(w));
+		w->coalesce_rx = rx;
+	}
 	while (w->dirty) {
 		struct bench_client *c = w->dirty;
 		w->dirty = c->next_dirty;

@@ -48,6 +48,7 @@ void bench_opts_defaults(struct bench_opts *o, enum bench_mode mode)
 	o->drain_ns = 5 * NS_PER_S;
 	o->connect_timeout_ns = 10 * NS_PER_S;
 	o->reconnect_delay_ns = NS_PER_S;
+	o->coalesce_ns = 300 * NS_PER_US;
 }
 
 void bench_usage(FILE *f)
@@ -124,6 +125,7 @@ enum {
 	OPT_THREADS,
 	OPT_HELP,
 	OPT_CONNECT_TIMEOUT,
+	OPT_COALESCE,
 };
 
 static const struct option long_opts[] = {
@@ -157,6 +159,7 @@ static const struct option long_opts[] = {
     {"reconnect", no_argument, NULL, OPT_RECONNECT},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"coalesce", required_argument, NULL, OPT_COALESCE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -361,6 +364,12 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, siz
 				return fail(err, errlen,
 					    "--connect-timeout: '%s' is not a duration", optarg);
 			o->connect_timeout_ns = u;
+			break;
+		case OPT_COALESCE:
+			if (parse_duration_ns(optarg, NS_PER_US, &u) < 0 || u > 100 * NS_PER_MS)
+				return fail(err, errlen, "--coalesce: '%s' is not 0-100000 us",
+					    optarg);
+			o->coalesce_ns = u;
 			break;
 		case OPT_IFADDR:
 			ifaddrs = optarg;

@@ -46,6 +46,7 @@ struct bench_opts {
 	unsigned threads;		  /* --threads (0 = one per core) */
 	const char *json_path, *csv_path; /* --json --csv */
 	bool quiet;			  /* --quiet */
+	uint64_t coalesce_ns;		  /* --coalesce: pause between busy loop iterations */
 	bool reconnect;			  /* --reconnect */
 	uint64_t reconnect_delay_ns;
 	/* merge: the two input files */
