@@ -134,6 +134,33 @@ struct cluster_args {
 	const char *target;
 };
 
+/* Which options a subcommand takes. A status/down/probe given an up option used
+ * to ignore it silently: `status --base-port 19701` showed the cluster in the
+ * default run dir, whatever its ports. render takes every up option (a user
+ * turns an up line into a render line) and ignores the local-only ones. */
+static int opt_applies(const char *cmd, int c)
+{
+	const char *sub = cmd + strlen("cluster ");
+	switch (c) {
+	case 'h':
+		return 1;
+	case OPT_RUN_DIR:
+		return strcmp(sub, "probe") != 0;
+	case OPT_TIMEOUT:
+		return strcmp(sub, "status") != 0;
+	case OPT_NETNS:
+		return !strcmp(sub, "up") || !strcmp(sub, "render") || !strcmp(sub, "probe");
+	case OPT_JSON:
+		return !strcmp(sub, "status");
+	case OPT_OUT:
+		return !strcmp(sub, "render");
+	case OPT_SYS:
+		return !strcmp(sub, "probe");
+	default: /* the options that describe a cluster */
+		return !strcmp(sub, "up") || !strcmp(sub, "render");
+	}
+}
+
 static int parse_args(const char *cmd, int argc, char **argv, struct cluster_args *a)
 {
 	struct cluster_spec *s = &a->spec;
@@ -153,6 +180,18 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		uint64_t u;
+		if (c != '?' && c != ':' && !opt_applies(cmd, c)) {
+			const char *o = argv[optind - 1];
+			if (optarg && optarg == o)
+				o = argv[optind - 2]; /* "--flag value": name the flag */
+			/* status/down read the cluster's flags from its state file */
+			int by_dir =
+			    (!strcmp(cmd, "cluster status") || !strcmp(cmd, "cluster down")) &&
+			    c != OPT_JSON && c != OPT_TIMEOUT && c != OPT_OUT && c != OPT_SYS;
+			return cli_usage_error(
+			    cmd, "%.*s does not apply to '%s'%s", (int)strcspn(o, "="), o, cmd,
+			    by_dir ? " (a cluster is found by its --run-dir)" : "");
+		}
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -288,9 +327,13 @@ static int do_probe(struct cluster_args *a)
 {
 	struct sockaddr_storage ss;
 	char err[256] = "";
-	if (!a->target || addr_parse(a->target, 1883, &ss))
+	if (!a->target)
+		return cli_usage_error(
+		    "cluster probe",
+		    "missing HOST:PORT, the broker to probe (e.g. 127.0.0.1:1883)");
+	if (addr_parse(a->target, 1883, &ss))
 		return cli_usage_error("cluster probe", "want HOST:PORT (numeric), got '%s'",
-				       a->target ? a->target : "");
+				       a->target);
 	uint64_t timeout = a->timeout_set ? a->timeout_ns : NS_PER_S;
 	const char *ns = a->spec.netns[0] ? a->spec.netns : NULL;
 	uint64_t t0 = time_mono_ns();

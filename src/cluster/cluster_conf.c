@@ -90,9 +90,8 @@ static void peer_addr(const struct cluster_spec *s, unsigned j, enum cluster_con
 {
 	if (t == CLUSTER_CONF_COMPOSE)
 		snprintf(buf, len, "broker%u:1883", j);
-	else if (strchr(s->host, ':')) /* IPv6 literal */
-		snprintf(buf, len, "[%s]:%u", s->host, (unsigned)(s->base_port + j - 1));
-	else
+	else /* no brackets for IPv6: Mosquitto splits at the LAST ':' and would pass
+	      * "[::1]" to getaddrinfo, so the bridge never connects */
 		snprintf(buf, len, "%s:%u", s->host, (unsigned)(s->base_port + j - 1));
 }
 

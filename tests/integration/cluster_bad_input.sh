@@ -25,6 +25,19 @@ try 2 "unknown or incomplete option '--frobnicate'" up --frobnicate
 try 2 "base-port 65535" up --base-port 65535 --run-dir "$R"
 try 2 "unknown cluster command 'sideways'" sideways
 try 2 "--out DIR is required" render
+# options of another subcommand are refused, not ignored: status --base-port
+# used to show whatever ran in the default run dir
+try 2 "--base-port does not apply to 'cluster status' (a cluster is found by its --run-dir)" status --base-port 19701 --run-dir "$R"
+try 2 "--json does not apply to 'cluster down'" down --json --run-dir "$R"
+try 2 "--run-dir does not apply to 'cluster probe'" probe 127.0.0.1:19701 --run-dir "$R"
+try 2 "missing HOST:PORT" probe
+# status/down with nothing up
+"$MQLB" cluster status --run-dir "$R" >"$T_TMP/out" 2>&1; rc=$?
+is "$rc" 1 "status with nothing up exits 1"
+ok "  and says how to start one" grep -qF "no cluster in $R (start one with 'mqlb cluster up --run-dir $R')" "$T_TMP/out"
+"$MQLB" cluster down --run-dir "$R" >"$T_TMP/out" 2>&1; rc=$?
+is "$rc" 0 "down with nothing up exits 0"
+ok "  and says nothing runs" grep -q "nothing running in $R" "$T_TMP/out"
 MQLB_MOSQUITTO=/nonexistent/mosquitto "$MQLB" cluster up --run-dir "$R" 2>"$T_TMP/err"; rc=$?
 is "$rc" 2 "mosquitto missing exits 2"
 ok "  and points at scripts/install-deps" grep -q "scripts/install-deps" "$T_TMP/err"
@@ -32,6 +45,7 @@ ok "  and points at scripts/install-deps" grep -q "scripts/install-deps" "$T_TMP
 # port in use: something already listens on broker 2's port
 start_mosquitto 18852
 try 2 "port 18852 on 127.0.0.1 is already in use" up --base-port 18851 --run-dir "$R"
+ok "  and says what to do" grep -q "pick another --base-port" "$T_TMP/err"
 ok "nothing left running after a refused up" test -z "$(pgrep -f "$R/b" || true)"
 ok "no state left after a refused up" test ! -e "$R/state"
 

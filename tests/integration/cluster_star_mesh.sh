@@ -6,17 +6,17 @@
 need mosquitto mosquitto_sub mosquitto_pub
 
 # count_on PORT PUBPORT TOPIC FILTER...: subscribe on PORT, publish one message
-# on PUBPORT, count what arrives in 2 s
+# on PUBPORT, count what arrives in 2 s (host $CH, default localhost)
 count_on() {
 	local sp=$1 pp=$2 t=$3 out="$T_TMP/sub.$1.$RANDOM"
 	shift 3
 	local args=()
 	for f in "$@"; do args+=(-t "$f"); done
-	mosquitto_sub -p "$sp" -q 1 "${args[@]}" -W 3 >"$out" 2>/dev/null &
+	mosquitto_sub -h "${CH:-localhost}" -p "$sp" -q 1 "${args[@]}" -W 3 >"$out" 2>/dev/null &
 	local sub=$!
 	track "$sub"
 	sleep 0.5
-	mosquitto_pub -p "$pp" -q 1 -t "$t" -m "hello-$RANDOM"
+	mosquitto_pub -h "${CH:-localhost}" -p "$pp" -q 1 -t "$t" -m "hello-$RANDOM"
 	wait "$sub" 2>/dev/null
 	wc -l <"$out"
 }
@@ -30,6 +30,12 @@ for mode in star mesh; do
 	out=$("$MQLB" cluster up --bridge $mode --base-port $base --run-dir "$R" --name cl-$mode 2>&1); rc=$?
 	is "$rc" 0 "$mode: up exits 0"
 	diag "$out"
+	if [ $mode = mesh ]; then
+		ok "mesh: up tells the user to subscribe to T and \$mesh/+/T" grep -q 'subscribe to T and \$mesh/+/T' <<<"$out"
+		ok "mesh: status says it too" grep -q 'subscribe to T and \$mesh/+/T' <<<"$("$MQLB" cluster status --run-dir "$R")"
+	else
+		ok "star: up says nothing about \$mesh" test -z "$(grep -F '$mesh' <<<"$out")"
+	fi
 	pids=$(cluster_pids "$R" | tr '\n' ' ')
 	n=0; for p in $pids; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
 	is "$n" 3 "$mode: three broker processes running"
@@ -82,4 +88,18 @@ for mode in star mesh; do
 	is "$rc" 0 "$mode: down again is a no-op"
 	ok "$mode: and says nothing runs" grep -q "nothing running" <<<"$out"
 done
+
+# IPv6: Mosquitto splits a bridge address at its LAST ':' and does not take
+# brackets, so "[::1]:P" never connected; the mesh must come up on ::1.
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+	R="$T_TMP/run-v6"
+	on_exit "$MQLB" cluster down --run-dir "$R"
+	out=$("$MQLB" cluster up --host ::1 --bridge mesh --base-port 19701 --run-dir "$R" --name qa-v6 --timeout 8s 2>&1); rc=$?
+	is "$rc" 0 "IPv6 mesh on ::1 comes up (every bridge connected)"
+	ok "  and names its addresses as [::1]:P" grep -qF "on [::1]:19701-19703" <<<"$out"
+	ok "  bridge address written without brackets" grep -qx "address ::1:19702" "$R/b1.conf"
+	got=$(CH=::1 count_on 19703 19702 v6/t v6/t '$mesh/+/v6/t')
+	is "$got" 1 "IPv6 mesh: published on broker 2, received once on broker 3"
+	"$MQLB" cluster down --run-dir "$R" >/dev/null
+fi
 done_testing
