@@ -19,6 +19,10 @@
 #define CLUSTER_HOST_MAX    64
 #define CLUSTER_NAME_MAX    32
 #define CLUSTER_MESH_PREFIX "$mesh/" /* mesh: arrivals land under $mesh/<origin>/ */
+/* What a mesh user must know; printed by `up --bridge mesh` and `status`. */
+#define CLUSTER_MESH_NOTE                                                                          \
+	"mesh: a message published on broker i reaches the other brokers as "                      \
+	"$mesh/<i>/<topic>; subscribe to T and $mesh/+/T to get T from every broker, once"
 
 enum cluster_bridge {
 	CLUSTER_BRIDGE_NONE = 0,

@@ -73,7 +73,8 @@ int cluster_status(const char *run_dir, int json)
 			json_bool(&j, "running", 0);
 			json_obj_end(&j);
 		} else if (r == -ENOENT) {
-			printf("no cluster in %s\n", run_dir);
+			printf("no cluster in %s (start one with 'mqlb cluster up --run-dir %s')\n",
+			       run_dir, run_dir);
 		} else {
 			fprintf(stderr, "mqlb: %s/state: %s\n", run_dir, strerror(-r));
 		}
@@ -95,6 +96,8 @@ int cluster_status(const char *run_dir, int json)
 		json_str(&j, "name", st.spec.name);
 		json_bool(&j, "running", alive > 0);
 		json_str(&j, "bridge", cluster_bridge_name(st.spec.bridge));
+		if (st.spec.bridge == CLUSTER_BRIDGE_MESH) /* extra key: where arrivals land */
+			json_str(&j, "mesh_prefix", CLUSTER_MESH_PREFIX "<origin>/");
 		json_str(&j, "netns", st.spec.netns);
 		json_str(&j, "cgroup", cgroup_version_name(st.cg_version));
 		json_arr_begin(&j, "brokers");
@@ -152,6 +155,8 @@ int cluster_status(const char *run_dir, int json)
 		       st.spec.name, alive, st.n, cluster_bridge_name(st.spec.bridge),
 		       cgroup_version_name(st.cg_version), st.spec.netns[0] ? ", netns " : "",
 		       st.spec.netns, run_dir);
+		if (st.spec.bridge == CLUSTER_BRIDGE_MESH)
+			printf("%s\n", CLUSTER_MESH_NOTE);
 		printf("%-6s %-8s %-22s %-5s %-7s %-7s %-9s %-10s %s\n", "broker", "pid", "address",
 		       "alive", "clients", "dropped", "cpu", "memory", "bridges");
 		for (unsigned i = 0; i < st.n; i++) {

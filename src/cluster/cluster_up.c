@@ -418,9 +418,12 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		uint16_t port = (uint16_t)(s->base_port + i - 1);
 		r = port_free(s, port);
 		if (r == -EADDRINUSE) {
-			fprintf(stderr, "mqlb: port %u on %s is already in use (broker %u)%s%s\n",
-				(unsigned)port, s->host, i, s->netns[0] ? " in netns " : "",
-				s->netns);
+			fprintf(
+			    stderr,
+			    "mqlb: port %u on %s is already in use (broker %u)%s%s; pick another "
+			    "--base-port, or see who listens: ss -ltnp 'sport = :%u'\n",
+			    (unsigned)port, s->host, i, s->netns[0] ? " in netns " : "", s->netns,
+			    (unsigned)port);
 			close(lock);
 			return CLI_USAGE;
 		}
@@ -530,9 +533,11 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		goto fail;
 	}
 	double secs = (double)(time_mono_ns() - t0) / 1e9;
-	printf("cluster %s up in %.2f s: %u broker%s on %s:%u-%u, bridge %s, ", s->name, secs,
-	       s->brokers, s->brokers == 1 ? "" : "s", s->host, (unsigned)s->base_port,
-	       (unsigned)(s->base_port + s->brokers - 1), cluster_bridge_name(s->bridge));
+	int v6 = strchr(s->host, ':') != NULL;
+	printf("cluster %s up in %.2f s: %u broker%s on %s%s%s:%u-%u, bridge %s, ", s->name, secs,
+	       s->brokers, s->brokers == 1 ? "" : "s", v6 ? "[" : "", s->host, v6 ? "]" : "",
+	       (unsigned)s->base_port, (unsigned)(s->base_port + s->brokers - 1),
+	       cluster_bridge_name(s->bridge));
 	if (!want_limits)
 		printf("no limits");
 	else
@@ -540,6 +545,8 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		       s->mem_bytes >> 20, cgroup_version_name(st.cg_version),
 		       warned[0] ? ", partly" : "");
 	printf(", run dir %s\n", s->run_dir);
+	if (s->bridge == CLUSTER_BRIDGE_MESH)
+		printf("%s\n", CLUSTER_MESH_NOTE);
 	ret = CLI_OK;
 	close(lock);
 	return ret;
