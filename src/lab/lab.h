@@ -100,7 +100,7 @@ int lab_plots(const char *dir, const struct lab_row *rows, int n);
 struct lab_run_evidence {
 	double peak_cpu[LAB_MAX_BROKERS];      /* % of one core, max over samples */
 	uint64_t dropped[LAB_MAX_BROKERS];     /* $SYS publish/messages/dropped, last - first */
-	char broker_name[LAB_MAX_BROKERS][32]; /* as the monitor names them */
+	char broker_name[LAB_MAX_BROKERS][64]; /* as the monitor names them */
 	unsigned n_brokers;
 	int have_cpu, have_sys;
 };

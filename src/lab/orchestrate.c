@@ -24,7 +24,7 @@
 
 int lab_cmd_run(const struct lab_opts *o);
 
-static void state_path(char *buf, size_t len)
+void lab_state_dir(char *buf, size_t len)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (geteuid() == 0)
@@ -34,6 +34,11 @@ static void state_path(char *buf, size_t len)
 	else
 		snprintf(buf, len, "/tmp/mqlb-%u", (unsigned)getuid());
 	mkdir(buf, 0700);
+}
+
+static void state_path(char *buf, size_t len)
+{
+	lab_state_dir(buf, len);
 	strncat(buf, "/lab.state", len - strlen(buf) - 1);
 }
 
@@ -159,8 +164,9 @@ static void machine(char *buf, size_t len)
 
 static int write_lab_json(const char *out, const struct lab_env *env, const struct lab_opts *o)
 {
-	char path[PATH_MAX], when[40], mach[256], hosts[256];
-	snprintf(path, sizeof(path), "%s/lab.json", out);
+	char path[PATH_MAX], when[40], mach[512], hosts[512];
+	if (snprintf(path, sizeof(path), "%s/lab.json", out) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -errno;
@@ -294,6 +300,10 @@ int lab_cmd_run(const struct lab_opts *o)
 		localtime_r(&now, &tm);
 		strftime(out, sizeof(out), "results/%Y%m%d-%H%M%S", &tm);
 	}
+	if (strlen(out) > 512) { /* run folders, logs and files go below it */
+		log_error("lab: --out path longer than 512 bytes");
+		return CLI_FAIL;
+	}
 	if (mkdir_p(out) < 0) {
 		log_error("lab: cannot create %s: %s", out, strerror(errno));
 		return CLI_FAIL;
@@ -302,8 +312,9 @@ int lab_cmd_run(const struct lab_opts *o)
 		char cwd[PATH_MAX];
 		if (getcwd(cwd, sizeof(cwd))) {
 			char abs[PATH_MAX * 2];
-			snprintf(abs, sizeof(abs), "%s/%s", cwd, out);
-			snprintf(out, sizeof(out), "%s", abs);
+			int w = snprintf(abs, sizeof(abs), "%s/%s", cwd, out);
+			if (w > 0 && (size_t)w < sizeof(out))
+				memcpy(out, abs, (size_t)w + 1);
 		}
 	}
 	int n = lab_matrix(o, runs);

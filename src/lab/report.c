@@ -94,7 +94,7 @@ static void write_table(FILE *f, const char *dir, const struct lab_row *rows, in
 	for (int i = 0; i < n; i++) {
 		const struct lab_row *r = &rows[i];
 		struct lab_run_evidence ev;
-		char conns[256], cpu[64] = "—";
+		char conns[256], cpu[96] = "—";
 		lab_run_evidence(dir, r, &ev);
 		conns_str(r, conns, sizeof(conns));
 		if (ev.have_cpu && ev.n_brokers) {
@@ -102,7 +102,7 @@ static void write_table(FILE *f, const char *dir, const struct lab_row *rows, in
 			for (unsigned b = 1; b < ev.n_brokers; b++)
 				if (ev.peak_cpu[b] > ev.peak_cpu[best])
 					best = b;
-			char nm[32];
+			char nm[64];
 			snprintf(cpu, sizeof(cpu), "%.1f (%s)", ev.peak_cpu[best],
 				 short_name(ev.broker_name[best], nm, sizeof(nm)));
 		}
@@ -205,7 +205,7 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 			uint64_t tot = 0;
 			drops[0] = '\0';
 			for (unsigned b = 0; b < ev.n_brokers; b++) {
-				char one[64], nm[32];
+				char one[160], nm[64];
 				snprintf(one, sizeof(one), "%s%s %" PRIu64, b ? ", " : "",
 					 short_name(ev.broker_name[b], nm, sizeof(nm)),
 					 ev.dropped[b]);

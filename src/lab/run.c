@@ -259,12 +259,14 @@ static int directors_start(struct run_ctx *c)
 	for (int h = 0; h < LAB_CLIENT_HOSTS; h++)
 		c->client_dir[h] = c->n_dirs == 1 ? 0 : h;
 	for (int i = 0; i < c->n_dirs; i++) {
-		char listen[64], backends[LAB_MAX_BROKERS][64], log[64], peers[128] = "";
+		char listen[64], backends[LAB_MAX_BROKERS][64], log[1200], peers[128] = "";
+		char state[900], name[64];
 		char *argv[48];
 		int n = 0;
 		snprintf(c->dir_name[i], sizeof(c->dir_name[i]), "lab-d%d", i + 1);
-		snprintf(c->dir_sock[i], sizeof(c->dir_sock[i]), "%s/%s.sock", c->dir,
-			 c->dir_name[i]);
+		/* control sockets in the short state dir: a sun_path holds 108 bytes */
+		lab_state_dir(state, sizeof(state));
+		snprintf(c->dir_sock[i], sizeof(c->dir_sock[i]), "%s/lab-d%d.sock", state, i + 1);
 		snprintf(listen, sizeof(listen), "%s:%u", c->env->director_addr[i],
 			 c->env->vip_port);
 		argv[n++] = LAB_SELF;
@@ -298,7 +300,8 @@ static int directors_start(struct run_ctx *c)
 			argv[n++] = peers;
 		}
 		argv[n] = NULL;
-		snprintf(log, sizeof(log), "%s/%s.log", c->dir, c->dir_name[i]);
+		snprintf(name, sizeof(name), "%s.log", c->dir_name[i]);
+		path_in(c, name, log, sizeof(log));
 		const char *ns = c->env->director_ns[i][0] ? c->env->director_ns[i] : NULL;
 		pid_t pid = lab_spawn(ns, argv, log, log);
 		if (pid < 0) {
@@ -372,7 +375,7 @@ static int monitor_start(struct run_ctx *c)
 /* bench sub|pub on client host h. */
 static pid_t bench_start(struct run_ctx *c, int h, int pub)
 {
-	char target[64], port[16], count[16], index[16], qos[8], limit[32], interval[16];
+	char target[64], port[16], count[24], index[24], qos[8], limit[32], interval[24];
 	char ifaddr[64], quiet[24], json[1200], csv[1200], log[1200], prefix[32], name[64], dur[32];
 	const struct lab_run *r = c->run;
 	uint64_t per_host = r->clients / LAB_CLIENT_HOSTS / 2;

@@ -89,6 +89,9 @@ int lab_loop_setup(struct lab_env *env);
  * none) in the lab's state file, so the next lab run can bring down what a
  * killed one left behind. */
 void lab_state_cluster(const char *run_dir);
+/* The lab's state folder (created 0700): /run/mqlb as root, else
+ * $XDG_RUNTIME_DIR/mqlb or /tmp/mqlb-<uid>. Directors' control sockets live here. */
+void lab_state_dir(char *buf, size_t len);
 
 /* run.c: one run into DIR/<run>; fills row. Returns 0, or -errno (-EINTR on
  * Ctrl-C) after tearing down everything it started. progress: "i/N". */
