@@ -126,11 +126,13 @@ int cluster_state_read(const char *run_dir, struct cluster_state *st)
 			b->id = (unsigned)strtoul(fl[1], NULL, 10);
 			b->pid = atoi(fl[2]);
 			b->port = (uint16_t)strtoul(fl[3], NULL, 10);
-			b->cg.version = st->cg_version;
+			b->cg.version = CGROUP_NONE; /* a broker without any group has none */
 			for (int c = 0; c < CGROUP_CTRL_COUNT; c++)
-				if (strcmp(fl[4 + c], "-") != 0)
+				if (strcmp(fl[4 + c], "-") != 0) {
 					snprintf(b->cg.dir[c], sizeof(b->cg.dir[c]), "%s",
 						 fl[4 + c]);
+					b->cg.version = st->cg_version;
+				}
 		}
 	}
 	fclose(f);

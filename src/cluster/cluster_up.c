@@ -438,6 +438,7 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 	/* cgroups: create and limit; a warning, never a failure */
 	st.cg_version = cgroup_detect("/sys/fs/cgroup");
 	int want_limits = s->cpus > 0 || s->mem_bytes > 0;
+	unsigned limited = 0; /* brokers with a cgroup of their own */
 	char warned[512] = "";
 	for (unsigned i = 1; i <= s->brokers; i++) {
 		struct cluster_broker *b = &st.b[st.n++];
@@ -452,11 +453,16 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		cgroup_paths(&b->cg, "/sys/fs/cgroup", st.cg_version, cgname, NULL);
 		char nl[256] = "";
 		r = cgroup_create(&b->cg);
-		if (r)
+		if (r) {
 			snprintf(nl, sizeof(nl), "cpu and memory (%s: %s)", b->cg.dir[0],
 				 strerror(-r));
-		else
+			/* no group: nothing to join later (one warning, not one per broker) */
+			memset(&b->cg, 0, sizeof(b->cg));
+			b->cg.version = CGROUP_NONE;
+		} else {
 			cgroup_set_limits(&b->cg, s->cpus, s->mem_bytes, nl, sizeof(nl));
+			limited++;
+		}
 		if (nl[0] && !warned[0])
 			snprintf(warned, sizeof(warned), "%s", nl);
 	}
@@ -464,8 +470,9 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		log_warn("no cgroup file system at /sys/fs/cgroup: brokers run WITHOUT cpu and "
 			 "memory limits");
 	else if (warned[0])
-		log_warn("cgroup %s: not limited: %s; brokers run anyway",
-			 cgroup_version_name(st.cg_version), warned);
+		log_warn("cgroup %s: not limited: %s; brokers run anyway%s",
+			 cgroup_version_name(st.cg_version), warned,
+			 geteuid() != 0 ? " (cgroups need root or a delegated group)" : "");
 
 	/* configs */
 	for (unsigned i = 1; i <= s->brokers; i++) {
@@ -540,6 +547,9 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 	       cluster_bridge_name(s->bridge));
 	if (!want_limits)
 		printf("no limits");
+	else if (!limited)
+		printf("NO limits (cgroup %s not writable, see the warning)",
+		       cgroup_version_name(st.cg_version));
 	else
 		printf("limits cpu %g memory %" PRIu64 " MiB (cgroup %s%s)", s->cpus,
 		       s->mem_bytes >> 20, cgroup_version_name(st.cg_version),

@@ -55,6 +55,25 @@ is "$rc" 1 "a broker that cannot start: up exits 1"
 ok "  and says which broker and why" grep -q "broker [0-9] exited" "$T_TMP/err"
 ok "  and leaves no broker running" test -z "$(pgrep -f "$R/b" || true)"
 
+# not root: cgroups are not writable; one warning, the summary says NO limits
+# (it used to claim "limits cpu 0.25 ..., partly" and warn once per broker)
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ] && [ -d /sys/fs/cgroup ]; then
+	NR="$T_TMP/nobody"
+	mkdir -m 0777 "$NR"
+	chmod 0711 "$T_TMP"
+	nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$MQLB" cluster "$@"; }
+	on_exit setpriv --reuid=nobody --regid=nogroup --clear-groups "$MQLB" cluster down --run-dir "$NR/run"
+	nobody up --base-port 19714 --run-dir "$NR/run" >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+	is "$rc" 0 "non-root up still runs the brokers"
+	ok "  and says NO limits" grep -q "NO limits (cgroup" "$T_TMP/out"
+	is "$(grep -c warning "$T_TMP/err")" 1 "  with one warning"
+	ok "  naming what is not limited" grep -q "not limited: cpu and memory" "$T_TMP/err"
+	nobody status --run-dir "$NR/run" >"$T_TMP/out" 2>&1
+	ok "  status shows no limit as '-'" grep -qE '^1 +[0-9]+ +127.0.0.1:19714 +yes .* - +- +->b2' "$T_TMP/out"
+	nobody down --run-dir "$NR/run" >/dev/null 2>&1; rc=$?
+	is "$rc" 0 "  non-root down exits 0"
+fi
+
 # --help
 "$MQLB" cluster --help >"$T_TMP/out"; rc=$?
 is "$rc" 0 "cluster --help exits 0"
