@@ -20,6 +20,9 @@
 #define RX_KEEP_MAX   4096
 #define PUMP_BUDGET   1024 /* messages per publisher per loop iteration */
 #define READS_PER_EVT 4
+#ifndef BENCH_COALESCE_MIN
+#define BENCH_COALESCE_MIN 16 /* messages in one iteration that make it "busy" */
+#endif
 
 static void client_close(struct bench_client *c, int err, int cerr_kind, int code);
 #define RUN_COALESCE_NS(w) ((w)->run->o.coalesce_ns)
@@ -132,7 +135,7 @@ void bench_worker_flush(struct event_loop *el, void *arg)
 	struct bench_worker *w = arg;
 	if (RUN_COALESCE_NS(w)) {
 		uint64_t rx = LIVE_GET(w, received);
-		if (rx - w->coalesce_rx >= 64)
+		if (rx - w->coalesce_rx >= BENCH_COALESCE_MIN)
 			time_sleep_ns(RUN_COALESCE_NS(w));
 		w->coalesce_rx = rx;
 	}
