@@ -239,6 +239,34 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 			   "any loss above happened elsewhere (client queues or sockets).\n\n");
 }
 
+/* Dataplane/scheduler per topology, once each ("distributed nft/rr, ..."). */
+static void write_directors(FILE *f, const struct lab_row *rows, int n)
+{
+	if (n == 0)
+		return;
+	fprintf(f, " Directors:");
+	for (int i = 0; i < n; i++) {
+		int seen = 0;
+		for (int j = 0; j < i; j++)
+			seen |= strcmp(rows[j].topology, rows[i].topology) == 0;
+		if (!seen)
+			fprintf(f, "%s %s **%s/%s**", i ? "," : "", rows[i].topology,
+				rows[i].dataplane, rows[i].scheduler);
+	}
+	fprintf(f, ".");
+}
+
+/* 1 when the run folder holds bench merges per (subscriber host, publisher
+ * host) pair rather than one merge of all files. */
+static int pairwise_merges(const char *dir, const struct lab_row *r)
+{
+	char run[128], path[1200];
+	struct stat st;
+	lab_run_dirname(r, run, sizeof(run));
+	snprintf(path, sizeof(path), "%s/%s/merged-s1-p1.json", dir, run);
+	return stat(path, &st) == 0;
+}
+
 int lab_report(const char *dir)
 {
 	char path[1024], tmp[1040];
@@ -253,7 +281,7 @@ int lab_report(const char *dir)
 	}
 	snprintf(path, sizeof(path), "%s/lab.json", dir);
 	char *lj = lab_read_file(path, NULL);
-	char started[64], machine[128], hosts[128], sched_note[256];
+	char started[64], machine[256], hosts[512], sched_note[512];
 	meta(lj, "started", started, sizeof(started), "unknown date");
 	meta(lj, "machine", machine, sizeof(machine), "unknown machine");
 	meta(lj, "hosts", hosts, sizeof(hosts), "unknown");
@@ -273,9 +301,7 @@ int lab_report(const char *dir)
 	}
 	fprintf(f, "# mqlb lab report\n\n");
 	fprintf(f, "Run %s on %s. Hosts: %s.", started, machine, hosts);
-	if (n > 0)
-		fprintf(f, " Dataplane **%s**, scheduler **%s**.", rows[0].dataplane,
-			rows[0].scheduler);
+	write_directors(f, rows, n);
 	if (sched_note[0])
 		fprintf(f, " %s", sched_note);
 	fprintf(f,
@@ -284,6 +310,11 @@ int lab_report(const char *dir)
 		"unique = distinct (publisher, sequence) received per subscriber; lost = "
 		"expected - unique after the drain; loss %% = lost / expected. Jain's index is "
 		"over the connections per broker (1 = perfectly even, 1/3 = all on one).\n\n");
+	if (n > 0 && pairwise_merges(dir, &rows[0]))
+		fprintf(f,
+			"Latency percentiles are those of the worse of the two client hosts "
+			"(each host's subscribers were merged with `mqlb bench merge` separately; "
+			"percentiles do not add up, the counts above do).\n\n");
 	fprintf(f, "## Summary\n\n");
 	if (n == 0)
 		fprintf(f, "summary.csv holds no runs.\n\n");

@@ -72,37 +72,6 @@ static void path_in(const struct run_ctx *c, const char *name, char *buf, size_t
 	snprintf(buf, len, "%s/%s", c->dir, name);
 }
 
-/* Last value of the column named col in a CSV written while we read (bench
- * --csv), summed over files; 0 when absent. */
-static uint64_t csv_last(const char *path, const char *col)
-{
-	struct lab_csv csv;
-	if (lab_csv_load(path, &csv) < 0)
-		return 0;
-	int k = lab_csv_col(&csv, col);
-	uint64_t v = 0;
-	/* the last row may be half-written: take the last one with every field */
-	for (unsigned r = csv.n_rows; k >= 0 && r-- > 1;)
-		if (csv.n_fields[r] == csv.n_fields[0]) {
-			v = strtoull(lab_csv_get(&csv, r, k), NULL, 10);
-			break;
-		}
-	lab_csv_free(&csv);
-	return v;
-}
-
-static uint64_t hosts_sum(const struct run_ctx *c, const char *kind, const char *col)
-{
-	char name[64], path[1200];
-	uint64_t v = 0;
-	for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
-		snprintf(name, sizeof(name), "%s-client%d.csv", kind, h + 1);
-		path_in(c, name, path, sizeof(path));
-		v += csv_last(path, col);
-	}
-	return v;
-}
-
 /* Live figures of client host h's bench from its progress lines on stderr
  * ("conn 5/5  pub/s 40  recv/s 400 ..." once a second; bench's --csv file is
  * block-buffered, so it is read only at the end): the last connected count and
@@ -140,31 +109,24 @@ static void live_read(const struct run_ctx *c, const char *kind, struct live *l)
 	}
 }
 
-static void show_progress(const struct run_ctx *c, int final)
+/* The live line of a run on a terminal (the final, exact line is printed by
+ * lab_run_one once the merges are done). */
+static void show_progress(const struct run_ctx *c)
 {
 	static int tty = -1;
 	if (tty < 0)
 		tty = isatty(2);
-	if (!tty && !final)
+	if (!tty)
 		return;
 	double el = (double)(time_mono_ns() - c->t0) / 1e9;
-	double pub, recv;
-	if (final) { /* the CSV files are complete once bench has exited */
-		pub = (double)hosts_sum(c, "pub", "published");
-		recv = (double)hosts_sum(c, "sub", "received");
-	} else {
-		struct live lp, ls;
-		live_read(c, "pub", &lp);
-		live_read(c, "sub", &ls);
-		pub = lp.published;
-		recv = ls.received;
-	}
+	struct live lp, ls;
+	live_read(c, "pub", &lp);
+	live_read(c, "sub", &ls);
 	fprintf(stderr,
-		"%s[%s] %-18s QoS %d  %4" PRIu64
-		" clients  %6.1fs  published %s%.0f  received %s%.0f%s",
-		tty ? "\r\033[K" : "", c->progress, lab_topology_name(c->run->topology),
-		c->run->qos, c->run->clients, el, final ? "" : "~", pub, final ? "" : "~", recv,
-		final ? "\n" : "");
+		"\r\033[K[%s] %-18s QoS %d  %4" PRIu64
+		" clients  %6.1fs  published ~%.0f  received ~%.0f",
+		c->progress, lab_topology_name(c->run->topology), c->run->qos, c->run->clients, el,
+		lp.published, ls.received);
 }
 
 /* mqlb <args> in netns, logged to <dir>/<log>, to completion. */
@@ -466,7 +428,7 @@ static int subs_wait(struct run_ctx *c)
 					  h + 1, c->dir, h + 1);
 				return -EIO;
 			}
-		show_progress(c, 0);
+		show_progress(c);
 		struct live l;
 		live_read(c, "sub", &l);
 		if (l.connected >= want)
@@ -511,7 +473,7 @@ static int pubs_wait(struct run_ctx *c)
 				  c->o->run_timeout_s);
 			return -ETIMEDOUT;
 		}
-		show_progress(c, 0);
+		show_progress(c);
 		if (lab_sleep(250 * NS_PER_MS) < 0)
 			return -EINTR;
 	}
@@ -765,7 +727,7 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 			break;
 		if ((ret = lab_sleep(250 * NS_PER_MS)) < 0)
 			goto out;
-		show_progress(&c, 0);
+		show_progress(&c);
 	}
 	if ((ret = subs_stop(&c)) < 0)
 		goto out;
