@@ -11,8 +11,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "common/time.h"
 
 static int fill_un(const char *path, struct sockaddr_un *un)
 {
@@ -89,28 +92,43 @@ fail:
 	return rc;
 }
 
-int director_control_request(const char *path, const char *line, FILE *out)
+int director_control_request_ns(const char *path, const char *line, FILE *out, uint64_t timeout_ns)
 {
 	struct sockaddr_un un;
 	char buf[4096];
 	int fd, rc = 0;
 	size_t len = strlen(line);
+	uint64_t deadline = time_mono_ns() + timeout_ns;
 	if ((rc = fill_un(path, &un)) != 0)
 		return rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
+	/* A director that is stuck (or a backlog that is full) must not stall the
+	 * caller: the monitor samples on a grid. SO_SNDTIMEO bounds connect() on a
+	 * unix socket and the write; the reads below are bounded by the deadline. */
+	struct timeval tv = {.tv_sec = (time_t)(timeout_ns / NS_PER_S),
+			     .tv_usec = (suseconds_t)(timeout_ns % NS_PER_S / 1000)};
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == -1) {
-		rc = -errno;
+		rc = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		goto out;
 	}
 	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-		rc = -errno;
+		rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
 		goto out;
 	}
 	for (;;) {
+		uint64_t now = time_mono_ns();
+		if (now >= deadline) {
+			rc = -ETIMEDOUT;
+			break;
+		}
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int n = poll(&p, 1, 10000);
+		int n = poll(&p, 1, (int)((deadline - now + NS_PER_MS - 1) / NS_PER_MS));
 		if (n == 0) {
 			rc = -ETIMEDOUT;
 			break;
@@ -125,7 +143,7 @@ int director_control_request(const char *path, const char *line, FILE *out)
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			rc = -errno;
+			rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
 			break;
 		}
 		if (r == 0)
@@ -135,4 +153,9 @@ int director_control_request(const char *path, const char *line, FILE *out)
 out:
 	close(fd);
 	return rc;
+}
+
+int director_control_request(const char *path, const char *line, FILE *out)
+{
+	return director_control_request_ns(path, line, out, DIRECTOR_CTL_TIMEOUT_NS);
 }

@@ -321,6 +321,20 @@ static int request(const char *path, const char *line, FILE *out)
 		fprintf(stderr, "mqlb: no director is running at %s (%s)\n", path, strerror(-rc));
 		return CLI_FAIL;
 	}
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr,
+			"mqlb: the director at %s did not answer within %.0f s (stuck? see its "
+			"log)\n",
+			path, (double)DIRECTOR_CTL_TIMEOUT_NS / 1e9);
+		return CLI_FAIL;
+	}
+	if (rc == -EACCES) {
+		fprintf(stderr,
+			"mqlb: control socket %s: %s (it is mode 0600: run as the "
+			"director's user, e.g. root)\n",
+			path, strerror(-rc));
+		return CLI_FAIL;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "mqlb: control socket %s: %s\n", path, strerror(-rc));
 		return CLI_FAIL;

@@ -23,13 +23,15 @@
 #define MQLB_DIRECTOR_DIRECTOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "director/dataplane.h"
 
-#define DIRECTOR_CTL_LINE_MAX 256
-#define DIRECTOR_WEIGHT_MAX   65535U
-#define DIRECTOR_DEFAULT_NAME "default"
+#define DIRECTOR_CTL_LINE_MAX	256
+#define DIRECTOR_CTL_TIMEOUT_NS (5ULL * 1000000000ULL) /* status/set clients */
+#define DIRECTOR_WEIGHT_MAX	65535U
+#define DIRECTOR_DEFAULT_NAME	"default"
 
 /* NULL-terminated table of the dataplanes built into this binary (dataplanes.c). */
 extern const struct dataplane *const director_dataplanes[];
@@ -74,8 +76,12 @@ void director_status_table(const struct director *d, FILE *f, int with_stats);
  * socket (refusing when another live instance owns it; a stale file is
  * replaced). Returns the listening fd or -errno with err set. */
 int director_control_listen(const char *path, char *err, size_t errlen);
-/* Client: sends line to path, writes the answer to out. Returns 0, or -errno
- * (connect failed: -ENOENT / -ECONNREFUSED mean no such instance). */
+/* Client: sends line to path, writes the answer to out (borrowed). The whole
+ * exchange (connect, write, read until close) ends within timeout_ns. Returns 0,
+ * or -errno (connect failed: -ENOENT / -ECONNREFUSED mean no such instance;
+ * -ETIMEDOUT: no complete answer in time, out may hold part of one). */
+int director_control_request_ns(const char *path, const char *line, FILE *out, uint64_t timeout_ns);
+/* The same with DIRECTOR_CTL_TIMEOUT_NS. */
 int director_control_request(const char *path, const char *line, FILE *out);
 
 /* Request handler the server calls (director.c): line without '\n'; the

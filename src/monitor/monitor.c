@@ -174,6 +174,23 @@ static void csv_num(char *buf, size_t len, int have, long long v)
 		buf[0] = '\0';
 }
 
+static void warn_director(const char *path, int r, uint64_t timeout_ns)
+{
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		log_warn("director %s: no director is running there (%s); its rows are skipped "
+			 "until it answers (start it with 'mqlb director run ... --control %s')",
+			 path, strerror(-r), path);
+	else if (r == -ETIMEDOUT)
+		log_warn("director %s: no answer within %.0f ms (director stuck?); its rows are "
+			 "skipped until it answers",
+			 path, (double)timeout_ns / 1e6);
+	else if (r == -EINVAL)
+		log_warn("director %s: the answer is not a director status", path);
+	else
+		log_warn("director %s: %s; its rows are skipped until it answers", path,
+			 strerror(-r));
+}
+
 static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 {
 	char ts[40], row[1024];
@@ -296,15 +313,25 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 		}
 	}
 
+	/* A director gets at most one interval (200 ms..2 s) to answer: one that
+	 * hangs costs a late sample, never a stalled monitor. */
+	uint64_t dir_timeout = m->interval_ns;
+	if (dir_timeout < 200 * NS_PER_MS)
+		dir_timeout = 200 * NS_PER_MS;
+	if (dir_timeout > 2 * NS_PER_S)
+		dir_timeout = 2 * NS_PER_S;
 	for (unsigned d = 0; d < m->nd; d++) {
 		struct monitor_director *md = &m->dir_last[d];
-		int r = monitor_director_query(m->directors[d], md);
+		int r = monitor_director_query(m->directors[d], dir_timeout, md);
 		if (r) {
+			/* once per outage, not once per sample */
 			if (m->dir_ok[d] != 0)
-				log_warn("director %s: %s", m->directors[d], strerror(-r));
+				warn_director(m->directors[d], r, dir_timeout);
 			m->dir_ok[d] = 0;
 			continue;
 		}
+		if (m->dir_ok[d] == 0)
+			log_info("director %s: answering again", m->directors[d]);
 		m->dir_ok[d] = 1;
 		for (unsigned k = 0; k < md->n; k++) {
 			const struct monitor_backend *be = &md->b[k];

@@ -40,8 +40,9 @@ struct monitor_director {
 /* Parses the JSON text of `mqlb director status --json`. Returns 0 or -EINVAL.
  * Missing numbers read as -1. */
 int monitor_director_parse(const char *json, struct monitor_director *out);
-/* Asks the director at control socket path. Returns 0 or -errno. */
-int monitor_director_query(const char *path, struct monitor_director *out);
+/* Asks the director at control socket path, giving up after timeout_ns (a hung
+ * director must not stall the sampling grid). Returns 0 or -errno (-ETIMEDOUT). */
+int monitor_director_query(const char *path, uint64_t timeout_ns, struct monitor_director *out);
 
 /* Prometheus text exposition (format 0.0.4) over a tiny HTTP/1.0 server. */
 struct monitor_prom {

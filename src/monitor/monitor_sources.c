@@ -145,14 +145,14 @@ int monitor_director_parse(const char *json, struct monitor_director *out)
 	return 0;
 }
 
-int monitor_director_query(const char *path, struct monitor_director *out)
+int monitor_director_query(const char *path, uint64_t timeout_ns, struct monitor_director *out)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	if (!f)
 		return -errno;
-	int r = director_control_request(path, "status", f);
+	int r = director_control_request_ns(path, "status", f, timeout_ns);
 	fclose(f);
 	if (r == 0)
 		r = monitor_director_parse(text ? text : "", out);

@@ -85,6 +85,32 @@ done
 n=$(($(wc -l <"$T_TMP/o2/brokers.csv") - 1))
 is "$((n % 3))" 0 "SIGTERM: whole samples only ($n rows)"
 
+# a director that accepts and never answers must not stall the monitor (the
+# control client used to wait 10 s per read): 2 s at 200 ms stays ~2 s, with
+# one warning saying so
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(64)
+s.settimeout(0.2); held = []; end = time.time() + 8
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' "$T_TMP/hung.sock" &
+track $!
+for _ in $(seq 50); do [ -S "$T_TMP/hung.sock" ] && break; sleep 0.1; done
+t0=$(date +%s%N)
+"$MQLB" monitor --out "$T_TMP/o4" --run-dir "$R" --interval 200ms --duration 2 --director "$T_TMP/hung.sock" 2>"$T_TMP/err"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+is "$rc" 0 "hung director: monitor still exits 0"
+cmp_ok "$ms" -lt 3500 "  and ends on time (${ms} ms for --duration 2)"
+rows=$(($(wc -l <"$T_TMP/o4/brokers.csv") - 1))
+cmp_ok "$rows" -ge 18 "  and keeps sampling the brokers ($rows rows, >= 6 samples x 3)"
+is "$(grep -c 'no answer within 200 ms' "$T_TMP/err")" 1 "  one warning naming the timeout"
+# a director socket where nothing runs: one warning that says so
+"$MQLB" monitor --out "$T_TMP/o5" --run-dir "$R" --duration 0.5 --director "$T_TMP/none.sock" 2>"$T_TMP/err"; rc=$?
+is "$rc" 0 "absent director: exit 0"
+ok "  warns that no director is running there" grep -q "director $T_TMP/none.sock: no director is running there" "$T_TMP/err"
+
 "$MQLB" monitor --out "$T_TMP/o3" --run-dir "$T_TMP/none" 2>"$T_TMP/err"; rc=$?
 is "$rc" 1 "no cluster and no director: exit 1"
 ok "  and says so" grep -q "no cluster in" "$T_TMP/err"

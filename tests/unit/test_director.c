@@ -12,8 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "common/addr.h"
 #include "common/cli.h"
+#include "common/time.h"
 #include "director/dataplane_nft.h"
 #include "director/director.h"
 
@@ -304,12 +309,66 @@ static void test_control_requests(void **state)
 	free(r);
 }
 
+/* A director that accepts and never answers, or whose backlog is full, must not
+ * stall a client (the monitor samples on a grid): the request ends with
+ * -ETIMEDOUT at its deadline. */
+static int fake_listener(const char *path, int backlog)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&un, sizeof(un)), 0);
+	assert_int_equal(listen(fd, backlog), 0);
+	return fd;
+}
+
+static void test_control_timeout(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mqlb-qa-ctl.XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	static const uint64_t budget[] = {50 * NS_PER_MS, 300 * NS_PER_MS};
+	for (int full = 0; full < 2; full++) {
+		int lfd = fake_listener(path, 0), hog = -1;
+		if (full) { /* backlog 0 holds one pending connection: take it */
+			struct sockaddr_un un = {.sun_family = AF_UNIX};
+			snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+			hog = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			assert_int_equal(connect(hog, (struct sockaddr *)&un, sizeof(un)), 0);
+		}
+		for (size_t k = 0; k < sizeof(budget) / sizeof(budget[0]); k++) {
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&buf, &len);
+			uint64_t t0 = time_mono_ns();
+			int rc = director_control_request_ns(path, "status", f, budget[k]);
+			uint64_t took = time_mono_ns() - t0;
+			fclose(f);
+			free(buf);
+			if (rc != -ETIMEDOUT || took < budget[k] - 5 * NS_PER_MS ||
+			    took > budget[k] + 500 * NS_PER_MS)
+				fail_msg("%s, budget %llu ms: rc %d (%s) after %.1f ms",
+					 full ? "full backlog" : "never answers",
+					 (unsigned long long)(budget[k] / NS_PER_MS), rc,
+					 strerror(-rc), (double)took / 1e6);
+		}
+		if (hog >= 0)
+			close(hog);
+		close(lfd);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_run_parse_table),  cmocka_unit_test(test_run_parse_defaults),
 	    cmocka_unit_test(test_wrr_sequence),     cmocka_unit_test(test_nft_rules),
-	    cmocka_unit_test(test_control_requests),
+	    cmocka_unit_test(test_control_requests), cmocka_unit_test(test_control_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
