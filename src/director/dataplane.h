@@ -62,6 +62,7 @@ struct director_config {
 };
 
 struct dataplane;
+struct json;
 
 struct director {
 	struct director_config cfg;
@@ -86,6 +87,9 @@ struct dataplane {
 	int (*stats)(struct director *d);
 	/* Removes exactly what start created; safe to call after a failed start. */
 	void (*stop)(struct director *d);
+	/* Optional (NULL = none): extra keys of this dataplane for the status JSON
+	 * (the proxy: refusals by reason, peers). Added by the proxy engineer. */
+	void (*status_json)(const struct director *d, struct json *j);
 };
 
 extern const struct dataplane dataplane_nft;

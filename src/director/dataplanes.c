@@ -8,6 +8,7 @@
 const struct dataplane *const director_dataplanes[] = {
     &dataplane_nft,
     &dataplane_ipvs,
+    &dataplane_proxy,
     NULL,
 };
 

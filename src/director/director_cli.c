@@ -223,7 +223,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	cfg->health_timeout_ns = 500 * NS_PER_MS;
 	cfg->health_fall = 2;
 	cfg->health_rise = 2;
-	cfg->threads = 1;
+	cfg->threads = 0; /* proxy: 0 = one worker per core (dataplane_proxy.c) */
 
 	optind = 1;
 	opterr = 0;

@@ -6,17 +6,17 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kind_names[SCHED_COUNT] = {"rr",  "wrr", "lc",	     "wlc",
-						    "p2c", "sh",  "clientid"};
+static const char *const kind_names[SCHED_KIND_COUNT] = {"rr",	"wrr", "lc",	  "wlc",
+							 "p2c", "sh",  "clientid"};
 
 const char *sched_kind_name(enum sched_kind k)
 {
-	return (unsigned)k < SCHED_COUNT ? kind_names[k] : "?";
+	return (unsigned)k < SCHED_KIND_COUNT ? kind_names[k] : "?";
 }
 
 int sched_kind_parse(const char *name, enum sched_kind *out)
 {
-	for (unsigned k = 0; k < SCHED_COUNT; k++)
+	for (unsigned k = 0; k < SCHED_KIND_COUNT; k++)
 		if (strcmp(name, kind_names[k]) == 0) {
 			*out = (enum sched_kind)k;
 			return 0;
@@ -32,7 +32,7 @@ const char *sched_kind_list(void)
 int sched_init(struct sched *s, enum sched_kind kind, const char *const *names, unsigned n,
 	       struct sched_shared *shared, uint64_t rng_seed)
 {
-	if ((unsigned)kind >= SCHED_COUNT || n == 0 || n > SCHED_MAX_BACKENDS)
+	if ((unsigned)kind >= SCHED_KIND_COUNT || n == 0 || n > SCHED_MAX_BACKENDS)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
@@ -46,7 +46,7 @@ int sched_init(struct sched *s, enum sched_kind kind, const char *const *names, 
 		s->cfg_w[i] = s->eff_w[i] = 1;
 	}
 	s->up = n == 64 ? UINT64_MAX : (1ULL << n) - 1;
-	if (kind == SCHED_SH || kind == SCHED_CLIENTID) {
+	if (kind == SCHED_KIND_SH || kind == SCHED_KIND_CLIENTID) {
 		const char *np[SCHED_MAX_BACKENDS];
 		for (unsigned i = 0; i < n; i++)
 			np[i] = s->names[i];
@@ -85,7 +85,7 @@ void sched_set_weights(struct sched *s, const unsigned *cfg, const unsigned *eff
 
 int sched_needs_active(const struct sched *s)
 {
-	return s->kind == SCHED_LC || s->kind == SCHED_WLC || s->kind == SCHED_P2C;
+	return s->kind == SCHED_KIND_LC || s->kind == SCHED_KIND_WLC || s->kind == SCHED_KIND_P2C;
 }
 
 static uint64_t rng_next(struct sched *s)
@@ -213,17 +213,17 @@ int sched_pick(struct sched *s, const struct sched_key *key, const uint64_t *act
 	if (!ok)
 		return -EAGAIN;
 	switch (s->kind) {
-	case SCHED_RR:
+	case SCHED_KIND_RR:
 		return pick_rr(s, ok);
-	case SCHED_WRR:
+	case SCHED_KIND_WRR:
 		return pick_wrr(s, ok);
-	case SCHED_LC:
-	case SCHED_WLC:
-		return pick_least(s, ok, active, s->kind == SCHED_WLC);
-	case SCHED_P2C:
+	case SCHED_KIND_LC:
+	case SCHED_KIND_WLC:
+		return pick_least(s, ok, active, s->kind == SCHED_KIND_WLC);
+	case SCHED_KIND_P2C:
 		return pick_p2c(s, ok, active);
-	case SCHED_SH:
-	case SCHED_CLIENTID: {
+	case SCHED_KIND_SH:
+	case SCHED_KIND_CLIENTID: {
 		if (s->mg_dirty) {
 			const char *np[SCHED_MAX_BACKENDS];
 			for (unsigned i = 0; i < s->n; i++)
@@ -235,14 +235,14 @@ int sched_pick(struct sched *s, const struct sched_key *key, const uint64_t *act
 		uint8_t buf[18];
 		const void *k = buf;
 		size_t len;
-		if (s->kind == SCHED_CLIENTID && key && key->clientid_len) {
+		if (s->kind == SCHED_KIND_CLIENTID && key && key->clientid_len) {
 			k = key->clientid;
 			len = key->clientid_len;
 		} else {
 			/* sh, or no ClientID (nothing to stay with): the source address;
 			 * with its port when there is no ClientID, so one host's
 			 * anonymous clients still spread. */
-			len = src_bytes(key ? key->src : NULL, s->kind == SCHED_CLIENTID, buf);
+			len = src_bytes(key ? key->src : NULL, s->kind == SCHED_KIND_CLIENTID, buf);
 			if (len == 0)
 				return pick_rr(s, ok);
 		}
@@ -251,7 +251,7 @@ int sched_pick(struct sched *s, const struct sched_key *key, const uint64_t *act
 			return pick_rr(s, ok);
 		return b;
 	}
-	case SCHED_COUNT:
+	case SCHED_KIND_COUNT:
 		break;
 	}
 	return -EINVAL;

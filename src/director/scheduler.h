@@ -33,14 +33,14 @@
 #define SCHED_NAME_MAX	   64 /* a backend name: "ADDR:PORT" */
 
 enum sched_kind {
-	SCHED_RR = 0,
-	SCHED_WRR,
-	SCHED_LC,
-	SCHED_WLC,
-	SCHED_P2C,
-	SCHED_SH,
-	SCHED_CLIENTID,
-	SCHED_COUNT
+	SCHED_KIND_RR = 0,
+	SCHED_KIND_WRR,
+	SCHED_KIND_LC,
+	SCHED_KIND_WLC,
+	SCHED_KIND_P2C,
+	SCHED_KIND_SH,
+	SCHED_KIND_CLIENTID,
+	SCHED_KIND_COUNT
 };
 
 /* State shared by the threads of one director (rr ticket). Zero-initialised. */

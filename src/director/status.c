@@ -50,6 +50,8 @@ void director_status_json(const struct director *d, FILE *f)
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+	if (d->dp && d->dp->status_json)
+		d->dp->status_json(d, &j); /* dataplane-specific keys, e.g. "proxy" */
 	json_obj_end(&j);
 }
 

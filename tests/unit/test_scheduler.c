@@ -32,27 +32,27 @@ static void test_kind_names(void **state)
 		int rc;
 		enum sched_kind k;
 	} rows[] = {
-	    {"rr", 0, SCHED_RR},
-	    {"wrr", 0, SCHED_WRR},
-	    {"lc", 0, SCHED_LC},
-	    {"wlc", 0, SCHED_WLC},
-	    {"p2c", 0, SCHED_P2C},
-	    {"sh", 0, SCHED_SH},
-	    {"clientid", 0, SCHED_CLIENTID},
+	    {"rr", 0, SCHED_KIND_RR},
+	    {"wrr", 0, SCHED_KIND_WRR},
+	    {"lc", 0, SCHED_KIND_LC},
+	    {"wlc", 0, SCHED_KIND_WLC},
+	    {"p2c", 0, SCHED_KIND_P2C},
+	    {"sh", 0, SCHED_KIND_SH},
+	    {"clientid", 0, SCHED_KIND_CLIENTID},
 	    {"", -EINVAL, 0},
 	    {"RR", -EINVAL, 0},
 	    {"mh", -EINVAL, 0},
 	    {"clientid2", -EINVAL, 0},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		enum sched_kind k = SCHED_COUNT;
+		enum sched_kind k = SCHED_KIND_COUNT;
 		assert_int_equal(sched_kind_parse(rows[i].name, &k), rows[i].rc);
 		if (rows[i].rc == 0) {
 			assert_int_equal(k, rows[i].k);
 			assert_string_equal(sched_kind_name(k), rows[i].name);
 		}
 	}
-	assert_string_equal(sched_kind_name(SCHED_COUNT), "?");
+	assert_string_equal(sched_kind_name(SCHED_KIND_COUNT), "?");
 }
 
 static void test_init_bounds(void **state)
@@ -64,10 +64,10 @@ static void test_init_bounds(void **state)
 		snprintf(buf[i], sizeof(buf[i]), "10.0.0.%d:1883", i);
 		many[i] = buf[i];
 	}
-	assert_int_equal(sched_init(&s, SCHED_RR, many, 0, NULL, 1), -EINVAL);
-	assert_int_equal(sched_init(&s, SCHED_RR, many, 65, NULL, 1), -EINVAL);
-	assert_int_equal(sched_init(&s, SCHED_COUNT, many, 3, NULL, 1), -EINVAL);
-	assert_int_equal(sched_init(&s, SCHED_CLIENTID, many, 64, NULL, 1), 0);
+	assert_int_equal(sched_init(&s, SCHED_KIND_RR, many, 0, NULL, 1), -EINVAL);
+	assert_int_equal(sched_init(&s, SCHED_KIND_RR, many, 65, NULL, 1), -EINVAL);
+	assert_int_equal(sched_init(&s, SCHED_KIND_COUNT, many, 3, NULL, 1), -EINVAL);
+	assert_int_equal(sched_init(&s, SCHED_KIND_CLIENTID, many, 64, NULL, 1), 0);
 	/* 64 backends: all up, the last one reachable */
 	int seen63 = 0;
 	for (int i = 0; i < 5000 && !seen63; i++) {
@@ -86,7 +86,7 @@ static void test_rr_exact(void **state)
 {
 	struct sched s;
 	unsigned cnt[3] = {0};
-	assert_int_equal(sched_init(&s, SCHED_RR, names3, 3, NULL, 1), 0);
+	assert_int_equal(sched_init(&s, SCHED_KIND_RR, names3, 3, NULL, 1), 0);
 	for (int i = 0; i < 300; i++) {
 		int b = sched_pick(&s, NULL, NULL, 0);
 		assert_int_equal(b, i % 3);
@@ -118,8 +118,8 @@ static void test_rr_shared_across_threads(void **state)
 	struct sched_shared sh = {0};
 	struct sched a, b;
 	unsigned cnt[3] = {0};
-	assert_int_equal(sched_init(&a, SCHED_RR, names3, 3, &sh, 1), 0);
-	assert_int_equal(sched_init(&b, SCHED_RR, names3, 3, &sh, 2), 0);
+	assert_int_equal(sched_init(&a, SCHED_KIND_RR, names3, 3, &sh, 1), 0);
+	assert_int_equal(sched_init(&b, SCHED_KIND_RR, names3, 3, &sh, 2), 0);
 	for (int i = 0; i < 301; i++)
 		cnt[sched_pick(i % 7 < 3 ? &a : &b, NULL, NULL, 0)]++;
 	assert_int_equal(cnt[0], 101);
@@ -135,7 +135,7 @@ static void test_wrr_proportions(void **state)
 	unsigned cfg[3] = {5, 1, 1};
 	unsigned cnt[3] = {0};
 	int seq[7];
-	assert_int_equal(sched_init(&s, SCHED_WRR, names3, 3, NULL, 1), 0);
+	assert_int_equal(sched_init(&s, SCHED_KIND_WRR, names3, 3, NULL, 1), 0);
 	set_w(&s, cfg, cfg);
 	/* nginx's smooth sequence for 5,1,1: a a b a c a a */
 	static const int want[7] = {0, 0, 1, 0, 2, 0, 0};
@@ -173,7 +173,7 @@ static void test_lc_within_one(void **state)
 {
 	struct sched s;
 	uint64_t active[3] = {0};
-	assert_true(sched_init(&s, SCHED_LC, names3, 3, NULL, 1) == 0);
+	assert_true(sched_init(&s, SCHED_KIND_LC, names3, 3, NULL, 1) == 0);
 	assert_true(sched_needs_active(&s));
 	for (int i = 0; i < 300; i++) {
 		active[sched_pick(&s, NULL, active, 0)]++;
@@ -199,7 +199,7 @@ static void test_wlc_weights(void **state)
 	struct sched s;
 	uint64_t active[3] = {0};
 	unsigned w[3] = {2, 1, 1};
-	assert_true(sched_init(&s, SCHED_WLC, names3, 3, NULL, 1) == 0);
+	assert_true(sched_init(&s, SCHED_KIND_WLC, names3, 3, NULL, 1) == 0);
 	set_w(&s, w, w);
 	for (int i = 0; i < 400; i++)
 		active[sched_pick(&s, NULL, active, 0)]++;
@@ -213,7 +213,7 @@ static void test_p2c_balance(void **state)
 {
 	struct sched s;
 	uint64_t active[3] = {0};
-	assert_true(sched_init(&s, SCHED_P2C, names3, 3, NULL, 42) == 0);
+	assert_true(sched_init(&s, SCHED_KIND_P2C, names3, 3, NULL, 42) == 0);
 	for (int i = 0; i < 3000; i++) {
 		active[sched_pick(&s, NULL, active, 0)]++;
 		assert_true(spread(active, 3) <= 8); /* seed 42: deterministic */
@@ -242,9 +242,9 @@ static void test_maglev_same_key_across_instances(void **state)
 	/* two directors, backends listed in a different order: same NAME chosen */
 	static const char *const rev[] = {"127.0.0.1:1885", "127.0.0.1:1883", "127.0.0.1:1884"};
 	struct sched a, b, a2;
-	assert_int_equal(sched_init(&a, SCHED_CLIENTID, names3, 3, NULL, 1), 0);
-	assert_int_equal(sched_init(&b, SCHED_CLIENTID, rev, 3, NULL, 99), 0);
-	assert_int_equal(sched_init(&a2, SCHED_CLIENTID, names3, 3, NULL, 7), 0);
+	assert_int_equal(sched_init(&a, SCHED_KIND_CLIENTID, names3, 3, NULL, 1), 0);
+	assert_int_equal(sched_init(&b, SCHED_KIND_CLIENTID, rev, 3, NULL, 99), 0);
+	assert_int_equal(sched_init(&a2, SCHED_KIND_CLIENTID, names3, 3, NULL, 7), 0);
 	for (int i = 0; i < NKEYS; i++) {
 		int x = pick_id(&a, i, 0), y = pick_id(&b, i, 0);
 		assert_string_equal(a.names[x], b.names[y]);
@@ -263,7 +263,7 @@ static void test_maglev_minimal_disruption(void **state)
 	static int before[NKEYS];
 	struct sched s;
 	unsigned moved_to[5] = {0}, cnt[5] = {0};
-	assert_int_equal(sched_init(&s, SCHED_CLIENTID, n5, 5, NULL, 1), 0);
+	assert_int_equal(sched_init(&s, SCHED_KIND_CLIENTID, n5, 5, NULL, 1), 0);
 	for (int i = 0; i < NKEYS; i++)
 		cnt[before[i] = pick_id(&s, i, 0)]++;
 	for (int j = 0; j < 5; j++) /* unweighted: 20% each, +-10% relative */
@@ -310,7 +310,7 @@ static void test_maglev_weights(void **state)
 	static const unsigned w[3] = {1, 2, 3};
 	struct sched s;
 	unsigned cnt[3] = {0};
-	assert_int_equal(sched_init(&s, SCHED_CLIENTID, names3, 3, NULL, 1), 0);
+	assert_int_equal(sched_init(&s, SCHED_KIND_CLIENTID, names3, 3, NULL, 1), 0);
 	sched_set_weights(&s, w, w);
 	for (int i = 0; i < 60000; i++)
 		cnt[pick_id(&s, i, 0)]++;
@@ -359,8 +359,8 @@ static void test_sh_and_empty_clientid(void **state)
 {
 	struct sched sh, cid;
 	struct sockaddr_storage a, b;
-	assert_int_equal(sched_init(&sh, SCHED_SH, names3, 3, NULL, 1), 0);
-	assert_int_equal(sched_init(&cid, SCHED_CLIENTID, names3, 3, NULL, 1), 0);
+	assert_int_equal(sched_init(&sh, SCHED_KIND_SH, names3, 3, NULL, 1), 0);
+	assert_int_equal(sched_init(&cid, SCHED_KIND_CLIENTID, names3, 3, NULL, 1), 0);
 	/* sh: same host, any port -> same backend */
 	unsigned cnt[3] = {0};
 	for (int h = 0; h < 300; h++) {

@@ -1,0 +1,298 @@
+/* dataplane_proxy.c — `--dataplane proxy`: the MQTT-aware user-space proxy.
+ * This file is the contract side (dataplane.h ops: check, start, update,
+ * stats, stop) and the worker threads; a connection's life is proxy_conn.c,
+ * the CONNECT judgement proxy_hello.c, the peer exchange peers.c. */
+#include "director/proxy.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "director/peers.h"
+
+#define LISTEN_BACKLOG 4096
+#define FDS_RESERVED   64 /* kept for the controller, health checks, logs */
+
+uint64_t proxy_active_global(struct proxy *px, unsigned i)
+{
+	uint64_t n = atomic_load_explicit(&px->d->backends[i].proxy_active, memory_order_relaxed);
+	return px->peers ? n + peers_active(px->peers, i) : n;
+}
+
+static int proxy_check(const struct director *d, char *err, size_t errlen)
+{
+	enum sched_kind k;
+	if (sched_kind_parse(d->cfg.scheduler, &k) != 0) {
+		snprintf(err, errlen, "invalid --scheduler '%s' for the proxy (%s)",
+			 d->cfg.scheduler, sched_kind_list());
+		return -EINVAL;
+	}
+	if (d->cfg.mode == DIRECTOR_MODE_DR) {
+		snprintf(err, errlen,
+			 "--mode dr is IPVS direct routing; the proxy terminates TCP "
+			 "(use --mode local or nat, or --dataplane ipvs)");
+		return -EINVAL;
+	}
+	if (d->cfg.peers && peers_parse(d->cfg.peers, NULL, PEERS_MAX, err, errlen) < 0)
+		return -EINVAL;
+	if (d->n_backends > SCHED_MAX_BACKENDS) {
+		snprintf(err, errlen, "too many backends for the proxy (max %d)",
+			 SCHED_MAX_BACKENDS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Raises the fd limit to its hard maximum; returns the resulting soft limit. */
+static unsigned raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur > 1u << 30 ? 1u << 30 : (unsigned)rl.rlim_cur;
+}
+
+static int make_listener(const struct sockaddr_storage *a, int reuseport)
+{
+	int fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd == -1)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)a, addr_len(a)) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static void *worker_main(void *arg)
+{
+	struct proxy_thread *t = arg;
+	int rc = event_loop_run(t->el);
+	if (rc < 0)
+		log_error("proxy thread %u: event loop: %s", t->id, strerror(-rc));
+	return NULL;
+}
+
+static void proxy_stop(struct director *d)
+{
+	struct proxy *px = d->dp_state;
+	if (!px)
+		return;
+	peers_stop(px->peers);
+	px->peers = NULL;
+	for (unsigned k = 0; k < px->n_threads; k++) {
+		struct proxy_thread *t = &px->threads[k];
+		if (t->started) {
+			event_loop_stop(t->el);
+			event_loop_wake(t->el);
+			pthread_join(t->tid, NULL);
+		}
+		/* the thread is gone: its state is ours now */
+		proxy_close_all(t);
+		if (t->listen_fd >= 0) {
+			if (t->el)
+				event_del(t->el, t->listen_fd);
+			close(t->listen_fd);
+		}
+		event_loop_free(t->el);
+		sched_free(&t->sched);
+		proxy_pool_free(t);
+	}
+	free(px->threads);
+	free(px);
+	d->dp_state = NULL;
+}
+
+static int proxy_start(struct director *d, char *err, size_t errlen)
+{
+	char names[DIRECTOR_MAX_BACKENDS][ADDR_STRLEN];
+	const char *np[DIRECTOR_MAX_BACKENDS];
+	char a[ADDR_STRLEN];
+	int rc;
+	struct proxy *px = calloc(1, sizeof(*px));
+	if (!px)
+		return -ENOMEM;
+	d->dp_state = px;
+	px->d = d;
+	px->n = d->n_backends;
+	sched_kind_parse(d->cfg.scheduler, &px->kind); /* checked by proxy_check */
+	for (unsigned i = 0; i < px->n; i++) {
+		atomic_store(&px->cfg_w[i], d->backends[i].weight);
+		atomic_store(&d->backends[i].proxy_active, 0);
+		np[i] = addr_format(&d->backends[i].addr, names[i], sizeof(names[i]));
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	px->n_threads = d->cfg.threads ? d->cfg.threads : (cores > 0 ? (unsigned)cores : 1);
+	unsigned nofile = raise_nofile();
+	unsigned fit = nofile > FDS_RESERVED + 2 * px->n_threads + 2
+			   ? (nofile - FDS_RESERVED - 2 * px->n_threads) / 2
+			   : 1;
+	px->max_conns = d->cfg.max_connections ? d->cfg.max_connections : fit;
+	if (px->max_conns > fit)
+		log_warn("proxy: --max-connections %u exceeds what %u file descriptors allow "
+			 "(%u); accept pauses when they run out",
+			 px->max_conns, nofile, fit);
+
+	/* SO_REUSEPORT would let a second instance on the same VIP silently take
+	 * half the clients: make sure nobody else has it first. */
+	rc = make_listener(&d->cfg.listen, 0);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s",
+			 addr_format(&d->cfg.listen, a, sizeof(a)), strerror(-rc));
+		goto fail;
+	}
+	close(rc);
+
+	px->threads = calloc(px->n_threads, sizeof(*px->threads));
+	if (!px->threads) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned k = 0; k < px->n_threads; k++)
+		px->threads[k].listen_fd = -1;
+	for (unsigned k = 0; k < px->n_threads; k++) {
+		struct proxy_thread *t = &px->threads[k];
+		uint64_t seed = 0;
+		t->px = px;
+		t->id = k;
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = (uint64_t)k * 0x9e3779b97f4a7c15ULL + 1;
+		rc = sched_init(&t->sched, px->kind, np, px->n, &px->sched_shared, seed | 1);
+		if (rc < 0) {
+			snprintf(err, errlen, "scheduler: %s", strerror(-rc));
+			goto fail;
+		}
+		t->el = event_loop_new(1024);
+		if (!t->el) {
+			rc = -errno;
+			snprintf(err, errlen, "event loop: %s", strerror(errno));
+			goto fail;
+		}
+		rc = make_listener(&d->cfg.listen, 1);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot listen on %s: %s",
+				 addr_format(&d->cfg.listen, a, sizeof(a)), strerror(-rc));
+			goto fail;
+		}
+		t->listen_fd = rc;
+		rc = event_add(t->el, t->listen_fd, EVENT_READ, proxy_accept, t);
+		if (rc < 0) {
+			snprintf(err, errlen, "event loop: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	if (d->cfg.peers) {
+		rc = peers_start(&px->peers, d, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	for (unsigned k = 0; k < px->n_threads; k++) {
+		struct proxy_thread *t = &px->threads[k];
+		rc = -pthread_create(&t->tid, NULL, worker_main, t);
+		if (rc < 0) {
+			snprintf(err, errlen, "thread: %s", strerror(-rc));
+			goto fail;
+		}
+		t->started = 1;
+	}
+	log_info("proxy: %u thread(s), scheduler %s, max %u connections, CONNECT <= %u bytes "
+		 "within %llu s",
+		 px->n_threads, sched_kind_name(px->kind), px->max_conns, PROXY_CONNECT_MAX,
+		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / 1000000000ULL));
+	return 0;
+fail:
+	proxy_stop(d);
+	return rc;
+}
+
+static int proxy_update(struct director *d)
+{
+	struct proxy *px = d->dp_state;
+	/* Workers read the configured weights from here and the effective ones
+	 * from d->backends[].effective_weight on every pick. */
+	for (unsigned i = 0; i < px->n; i++)
+		atomic_store(&px->cfg_w[i], d->backends[i].weight);
+	atomic_fetch_add(&px->gen, 1);
+	return 0;
+}
+
+static uint64_t sum(struct proxy *px, size_t off, unsigned i)
+{
+	uint64_t s = 0;
+	for (unsigned k = 0; k < px->n_threads; k++) {
+		atomic_uint_fast64_t *a =
+		    (atomic_uint_fast64_t *)((char *)&px->threads[k].ctr + off) + i;
+		s += atomic_load_explicit(a, memory_order_relaxed);
+	}
+	return s;
+}
+
+static int proxy_stats(struct director *d)
+{
+	struct proxy *px = d->dp_state;
+	for (unsigned i = 0; i < px->n; i++) {
+		struct director_backend *b = &d->backends[i];
+		b->active_connections = atomic_load(&b->proxy_active);
+		b->inactive_connections = 0;
+		b->total_connections = sum(px, offsetof(struct proxy_counters, total), i);
+		b->bytes_in = sum(px, offsetof(struct proxy_counters, bytes_in), i);
+		b->bytes_out = sum(px, offsetof(struct proxy_counters, bytes_out), i);
+	}
+	return 0;
+}
+
+static void proxy_status_json(const struct director *d, struct json *j)
+{
+	struct proxy *px = d->dp_state;
+	if (!px)
+		return;
+	json_obj_begin(j, "proxy");
+	json_u64(j, "threads", px->n_threads);
+	json_u64(j, "max_connections", px->max_conns);
+	json_u64(j, "open_connections", atomic_load(&px->open));
+	json_u64(j, "accepted", sum(px, offsetof(struct proxy_counters, accepted), 0));
+	json_u64(j, "retries", sum(px, offsetof(struct proxy_counters, retries), 0));
+	json_obj_begin(j, "rejects");
+	for (unsigned r = 1; r < PROXY_REJ_COUNT; r++)
+		json_u64(j, proxy_reject_name(r),
+			 sum(px, offsetof(struct proxy_counters, rejects), r));
+	json_obj_end(j);
+	if (px->peers) {
+		json_arr_begin(j, "global_active");
+		for (unsigned i = 0; i < px->n; i++)
+			json_u64(j, NULL, proxy_active_global(px, i));
+		json_arr_end(j);
+		peers_status_json(px->peers, j);
+	}
+	json_obj_end(j);
+}
+
+const struct dataplane dataplane_proxy = {
+    .name = "proxy",
+    .check = proxy_check,
+    .start = proxy_start,
+    .update = proxy_update,
+    .stats = proxy_stats,
+    .stop = proxy_stop,
+    .status_json = proxy_status_json,
+};

@@ -1,0 +1,595 @@
+/* proxy_conn.c — one client connection through the proxy: accept, read and
+ * judge the CONNECT, dial a backend (one retry), replay, forward both ways
+ * with backpressure, pass on half-closes and resets (see proxy.h). Runs on a
+ * worker thread's event loop; touches only that thread's state and atomics. */
+#include "director/proxy.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "mqtt/mqtt.h"
+
+#define LINGER_NS	  (1ULL * NS_PER_S) /* after a refusal: wait for the client's FIN */
+#define LINGER_MAX_BYTES  (1u << 20)	    /* ... discarding at most this much */
+#define ACCEPT_BATCH	  64
+#define ACCEPT_PAUSE_NS	  (100ULL * NS_PER_MS) /* out of fds: retry accept after */
+#define PROXY_READ_ROUNDS 4		       /* reads per event while buffers fill up */
+
+enum conn_state {
+	PC_HELLO = 0, /* reading the CONNECT */
+	PC_DIALING,   /* connecting to a backend */
+	PC_FORWARD,   /* both ways */
+	PC_LINGER,    /* refused, CONNACK sent: draining until the client closes */
+	PC_STATE_COUNT
+};
+
+/* One direction: bytes read from one side, not yet written to the other. */
+struct proxy_dir {
+	struct proxy_buf *buf; /* pending output or NULL: at most one per direction */
+	uint32_t off, len;
+	uint8_t eof; /* source said EOF and shutdown(SHUT_WR) went to the sink */
+};
+
+struct proxy_conn {
+	struct proxy_thread *t;
+	struct proxy_conn *prev, *next;
+	int cfd, bfd;
+	unsigned cmask, bmask; /* interest registered (0 = not in epoll) */
+	enum conn_state state;
+	int backend; /* counted in proxy_active (dialing or forwarding), else -1 */
+	uint64_t tried;
+	struct event_timer timer;
+	struct sockaddr_storage src;
+	struct proxy_buf *hello; /* the CONNECT and whatever followed it */
+	uint32_t hello_len;
+	uint32_t cid_off, cid_len; /* ClientID inside hello */
+	struct proxy_hello h;
+	uint32_t lingered;
+	struct proxy_dir c2b, b2c;
+};
+
+static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events);
+
+/* ---- buffers ---- */
+
+static struct proxy_buf *pool_get(struct proxy_thread *t)
+{
+	struct proxy_buf *b = t->pool;
+	if (b) {
+		t->pool = b->next;
+		t->pool_n--;
+		return b;
+	}
+	b = malloc(sizeof(*b) + PROXY_BUF_SIZE);
+	if (b)
+		b->cap = PROXY_BUF_SIZE;
+	return b;
+}
+
+static void pool_put(struct proxy_thread *t, struct proxy_buf *b)
+{
+	if (!b)
+		return;
+	if (b->cap != PROXY_BUF_SIZE || t->pool_n >= PROXY_POOL_KEEP) {
+		free(b);
+		return;
+	}
+	b->next = t->pool;
+	t->pool = b;
+	t->pool_n++;
+}
+
+void proxy_pool_free(struct proxy_thread *t)
+{
+	while (t->pool) {
+		struct proxy_buf *b = t->pool;
+		t->pool = b->next;
+		free(b);
+	}
+	t->pool_n = 0;
+}
+
+/* ---- helpers ---- */
+
+static void set_mask(struct proxy_conn *c, int fd, unsigned *cur, unsigned mask)
+{
+	/* An fd with no interest leaves epoll altogether: a hung-up socket we are
+	 * not reading yet would otherwise be reported (EPOLLHUP) in a busy loop. */
+	if (mask == *cur)
+		return;
+	struct event_loop *el = c->t->el;
+	if (*cur == 0) {
+		if (event_add(el, fd, mask, conn_event, c) < 0)
+			return; /* only -ENOMEM: the fd stays out; the timer or peer ends it */
+	} else if (mask == 0) {
+		event_del(el, fd);
+	} else {
+		event_set(el, fd, mask);
+	}
+	*cur = mask;
+}
+
+static void update_masks(struct proxy_conn *c)
+{
+	unsigned cm = 0, bm = 0;
+	switch (c->state) {
+	case PC_HELLO:
+	case PC_LINGER:
+		cm = EVENT_READ;
+		break;
+	case PC_DIALING:
+		bm = EVENT_WRITE;
+		break;
+	case PC_FORWARD:
+		cm = (!c->c2b.buf && !c->c2b.eof ? EVENT_READ : 0) | (c->b2c.buf ? EVENT_WRITE : 0);
+		bm = (!c->b2c.buf && !c->b2c.eof ? EVENT_READ : 0) | (c->c2b.buf ? EVENT_WRITE : 0);
+		break;
+	case PC_STATE_COUNT:
+		break;
+	}
+	set_mask(c, c->cfd, &c->cmask, cm);
+	if (c->bfd >= 0)
+		set_mask(c, c->bfd, &c->bmask, bm);
+}
+
+static void close_fd(struct proxy_conn *c, int *fd, unsigned *mask, int reset)
+{
+	if (*fd < 0)
+		return;
+	if (*mask)
+		event_del(c->t->el, *fd);
+	*mask = 0;
+	if (reset) { /* close() then sends RST instead of FIN */
+		struct linger l = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(*fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	close(*fd);
+	*fd = -1;
+}
+
+static void release_backend(struct proxy_conn *c)
+{
+	if (c->backend < 0)
+		return;
+	atomic_fetch_sub_explicit(&c->t->px->d->backends[c->backend].proxy_active, 1,
+				  memory_order_relaxed);
+	c->backend = -1;
+}
+
+/* Frees c. reset_c / reset_b: close that side with RST. */
+static void conn_destroy(struct proxy_conn *c, int reset_c, int reset_b)
+{
+	struct proxy_thread *t = c->t;
+	event_timer_cancel(t->el, &c->timer);
+	release_backend(c);
+	close_fd(c, &c->cfd, &c->cmask, reset_c);
+	close_fd(c, &c->bfd, &c->bmask, reset_b);
+	pool_put(t, c->hello);
+	pool_put(t, c->c2b.buf);
+	pool_put(t, c->b2c.buf);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	atomic_fetch_sub_explicit(&t->px->open, 1, memory_order_relaxed);
+	free(c);
+}
+
+void proxy_close_all(struct proxy_thread *t)
+{
+	while (t->conns)
+		conn_destroy(t->conns, 0, 0);
+}
+
+static void count_reject(struct proxy_thread *t, enum proxy_reject r)
+{
+	atomic_fetch_add_explicit(&t->ctr.rejects[r], 1, memory_order_relaxed);
+}
+
+/* Logs a refusal, at most PROXY_LOG_PER_SEC lines per thread and second. */
+static void log_reject(struct proxy_thread *t, const struct sockaddr_storage *src,
+		       enum proxy_reject r, const char *detail)
+{
+	uint64_t sec = event_loop_now(t->el) / NS_PER_S;
+	char a[ADDR_STRLEN];
+	if (sec != t->log_sec) {
+		if (t->log_dropped)
+			log_warn("proxy: %u more refusals in the last second not logged "
+				 "(see status: rejects)",
+				 t->log_dropped);
+		t->log_sec = sec;
+		t->log_n = 0;
+		t->log_dropped = 0;
+	}
+	if (t->log_n++ >= PROXY_LOG_PER_SEC) {
+		t->log_dropped++;
+		return;
+	}
+	log_warn("proxy: client %s refused: %s%s%s", src ? addr_format(src, a, sizeof(a)) : "?",
+		 proxy_reject_name(r), detail ? ": " : "", detail ? detail : "");
+}
+
+static void linger_timeout(struct event_loop *el, void *ctx)
+{
+	conn_destroy(ctx, 0, 0);
+}
+
+/* Refuses c: counted, logged, CONNACK where the protocol has one, then a
+ * lingering close (so the CONNACK is not lost to a RST from unread bytes). */
+static void conn_refuse(struct proxy_conn *c, enum proxy_reject r, const char *detail)
+{
+	struct proxy_thread *t = c->t;
+	uint8_t ack[8];
+	count_reject(t, r);
+	log_reject(t, &c->src, r, detail);
+	size_t n = proxy_hello_connack(&c->h, r, ack, sizeof(ack));
+	close_fd(c, &c->bfd, &c->bmask, 0);
+	release_backend(c);
+	if (n == 0 || write(c->cfd, ack, n) != (ssize_t)n) {
+		conn_destroy(c, r == PROXY_REJ_NOT_MQTT, 0);
+		return;
+	}
+	shutdown(c->cfd, SHUT_WR);
+	c->state = PC_LINGER;
+	c->timer.fn = linger_timeout;
+	event_timer_arm(t->el, &c->timer, event_loop_now(t->el) + LINGER_NS);
+	update_masks(c);
+}
+
+static void linger_read(struct proxy_conn *c)
+{
+	uint8_t sink[4096];
+	ssize_t n = read(c->cfd, sink, sizeof(sink));
+	if (n > 0)
+		c->lingered += (uint32_t)n;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    c->lingered > LINGER_MAX_BYTES)
+		conn_destroy(c, 0, 0);
+}
+
+/* ---- dialing ---- */
+
+static int pick(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	struct proxy *px = t->px;
+	unsigned cfg[DIRECTOR_MAX_BACKENDS], eff[DIRECTOR_MAX_BACKENDS];
+	uint64_t active[DIRECTOR_MAX_BACKENDS];
+	for (unsigned i = 0; i < px->n; i++) {
+		cfg[i] = atomic_load_explicit(&px->cfg_w[i], memory_order_relaxed);
+		eff[i] = atomic_load_explicit(&px->d->backends[i].effective_weight,
+					      memory_order_relaxed);
+	}
+	sched_set_weights(&t->sched, cfg, eff);
+	if (sched_needs_active(&t->sched))
+		for (unsigned i = 0; i < px->n; i++)
+			active[i] = proxy_active_global(px, i);
+	struct sched_key key = {c->hello->data + c->cid_off, c->cid_len, &c->src};
+	return sched_pick(&t->sched, &key, active, c->tried);
+}
+
+static void dial_timeout(struct event_loop *el, void *ctx);
+static void dial_failed(struct proxy_conn *c, int err);
+
+static void dial(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	struct proxy *px = t->px;
+	int b = pick(c);
+	if (b < 0) {
+		conn_refuse(c, c->tried ? PROXY_REJ_BACKEND_FAILED : PROXY_REJ_NO_BACKEND, NULL);
+		return;
+	}
+	const struct sockaddr_storage *ba = &px->d->backends[b].addr;
+	c->tried |= 1ULL << b;
+	c->backend = b;
+	atomic_fetch_add_explicit(&px->d->backends[b].proxy_active, 1, memory_order_relaxed);
+	c->state = PC_DIALING;
+	c->bfd = socket(ba->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->bfd == -1) {
+		dial_failed(c, errno);
+		return;
+	}
+	int one = 1;
+	setsockopt(c->bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->bfd, (const struct sockaddr *)ba, addr_len(ba)) == -1 &&
+	    errno != EINPROGRESS) {
+		dial_failed(c, errno);
+		return;
+	}
+	c->timer.fn = dial_timeout;
+	event_timer_arm(t->el, &c->timer, event_loop_now(t->el) + PROXY_DIAL_TIMEOUT);
+	update_masks(c);
+}
+
+static void dial_failed(struct proxy_conn *c, int err)
+{
+	struct proxy_thread *t = c->t;
+	char a[ADDR_STRLEN];
+	log_warn("proxy: backend %s: connect failed: %s",
+		 addr_format(&t->px->d->backends[c->backend].addr, a, sizeof(a)), strerror(err));
+	close_fd(c, &c->bfd, &c->bmask, 0);
+	release_backend(c);
+	event_timer_cancel(t->el, &c->timer);
+	if (__builtin_popcountll(c->tried) >= 2) {
+		conn_refuse(c, PROXY_REJ_BACKEND_FAILED, strerror(err));
+		return;
+	}
+	atomic_fetch_add_explicit(&t->ctr.retries, 1, memory_order_relaxed);
+	dial(c); /* the next one the scheduler would choose, this one excluded */
+}
+
+static void dial_timeout(struct event_loop *el, void *ctx)
+{
+	dial_failed(ctx, ETIMEDOUT);
+}
+
+/* ---- forwarding ---- */
+
+static void forward_start(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	int b = c->backend;
+	event_timer_cancel(t->el, &c->timer);
+	c->state = PC_FORWARD;
+	atomic_fetch_add_explicit(&t->ctr.total[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->ctr.bytes_in[b], c->hello_len, memory_order_relaxed);
+	/* Replay: the CONNECT (and anything after it) is the first pending output. */
+	c->c2b.buf = c->hello;
+	c->c2b.off = 0;
+	c->c2b.len = c->hello_len;
+	c->hello = NULL;
+}
+
+/* Writes d's pending bytes to fd. Returns 0, or -1 when the sink failed
+ * (EPIPE/ECONNRESET: the caller resets the other side). */
+static int dir_flush(struct proxy_conn *c, struct proxy_dir *d, int fd)
+{
+	while (d->buf && d->off < d->len) {
+		ssize_t w = write(fd, d->buf->data + d->off, d->len - d->off);
+		if (w > 0) {
+			d->off += (uint32_t)w;
+			continue;
+		}
+		if (w == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		return -1;
+	}
+	pool_put(c->t, d->buf);
+	d->buf = NULL;
+	return 0;
+}
+
+/* Reads from src into d and writes through to sink. Returns 0, 1 when src said
+ * EOF (half-close passed on), -1 when src was reset or failed, -2 when the sink
+ * failed. A reset is passed on as a reset (both sides closed with SO_LINGER 0:
+ * RST on a socket that already got one costs nothing). */
+static int dir_pump(struct proxy_conn *c, struct proxy_dir *d, int src, int sink,
+		    atomic_uint_fast64_t *bytes)
+{
+	for (int round = 0; round < PROXY_READ_ROUNDS && !d->buf; round++) {
+		struct proxy_buf *b = pool_get(c->t);
+		if (!b)
+			return 0; /* out of memory: try again on the next event */
+		ssize_t n = read(src, b->data, b->cap);
+		if (n <= 0) {
+			pool_put(c->t, b);
+			if (n == 0) {
+				d->eof = 1;
+				shutdown(sink, SHUT_WR);
+				return 1;
+			}
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		atomic_fetch_add_explicit(bytes, (uint64_t)n, memory_order_relaxed);
+		d->buf = b;
+		d->off = 0;
+		d->len = (uint32_t)n;
+		if (dir_flush(c, d, sink) < 0)
+			return -2;
+		if ((uint32_t)n < b->cap)
+			break; /* drained the socket (most likely): back to epoll */
+	}
+	return 0;
+}
+
+static void forward_event(struct proxy_conn *c, int fd, unsigned events)
+{
+	struct proxy_thread *t = c->t;
+	int b = c->backend, rc;
+	int from_client = fd == c->cfd;
+	struct proxy_dir *in = from_client ? &c->c2b : &c->b2c;	 /* fd is its source */
+	struct proxy_dir *out = from_client ? &c->b2c : &c->c2b; /* fd is its sink */
+	int other = from_client ? c->bfd : c->cfd;
+
+	if (events & EVENT_WRITE) {
+		if (dir_flush(c, out, fd) < 0) {
+			/* fd cannot take bytes (reset): reset the other side too */
+			conn_destroy(c, 1, 1);
+			return;
+		}
+	}
+	if (events & (EVENT_READ | EVENT_ERROR)) {
+		if (!in->buf && !in->eof) {
+			rc = dir_pump(c, in, fd, other,
+				      from_client ? &t->ctr.bytes_in[b] : &t->ctr.bytes_out[b]);
+			if (rc < 0) { /* one side was reset: pass it on to the other */
+				conn_destroy(c, 1, 1);
+				return;
+			}
+		} else if (events & EVENT_ERROR) {
+			int err = 0;
+			socklen_t l = sizeof(err);
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+			if (err) {
+				conn_destroy(c, 1, 1);
+				return;
+			}
+		}
+	}
+	if (c->c2b.eof && c->b2c.eof && !c->c2b.buf && !c->b2c.buf) {
+		conn_destroy(c, 0, 0); /* both halves closed and flushed */
+		return;
+	}
+	update_masks(c);
+}
+
+/* ---- the CONNECT ---- */
+
+static void hello_timeout(struct event_loop *el, void *ctx)
+{
+	struct proxy_conn *c = ctx;
+	char why[48];
+	snprintf(why, sizeof(why), "%u bytes in %llu s", c->hello_len,
+		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / NS_PER_S));
+	count_reject(c->t, PROXY_REJ_TIMEOUT);
+	log_reject(c->t, &c->src, PROXY_REJ_TIMEOUT, why);
+	conn_destroy(c, 0, 0);
+}
+
+static void hello_read(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	if (!c->hello && !(c->hello = pool_get(t)))
+		return;
+	if (c->hello_len == c->hello->cap && c->h.want > c->hello->cap) {
+		/* a CONNECT larger than a pool buffer (up to PROXY_CONNECT_MAX) */
+		struct proxy_buf *big = malloc(sizeof(*big) + c->h.want);
+		if (!big)
+			return;
+		big->cap = c->h.want;
+		memcpy(big->data, c->hello->data, c->hello_len);
+		pool_put(t, c->hello);
+		c->hello = big;
+	}
+	ssize_t n = read(c->cfd, c->hello->data + c->hello_len, c->hello->cap - c->hello_len);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		count_reject(t, PROXY_REJ_CLOSED);
+		log_reject(t, &c->src, PROXY_REJ_CLOSED,
+			   n == 0 ? "EOF before a complete CONNECT" : strerror(errno));
+		conn_destroy(c, 0, 0);
+		return;
+	}
+	if (n < 0)
+		return;
+	c->hello_len += (uint32_t)n;
+	int r = proxy_hello_peek(c->hello->data, c->hello_len, PROXY_CONNECT_MAX, &c->h);
+	if (r == 0)
+		return; /* more to come (the buffer grows to h.want on the next read) */
+	if (r < 0) {
+		conn_refuse(c, c->h.reject, c->h.mqtt_err ? mqtt_err_str(c->h.mqtt_err) : NULL);
+		return;
+	}
+	c->cid_off = (uint32_t)(c->h.clientid ? c->h.clientid - c->hello->data : 0);
+	c->cid_len = c->h.clientid_len;
+	event_timer_cancel(t->el, &c->timer);
+	dial(c);
+}
+
+/* ---- events ---- */
+
+static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events)
+{
+	struct proxy_conn *c = ctx;
+	switch (c->state) {
+	case PC_HELLO:
+		hello_read(c);
+		return;
+	case PC_LINGER:
+		linger_read(c);
+		return;
+	case PC_DIALING:
+		if (fd == c->bfd) {
+			int err = 0;
+			socklen_t l = sizeof(err);
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == -1)
+				err = errno;
+			if (err) {
+				dial_failed(c, err);
+				return;
+			}
+			forward_start(c);
+			forward_event(c, c->bfd, EVENT_WRITE); /* the replay */
+		}
+		return;
+	case PC_FORWARD:
+		forward_event(c, fd, events);
+		return;
+	case PC_STATE_COUNT:
+		break;
+	}
+}
+
+static void accept_resume(struct event_loop *el, void *ctx)
+{
+	struct proxy_thread *t = ctx;
+	t->accept_paused = 0;
+	event_set(el, t->listen_fd, EVENT_READ);
+}
+
+void proxy_accept(struct event_loop *el, int lfd, void *ctx, unsigned events)
+{
+	struct proxy_thread *t = ctx;
+	struct proxy *px = t->px;
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Out of fds: the pending connection stays in the backlog;
+				 * stop polling the listener for a moment instead of
+				 * spinning on it. */
+				log_reject(t, NULL, PROXY_REJ_LIMIT, strerror(errno));
+				t->accept_paused = 1;
+				event_set(el, lfd, 0);
+				event_timer_init(&t->accept_timer, accept_resume, t);
+				event_timer_arm(el, &t->accept_timer,
+						event_loop_now(el) + ACCEPT_PAUSE_NS);
+			}
+			return;
+		}
+		atomic_fetch_add_explicit(&t->ctr.accepted, 1, memory_order_relaxed);
+		unsigned open = atomic_fetch_add_explicit(&px->open, 1, memory_order_relaxed);
+		struct proxy_conn *c = NULL;
+		if (open >= px->max_conns || !(c = calloc(1, sizeof(*c)))) {
+			atomic_fetch_sub_explicit(&px->open, 1, memory_order_relaxed);
+			count_reject(t, PROXY_REJ_LIMIT);
+			log_reject(t, &ss, PROXY_REJ_LIMIT,
+				   c ? "--max-connections reached" : "out of memory");
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->t = t;
+		c->cfd = fd;
+		c->bfd = -1;
+		c->backend = -1;
+		c->src = ss;
+		c->state = PC_HELLO;
+		c->next = t->conns;
+		if (t->conns)
+			t->conns->prev = c;
+		t->conns = c;
+		event_timer_init(&c->timer, hello_timeout, c);
+		event_timer_arm(el, &c->timer, event_loop_now(el) + PROXY_CONNECT_TIMEOUT);
+		update_masks(c);
+		if (c->cmask == 0) /* could not register: give up on it */
+			conn_destroy(c, 1, 0);
+	}
+}
