@@ -178,7 +178,7 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		uint64_t u;
 		if (c != '?' && c != ':' && !opt_applies(cmd, c)) {
 			const char *o = argv[optind - 1];
@@ -299,9 +299,10 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 				return cli_usage_error(cmd, "--sys: at most 16");
 			a->sys[a->n_sys++] = optarg;
 			break;
+		case ':':
+			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error(cmd, "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {

@@ -468,7 +468,7 @@ int cmd_monitor(int argc, char **argv)
 	m.prom.fd = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -499,9 +499,10 @@ int cmd_monitor(int argc, char **argv)
 		case 'p':
 			prom_addr = optarg;
 			break;
+		case ':':
+			return cli_usage_error("monitor", "%s needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error("monitor", "unknown or incomplete option '%s'",
-					       argv[optind - 1]);
+			return cli_usage_error("monitor", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -527,7 +528,9 @@ int cmd_monitor(int argc, char **argv)
 		r = monitor_prom_listen(&m.prom, prom_addr, err, sizeof(err));
 		if (r) {
 			fprintf(stderr, "mqlb: %s\n", err[0] ? err : strerror(-r));
-			return r == -EINVAL ? CLI_USAGE : CLI_FAIL;
+			/* a port in use or an address not here is a bad value, as in cluster up */
+			return r == -EINVAL || r == -EADDRINUSE || r == -EADDRNOTAVAIL ? CLI_USAGE
+										       : CLI_FAIL;
 		}
 		m.prom_on = 1;
 	}

@@ -20,8 +20,8 @@ int monitor_prom_listen(struct monitor_prom *p, const char *spec, char *err, siz
 	p->fd = -1;
 	p->body = NULL;
 	p->len = 0;
-	if (addr_parse(spec, 0, &a)) {
-		snprintf(err, errlen, "--prometheus %s: want HOST:PORT", spec);
+	if (addr_parse(spec, 0, &a) || addr_port(&a) == 0) { /* port 0 would be a random one */
+		snprintf(err, errlen, "--prometheus %s: want HOST:PORT, e.g. 127.0.0.1:9464", spec);
 		return -EINVAL;
 	}
 	int fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -31,7 +31,8 @@ int monitor_prom_listen(struct monitor_prom *p, const char *spec, char *err, siz
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&a, addr_len(&a)) == -1 || listen(fd, 16) == -1) {
 		int e = errno;
-		snprintf(err, errlen, "--prometheus %s: %s", spec, strerror(e));
+		snprintf(err, errlen, "--prometheus %s: %s%s", spec, strerror(e),
+			 e == EADDRINUSE ? " (pick another port)" : "");
 		close(fd);
 		return -e;
 	}

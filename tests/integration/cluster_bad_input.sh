@@ -21,7 +21,8 @@ try 2 "--host example" up --host example --run-dir "$R"
 try 2 "--profile nope" up --profile nope --run-dir "$R"
 try 2 "--mosquitto-opt nokey" up --mosquitto-opt nokey --run-dir "$R"
 try 2 "--netns mqlb-cl-none" up --netns mqlb-cl-none --run-dir "$R"
-try 2 "unknown or incomplete option '--frobnicate'" up --frobnicate
+try 2 "unknown option '--frobnicate'" up --frobnicate
+try 2 "--run-dir needs a value" status --run-dir
 try 2 "base-port 65535" up --base-port 65535 --run-dir "$R"
 try 2 "unknown cluster command 'sideways'" sideways
 try 2 "--out DIR is required" render

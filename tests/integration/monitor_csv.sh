@@ -118,4 +118,12 @@ ok "  and says so" grep -q "no cluster in" "$T_TMP/err"
 is "$rc" 2 "bad --interval exits 2"
 "$MQLB" monitor --run-dir "$R" 2>/dev/null; rc=$?
 is "$rc" 2 "missing --out exits 2"
+"$MQLB" monitor --run-dir "$R" --out 2>"$T_TMP/err"; rc=$?
+is "$rc" 2 "--out without a value exits 2"
+ok "  and says --out needs a value" grep -q "^mqlb: --out needs a value" "$T_TMP/err"
+"$MQLB" monitor --out "$T_TMP/o6" --run-dir "$R" --prometheus 127.0.0.1:18891 --duration 0.2 2>"$T_TMP/err"; rc=$?
+is "$rc" 2 "--prometheus on a port in use exits 2"
+ok "  and says to pick another port" grep -q "Address already in use (pick another port)" "$T_TMP/err"
+"$MQLB" monitor --out "$T_TMP/o6" --run-dir "$R" --prometheus 127.0.0.1 --duration 0.2 2>"$T_TMP/err"; rc=$?
+is "$rc" 2 "--prometheus without a port exits 2 (it bound a random port)"
 done_testing
