@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "director/director.h"
+#include "director/ipvs_nl.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
@@ -217,6 +218,25 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* IPVS as the director sees it: /proc/net/ip_vs when the module is loaded,
+ * else whether the generic netlink family "IPVS" resolves (which loads the
+ * module where the kernel has it). */
+static int kernel_has_ipvs(void)
+{
+	char err[256];
+	struct ipvs_nl *h = NULL;
+	if (!director_dataplane_find("ipvs"))
+		return 0;
+	if (access("/proc/net/ip_vs", F_OK) == 0)
+		return 1;
+	if (ipvs_nl_open(&h, err, sizeof(err)) < 0) {
+		log_debug("lab: no IPVS: %s", err);
+		return 0;
+	}
+	ipvs_nl_close(h);
+	return 1;
+}
+
 static int resolve(const struct lab_opts *o, struct lab_env *env)
 {
 	int root = geteuid() == 0;
@@ -233,9 +253,7 @@ static int resolve(const struct lab_opts *o, struct lab_env *env)
 		if (h == LAB_HOSTS_LOOPBACK)
 			dp = "proxy";
 		else
-			dp = access("/proc/net/ip_vs", F_OK) == 0 && director_dataplane_find("ipvs")
-				 ? "ipvs"
-				 : "nft";
+			dp = kernel_has_ipvs() ? "ipvs" : "nft";
 	}
 	if (!director_dataplane_find(dp)) {
 		if (strcmp(dp, "proxy") == 0)

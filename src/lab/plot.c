@@ -369,7 +369,7 @@ int lab_plots(const char *dir, const struct lab_row *rows, int n)
 	char log[1100];
 	snprintf(log, sizeof(log), "%s/gnuplot.log", pdir);
 	unlink(log);
-	char *argv[] = {"gnuplot", "-e", cd, script, NULL};
+	char *argv[] = {"gnuplot", "-e", cd, "plots.gp", NULL}; /* loaded after the cd */
 	ret = lab_run_cmd(NULL, argv, log, log, 60 * NS_PER_S);
 	if (ret == 127) {
 		log_warn("lab report: gnuplot not found (install gnuplot-nox); no plots");

@@ -195,6 +195,7 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 		   "deliveries | connections per broker |\n|---:|---|---:|---|---:|---:|---|\n");
 	uint64_t hub_total = 0, all_total = 0;
 	int any = 0;
+	char undropped[1024] = ""; /* runs that lost deliveries the brokers never dropped */
 	for (int i = 0; i < n; i++) {
 		const struct lab_row *r = &rows[i];
 		struct lab_run_evidence ev;
@@ -216,6 +217,12 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 				snprintf(share, sizeof(share), "%.1f",
 					 100.0 * (double)ev.dropped[0] / (double)tot);
 			}
+			if (tot == 0 && r->lost > 0) {
+				char one[96];
+				snprintf(one, sizeof(one), "%s%s QoS %d (%" PRIu64 " clients)",
+					 undropped[0] ? ", " : "", r->topology, r->qos, clients(r));
+				strncat(undropped, one, sizeof(undropped) - strlen(undropped) - 1);
+			}
 			hub_total += ev.n_brokers ? ev.dropped[0] : 0;
 			all_total += tot;
 			any = 1;
@@ -229,6 +236,13 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 			   "drop counts are not shown.\n\n");
 		return;
 	}
+	if (undropped[0])
+		fprintf(f,
+			"Lost although no broker counted a drop: %s. Those deliveries were not "
+			"refused by a full queue; look at the run's subscriber logs (gaps between "
+			"their once-a-second progress lines mean the process, or the machine, "
+			"stalled), the brokers' logs and monitor/brokers.csv.\n\n",
+			undropped);
 	if (all_total)
 		fprintf(f,
 			"Over all runs the brokers dropped %" PRIu64 " messages; %.1f %% of them "

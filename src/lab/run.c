@@ -79,19 +79,26 @@ static void path_in(const struct run_ctx *c, const char *name, char *buf, size_t
 struct live {
 	uint64_t connected;
 	double published, received;
+	/* the fewest trailing progress lines with "recv/s 0" over the hosts: how
+	 * many of their own seconds every subscriber process has been quiet */
+	unsigned quiet_lines;
 };
 
 static void live_read(const struct run_ctx *c, const char *kind, struct live *l)
 {
 	char name[64], path[1200], line[512];
 	memset(l, 0, sizeof(*l));
+	l->quiet_lines = ~0u;
 	for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
 		snprintf(name, sizeof(name), "%s-client%d.log", kind, h + 1);
 		path_in(c, name, path, sizeof(path));
 		FILE *f = fopen(path, "r");
-		if (!f)
+		if (!f) {
+			l->quiet_lines = 0;
 			continue;
+		}
 		uint64_t conn = 0;
+		unsigned zero_tail = 0;
 		while (fgets(line, sizeof(line), f)) {
 			unsigned long long cn;
 			unsigned total;
@@ -102,9 +109,12 @@ static void live_read(const struct run_ctx *c, const char *kind, struct live *l)
 				conn = cn;
 				l->published += pr;
 				l->received += rr;
+				zero_tail = rr == 0 ? zero_tail + 1 : 0;
 			}
 		}
 		l->connected += conn;
+		if (zero_tail < l->quiet_lines)
+			l->quiet_lines = zero_tail;
 		fclose(f);
 	}
 }
@@ -338,7 +348,7 @@ static int monitor_start(struct run_ctx *c)
 static pid_t bench_start(struct run_ctx *c, int h, int pub)
 {
 	char target[64], port[16], count[24], index[24], qos[8], limit[32], interval[24];
-	char ifaddr[64], quiet[24], json[1200], csv[1200], log[1200], prefix[32], name[64], dur[32];
+	char ifaddr[64], json[1200], csv[1200], log[1200], prefix[32], name[64], dur[32];
 	const struct lab_run *r = c->run;
 	uint64_t per_host = r->clients / LAB_CLIENT_HOSTS / 2;
 	char *argv[48];
@@ -354,7 +364,6 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	snprintf(limit, sizeof(limit), "%" PRIu64, lim);
 	snprintf(interval, sizeof(interval), "%" PRIu64, c->o->interval_ms);
 	snprintf(ifaddr, sizeof(ifaddr), "%s", c->env->client_addr[h]);
-	snprintf(quiet, sizeof(quiet), "%" PRIu64, c->o->quiet_s);
 	snprintf(prefix, sizeof(prefix), "lab-h%d%s-", h + 1, pub ? "p" : "s");
 	snprintf(name, sizeof(name), "%s-client%d.json", pub ? "pub" : "sub", h + 1);
 	path_in(c, name, json, sizeof(json));
@@ -383,10 +392,6 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	argv[n++] = prefix;
 	argv[n++] = "--ifaddr";
 	argv[n++] = ifaddr;
-	if (!pub) { /* the subscribers stop once nothing arrived for quiet_s */
-		argv[n++] = "--drain";
-		argv[n++] = quiet;
-	}
 	if (pub) {
 		argv[n++] = "-I";
 		argv[n++] = interval;
@@ -700,30 +705,25 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 		goto out;
 	/* every client is still connected: the directors' view of the run */
 	directors_status(&c);
-	/* drain: each bench sub stops by itself once nothing arrived for quiet_s
-	 * (stragglers queued in the brokers and bridges still count); drain_s
-	 * bounds the wait, then SIGINT ends them (they write their JSON). */
+	/* drain: until every subscriber process has received nothing for quiet_s
+	 * of its own progress seconds (counted in bench's lines, not by our clock:
+	 * when the whole machine stalls for a while, a wall-clock quiet period
+	 * would end the drain while the brokers still hold messages), at most
+	 * drain_s; then SIGINT ends them (they write their JSON). */
 	uint64_t end = time_mono_ns() + bound(&c, o->drain_s * NS_PER_S);
 	for (;;) {
-		int running = 0;
-		for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
-			if (!c.subs[h])
-				continue;
-			int st = lab_wait(c.subs[h], 1);
-			if (st == -ETIMEDOUT) {
-				running = 1;
-				continue;
-			}
-			c.subs[h] = 0;
-			if (st != 0) {
-				log_error("lab: bench sub on client host %d ended with %d, see "
+		for (int h = 0; h < LAB_CLIENT_HOSTS; h++)
+			if (c.subs[h] && lab_wait(c.subs[h], 1) >= 0) {
+				c.subs[h] = 0;
+				log_error("lab: bench sub on client host %d ended early, see "
 					  "%s/sub-client%d.log",
-					  h + 1, st, c.dir, h + 1);
+					  h + 1, c.dir, h + 1);
 				ret = -EIO;
 				goto out;
 			}
-		}
-		if (!running || time_mono_ns() >= end)
+		struct live l;
+		live_read(&c, "sub", &l);
+		if ((l.received > 0 && l.quiet_lines >= o->quiet_s) || time_mono_ns() >= end)
 			break;
 		if ((ret = lab_sleep(250 * NS_PER_MS)) < 0)
 			goto out;

@@ -68,6 +68,8 @@ is "$(lab_ns)" 0 "no mqlb-lab- namespaces left"
 is "$(nft list tables 2>/dev/null | grep -c 'mqlb-lab-')" 0 "no mqlb-lab- nft tables left (root namespace)"
 is "$(lab_brokers)" 0 "no broker processes of the lab left"
 is "$(pgrep -f "$D/" | wc -l)" 0 "no process of the lab left"
+is "$(find /sys/fs/cgroup -maxdepth 4 -type d -path '*mqlb/lab-b*' 2>/dev/null | wc -l)" 0 \
+	"no cgroups of the lab's brokers left"
 
 # Ctrl-C in the middle tears everything down too
 "$MQLB" lab run --quick --topology centralized --qos 1 --out "$T_TMP/int" >/dev/null 2>"$T_TMP/int.err" &
