@@ -62,7 +62,7 @@ def flow(host, port, n, qos, size, v5):
         print("no SUBACK")
         return 1
     pub = mqtt.Client(client_id="flow-pub", protocol=proto)
-    pub.max_inflight_messages_set(100)
+    pub.max_inflight_messages_set(20)
     pub.connect(host, port, keepalive=30)
     pub.loop_start()
     payload = bytes((i % 251 for i in range(size)))
