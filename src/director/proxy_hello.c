@@ -54,8 +54,9 @@ int proxy_hello_peek(const uint8_t *buf, size_t len, uint32_t max, struct proxy_
 	}
 	h->level = raw_level(buf, len);
 	if (n == MQTT_NEED_MORE) {
-		struct mqtt_fixed fx;
-		if (mqtt_frame(buf, len, max, &fx) == MQTT_NEED_MORE)
+		/* zeroed: the codec sets total only once the header is complete */
+		struct mqtt_fixed fx = {0};
+		if (mqtt_frame(buf, len, max, &fx) == MQTT_NEED_MORE && fx.total <= max)
 			h->want = fx.total;
 		return 0;
 	}
