@@ -371,8 +371,17 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	path_in(c, name, csv, sizeof(csv));
 	snprintf(name, sizeof(name), "%s-client%d.log", pub ? "pub" : "sub", h + 1);
 	path_in(c, name, log, sizeof(log));
-	/* a bound of its own, past which bench stops by itself */
-	snprintf(dur, sizeof(dur), "%" PRIu64, (uint64_t)(remaining(c) / NS_PER_S + 1));
+	/* a bound of its own, past which bench stops by itself; publishers get
+	 * twice their schedule (+20 s): a publisher whose QoS 1/2 window never
+	 * opens again must not hold the run until its hard limit */
+	uint64_t dur_s = remaining(c) / NS_PER_S + 1;
+	if (pub && per_host) {
+		uint64_t msgs = (lim + per_host - 1) / per_host;
+		uint64_t sched_s = msgs * c->o->interval_ms / 1000;
+		if (2 * sched_s + 20 < dur_s)
+			dur_s = 2 * sched_s + 20;
+	}
+	snprintf(dur, sizeof(dur), "%" PRIu64, dur_s);
 	argv[n++] = LAB_SELF;
 	argv[n++] = "bench";
 	argv[n++] = pub ? "pub" : "sub";
