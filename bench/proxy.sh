@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench/proxy.sh — the proxy dataplane (scheduler lc) against HAProxy (Debian,
+# mode tcp, balance leastconn) and against no proxy at all, same broker, same
+# run, interleaved rounds (loopback, ports 19490-19499, no root):
+#   messages/s      mqlb bench run, 2 publishers -> 2 subscribers, QoS 0, 64 B,
+#                   offered at $RATE msg/s: what is delivered
+#   CPU/message     utime+stime of the proxy process (all its threads) during
+#                   that run / messages delivered
+#   setups/s        mqlb bench conn, $CONNS connections offered at 5000/s (mosquitto
+#                   itself drops SYNs above ~5000/s: listen backlog 100, then 1 s retries)
+#   added p99       1 publisher -> 1 subscriber at 1000 msg/s: p99 latency minus
+#                   direct's p99 (same round)
+# Prints each round, the medians, and the ratios (targets: throughput >= HAProxy,
+# CPU/message <= HAProxy, added p99 <= 100 us). Bounded: ~1.5 minutes.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+MQLB=${MQLB:-$here/../mqlb}
+if ! command -v mosquitto >/dev/null || ! command -v haproxy >/dev/null; then
+	echo "proxy bench: SKIP (needs mosquitto and haproxy)"
+	exit 0
+fi
+. "$here/../tests/lib.sh"
+ROUNDS=${ROUNDS:-3}
+RATE=${RATE:-60000}
+CONNS=${CONNS:-500}
+THREADS=${THREADS:-2}
+BROKER=19491 PX=19490 HA=19492
+
+start_mosquitto $BROKER "max_queued_messages 100000" || exit 1
+"$MQLB" director run --dataplane proxy --name pxbench --control "$T_TMP/px.sock" \
+	--listen 127.0.0.1:$PX --backend 127.0.0.1:$BROKER --scheduler lc --threads "$THREADS" \
+	--health-interval 0 >"$T_TMP/px.log" 2>&1 &
+PXPID=$!
+track $PXPID
+cat >"$T_TMP/haproxy.cfg" <<EOF
+global
+	maxconn 9000
+	nbthread $THREADS
+defaults
+	mode tcp
+	timeout connect 3s
+	timeout client 60s
+	timeout server 60s
+frontend f
+	bind 127.0.0.1:$HA
+	default_backend b
+backend b
+	balance leastconn
+	server s1 127.0.0.1:$BROKER
+EOF
+haproxy -db -f "$T_TMP/haproxy.cfg" >"$T_TMP/haproxy.log" 2>&1 &
+HAPID=$!
+track $HAPID
+wait_port 127.0.0.1 $PX 5 && wait_port 127.0.0.1 $HA 5 || {
+	echo "proxy bench: proxies did not start"
+	cat "$T_TMP/px.log" "$T_TMP/haproxy.log"
+	exit 1
+}
+sleep 0.3
+echo "proxy bench: mqlb $("$MQLB" --version 2>&1 | head -1), $(haproxy -v | head -1), $THREADS threads each, $(nproc) cores"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+jget() { /usr/bin/python3 -c "import json,sys; j=json.load(open('$1')); print($2)"; }
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+HZ=$(getconf CLK_TCK)
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	# rotate the order so drift in machine load hits all three alike
+	case $((r % 3)) in
+	1) order="direct mqlb haproxy" ;;
+	2) order="mqlb haproxy direct" ;;
+	0) order="haproxy direct mqlb" ;;
+	esac
+	for t in $order; do
+		case $t in
+		direct) port=$BROKER pid= ;;
+		mqlb) port=$PX pid=$PXPID ;;
+		haproxy) port=$HA pid=$HAPID ;;
+		esac
+		c0=${pid:+$(cpu_ticks "$pid")}
+		"$MQLB" bench run -h 127.0.0.1 -p "$port" --pubs 2 --subs 2 -q 0 -s 64 --rate "$RATE" \
+			--duration 3 --drain 1 --quiet --prefix "b$r$t" --json "$T_TMP/m.json" >/dev/null 2>&1
+		c1=${pid:+$(cpu_ticks "$pid")}
+		recv=$(jget "$T_TMP/m.json" 'j["received"]')
+		mps=$(jget "$T_TMP/m.json" 'round(j["receive_rate"])')
+		cpu_us=-
+		[ -n "$pid" ] && cpu_us=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$recv" \
+			'BEGIN {printf "%.3f", n ? t / hz * 1e6 / n : 0}')
+		"$MQLB" bench conn -h 127.0.0.1 -p "$port" -c "$CONNS" -R 5000 --duration 0.2 --quiet \
+			--prefix "c$r$t" --json "$T_TMP/c.json" >/dev/null 2>&1
+		cps=$(jget "$T_TMP/c.json" 'round(j["connect_rate"]) if j["connections_ok"] == '"$CONNS"' else 0')
+		"$MQLB" bench run -h 127.0.0.1 -p "$port" --pubs 1 --subs 1 -q 0 -s 64 --rate 1000 \
+			--duration 3 --drain 1 --quiet --prefix "l$r$t" --json "$T_TMP/l.json" >/dev/null 2>&1
+		p99=$(jget "$T_TMP/l.json" 'j["latency_us"]["p99"]')
+		p50=$(jget "$T_TMP/l.json" 'j["latency_us"]["p50"]')
+		printf 'round %d %-8s %8s msg/s  %7s us CPU/msg  %6s setups/s  p50 %5s us  p99 %6s us\n' \
+			"$r" "$t" "$mps" "$cpu_us" "$cps" "$p50" "$p99"
+		echo "$mps" >>"$T_TMP/mps.$t"
+		echo "$cpu_us" >>"$T_TMP/cpu.$t"
+		echo "$cps" >>"$T_TMP/cps.$t"
+		echo "$p99" >>"$T_TMP/p99.$t"
+		echo "$r $p99" >>"$T_TMP/p99r.$t"
+	done
+done
+# added p99 per round (same round's direct), then the median of those
+join "$T_TMP/p99r.mqlb" "$T_TMP/p99r.direct" | awk '{print $2 - $3}' >"$T_TMP/add.mqlb"
+join "$T_TMP/p99r.haproxy" "$T_TMP/p99r.direct" | awk '{print $2 - $3}' >"$T_TMP/add.haproxy"
+echo "medians of $ROUNDS rounds:"
+for t in direct mqlb haproxy; do
+	printf '  %-8s %8s msg/s  %7s us CPU/msg  %6s setups/s  p99 %6s us  added p99 %s us\n' "$t" \
+		"$(median <"$T_TMP/mps.$t")" "$( [ $t = direct ] && echo - || median <"$T_TMP/cpu.$t")" \
+		"$(median <"$T_TMP/cps.$t")" "$(median <"$T_TMP/p99.$t")" \
+		"$( [ $t = direct ] && echo - || median <"$T_TMP/add.$t")"
+done
+awk -v m="$(median <"$T_TMP/mps.mqlb")" -v h="$(median <"$T_TMP/mps.haproxy")" \
+	-v mc="$(median <"$T_TMP/cpu.mqlb")" -v hc="$(median <"$T_TMP/cpu.haproxy")" \
+	-v ms="$(median <"$T_TMP/cps.mqlb")" -v hs="$(median <"$T_TMP/cps.haproxy")" \
+	-v ma="$(median <"$T_TMP/add.mqlb")" -v d="$(median <"$T_TMP/mps.direct")" 'BEGIN {
+	printf "ratio mqlb/haproxy: messages/s %.3f (target >= 1), CPU per message %.3f (target <= 1), setups/s %.3f\n", m / h, mc / hc, ms / hs
+	printf "ratio mqlb/direct: messages/s %.3f; mqlb added p99 %d us (target <= 100)\n", m / d, ma
+}'
+"$MQLB" director status --stats --control "$T_TMP/px.sock" | sed 's/^/  /'
