@@ -83,6 +83,7 @@ sleep 0.5
 ok "B hears A" grep -q "hearing sa from 127.0.0.1:19427" "$T_TMP/sb.log"
 shared=$(scenario sa 19427 sb 19428)
 is "$shared" "$central" "two directors with --peers choose as the central one: $shared"
+sleep 0.6 # the scenario's clients are gone: let both views settle at 0/0/0
 hold x 127.0.0.1 19427 9 --prefix x
 sleep 0.6
 is "$(px_get sb 'j["proxy"]["global_active"]')" "[3, 3, 3]" "B's global view includes A's 9 connections"
