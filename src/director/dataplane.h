@@ -44,6 +44,11 @@ struct director_backend {
 	uint64_t bytes_in, bytes_out;
 	/* Proxy-only: connections currently open to this backend, updated by workers. */
 	atomic_uint_fast64_t proxy_active;
+	/* Rates per second from the kernel's estimator (IPVS only, refreshed every
+	 * 2 s on 6.1), set by stats(); has_rates = 0 for dataplanes without them.
+	 * inbps/outbps are BYTES per second, as IPVS names them. */
+	int has_rates;
+	uint64_t cps, inpps, outpps, inbps, outbps;
 };
 
 struct director_config {
