@@ -249,6 +249,12 @@ static int ipvs_stats(struct director *d)
 		b->packets_out = dests[k].stats.outpkts;
 		b->bytes_in = dests[k].stats.inbytes;
 		b->bytes_out = dests[k].stats.outbytes;
+		b->has_rates = 1;
+		b->cps = dests[k].stats.cps;
+		b->inpps = dests[k].stats.inpps;
+		b->outpps = dests[k].stats.outpps;
+		b->inbps = dests[k].stats.inbps;
+		b->outbps = dests[k].stats.outbps;
 	}
 	return 0;
 }

@@ -47,6 +47,13 @@ void director_status_json(const struct director *d, FILE *f)
 		json_u64(&j, "bytes_out", b->bytes_out);
 		json_u64(&j, "health_fails", b->health_fails);
 		json_u64(&j, "health_oks", b->health_oks);
+		if (b->has_rates) { /* extra keys (IPVS): per second, kernel estimator */
+			json_u64(&j, "cps", b->cps);
+			json_u64(&j, "inpps", b->inpps);
+			json_u64(&j, "outpps", b->outpps);
+			json_u64(&j, "inbps", b->inbps);
+			json_u64(&j, "outbps", b->outbps);
+		}
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -60,6 +67,44 @@ static const char *state_of(const struct director_backend *b)
 	if (b->drained)
 		return "drained";
 	return b->healthy ? "up" : "down";
+}
+
+/* The IPVS rates as ipvsadm -Ln --rate prints them (per second; BPS are bytes),
+ * below the --stats table; nothing for dataplanes without rates. */
+static void rates_table(const struct director *d, FILE *f)
+{
+	char a[ADDR_STRLEN];
+	uint64_t t[5] = {0};
+	int any = 0;
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		const struct director_backend *b = &d->backends[i];
+		if (!b->has_rates)
+			continue;
+		any = 1;
+		t[0] += b->cps;
+		t[1] += b->inpps;
+		t[2] += b->outpps;
+		t[3] += b->inbps;
+		t[4] += b->outbps;
+	}
+	if (!any)
+		return;
+	fprintf(f, "%-4s %-26s %6s %10s %10s %14s %14s\n", "Prot", "LocalAddress:Port", "CPS",
+		"InPPS", "OutPPS", "InBPS", "OutBPS");
+	fprintf(f, "  -> RemoteAddress:Port\n");
+	fprintf(f,
+		"%-4s %-26s %6" PRIu64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
+		"TCP", addr_format(&d->cfg.listen, a, sizeof(a)), t[0], t[1], t[2], t[3], t[4]);
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		const struct director_backend *b = &d->backends[i];
+		if (!b->has_rates)
+			continue;
+		fprintf(f,
+			"  -> %-27s %6" PRIu64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64
+			" %14" PRIu64 "\n",
+			addr_format(&b->addr, a, sizeof(a)), b->cps, b->inpps, b->outpps, b->inbps,
+			b->outbps);
+	}
 }
 
 void director_status_table(const struct director *d, FILE *f, int with_stats)
@@ -110,4 +155,6 @@ void director_status_table(const struct director *d, FILE *f, int with_stats)
 				b->weight, (unsigned)atomic_load(&b->effective_weight),
 				b->active_connections, b->inactive_connections, state_of(b));
 	}
+	if (with_stats)
+		rates_table(d, f);
 }

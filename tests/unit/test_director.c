@@ -306,7 +306,37 @@ static void test_control_requests(void **state)
 	free(r);
 	r = handle(&d, "table stats");
 	assert_non_null(strstr(r, "127.0.0.1:19302"));
+	assert_null(strstr(r, "CPS")); /* no rates from this dataplane: no rate table */
 	free(r);
+	r = handle(&d, "status");
+	assert_null(strstr(r, "\"cps\""));
+	free(r);
+
+	/* IPVS rates (parsed by ipvs_nl, stored by its stats()) are shown */
+	struct director_backend *b = &d.backends[1];
+	b->has_rates = 1;
+	b->cps = 3;
+	b->inpps = 41;
+	b->outpps = 29;
+	b->inbps = 5123;
+	b->outbps = 4097;
+	r = handle(&d, "status");
+	if (!strstr(r, "\"cps\":3,\"inpps\":41,\"outpps\":29,\"inbps\":5123,\"outbps\":4097}"))
+		fail_msg("status JSON lacks the rates: %s", r);
+	if (!strstr(r, "\"active_connections\":7")) /* DESIGN.md keys stay */
+		fail_msg("status JSON lost a key: %s", r);
+	free(r);
+	r = handle(&d, "table stats");
+	if (!strstr(r, "CPS") ||
+	    !strstr(r,
+		    "  -> 127.0.0.1:19302                  3         41         29           5123"
+		    "           4097\n"))
+		fail_msg("table stats lacks the rates: %s", r);
+	free(r);
+	r = handle(&d, "table");
+	assert_null(strstr(r, "CPS")); /* the weights table stays as it was */
+	free(r);
+	b->has_rates = 0;
 }
 
 /* A director that accepts and never answers, or whose backlog is full, must not
