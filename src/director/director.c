@@ -259,9 +259,10 @@ static int cmd_run(int argc, char **argv)
 	{
 		char a[ADDR_STRLEN];
 		static const char *const modes[] = {"local", "nat", "dr"};
-		log_info("%s dataplane up: %s, scheduler %s, mode %s, %u backends, control %s",
+		log_info("%s dataplane up: %s, scheduler %s, mode %s, %u backend%s, control %s",
 			 dp->name, addr_format(&c.d.cfg.listen, a, sizeof(a)), c.d.cfg.scheduler,
-			 modes[c.d.cfg.mode], c.d.n_backends, c.d.cfg.control_path);
+			 modes[c.d.cfg.mode], c.d.n_backends, c.d.n_backends == 1 ? "" : "s",
+			 c.d.cfg.control_path);
 	}
 	rc = director_health_start(&c.health, &c.d, &c.lock, c.notify[1]);
 	if (rc < 0) {
@@ -318,7 +319,10 @@ static int request(const char *path, const char *line, FILE *out)
 {
 	int rc = director_control_request(path, line, out);
 	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		fprintf(stderr, "mqlb: no director is running at %s (%s)\n", path, strerror(-rc));
+		fprintf(stderr,
+			"mqlb: no director is running at %s (%s); start one with 'mqlb director "
+			"run', or name a running one with --name or --control\n",
+			path, strerror(-rc));
 		return CLI_FAIL;
 	}
 	if (rc == -ETIMEDOUT) {

@@ -71,6 +71,31 @@ fi
 "$MQLB" director status --control "$T_TMP/none.sock" >/dev/null 2>"$T_TMP/err"
 is "$?" 1 "status without a running director: exit 1"
 ok "and says no director is running" grep -q "no director is running" "$T_TMP/err"
+ok "  and how to start or name one" grep -q "start one with 'mqlb director run', or name a running one with --name or --control" "$T_TMP/err"
+# a director that accepts and never answers: status gives up after 5 s, says so
+# (the client used to wait 10 s per read, forever for a trickle)
+/usr/bin/python3 -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(8)
+os.chmod(sys.argv[1], 0o600)
+s.settimeout(0.2); held = []; end = time.time() + 12
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' "$T_TMP/hung.sock" &
+track $!
+for _ in $(seq 50); do [ -S "$T_TMP/hung.sock" ] && break; sleep 0.1; done
+t0=$(date +%s%N)
+"$MQLB" director status --control "$T_TMP/hung.sock" >/dev/null 2>"$T_TMP/err"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+is "$rc" 1 "status of a director that never answers: exit 1"
+cmp_ok "$ms" -lt 7000 "  after its 5 s deadline (${ms} ms)"
+ok "  and says it did not answer" grep -q "did not answer within 5 s" "$T_TMP/err"
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$MQLB" director status --control "$T_TMP/hung.sock" >/dev/null 2>"$T_TMP/err"; rc=$?
+	is "$rc" 1 "status as another user on a 0600 socket: exit 1"
+	ok "  and says the socket is the director's user's only" grep -q "Permission denied (it is mode 0600" "$T_TMP/err"
+fi
 "$MQLB" director set --control "$T_TMP/none.sock" --backend 127.0.0.1:19301 --weight 70000 2>/dev/null
 is "$?" 2 "set --weight 70000: exit 2"
 "$MQLB" director set --control "$T_TMP/none.sock" --backend 127.0.0.1:19301 --drain --enable 2>/dev/null
