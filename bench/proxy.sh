@@ -6,8 +6,9 @@
 #                   offered at $RATE msg/s: what is delivered
 #   CPU/message     utime+stime of the proxy process (all its threads) during
 #                   that run / messages delivered
-#   setups/s        mqlb bench conn, $CONNS connections offered at 5000/s (mosquitto
-#                   itself drops SYNs above ~5000/s: listen backlog 100, then 1 s retries)
+#   setups/s        mqlb bench conn, $CONNS connections offered at $CONN_RATE/s (mosquitto
+#                   drops SYNs when its backlog of 100 overflows, then every client
+#                   waits 1 s for the retry: ~450/s is that collapse, not a proxy limit)
 #   added p99       1 publisher -> 1 subscriber at 1000 msg/s: p99 latency minus
 #                   direct's p99 (same round)
 # Prints each round, the medians, and the ratios (targets: throughput >= HAProxy,
@@ -22,7 +23,8 @@ fi
 . "$here/../tests/lib.sh"
 ROUNDS=${ROUNDS:-3}
 RATE=${RATE:-60000}
-CONNS=${CONNS:-500}
+CONNS=${CONNS:-400}
+CONN_RATE=${CONN_RATE:-2000}
 THREADS=${THREADS:-2}
 BROKER=19491 PX=19490 HA=19492
 
@@ -63,6 +65,17 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 jget() { /usr/bin/python3 -c "import json,sys; j=json.load(open('$1')); print($2)"; }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 HZ=$(getconf CLK_TCK)
+# b JSON ARGS...: mqlb bench ARGS --json JSON, a second try if it wrote nothing
+b() {
+	local out=$1 k
+	shift
+	for k in 1 2; do
+		rm -f "$out"
+		"$MQLB" bench "$@" --quiet --json "$out" >/dev/null 2>&1
+		[ -s "$out" ] && return 0
+	done
+	echo '{"received":0,"receive_rate":0,"connect_rate":0,"connections_ok":0,"latency_us":{"p50":0,"p99":0}}' >"$out"
+}
 
 for ((r = 1; r <= ROUNDS; r++)); do
 	# rotate the order so drift in machine load hits all three alike
@@ -78,19 +91,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		haproxy) port=$HA pid=$HAPID ;;
 		esac
 		c0=${pid:+$(cpu_ticks "$pid")}
-		"$MQLB" bench run -h 127.0.0.1 -p "$port" --pubs 2 --subs 2 -q 0 -s 64 --rate "$RATE" \
-			--duration 3 --drain 1 --quiet --prefix "b$r$t" --json "$T_TMP/m.json" >/dev/null 2>&1
+		b "$T_TMP/m.json" run -h 127.0.0.1 -p "$port" --pubs 2 --subs 2 -q 0 -s 64 --rate "$RATE" \
+			--duration 3 --drain 1 --prefix "b$r$t"
 		c1=${pid:+$(cpu_ticks "$pid")}
 		recv=$(jget "$T_TMP/m.json" 'j["received"]')
 		mps=$(jget "$T_TMP/m.json" 'round(j["receive_rate"])')
 		cpu_us=-
 		[ -n "$pid" ] && cpu_us=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$recv" \
 			'BEGIN {printf "%.3f", n ? t / hz * 1e6 / n : 0}')
-		"$MQLB" bench conn -h 127.0.0.1 -p "$port" -c "$CONNS" -R 5000 --duration 0.2 --quiet \
-			--prefix "c$r$t" --json "$T_TMP/c.json" >/dev/null 2>&1
+		b "$T_TMP/c.json" conn -h 127.0.0.1 -p "$port" -c "$CONNS" -R "$CONN_RATE" --duration 0.2 \
+			--prefix "c$r$t"
 		cps=$(jget "$T_TMP/c.json" 'round(j["connect_rate"]) if j["connections_ok"] == '"$CONNS"' else 0')
-		"$MQLB" bench run -h 127.0.0.1 -p "$port" --pubs 1 --subs 1 -q 0 -s 64 --rate 1000 \
-			--duration 3 --drain 1 --quiet --prefix "l$r$t" --json "$T_TMP/l.json" >/dev/null 2>&1
+		b "$T_TMP/l.json" run -h 127.0.0.1 -p "$port" --pubs 1 --subs 1 -q 0 -s 64 --rate 1000 \
+			--duration 3 --drain 1 --prefix "l$r$t"
 		p99=$(jget "$T_TMP/l.json" 'j["latency_us"]["p99"]')
 		p50=$(jget "$T_TMP/l.json" 'j["latency_us"]["p50"]')
 		printf 'round %d %-8s %8s msg/s  %7s us CPU/msg  %6s setups/s  p50 %5s us  p99 %6s us\n' \
@@ -100,16 +113,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		echo "$cps" >>"$T_TMP/cps.$t"
 		echo "$p99" >>"$T_TMP/p99.$t"
 		echo "$r $p99" >>"$T_TMP/p99r.$t"
+		echo "$r $p50" >>"$T_TMP/p50r.$t"
 	done
 done
 # added p99 per round (same round's direct), then the median of those
 join "$T_TMP/p99r.mqlb" "$T_TMP/p99r.direct" | awk '{print $2 - $3}' >"$T_TMP/add.mqlb"
 join "$T_TMP/p99r.haproxy" "$T_TMP/p99r.direct" | awk '{print $2 - $3}' >"$T_TMP/add.haproxy"
+join "$T_TMP/p50r.mqlb" "$T_TMP/p50r.direct" | awk '{print $2 - $3}' >"$T_TMP/add50.mqlb"
+join "$T_TMP/p50r.haproxy" "$T_TMP/p50r.direct" | awk '{print $2 - $3}' >"$T_TMP/add50.haproxy"
 echo "medians of $ROUNDS rounds:"
 for t in direct mqlb haproxy; do
-	printf '  %-8s %8s msg/s  %7s us CPU/msg  %6s setups/s  p99 %6s us  added p99 %s us\n' "$t" \
+	printf '  %-8s %8s msg/s  %7s us CPU/msg  %6s setups/s  p99 %6s us  added p50 %4s us  added p99 %s us\n' "$t" \
 		"$(median <"$T_TMP/mps.$t")" "$( [ $t = direct ] && echo - || median <"$T_TMP/cpu.$t")" \
 		"$(median <"$T_TMP/cps.$t")" "$(median <"$T_TMP/p99.$t")" \
+		"$( [ $t = direct ] && echo - || median <"$T_TMP/add50.$t")" \
 		"$( [ $t = direct ] && echo - || median <"$T_TMP/add.$t")"
 done
 awk -v m="$(median <"$T_TMP/mps.mqlb")" -v h="$(median <"$T_TMP/mps.haproxy")" \
@@ -117,6 +134,6 @@ awk -v m="$(median <"$T_TMP/mps.mqlb")" -v h="$(median <"$T_TMP/mps.haproxy")" \
 	-v ms="$(median <"$T_TMP/cps.mqlb")" -v hs="$(median <"$T_TMP/cps.haproxy")" \
 	-v ma="$(median <"$T_TMP/add.mqlb")" -v d="$(median <"$T_TMP/mps.direct")" 'BEGIN {
 	printf "ratio mqlb/haproxy: messages/s %.3f (target >= 1), CPU per message %.3f (target <= 1), setups/s %.3f\n", m / h, mc / hc, ms / hs
-	printf "ratio mqlb/direct: messages/s %.3f; mqlb added p99 %d us (target <= 100)\n", m / d, ma
+	printf "ratio mqlb/direct: messages/s %.3f; mqlb added p99 %d us (target <= 100; the p99 of this shared machine swings by ms between rounds)\n", m / d, ma
 }'
 "$MQLB" director status --stats --control "$T_TMP/px.sock" | sed 's/^/  /'
