@@ -341,6 +341,44 @@ static void nft_stop(struct director *d)
 	d->dp_state = NULL;
 }
 
+/* Another mqlb director in this network namespace already balancing the same
+ * VIP:PORT (under another --name) would race ours for the same packets: which
+ * table's dnat wins is not defined. Finds such a table by the lb rule both
+ * would hold. Returns 1 with its name in owner, else 0 (also when listing fails:
+ * the check is a courtesy, create table still guards our own name). */
+static int vip_taken(struct nft_state *st, const struct director *d, char *owner, size_t len)
+{
+	char h[ADDR_STRLEN], pat[ADDR_STRLEN + 64], cmd[96], line[128];
+	const char *fam = director_nft_family(d);
+	snprintf(pat, sizeof(pat), " %s daddr %s tcp dport %u dnat ", fam,
+		 addr_format_host(&d->cfg.listen, h, sizeof(h)), addr_port(&d->cfg.listen));
+	if (nft_run_cmd_from_buffer(st->ctx, "list tables\n") != 0)
+		return 0;
+	const char *out = nft_ctx_get_output_buffer(st->ctx);
+	char *tables = strdup(out ? out : "");
+	if (!tables)
+		return 0;
+	int found = 0;
+	for (char *p = tables, *nl; !found && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+		char tfam[8], name[64];
+		if (sscanf(line, "table %7s %63s", tfam, name) != 2 || strcmp(tfam, fam) != 0 ||
+		    strncmp(name, "mqlb-", 5) != 0 || strcmp(name, st->table) == 0)
+			continue;
+		snprintf(cmd, sizeof(cmd), "list table %s %s\n", fam, name);
+		if (nft_run_cmd_from_buffer(st->ctx, cmd) != 0)
+			continue;
+		out = nft_ctx_get_output_buffer(st->ctx);
+		if (out && strstr(out, pat)) {
+			snprintf(owner, len, "%s %s", fam, name);
+			found = 1;
+		}
+	}
+	free(tables);
+	return found;
+}
+
 static int nft_start(struct director *d, char *err, size_t errlen)
 {
 	struct nft_state *st = calloc(1, sizeof(*st));
@@ -358,6 +396,15 @@ static int nft_start(struct director *d, char *err, size_t errlen)
 	}
 	nft_ctx_buffer_output(st->ctx);
 	nft_ctx_buffer_error(st->ctx);
+	char owner[80], a[ADDR_STRLEN];
+	if (vip_taken(st, d, owner, sizeof(owner))) {
+		snprintf(err, errlen,
+			 "%s is already balanced by nft table %s (another director): give this "
+			 "one another --listen, or stop that one",
+			 addr_format(&d->cfg.listen, a, sizeof(a)), owner);
+		rc = -EADDRINUSE;
+		goto fail;
+	}
 	if ((rc = build(d, director_nft_start_cmds, &cmds)) < 0)
 		goto fail;
 	rc = run(st, cmds, err, errlen);

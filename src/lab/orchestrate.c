@@ -3,12 +3,14 @@
  * and the report, and on any exit (also Ctrl-C) takes down everything it made. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -297,6 +299,26 @@ static int resolve(const struct lab_opts *o, struct lab_env *env)
 	return 0;
 }
 
+/* One lab at a time: the namespaces have fixed names, and a new run clears
+ * leftovers — which must never be a live lab's. Returns the lock fd or -1. */
+static int lab_lock(void)
+{
+	char path[PATH_MAX];
+	lab_state_dir(path, sizeof(path));
+	strncat(path, "/lab.lock", sizeof(path) - strlen(path) - 1);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_error("lab: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_error("lab: another mqlb lab run is in progress (lock %s)", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int lab_cmd_run(const struct lab_opts *o)
 {
 	struct lab_env env;
@@ -310,6 +332,9 @@ int lab_cmd_run(const struct lab_opts *o)
 	lab_signals_install();
 	if (resolve(o, &env) < 0 || need_subcommands() < 0)
 		return CLI_FAIL;
+	int lock = lab_lock();
+	if (lock < 0)
+		return CLI_FAIL;
 	if (o->out) {
 		snprintf(out, sizeof(out), "%s", o->out);
 	} else {
@@ -320,10 +345,12 @@ int lab_cmd_run(const struct lab_opts *o)
 	}
 	if (strlen(out) > 512) { /* run folders, logs and files go below it */
 		log_error("lab: --out path longer than 512 bytes");
+		close(lock);
 		return CLI_FAIL;
 	}
 	if (mkdir_p(out) < 0) {
 		log_error("lab: cannot create %s: %s", out, strerror(errno));
+		close(lock);
 		return CLI_FAIL;
 	}
 	if (out[0] != '/') { /* children log and write here: make it absolute */
@@ -337,8 +364,10 @@ int lab_cmd_run(const struct lab_opts *o)
 	}
 	int n = lab_matrix(o, runs);
 	rows = calloc((size_t)n, sizeof(*rows));
-	if (!rows)
+	if (!rows) {
+		close(lock);
 		return CLI_FAIL;
+	}
 
 	/* What an earlier, killed lab left: its cluster, processes, namespaces. */
 	leftover_cluster();
@@ -402,5 +431,6 @@ out:
 		}
 	}
 	free(rows);
+	close(lock);
 	return ret;
 }

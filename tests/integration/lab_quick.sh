@@ -76,6 +76,12 @@ is "$(find /sys/fs/cgroup -maxdepth 4 -type d -path '*mqlb/lab-b*' 2>/dev/null |
 lp=$!
 track "$lp"
 for _ in $(seq 1 100); do [ -s "$T_TMP/int/centralized-c20-q1/sub-client1.log" ] && break; sleep 0.2; done
+# a second lab meanwhile is refused and leaves the first one alone
+"$MQLB" lab run --quick --out "$T_TMP/second" >/dev/null 2>"$T_TMP/second.err"
+is "$?" 1 "a second lab run while one is in progress: exit 1"
+ok "it says another lab is running" grep -q "another mqlb lab run is in progress" "$T_TMP/second.err"
+ok "the first lab is still running" kill -0 "$lp"
+is "$(ip netns list | grep -c '^mqlb-lab-')" 6 "its namespaces are still there"
 kill -INT "$lp"
 wait "$lp"
 rc=$?
