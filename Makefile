@@ -58,7 +58,7 @@ FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZ)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZ)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(REL)/bench/%)
 
-.PHONY: all check test-build unit fuzz fuzz-build bench lab install uninstall format clean deps
+.PHONY: all check test-build unit fuzz fuzz-build bench lab install uninstall format clean deps readme
 all: mqlb
 
 mqlb: $(REL)/mqlb
@@ -132,6 +132,9 @@ install: $(REL)/mqlb
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/mqlb $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(wildcard docs/*.1)))
+
+readme:
+	scripts/readme
 
 format:
 	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c)
