@@ -22,5 +22,7 @@ uint16_t addr_port(const struct sockaddr_storage *sa);
 void addr_set_port(struct sockaddr_storage *sa, uint16_t port);
 socklen_t addr_len(const struct sockaddr_storage *sa);
 int addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* 1 for 127.0.0.0/8 and ::1, else 0. */
+int addr_is_loopback(const struct sockaddr_storage *sa);
 
 #endif

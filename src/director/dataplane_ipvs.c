@@ -51,15 +51,6 @@ static int have_cap_net_admin(void)
 	return (data[CAP_NET_ADMIN / 32].effective >> (CAP_NET_ADMIN % 32)) & 1;
 }
 
-static int is_loopback(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
-	if (a->ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
-	return 0;
-}
-
 static uint32_t fwd_of(enum director_mode m)
 {
 	return m == DIRECTOR_MODE_DR ? IPVS_NL_FWD_DROUTE : IPVS_NL_FWD_MASQ;
@@ -88,7 +79,7 @@ static int ipvs_check(const struct director *d, char *err, size_t errlen)
 		snprintf(err, errlen, "IPVS needs an IPv4 or IPv6 --listen address");
 		return -EINVAL;
 	}
-	if (is_loopback(&c->listen)) {
+	if (addr_is_loopback(&c->listen)) {
 		snprintf(err, errlen,
 			 "IPVS cannot balance a loopback VIP (%s); use a non-loopback address, "
 			 "or --dataplane nft --mode local, or --dataplane proxy",
@@ -103,7 +94,7 @@ static int ipvs_check(const struct director *d, char *err, size_t errlen)
 				 "backend %s: IPVS NAT/DR needs the VIP's address family", a);
 			return -EINVAL;
 		}
-		if (is_loopback(b)) {
+		if (addr_is_loopback(b)) {
 			snprintf(err, errlen,
 				 "backend %s: IPVS cannot forward to loopback addresses; use the "
 				 "broker's interface address, or --dataplane nft or proxy",

@@ -162,15 +162,6 @@ static void run_usage(FILE *f)
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
 
-static int is_loopback(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
-	if (a->ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
-	return 0;
-}
-
 enum {
 	OPT_LISTEN = 256,
 	OPT_BACKEND,
@@ -348,7 +339,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 			return cli_usage_error(cmd, "a backend cannot be the --listen address");
 	}
 	if (!have_mode)
-		cfg->mode = is_loopback(&cfg->listen) ? DIRECTOR_MODE_LOCAL : DIRECTOR_MODE_NAT;
+		cfg->mode =
+		    addr_is_loopback(&cfg->listen) ? DIRECTOR_MODE_LOCAL : DIRECTOR_MODE_NAT;
 	if (cfg->health_interval_ns) {
 		if (!have_timeout && cfg->health_timeout_ns > cfg->health_interval_ns)
 			cfg->health_timeout_ns = cfg->health_interval_ns;

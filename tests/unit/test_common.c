@@ -35,11 +35,16 @@ static void test_parse_duration(void **state)
 		uint64_t unit, want;
 		int rc;
 	} rows[] = {
-		{"400ms", 1000000000ULL, 400000000ULL, 0}, {"1s", 1, 1000000000ULL, 0},
-		{"2.5s", 1, 2500000000ULL, 0},             {"100us", 1, 100000ULL, 0},
-		{"3", 1000000ULL, 3000000ULL, 0},          {"1m", 1, 60000000000ULL, 0},
-		{"1x", 1, 0, -EINVAL},                     {"", 1, 0, -EINVAL},
-		{"-1s", 1, 0, -EINVAL},                    {"ms", 1, 0, -EINVAL},
+	    {"400ms", 1000000000ULL, 400000000ULL, 0},
+	    {"1s", 1, 1000000000ULL, 0},
+	    {"2.5s", 1, 2500000000ULL, 0},
+	    {"100us", 1, 100000ULL, 0},
+	    {"3", 1000000ULL, 3000000ULL, 0},
+	    {"1m", 1, 60000000000ULL, 0},
+	    {"1x", 1, 0, -EINVAL},
+	    {"", 1, 0, -EINVAL},
+	    {"-1s", 1, 0, -EINVAL},
+	    {"ms", 1, 0, -EINVAL},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		uint64_t v = 0;
@@ -89,6 +94,17 @@ static void test_addr(void **state)
 	assert_true(addr_equal(&a, &b));
 	addr_set_port(&b, 81);
 	assert_false(addr_equal(&a, &b));
+	/* loopback: 127.0.0.0/8 and ::1 only */
+	static const struct {
+		const char *s;
+		int loop;
+	} lb[] = {{"127.0.0.1:1", 1},	       {"127.255.255.254:1", 1}, {"126.255.255.255:1", 0},
+		  {"128.0.0.1:1", 0},	       {"[::1]:1", 1},		 {"[::2]:1", 0},
+		  {"[::ffff:127.0.0.1]:1", 0}, {"198.18.0.1:1", 0}};
+	for (size_t i = 0; i < sizeof(lb) / sizeof(lb[0]); i++) {
+		assert_int_equal(addr_parse(lb[i].s, 0, &a), 0);
+		assert_int_equal(addr_is_loopback(&a), lb[i].loop);
+	}
 }
 
 static void test_json(void **state)
@@ -110,16 +126,17 @@ static void test_json(void **state)
 	json_obj_end(&j);
 	json_obj_end(&j);
 	fclose(f);
-	assert_string_equal(out, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"n\":42,\"list\":[1,2],\"o\":{\"x\":0.5}}\n");
+	assert_string_equal(
+	    out, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"n\":42,\"list\":[1,2],\"o\":{\"x\":0.5}}\n");
 	free(out);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_parse_duration),
-		cmocka_unit_test(test_parse_size), cmocka_unit_test(test_addr),
-		cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_parse_duration),
+	    cmocka_unit_test(test_parse_size), cmocka_unit_test(test_addr),
+	    cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
