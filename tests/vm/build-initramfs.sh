@@ -72,6 +72,10 @@ if [ ! -s "$BASE" ]; then
 	copy_bin /usr/sbin/ipvsadm /sbin/ipvsadm "$R"
 	copy_bin /bin/ip /sbin/ip "$R" # busybox ip cannot make veth pairs
 	copy_bin /usr/sbin/mosquitto /sbin/mosquitto "$R"
+	# glibc dlopens libgcc_s for pthread_exit; ldd does not list it, and a
+	# bridging mosquitto aborts without it ("libgcc_s.so.1 must be installed")
+	l=$(readlink -f /lib/x86_64-linux-gnu/libgcc_s.so.1)
+	install -D -m644 "$l" "$R/lib/x86_64-linux-gnu/libgcc_s.so.1"
 	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$R/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
 	for m in $MODS; do

@@ -379,5 +379,38 @@ if want multi; then
 	is "$(ipvsadm -Ln | grep -c '^TCP')" 0 "multi: after both stop, ipvsadm -Ln lists no service"
 fi
 
+# ---- mqlb cluster under cgroup v2 (the host has v1; most users have v2) ----
+if want cgroup2; then
+	CG=/sys/fs/cgroup/mqlb
+	RD=/tmp/cl2
+	# no 'mosquitto' user in this initramfs: the brokers keep root
+	if mqlb cluster up --brokers 2 --bridge star --cpus 0.25 --memory 64M --base-port 18831 \
+		--run-dir $RD --mosquitto-opt user=root >/tmp/cl2.out 2>&1; then
+		ok "cgroup2: cluster up with --cpus 0.25 --memory 64M"
+	else
+		nok "cgroup2: cluster up with --cpus 0.25 --memory 64M"
+		sed 's/^/#   /' /tmp/cl2.out
+	fi
+	check "cgroup2: up says cgroup v2" grep -q "cgroup v2" /tmp/cl2.out
+	is "$(cat $CG/p18831-b1/cpu.max 2>&1)" "25000 100000" "cgroup2: broker 1 cpu.max"
+	is "$(cat $CG/p18831-b2/memory.max 2>&1)" 67108864 "cgroup2: broker 2 memory.max"
+	mqlb cluster status --json --run-dir $RD >/tmp/cl2.json 2>&1
+	mqlb cluster status --run-dir $RD >/tmp/cl2.st 2>&1
+	pid1=$(grep -o '"pid": *[0-9]*' /tmp/cl2.json | head -1 | grep -o '[0-9]*$')
+	check "cgroup2: broker 1 (pid $pid1) is in its group" grep -qx "$pid1" $CG/p18831-b1/cgroup.procs
+	check "cgroup2: status --json shows the limits" grep -q '"cpus":0.25,"memory_bytes":67108864' /tmp/cl2.json
+	mqlb monitor --run-dir $RD --out /tmp/cl2mon --duration 1.2 >/dev/null 2>&1
+	check "cgroup2: monitor wrote brokers.csv" test -s /tmp/cl2mon/brokers.csv
+	check "cgroup2: both brokers (the hub bridges) still alive" grep -q "2 of 2 brokers alive" /tmp/cl2.st
+	row=$(awk -F, 'NR > 1 && $3 == 1 {v = $0} END {print v}' /tmp/cl2mon/brokers.csv)
+	diag "brokers.csv, last row of broker 1: $row"
+	check "cgroup2: monitor reads broker 1's group memory (memory.current)" \
+		sh -c "echo '$row' | awk -F, '{exit !(\$9 > 0)}'"
+	check "cgroup2: monitor reads broker 1's CPU" sh -c "echo '$row' | awk -F, '{exit \$7 == \"\"}'"
+	check "cgroup2: status --json says cgroup v2" grep -q '"cgroup":"v2"' /tmp/cl2.json
+	mqlb cluster down --run-dir $RD >/dev/null 2>&1
+	check "cgroup2: down removes the brokers' groups" sh -c "! ls -d $CG/p18831-b* 2>/dev/null | grep -q ."
+fi
+
 diag "guest tests took $(awk "BEGIN{print $(now)-$T0}") s"
 [ "$FAILS" -eq 0 ]
