@@ -21,12 +21,12 @@ struct subcommand {
 
 /* Keep alphabetical. */
 static const struct subcommand subcommands[] = {
-	{"bench", cmd_bench, "load generator that counts every message: conn/sub/pub/run/merge"},
-	{"cluster", cmd_cluster, "Mosquitto brokers, bridged and limited: up/down/status"},
-	{"director", cmd_director, "L4/L7 load balancing of MQTT: nft, ipvs, proxy"},
-	{"lab", cmd_lab, "the study end to end, then a report (tables + plots): run/report"},
-	{"monitor", cmd_monitor, "broker, connection and director time series to CSV/Prometheus"},
-	{NULL, NULL, NULL},
+    {"bench", cmd_bench, "load generator that counts every message: conn/sub/pub/run/merge"},
+    {"cluster", cmd_cluster, "Mosquitto brokers, bridged and limited: up/down/status"},
+    {"director", cmd_director, "L4/L7 load balancing of MQTT: nft, ipvs, proxy"},
+    {"lab", cmd_lab, "the study end to end, then a report (tables + plots): run/report"},
+    {"monitor", cmd_monitor, "broker, connection and director time series to CSV/Prometheus"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)

@@ -6,8 +6,8 @@
 #ifndef MQLB_CLI_H
 #define MQLB_CLI_H
 
-#define CLI_OK 0
-#define CLI_FAIL 1
+#define CLI_OK	  0
+#define CLI_FAIL  1
 #define CLI_USAGE 2
 
 /* Prints "mqlb: <fmt>\n(try 'mqlb <cmd> --help')" to stderr; returns CLI_USAGE. */

@@ -3,13 +3,7 @@
 #ifndef MQLB_LOG_H
 #define MQLB_LOG_H
 
-enum log_level {
-	LOG_ERROR = 0,
-	LOG_WARN,
-	LOG_INFO,
-	LOG_DEBUG,
-	LOG_LEVEL_COUNT
-};
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_LEVEL_COUNT };
 
 /* Messages above this level are dropped; default LOG_INFO, MQLB_LOG=debug env raises it. */
 extern enum log_level log_threshold;
@@ -20,8 +14,8 @@ void log_init_from_env(void);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...)                                                                             \
 	do {                                                                                       \
 		if (log_threshold >= LOG_DEBUG)                                                    \

@@ -101,7 +101,8 @@ int parse_size(const char *s, uint64_t *out)
 	}
 	if (*end) {
 		end++;
-		if (toupper((unsigned char)*end) == 'B' || (*end == 'i' && toupper((unsigned char)end[1]) == 'B'))
+		if (toupper((unsigned char)*end) == 'B' ||
+		    (*end == 'i' && toupper((unsigned char)end[1]) == 'B'))
 			end += *end == 'i' ? 2 : 1;
 		if (*end)
 			return -EINVAL;

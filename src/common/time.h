@@ -6,7 +6,7 @@
 
 #define NS_PER_US 1000ULL
 #define NS_PER_MS 1000000ULL
-#define NS_PER_S 1000000000ULL
+#define NS_PER_S  1000000000ULL
 
 uint64_t time_mono_ns(void); /* CLOCK_MONOTONIC: intervals, timers */
 uint64_t time_real_ns(void); /* CLOCK_REALTIME: timestamps comparable across hosts */

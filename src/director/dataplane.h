@@ -19,21 +19,21 @@
 #include <sys/socket.h>
 
 #define DIRECTOR_MAX_BACKENDS 64
-#define DIRECTOR_NAME_MAX 32 /* nft table "mqlb-<name>" must stay short */
+#define DIRECTOR_NAME_MAX     32 /* nft table "mqlb-<name>" must stay short */
 
 enum director_mode {
 	DIRECTOR_MODE_LOCAL = 0, /* clients on this host (nft output hook, loopback) */
-	DIRECTOR_MODE_NAT,       /* clients from other hosts/namespaces: DNAT + masquerade */
-	DIRECTOR_MODE_DR,        /* IPVS direct routing */
+	DIRECTOR_MODE_NAT,	 /* clients from other hosts/namespaces: DNAT + masquerade */
+	DIRECTOR_MODE_DR,	 /* IPVS direct routing */
 	DIRECTOR_MODE_COUNT
 };
 
 struct director_backend {
 	struct sockaddr_storage addr;
-	unsigned weight;                  /* configured (director set --weight) */
-	atomic_uint effective_weight;     /* 0 when drained or unhealthy; what the dataplane uses */
-	int healthy;                      /* last verdict of the health checker */
-	int drained;                      /* director set --drain */
+	unsigned weight;	      /* configured (director set --weight) */
+	atomic_uint effective_weight; /* 0 when drained or unhealthy; what the dataplane uses */
+	int healthy;		      /* last verdict of the health checker */
+	int drained;		      /* director set --drain */
 	unsigned health_fails, health_oks; /* consecutive, for fall/rise */
 
 	/* Counters, refreshed by dataplane->stats(). */
@@ -52,16 +52,16 @@ struct director_backend {
 };
 
 struct director_config {
-	char name[DIRECTOR_NAME_MAX]; /* instance name: nft table mqlb-<name>, control socket */
+	char name[DIRECTOR_NAME_MAX];	/* instance name: nft table mqlb-<name>, control socket */
 	struct sockaddr_storage listen; /* the VIP:PORT clients connect to */
 	enum director_mode mode;
-	char scheduler[16];             /* "rr", "wrr", "lc", "sh", "clientid", ... */
-	const char *control_path;       /* unix socket for status/set; borrowed from argv or static */
+	char scheduler[16];	  /* "rr", "wrr", "lc", "sh", "clientid", ... */
+	const char *control_path; /* unix socket for status/set; borrowed from argv or static */
 	uint64_t health_interval_ns;
 	uint64_t health_timeout_ns;
 	unsigned health_fall, health_rise;
 	/* Proxy options (ignored by kernel dataplanes). */
-	const char *peers;              /* "ADDR,..." for --peers; borrowed */
+	const char *peers; /* "ADDR,..." for --peers; borrowed */
 	unsigned max_connections;
 	unsigned threads;
 };
