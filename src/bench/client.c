@@ -196,9 +196,12 @@ static int send_connect(struct bench_client *c)
 static int send_subscribe(struct bench_client *c)
 {
 	const struct bench_opts *o = &RUN(c)->o;
-	struct mqtt_subscription s = {.filter = mqtt_str_c(c->topic), .opts = {.qos = o->qos}};
-	struct mqtt_packet pk = {.type = MQTT_SUBSCRIBE,
-				 .subscribe = {.packet_id = 1, .count = 1, .subs = &s}};
+	struct mqtt_subscription s[2] = {
+	    {.filter = mqtt_str_c(c->topic), .opts = {.qos = o->qos}},
+	    {.filter = mqtt_str_c(o->also_sub ? o->also_sub : ""), .opts = {.qos = o->qos}}};
+	struct mqtt_packet pk = {
+	    .type = MQTT_SUBSCRIBE,
+	    .subscribe = {.packet_id = 1, .count = o->also_sub ? 2 : 1, .subs = s}};
 	int n = mqtt_size(&pk, o->version);
 	if (n <= 0)
 		return -EINVAL;
@@ -445,11 +448,17 @@ static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 static void on_suback(struct bench_client *c, const struct mqtt_suback *sa)
 {
 	struct bench_worker *w = c->w;
-	if (c->state != BCS_WAIT_SUBACK || sa->packet_id != 1 || sa->reasons.len < 1) {
+	if (c->state != BCS_WAIT_SUBACK || sa->packet_id != 1 ||
+	    sa->reasons.len < (RUN(c)->o.also_sub ? 2u : 1u)) {
 		client_close(c, BERR_UNEXPECTED, -1, 0);
 		return;
 	}
 	uint8_t rc = sa->reasons.p[0];
+	if (RUN(c)->o.also_sub) { /* the worse of the two: a refusal, else the lower QoS */
+		uint8_t r2 = sa->reasons.p[1];
+		if (r2 >= 0x80 || (rc < 0x80 && r2 < rc))
+			rc = r2;
+	}
 	if (rc >= 0x80) {
 		client_close(c, -1, BCERR_SUBACK, rc);
 		return;

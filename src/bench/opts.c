@@ -86,6 +86,8 @@ void bench_usage(FILE *f)
 	    "                       under such load; 0 = never [300]\n"
 	    "Messages:\n"
 	    "  -t, --topic T        topic, %%i = client index, %%c = client id [bench/test]\n"
+	    "      --also-subscribe F  subscribers also subscribe to filter F (one SUBSCRIBE;\n"
+	    "                       e.g. $mesh/+/bench/test for mqlb cluster --bridge mesh)\n"
 	    "  -q, --qos 0|1|2      [1]\n"
 	    "  -I, --interval_of_msg MS  per publisher [500]\n"
 	    "      --rate N         total messages/s over all publishers (instead of -I)\n"
@@ -129,6 +131,7 @@ enum {
 	OPT_HELP,
 	OPT_CONNECT_TIMEOUT,
 	OPT_COALESCE,
+	OPT_ALSO_SUB,
 };
 
 static const struct option long_opts[] = {
@@ -163,6 +166,7 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"coalesce", required_argument, NULL, OPT_COALESCE},
+    {"also-subscribe", required_argument, NULL, OPT_ALSO_SUB},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -376,6 +380,11 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case OPT_IFADDR:
 			ifaddrs = optarg;
+			break;
+		case OPT_ALSO_SUB:
+			if (!*optarg)
+				return fail(err, errlen, "--also-subscribe: empty filter");
+			o->also_sub = optarg;
 			break;
 		case OPT_JSON:
 			o->json_path = optarg;

@@ -28,6 +28,7 @@ struct bench_opts {
 	uint32_t start_index;		 /* -n */
 	uint64_t conn_interval_ns;	 /* -i ms / -R rate: global gap between connects */
 	const char *topic;		 /* -t, with %i and %c */
+	const char *also_sub; /* --also-subscribe: a second filter in the SUBSCRIBE (sub/run) */
 	uint8_t qos;			 /* -q */
 	uint8_t version;		 /* -V: 4 = 3.1.1, 5 = 5.0 */
 	uint16_t keepalive_s;		 /* -k */

@@ -12,16 +12,15 @@
 #include "lab/lab.h"
 #include "lab/run.h"
 
-int lab_cmd_run(const struct lab_opts *o); /* orchestrate.c */
-
 static void usage_main(FILE *f)
 {
 	fprintf(
 	    f,
 	    "Usage: mqlb lab run [options]      the study end to end, then the report\n"
+	    "       mqlb lab search [options]   then: which cluster setups lose nothing\n"
 	    "       mqlb lab report DIR         rebuild DIR/report.md and plots from DIR's data\n"
 	    "\n"
-	    "Run 'mqlb lab run --help' for the run options.\n");
+	    "Run 'mqlb lab run --help' or 'mqlb lab search --help' for their options.\n");
 }
 
 static void usage_run(FILE *f)
@@ -49,7 +48,41 @@ static void usage_run(FILE *f)
 	    "  --scheduler NAME     default as the study: lc where the dataplane has it, else rr\n"
 	    "  --profile NAME       mqlb cluster --profile (thesis)\n"
 	    "  --hosts MODE         auto | netns (root) | loopback\n"
-	    "  --out DIR            results folder (results/<timestamp>)\n");
+	    "  --out DIR            results folder (results/<timestamp>)\n"
+	    "Cluster overrides (passed to mqlb cluster up after --profile; the setup is\n"
+	    "named in summary.csv, lab.json and the report):\n"
+	    "  --bridge star|mesh   mesh: subscribers also subscribe to $mesh/+/bench/test\n"
+	    "  --cpus C             CPU limit per broker, 0 = none (thesis: 0.25)\n"
+	    "  --memory SIZE        memory limit per broker, 0 = none (thesis: 128M)\n"
+	    "  --max-queued N       max_queued_messages, 0 = unlimited (Mosquitto: 1000)\n"
+	    "  --max-inflight N     max_inflight_messages, 0 = unlimited (Mosquitto: 20)\n"
+	    "  --mosquitto-opt K=V  extra mosquitto.conf line (repeatable)\n");
+}
+
+static void usage_search(FILE *f)
+{
+	fprintf(f,
+		"Usage: mqlb lab search [--quick] [--first] [--setups LIST] [options]\n"
+		"\n"
+		"At the study's headline load (480 clients, burst 6000, -I 500, QoS 1 and 2;\n"
+		"QoS 0 already loses nothing) runs a fixed list of cluster setups, one knob at\n"
+		"a time against the thesis profile, then a combination, and writes search.md\n"
+		"and search.csv (setup, QoS, loss %%, duplicates, p99, peak broker CPU and RSS,\n"
+		"$SYS dropped) with why each setup lost or did not. Each setup's runs are a\n"
+		"complete lab folder (DIR/<setup>/: summary.csv, report.md, run folders).\n"
+		"\n"
+		"  --setups LIST        names from the list below, comma separated (all)\n"
+		"  --first              stop after the first setup that loses 0 at every QoS\n"
+		"  --topology NAME      for setups that do not set one (distributed)\n"
+		"  --quick              small: 20 clients, burst 400, -I 100, quiet 2 s\n"
+		"  --qos --clients --burst --interval --drain --quiet --run-timeout\n"
+		"  --dataplane --scheduler --hosts --out   as in lab run\n"
+		"\n"
+		"Setups:\n");
+	int n;
+	const struct lab_setup *s = lab_setups(&n);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  %-20s %s\n", s[i].name, s[i].what);
 }
 
 /* Parses "a,b,c" of unsigned numbers in [min, max]. Returns the count or -1. */
@@ -66,8 +99,10 @@ static int parse_list(const char *s, uint64_t min, uint64_t max, uint64_t *out, 
 	return n ? n : -1;
 }
 
-static int parse_run(int argc, char **argv, struct lab_opts *o)
+/* lab run (x == NULL) and lab search (x: its own options). */
+static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_search_opts *x)
 {
+	const char *cmd = x ? "lab search" : "lab run";
 	static const uint64_t full[] = {60, 120, 240, 480};
 	int set_clients = 0, set_burst = 0, set_drain = 0, set_interval = 0, set_quiet = 0;
 	int full_sweep = 0;
@@ -87,34 +122,70 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 	o->dataplane = "auto";
 	o->profile = "thesis";
 	o->hosts = LAB_HOSTS_AUTO;
+	if (x) { /* QoS 0 already loses nothing; one topology per setup */
+		x->first = 0, x->n_pick = 0; /* o is x->base: already set */
+		o->qos[0] = 1, o->qos[1] = 2;
+		o->n_qos = 2;
+		o->n_topologies = 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t u, list[LAB_MAX_LIST];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage_run(stdout);
+			if (x)
+				usage_search(stdout);
+			else
+				usage_run(stdout);
 			return 1;
+		} else if (x && strcmp(a, "--first") == 0) {
+			x->first = 1;
+			continue;
 		} else if (strcmp(a, "--quick") == 0) {
 			o->quick = 1;
 			continue;
-		} else if (strcmp(a, "--full") == 0) {
+		} else if (!x && strcmp(a, "--full") == 0) {
 			full_sweep = 1;
 			continue;
 		}
+		char err[256];
+		if (x && strcmp(a, "--setups") == 0) {
+			if (!v)
+				return cli_usage_error(cmd, "%s needs a value", a);
+			int k = lab_setups_pick(v, x->pick, LAB_MAX_SETUPS, err, sizeof(err));
+			if (k < 0)
+				return cli_usage_error(cmd, "%s", err);
+			x->n_pick = k;
+			i++;
+			continue;
+		}
+		int cf = v ? lab_cluster_flag(&o->cluster, a, v, err, sizeof(err)) : 1;
+		if (cf < 0)
+			return cli_usage_error(cmd, "%s", err);
+		if (cf == 0 && x)
+			return cli_usage_error(cmd,
+					       "%s: the search sets the cluster per setup "
+					       "(see --setups in 'mqlb lab search --help')",
+					       a);
+		if (cf == 0) {
+			i++;
+			continue;
+		}
 		static const char *const with_value[] = {
-		    "--out",	     "--topology",  "--qos",	   "--clients",
-		    "--burst",	     "--interval",  "--drain",	   "--quiet",
-		    "--run-timeout", "--dataplane", "--scheduler", "--profile",
-		    "--hosts",	     NULL};
+		    "--out",	     "--topology",     "--qos",		  "--clients",
+		    "--burst",	     "--interval",     "--drain",	  "--quiet",
+		    "--run-timeout", "--dataplane",    "--scheduler",	  "--profile",
+		    "--hosts",	     "--bridge",       "--cpus",	  "--memory",
+		    "--max-queued",  "--max-inflight", "--mosquitto-opt", NULL};
 		int known = 0;
 		for (const char *const *w = with_value; *w && !known; w++)
 			known = strcmp(a, *w) == 0;
-		if (!known)
+		if (!known || (x && strcmp(a, "--profile") == 0))
 			return cli_usage_error(
-			    "lab run", "%s '%s'",
+			    cmd, "%s '%s'",
 			    strncmp(a, "--", 2) ? "unexpected argument" : "unknown option", a);
 		if (!v)
-			return cli_usage_error("lab run", "%s needs a value", a);
+			return cli_usage_error(cmd, "%s needs a value", a);
 		i++;
 		if (strcmp(a, "--out") == 0) {
 			o->out = v;
@@ -126,7 +197,7 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 			     t = strtok_r(NULL, ",", &save)) {
 				int tp = lab_topology_parse(t);
 				if (tp < 0 || o->n_topologies == LAB_MAX_LIST)
-					return cli_usage_error("lab run",
+					return cli_usage_error(cmd,
 							       "--topology: unknown topology '%s' "
 							       "(distributed, centralized, "
 							       "distributed-shared, clientid)",
@@ -134,12 +205,15 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 				o->topologies[o->n_topologies++] = tp;
 			}
 			if (!o->n_topologies)
-				return cli_usage_error("lab run", "--topology: empty list");
+				return cli_usage_error(cmd, "--topology: empty list");
+			if (x && o->n_topologies != 1)
+				return cli_usage_error(cmd, "--topology: one topology for the "
+							    "search (setups may set their own)");
 		} else if (strcmp(a, "--qos") == 0) {
 			int n = parse_list(v, 0, 2, list, 3);
 			if (n < 0)
-				return cli_usage_error("lab run",
-						       "--qos: '%s' is not a list of 0, 1, 2", v);
+				return cli_usage_error(cmd, "--qos: '%s' is not a list of 0, 1, 2",
+						       v);
 			for (int k = 0; k < n; k++)
 				o->qos[k] = (int)list[k];
 			o->n_qos = n;
@@ -147,12 +221,11 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 			int n = parse_list(v, 2, 20000, o->clients, LAB_MAX_LIST);
 			if (n < 0)
 				return cli_usage_error(
-				    "lab run", "--clients: '%s' is not a list of counts 2..20000",
-				    v);
+				    cmd, "--clients: '%s' is not a list of counts 2..20000", v);
 			for (int k = 0; k < n; k++)
 				if (o->clients[k] % 4)
 					return cli_usage_error(
-					    "lab run",
+					    cmd,
 					    "--clients: %s is not a multiple of 4 (two client "
 					    "hosts, "
 					    "each half publishers, half subscribers)",
@@ -161,37 +234,35 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 			set_clients = 1;
 		} else if (strcmp(a, "--burst") == 0) {
 			if (parse_u64(v, 1, 100000000, &o->burst) < 0)
-				return cli_usage_error("lab run", "--burst: '%s' is not a count",
-						       v);
+				return cli_usage_error(cmd, "--burst: '%s' is not a count", v);
 			set_burst = 1;
 		} else if (strcmp(a, "--interval") == 0) {
 			if (parse_u64(v, 1, 60000, &o->interval_ms) < 0)
-				return cli_usage_error("lab run",
-						       "--interval: '%s' is not 1..60000 ms", v);
+				return cli_usage_error(cmd, "--interval: '%s' is not 1..60000 ms",
+						       v);
+			set_interval = 1;
 		} else if (strcmp(a, "--quiet") == 0) {
 			if (parse_u64(v, 1, 600, &o->quiet_s) < 0)
-				return cli_usage_error("lab run", "--quiet: '%s' is not 1..600 s",
-						       v);
+				return cli_usage_error(cmd, "--quiet: '%s' is not 1..600 s", v);
 			set_quiet = 1;
 		} else if (strcmp(a, "--drain") == 0) {
 			if (parse_u64(v, 0, 600, &o->drain_s) < 0)
-				return cli_usage_error("lab run", "--drain: '%s' is not 0..600 s",
-						       v);
+				return cli_usage_error(cmd, "--drain: '%s' is not 0..600 s", v);
 			set_drain = 1;
 		} else if (strcmp(a, "--run-timeout") == 0) {
 			if (parse_u64(v, 10, 3600, &u) < 0)
-				return cli_usage_error("lab run",
-						       "--run-timeout: '%s' is not 10..3600 s", v);
+				return cli_usage_error(cmd, "--run-timeout: '%s' is not 10..3600 s",
+						       v);
 			o->run_timeout_s = u;
 		} else if (strcmp(a, "--dataplane") == 0) {
 			if (strcmp(v, "auto") && strcmp(v, "nft") && strcmp(v, "ipvs") &&
 			    strcmp(v, "proxy"))
 				return cli_usage_error(
-				    "lab run", "--dataplane: '%s' (auto, nft, ipvs, proxy)", v);
+				    cmd, "--dataplane: '%s' (auto, nft, ipvs, proxy)", v);
 			o->dataplane = v;
 		} else if (strcmp(a, "--scheduler") == 0) {
 			if (!*v || strlen(v) >= 16)
-				return cli_usage_error("lab run", "--scheduler: '%s'", v);
+				return cli_usage_error(cmd, "--scheduler: '%s'", v);
 			o->scheduler = v;
 		} else if (strcmp(a, "--profile") == 0) {
 			o->profile = v;
@@ -203,14 +274,14 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 			else if (strcmp(v, "loopback") == 0)
 				o->hosts = LAB_HOSTS_LOOPBACK;
 			else
-				return cli_usage_error("lab run",
-						       "--hosts: '%s' (auto, netns, loopback)", v);
+				return cli_usage_error(cmd, "--hosts: '%s' (auto, netns, loopback)",
+						       v);
 		} else {
-			return cli_usage_error("lab run", "unknown option '%s'", a);
+			return cli_usage_error(cmd, "unknown option '%s'", a);
 		}
 	}
 	if (o->quick && full_sweep)
-		return cli_usage_error("lab run", "--quick and --full exclude each other");
+		return cli_usage_error(cmd, "--quick and --full exclude each other");
 	if (full_sweep && !set_clients) {
 		memcpy(o->clients, full, sizeof(full));
 		o->n_clients = 4;
@@ -227,6 +298,7 @@ static int parse_run(int argc, char **argv, struct lab_opts *o)
 		if (!set_interval) /* 40 messages per publisher in 4 s, not 20 s */
 			o->interval_ms = 100;
 	}
+	lab_cluster_label(o->profile, &o->cluster, o->setup, sizeof(o->setup));
 	return 0;
 }
 
@@ -256,10 +328,17 @@ int cmd_lab(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0) {
 		struct lab_opts o;
-		int ret = parse_run(argc - 1, argv + 1, &o);
+		int ret = parse_run(argc - 1, argv + 1, &o, NULL);
 		if (ret)
 			return ret == 1 ? CLI_OK : ret;
 		return lab_cmd_run(&o);
 	}
-	return cli_usage_error("lab", "unknown lab command '%s' (run, report)", argv[1]);
+	if (strcmp(argv[1], "search") == 0) {
+		struct lab_search_opts x;
+		int ret = parse_run(argc - 1, argv + 1, &x.base, &x);
+		if (ret)
+			return ret == 1 ? CLI_OK : ret;
+		return lab_cmd_search(&x);
+	}
+	return cli_usage_error("lab", "unknown lab command '%s' (run, search, report)", argv[1]);
 }

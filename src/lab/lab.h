@@ -26,9 +26,14 @@
 #define LAB_SUMMARY_HEADER                                                                         \
 	"topology,dataplane,scheduler,qos,publishers,subscribers,burst,published,expected,"        \
 	"unique,lost,loss_ratio,duplicates,p50_us,p99_us,jain_index,conns_per_broker"
+/* What summary.csv is written with: DESIGN.md's columns, then the cluster setup
+ * (lab_cluster_label). The reader takes both headers (older folders have no
+ * setup; their rows read setup ""). */
+#define LAB_SUMMARY_HEADER_SETUP LAB_SUMMARY_HEADER ",setup"
 
 /* One row of summary.csv. conns_per_broker is written "a/b/c" (no commas). */
 struct lab_row {
+	char setup[96]; /* cluster setup label; "" when the folder predates it */
 	char topology[32];
 	char dataplane[16];
 	char scheduler[16];
@@ -50,9 +55,11 @@ double lab_jain(const uint64_t *x, unsigned n);
 double lab_loss_ratio(uint64_t lost, uint64_t expected);
 /* "<topology>-c<publishers+subscribers>-q<qos>" into buf. */
 void lab_run_dirname(const struct lab_row *r, char *buf, size_t len);
-void lab_row_write(FILE *f, const struct lab_row *r); /* one CSV line */
+/* One CSV line under LAB_SUMMARY_HEADER_SETUP (a ',' in the setup becomes ';'). */
+void lab_row_write(FILE *f, const struct lab_row *r);
 /* Reads path (summary.csv) into a malloc'd array (*rows, owned by the caller).
- * Returns the row count, or -errno / -EINVAL (header not LAB_SUMMARY_HEADER). */
+ * Returns the row count, or -errno / -EINVAL (header neither LAB_SUMMARY_HEADER
+ * nor LAB_SUMMARY_HEADER_SETUP, or a row that does not parse). */
 int lab_summary_read(const char *path, struct lab_row **rows);
 /* Parses "a/b/c" into r->conns. Returns 0 or -EINVAL. */
 int lab_conns_parse(const char *s, struct lab_row *r);
@@ -100,9 +107,11 @@ int lab_plots(const char *dir, const struct lab_row *rows, int n);
 struct lab_run_evidence {
 	double peak_cpu[LAB_MAX_BROKERS];      /* % of one core, max over samples */
 	uint64_t dropped[LAB_MAX_BROKERS];     /* $SYS publish/messages/dropped, last - first */
+	double peak_rss[LAB_MAX_BROKERS];      /* bytes, max over samples */
+	unsigned restarts[LAB_MAX_BROKERS];    /* pid changes or samples not alive */
 	char broker_name[LAB_MAX_BROKERS][64]; /* as the monitor names them */
 	unsigned n_brokers;
-	int have_cpu, have_sys;
+	int have_cpu, have_sys, have_rss;
 };
 /* Fills ev from DIR/<run>/monitor; missing files leave have_* at 0. */
 void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_evidence *ev);

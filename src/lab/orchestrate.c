@@ -25,8 +25,6 @@
 #include "lab/run.h"
 #include "lab/spawn.h"
 
-int lab_cmd_run(const struct lab_opts *o);
-
 void lab_state_dir(char *buf, size_t len)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -197,6 +195,17 @@ static int write_lab_json(const char *out, const struct lab_env *env, const stru
 	json_str(&j, "scheduler", env->scheduler);
 	json_str(&j, "scheduler_note", env->scheduler_note);
 	json_str(&j, "profile", o->profile);
+	json_str(&j, "setup", o->setup);
+	{
+		char *argv[2 * (5 + LAB_MAX_MOSQ_OPTS) + 1], flags[1024] = "";
+		int n = 0;
+		lab_cluster_argv(&o->cluster, argv, &n);
+		for (int i = 0; i < n; i++) {
+			strncat(flags, i ? " " : "", sizeof(flags) - strlen(flags) - 1);
+			strncat(flags, argv[i], sizeof(flags) - strlen(flags) - 1);
+		}
+		json_str(&j, "cluster_flags", flags);
+	}
 	json_u64(&j, "burst", o->burst);
 	json_u64(&j, "interval_ms", o->interval_ms);
 	json_u64(&j, "drain_s", o->drain_s);
@@ -319,118 +328,148 @@ static int lab_lock(void)
 	return fd;
 }
 
-int lab_cmd_run(const struct lab_opts *o)
+int lab_session_open(const struct lab_opts *o, struct lab_session *s)
 {
-	struct lab_env env;
-	struct lab_run runs[LAB_MAX_RUNS];
-	struct lab_row *rows = NULL;
-	char out[PATH_MAX], path[PATH_MAX + 32];
-	int ret = CLI_FAIL, n_ok = 0, failed = 0;
-	FILE *sum = NULL;
-	memset(&env, 0, sizeof(env));
-
+	memset(s, 0, sizeof(*s));
+	s->lock = -1;
 	lab_signals_install();
-	if (resolve(o, &env) < 0 || need_subcommands() < 0)
-		return CLI_FAIL;
-	int lock = lab_lock();
-	if (lock < 0)
-		return CLI_FAIL;
+	if (resolve(o, &s->env) < 0 || need_subcommands() < 0)
+		return -1;
+	if ((s->lock = lab_lock()) < 0)
+		return -1;
+	char *out = s->out;
+	size_t outlen = sizeof(s->out);
 	if (o->out) {
-		snprintf(out, sizeof(out), "%s", o->out);
+		snprintf(out, outlen, "%s", o->out);
 	} else {
 		time_t now = time(NULL);
 		struct tm tm;
 		localtime_r(&now, &tm);
-		strftime(out, sizeof(out), "results/%Y%m%d-%H%M%S", &tm);
+		strftime(out, outlen, "results/%Y%m%d-%H%M%S", &tm);
 	}
-	if (strlen(out) > 512) { /* run folders, logs and files go below it */
-		log_error("lab: --out path longer than 512 bytes");
-		close(lock);
-		return CLI_FAIL;
+	if (strlen(out) > 400) { /* setup and run folders, logs and files go below it */
+		log_error("lab: --out path longer than 400 bytes");
+		goto fail;
 	}
 	if (mkdir_p(out) < 0) {
 		log_error("lab: cannot create %s: %s", out, strerror(errno));
-		close(lock);
-		return CLI_FAIL;
+		goto fail;
 	}
 	if (out[0] != '/') { /* children log and write here: make it absolute */
 		char cwd[PATH_MAX];
 		if (getcwd(cwd, sizeof(cwd))) {
 			char abs[PATH_MAX * 2];
 			int w = snprintf(abs, sizeof(abs), "%s/%s", cwd, out);
-			if (w > 0 && (size_t)w < sizeof(out))
+			if (w > 0 && (size_t)w < outlen)
 				memcpy(out, abs, (size_t)w + 1);
 		}
 	}
-	int n = lab_matrix(o, runs);
-	rows = calloc((size_t)n, sizeof(*rows));
-	if (!rows) {
-		close(lock);
-		return CLI_FAIL;
-	}
-
 	/* What an earlier, killed lab left: its cluster, processes, namespaces. */
 	leftover_cluster();
 	leftover_processes();
-	if (env.hosts == LAB_HOSTS_NETNS) {
+	if (s->env.hosts == LAB_HOSTS_NETNS) {
 		lab_netns_cleanup();
-		if (lab_netns_setup(&env, out) < 0)
-			goto out;
+		s->netns = 1;
+		if (lab_netns_setup(&s->env, out) < 0) {
+			lab_session_close(s);
+			return -1;
+		}
 	} else {
-		lab_loop_setup(&env);
+		lab_loop_setup(&s->env);
 		log_warn("lab: not root: loopback addresses and the user-space director "
 			 "(--dataplane proxy); no namespaces, no kernel director");
 	}
-	if (write_lab_json(out, &env, o) < 0)
-		log_warn("lab: cannot write %s/lab.json", out);
-	snprintf(path, sizeof(path), "%s/summary.csv", out);
-	sum = fopen(path, "w");
+	return 0;
+fail:
+	close(s->lock);
+	s->lock = -1;
+	return -1;
+}
+
+void lab_session_close(struct lab_session *s)
+{
+	lab_kill_all();
+	leftover_cluster();
+	if (s->netns) {
+		leftover_processes();
+		lab_netns_cleanup();
+		s->netns = 0;
+	}
+	if (s->lock >= 0)
+		close(s->lock);
+	s->lock = -1;
+}
+
+int lab_run_list(const struct lab_opts *o, struct lab_session *s, const char *dir,
+		 const struct lab_run *runs, int n, int first, int total, struct lab_row *rows,
+		 int *failed)
+{
+	char path[PATH_MAX + 32];
+	int n_ok = 0;
+	if (write_lab_json(dir, &s->env, o) < 0)
+		log_warn("lab: cannot write %s/lab.json", dir);
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	FILE *sum = fopen(path, "w");
 	if (!sum) {
 		log_error("lab: %s: %s", path, strerror(errno));
-		goto out;
+		return -errno;
 	}
-	fprintf(sum, "%s\n", LAB_SUMMARY_HEADER);
+	fprintf(sum, "%s\n", LAB_SUMMARY_HEADER_SETUP);
 	fflush(sum);
-	log_info("lab: %d runs (%s, %s, hosts: %s) into %s", n, env.dataplane, env.scheduler,
-		 env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback", out);
 	for (int i = 0; i < n && !lab_stop; i++) {
-		char prog[32];
-		snprintf(prog, sizeof(prog), "%d/%d", i + 1, n);
-		int r = lab_run_one(o, &env, &runs[i], out, prog, &rows[n_ok]);
+		char prog[160];
+		if (dir == s->out) /* lab run: one setup, named in its first line */
+			snprintf(prog, sizeof(prog), "%d/%d", first + i + 1, total);
+		else
+			snprintf(prog, sizeof(prog), "%d/%d %s", first + i + 1, total, o->setup);
+		int r = lab_run_one(o, &s->env, &runs[i], dir, prog, &rows[n_ok]);
 		if (r < 0) {
 			if (!lab_stop)
 				log_error("lab: run %s (%s, QoS %d, %" PRIu64 " clients) failed",
 					  prog, lab_topology_name(runs[i].topology), runs[i].qos,
 					  runs[i].clients);
-			failed++;
+			(*failed)++;
 			continue;
 		}
 		lab_row_write(sum, &rows[n_ok]);
 		fflush(sum);
 		n_ok++;
 	}
-	if (!lab_stop)
-		ret = failed ? CLI_FAIL : CLI_OK;
-out:
-	if (sum)
-		fclose(sum);
-	lab_kill_all();
-	leftover_cluster();
-	if (env.hosts == LAB_HOSTS_NETNS) {
-		leftover_processes();
-		lab_netns_cleanup();
+	fclose(sum);
+	return n_ok;
+}
+
+int lab_cmd_run(const struct lab_opts *o)
+{
+	struct lab_session s;
+	struct lab_run runs[LAB_MAX_RUNS];
+	int ret = CLI_FAIL, n_ok = 0, failed = 0;
+
+	if (lab_session_open(o, &s) < 0)
+		return CLI_FAIL;
+	int n = lab_matrix(o, runs);
+	struct lab_row *rows = calloc((size_t)n, sizeof(*rows));
+	if (!rows) {
+		lab_session_close(&s);
+		return CLI_FAIL;
 	}
+	log_info("lab: %d runs (%s, %s, hosts: %s, cluster %s) into %s", n, s.env.dataplane,
+		 s.env.scheduler, s.env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback",
+		 o->setup, s.out);
+	n_ok = lab_run_list(o, &s, s.out, runs, n, 0, n, rows, &failed);
+	if (n_ok >= 0 && !lab_stop)
+		ret = failed ? CLI_FAIL : CLI_OK;
+	lab_session_close(&s);
 	if (lab_stop) {
 		log_error("lab: interrupted; everything the lab started is down");
 	} else if (n_ok > 0) {
-		if (lab_report(out) == 0) {
+		if (lab_report(s.out) == 0) {
 			lab_summary_print(stdout, rows, n_ok);
-			printf("\nreport: %s/report.md\n", out);
+			printf("\nreport: %s/report.md\n", s.out);
 		} else {
 			ret = CLI_FAIL;
 		}
 	}
 	free(rows);
-	close(lock);
 	return ret;
 }

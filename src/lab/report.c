@@ -17,6 +17,56 @@ static const char *const cpu_words[] = {"cpu", NULL};
 static const char *const cpu_avoid[] = {"limit", "max", "quota", NULL};
 static const char *const drop_words[] = {"dropped", NULL};
 static const char *const drop_avoid[] = {"1min", "5min", "15min", "load", NULL};
+static const char *const rss_words[] = {"rss", NULL};
+static const char *const pid_words[] = {"pid", NULL};
+static const char *const alive_words[] = {"alive", NULL};
+
+/* Index of broker name in ev (the CPU series named them), or -1. */
+static int ev_broker(const struct lab_run_evidence *ev, const char *name)
+{
+	for (unsigned i = 0; i < ev->n_brokers; i++)
+		if (strcmp(ev->broker_name[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Peak RSS and process changes per broker from brokers.csv: a pid that changes
+ * between samples, or alive going 1 -> 0, is a broker that died (e.g. killed
+ * at its cgroup memory limit). */
+static void evidence_procs(const char *path, struct lab_run_evidence *ev)
+{
+	struct lab_series_set set;
+	if (lab_series_load(path, rss_words, NULL, &set) > 0) {
+		ev->have_rss = 1;
+		for (unsigned i = 0; i < set.n; i++) {
+			int b = ev_broker(ev, set.s[i].name);
+			if (b >= 0)
+				ev->peak_rss[b] = lab_series_max(&set.s[i]);
+		}
+		lab_series_free(&set);
+	}
+	if (lab_series_load(path, pid_words, NULL, &set) > 0) {
+		for (unsigned i = 0; i < set.n; i++) {
+			int b = ev_broker(ev, set.s[i].name);
+			for (unsigned k = 1; b >= 0 && k < set.s[i].n; k++)
+				if (set.s[i].v[k] != set.s[i].v[k - 1])
+					ev->restarts[b]++;
+		}
+		lab_series_free(&set);
+	}
+	if (lab_series_load(path, alive_words, NULL, &set) > 0) {
+		for (unsigned i = 0; i < set.n; i++) {
+			int b = ev_broker(ev, set.s[i].name);
+			unsigned deaths = 0;
+			for (unsigned k = 1; b >= 0 && k < set.s[i].n; k++)
+				if (set.s[i].v[k] == 0 && set.s[i].v[k - 1] != 0)
+					deaths++;
+			if (b >= 0 && deaths > ev->restarts[b])
+				ev->restarts[b] = deaths;
+		}
+		lab_series_free(&set);
+	}
+}
 
 void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_evidence *ev)
 {
@@ -35,6 +85,7 @@ void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_e
 		}
 		ev->n_brokers = set.n < LAB_MAX_BROKERS ? set.n : LAB_MAX_BROKERS;
 		lab_series_free(&set);
+		evidence_procs(path, ev);
 	}
 	snprintf(path, sizeof(path), "%s/%s/monitor/sys.csv", dir, run);
 	if (lab_series_load(path, drop_words, drop_avoid, &set) > 0) {
@@ -300,6 +351,11 @@ int lab_report(const char *dir)
 	meta(lj, "machine", machine, sizeof(machine), "unknown machine");
 	meta(lj, "hosts", hosts, sizeof(hosts), "unknown");
 	meta(lj, "scheduler_note", sched_note, sizeof(sched_note), "");
+	char setup[128], cflags[512];
+	meta(lj, "setup", setup, sizeof(setup), "");
+	meta(lj, "cluster_flags", cflags, sizeof(cflags), "");
+	if (!setup[0] && n > 0 && rows[0].setup[0])
+		snprintf(setup, sizeof(setup), "%s", rows[0].setup);
 
 	int plots = lab_plots(dir, rows, n);
 
@@ -315,6 +371,10 @@ int lab_report(const char *dir)
 	}
 	fprintf(f, "# mqlb lab report\n\n");
 	fprintf(f, "Run %s on %s. Hosts: %s.", started, machine, hosts);
+	if (setup[0])
+		fprintf(f, " Cluster setup: **%s**%s%s%s.", setup,
+			cflags[0] ? " (`mqlb cluster up " : "", cflags,
+			cflags[0] ? "` after the profile)" : "");
 	write_directors(f, rows, n);
 	if (sched_note[0])
 		fprintf(f, " %s", sched_note);

@@ -160,7 +160,7 @@ static int cluster_up(struct run_ctx *c)
 	char port[16];
 	snprintf(port, sizeof(port), "%u", c->env->broker_base_port);
 	const char *ns = c->env->broker_ns[0] ? c->env->broker_ns : NULL;
-	char *argv[24];
+	char *argv[24 + 2 * (5 + LAB_MAX_MOSQ_OPTS)];
 	int n = 0;
 	argv[n++] = LAB_SELF;
 	argv[n++] = "cluster";
@@ -177,6 +177,7 @@ static int cluster_up(struct run_ctx *c)
 	argv[n++] = "lab";
 	argv[n++] = "--timeout";
 	argv[n++] = "30s";
+	lab_cluster_argv(&c->o->cluster, argv, &n); /* after --profile: they override it */
 	if (ns) {
 		argv[n++] = "--netns";
 		argv[n++] = (char *)ns;
@@ -401,6 +402,11 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	argv[n++] = prefix;
 	argv[n++] = "--ifaddr";
 	argv[n++] = ifaddr;
+	if (!pub && lab_cluster_is_mesh(&c->o->cluster)) {
+		/* a mesh lands other brokers' messages under $mesh/<origin>/T (cluster(1)) */
+		argv[n++] = "--also-subscribe";
+		argv[n++] = "$mesh/+/bench/test";
+	}
 	if (pub) {
 		argv[n++] = "-I";
 		argv[n++] = interval;
@@ -761,6 +767,7 @@ out:
 		run->clients, (double)(time_mono_ns() - c.t0) / 1e9, m.published, m.expected,
 		m.unique, 100 * lab_loss_ratio(m.lost, m.expected));
 	*row = tmp;
+	snprintf(row->setup, sizeof(row->setup), "%s", o->setup);
 	snprintf(row->dataplane, sizeof(row->dataplane), "%s", c.dataplane);
 	snprintf(row->scheduler, sizeof(row->scheduler), "%s", c.scheduler);
 	row->burst = o->burst;

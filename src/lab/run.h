@@ -27,6 +27,20 @@ enum lab_hosts {
 	LAB_HOSTS_COUNT
 };
 
+#define LAB_MAX_MOSQ_OPTS 8
+
+/* Cluster overrides passed through to `mqlb cluster up` after --profile
+ * (setup.c). An empty string = the profile's value. */
+struct lab_cluster {
+	char bridge[8];			   /* star | mesh */
+	char cpus[16];			   /* "0.25"; "0" = no limit */
+	char memory[16];		   /* "128M"; "0" = no limit */
+	char max_queued[16];		   /* max_queued_messages; "0" = unlimited */
+	char max_inflight[16];		   /* max_inflight_messages; "0" = unlimited */
+	char opts[LAB_MAX_MOSQ_OPTS][128]; /* --mosquitto-opt K=V */
+	int n_opts;
+};
+
 struct lab_opts {
 	const char *out;
 	int topologies[LAB_MAX_LIST], n_topologies;
@@ -43,6 +57,8 @@ struct lab_opts {
 	const char *profile;	/* cluster --profile */
 	enum lab_hosts hosts;
 	int quick;
+	struct lab_cluster cluster;
+	char setup[96]; /* label of the cluster setup ("" = lab_cluster_label) */
 };
 
 /* One planned run. */
@@ -72,6 +88,73 @@ const char *lab_topology_name(enum lab_topology t);
 /* Returns the topology or -1. */
 int lab_topology_parse(const char *s);
 
+/* setup.c */
+/* Applies one cluster override flag (--bridge, --cpus, --memory, --max-queued,
+ * --max-inflight, --mosquitto-opt) with value v to c. Returns 0, 1 when flag is
+ * not one of them, or -EINVAL (v is invalid: err says why, for the usage line). */
+int lab_cluster_flag(struct lab_cluster *c, const char *flag, const char *v, char *err,
+		     size_t errlen);
+/* Nonzero when c overrides nothing. */
+int lab_cluster_empty(const struct lab_cluster *c);
+/* "thesis" or "thesis+max-queued=0+memory=512M+opt:K=V": the profile, then
+ * every override in flag order. No ',' (summary.csv) and no spaces. */
+void lab_cluster_label(const char *profile, const struct lab_cluster *c, char *buf, size_t len);
+/* Appends the overrides as `cluster up` arguments to argv[*n..] (pointers into
+ * c, which must outlive argv); at most 2 * (5 + n_opts) entries. */
+void lab_cluster_argv(const struct lab_cluster *c, char **argv, int *n);
+/* Memory limit in bytes the brokers ran with (cluster up's default and the
+ * thesis profile: 128M unless overridden), 0 = none. */
+uint64_t lab_cluster_memory(const char *profile, const struct lab_cluster *c);
+/* Subscribers need the mesh's second filter ($mesh/+/T, cluster(1)). */
+int lab_cluster_is_mesh(const struct lab_cluster *c);
+
+/* search.c — `mqlb lab search`: a fixed list of cluster setups. */
+#define LAB_MAX_SETUPS 16
+
+struct lab_setup {
+	const char *name;	 /* label in search.csv and the folder name */
+	const char *what;	 /* one line: what changes against the thesis profile */
+	int topology;		 /* enum lab_topology, or -1 = the search's --topology */
+	const char *flags[8][2]; /* cluster overrides (lab_cluster_flag), {NULL} ends */
+};
+
+struct lab_search_opts {
+	struct lab_opts base;		  /* load, hosts, dataplane; its cluster stays empty */
+	int pick[LAB_MAX_SETUPS], n_pick; /* indexes into lab_setups(); 0 = all */
+	int first;			  /* --first: stop at the first setup losing 0 */
+};
+
+/* The fixed list (static storage); *n = its length. */
+const struct lab_setup *lab_setups(int *n);
+/* Parses "a,b" of setup names ("all" = every setup) into idx (cap entries),
+ * in the order given, without repeats. Returns the count, or -EINVAL with
+ * err naming the unknown or repeated name and the known ones. */
+int lab_setups_pick(const char *list, int *idx, int cap, char *err, size_t errlen);
+/* Applies setup s's overrides to c (zeroed first). Returns 0 or -EINVAL. */
+int lab_setup_cluster(const struct lab_setup *s, struct lab_cluster *c);
+/* CPU limit of one broker in % of one core (cluster up's and the thesis
+ * default: 25); 0 = none. */
+double lab_cluster_cpu_pct(const struct lab_cluster *c);
+
+/* The figures of one search row that explain it (lab_search_why). */
+struct lab_search_fig {
+	int failed; /* the run did not complete */
+	uint64_t expected, lost, duplicates;
+	uint64_t dropped, hub_dropped; /* $SYS publish/messages/dropped: all, broker 1 */
+	int have_sys;
+	double peak_cpu_pct, cpu_limit_pct; /* one broker's peak; limit 0 = none */
+	double peak_rss, mem_limit;	    /* bytes; limit 0 = none */
+	int have_rss;
+	unsigned restarts; /* broker processes that changed or died */
+	int mesh;
+};
+/* One clause (no trailing period) saying why the row lost or did not, from the
+ * evidence only: e.g. "lost 54.21 %: the brokers dropped 183000 messages
+ * ($SYS, 41 % on the hub broker 1): per-client queues (max_queued_messages +
+ * max_inflight_messages) overflowed". */
+void lab_search_why(const struct lab_search_fig *f, char *buf, size_t len);
+int lab_cmd_search(const struct lab_search_opts *x);
+
 /* matrix.c: fills runs (cap LAB_MAX_RUNS) in the order clients, topology, QoS.
  * Returns the count. */
 int lab_matrix(const struct lab_opts *o, struct lab_run *runs);
@@ -92,6 +175,28 @@ void lab_state_cluster(const char *run_dir);
 /* The lab's state folder (created 0700): /run/mqlb as root, else
  * $XDG_RUNTIME_DIR/mqlb or /tmp/mqlb-<uid>. Directors' control sockets live here. */
 void lab_state_dir(char *buf, size_t len);
+
+/* orchestrate.c: what every lab command shares. A session holds the lock (one
+ * lab at a time), the out folder (absolute) and the hosts; close takes down
+ * everything the lab made (children, cluster, namespaces). */
+struct lab_session {
+	struct lab_env env;
+	char out[1024]; /* absolute when it fits */
+	int lock;  /* flock fd, -1 = none */
+	int netns; /* namespaces to remove on close */
+};
+/* Resolves hosts/dataplane/scheduler for o (its topologies), takes the lock,
+ * creates o->out (or results/<timestamp>), clears leftovers and builds the
+ * hosts. Returns 0, or -1 with a message logged and nothing left behind. */
+int lab_session_open(const struct lab_opts *o, struct lab_session *s);
+void lab_session_close(struct lab_session *s);
+/* Runs runs[0..n-1] into dir (lab.json, summary.csv, run folders) with o's
+ * cluster setup; progress "first+i+1/total [setup]". Fills rows (cap n) and
+ * counts failures in *failed. Returns the rows written, or -errno. */
+int lab_run_list(const struct lab_opts *o, struct lab_session *s, const char *dir,
+		 const struct lab_run *runs, int n, int first, int total, struct lab_row *rows,
+		 int *failed);
+int lab_cmd_run(const struct lab_opts *o);
 
 /* run.c: one run into DIR/<run>; fills row. Returns 0, or -errno (-EINTR on
  * Ctrl-C) after tearing down everything it started. progress: "i/N". */

@@ -41,6 +41,9 @@ void lab_row_write(FILE *f, const struct lab_row *r)
 		r->duplicates, r->p50_us, r->p99_us, r->jain_index);
 	for (unsigned i = 0; i < r->n_brokers; i++)
 		fprintf(f, "%s%" PRIu64, i ? "/" : "", r->conns[i]);
+	fputc(',', f);
+	for (const char *p = r->setup; *p; p++) /* no quoting in our CSV: no ',' or '\n' */
+		fputc(*p == ',' ? ';' : *p == '\n' ? ' ' : *p, f);
 	fputc('\n', f);
 }
 
@@ -73,13 +76,16 @@ static int field_double(const char *s, double *out)
 	return 0;
 }
 
-static int row_parse(const struct lab_csv *c, unsigned i, struct lab_row *r)
+/* fields = 17 (DESIGN.md's columns) or 18 (+ setup). */
+static int row_parse(const struct lab_csv *c, unsigned i, unsigned fields, struct lab_row *r)
 {
 	char *const *f = c->rows[i];
 	int q;
 	memset(r, 0, sizeof(*r));
-	if (c->n_fields[i] != 17)
+	if (c->n_fields[i] != fields)
 		return -EINVAL;
+	if (fields == 18)
+		snprintf(r->setup, sizeof(r->setup), "%s", f[17]);
 	snprintf(r->topology, sizeof(r->topology), "%s", f[0]);
 	snprintf(r->dataplane, sizeof(r->dataplane), "%s", f[1]);
 	snprintf(r->scheduler, sizeof(r->scheduler), "%s", f[2]);
@@ -105,13 +111,19 @@ int lab_summary_read(const char *path, struct lab_row **rows)
 	*rows = NULL;
 	if (ret < 0)
 		return ret;
-	/* The header must be exactly the contract: a renamed column is a bug. */
+	/* The header must be exactly the contract (with or without the setup
+	 * column added after it): a renamed column is a bug. */
 	char header[256] = "";
 	for (unsigned i = 0; c.n_rows && i < c.n_fields[0]; i++) {
 		strncat(header, i ? "," : "", sizeof(header) - strlen(header) - 1);
 		strncat(header, c.rows[0][i], sizeof(header) - strlen(header) - 1);
 	}
-	if (c.n_rows == 0 || strcmp(header, LAB_SUMMARY_HEADER) != 0) {
+	unsigned fields = 0;
+	if (c.n_rows && strcmp(header, LAB_SUMMARY_HEADER) == 0)
+		fields = 17;
+	else if (c.n_rows && strcmp(header, LAB_SUMMARY_HEADER_SETUP) == 0)
+		fields = 18;
+	if (!fields) {
 		lab_csv_free(&c);
 		return -EINVAL;
 	}
@@ -122,7 +134,7 @@ int lab_summary_read(const char *path, struct lab_row **rows)
 		return -ENOMEM;
 	}
 	for (int i = 0; i < n; i++) {
-		if (row_parse(&c, (unsigned)i + 1, &(*rows)[i]) < 0) {
+		if (row_parse(&c, (unsigned)i + 1, fields, &(*rows)[i]) < 0) {
 			free(*rows);
 			*rows = NULL;
 			lab_csv_free(&c);

@@ -68,12 +68,14 @@ static void test_summary_roundtrip(void **state)
 			    .conns = {160, 161, 159}};
 	r.loss_ratio = lab_loss_ratio(r.lost, r.expected);
 	r.jain_index = lab_jain(r.conns, 3);
-	fprintf(f, "%s\n", LAB_SUMMARY_HEADER);
+	snprintf(r.setup, sizeof(r.setup), "thesis+opt:a=b,c");
+	fprintf(f, "%s\n", LAB_SUMMARY_HEADER_SETUP);
 	lab_row_write(f, &r);
 	lab_row_write(f, &r);
 	fclose(f);
 	struct lab_row *rows = NULL;
 	assert_int_equal(lab_summary_read(path, &rows), 2);
+	assert_string_equal(rows[0].setup, "thesis+opt:a=b;c"); /* no ',' in the CSV */
 	assert_string_equal(rows[1].topology, "centralized");
 	assert_int_equal(rows[1].qos, 2);
 	assert_int_equal(rows[1].expected, 1439520);
@@ -86,6 +88,24 @@ static void test_summary_roundtrip(void **state)
 	assert_string_equal(dir, "centralized-c480-q2");
 	free(rows);
 
+	/* an older folder: DESIGN.md's 17 columns, no setup */
+	f = fopen(path, "w");
+	fprintf(f, "%s\ncentralized,nft,rr,1,1,1,1,1,1,1,0,0,0,1,1,1,1/1\n", LAB_SUMMARY_HEADER);
+	fclose(f);
+	assert_int_equal(lab_summary_read(path, &rows), 1);
+	assert_string_equal(rows[0].setup, "");
+	assert_int_equal(rows[0].qos, 1);
+	free(rows);
+	/* a row with the setup under the old header (or without under the new) */
+	f = fopen(path, "w");
+	fprintf(f, "%s\ncentralized,nft,rr,1,1,1,1,1,1,1,0,0,0,1,1,1,1/1,x\n", LAB_SUMMARY_HEADER);
+	fclose(f);
+	assert_int_equal(lab_summary_read(path, &rows), -EINVAL);
+	f = fopen(path, "w");
+	fprintf(f, "%s\ncentralized,nft,rr,1,1,1,1,1,1,1,0,0,0,1,1,1,1/1\n",
+		LAB_SUMMARY_HEADER_SETUP);
+	fclose(f);
+	assert_int_equal(lab_summary_read(path, &rows), -EINVAL);
 	/* a renamed column is refused */
 	f = fopen(path, "w");
 	fprintf(f, "topology,qos\ncentralized,1\n");

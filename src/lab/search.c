@@ -1,0 +1,587 @@
+/* search.c — `mqlb lab search`: after reproducing the study, find cluster
+ * setups that lose nothing. At the headline load it runs a fixed list of
+ * setups (one knob at a time against the thesis profile, then a combination),
+ * each as a complete lab folder DIR/<setup>/, and writes DIR/search.csv and
+ * DIR/search.md: per setup and QoS the loss, duplicates, p99, peak broker CPU
+ * and RSS, $SYS dropped, and a clause on why it lost or did not, read from the
+ * evidence (the brokers' own dropped counters, RSS against the memory limit,
+ * CPU against its limit, brokers that died). Nothing is estimated.
+ *
+ * A subcommand of its own rather than `lab run --search`: its output files,
+ * defaults (QoS 1 and 2, one topology per setup) and options (--setups,
+ * --first) differ from a run's, and the cluster flags of `lab run` would be
+ * ambiguous next to the setups' own. */
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/time.h"
+#include "lab/run.h"
+#include "lab/spawn.h"
+
+/* The list, in the order it runs: the baseline, single knobs, topologies,
+ * then the combination of the knobs that address the evidence of the
+ * headline run (queue limits first). Changing it changes the documented
+ * search: keep docs/mqlb-lab.1 and docs/readme/lab.md in step. */
+static const struct lab_setup setups[] = {
+    {"thesis",
+     "the study's cluster: star, 0.25 CPU, 128M, Mosquitto defaults "
+     "(max_queued_messages 1000, max_inflight_messages 20)",
+     -1,
+     {{NULL, NULL}}},
+    {"queue-unlimited",
+     "max_queued_messages 0 (no per-client queue limit), memory kept at 128M",
+     -1,
+     {{"--max-queued", "0"}, {NULL, NULL}}},
+    {"inflight-unlimited",
+     "max_inflight_messages 0 (no in-flight window), queue limit kept",
+     -1,
+     {{"--max-inflight", "0"}, {NULL, NULL}}},
+    {"memory-512M", "512M per broker, queue limits kept", -1, {{"--memory", "512M"}, {NULL, NULL}}},
+    {"cpu-unlimited",
+     "no CPU limit (the brokers share this machine's cores)",
+     -1,
+     {{"--cpus", "0"}, {NULL, NULL}}},
+    {"mesh",
+     "bridges broker to broker, no hub (subscribers also take $mesh/+/T)",
+     -1,
+     {{"--bridge", "mesh"}, {NULL, NULL}}},
+    {"distributed-shared",
+     "two proxy directors sharing connection counts (lc), thesis cluster",
+     LAB_TOPO_SHARED,
+     {{NULL, NULL}}},
+    {"clientid",
+     "two proxy directors, Maglev on the ClientID, thesis cluster",
+     LAB_TOPO_CLIENTID,
+     {{NULL, NULL}}},
+    {"combined",
+     "no queue limit, 512M, no CPU limit together",
+     -1,
+     {{"--max-queued", "0"}, {"--memory", "512M"}, {"--cpus", "0"}, {NULL, NULL}}},
+};
+#define N_SETUPS ((int)(sizeof(setups) / sizeof(setups[0])))
+
+const struct lab_setup *lab_setups(int *n)
+{
+	*n = N_SETUPS;
+	return setups;
+}
+
+static void known_names(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < N_SETUPS; i++) {
+		strncat(buf, i ? ", " : "", len - strlen(buf) - 1);
+		strncat(buf, setups[i].name, len - strlen(buf) - 1);
+	}
+}
+
+int lab_setups_pick(const char *list, int *idx, int cap, char *err, size_t errlen)
+{
+	char buf[512], names[512], *save = NULL;
+	int n = 0;
+	known_names(names, sizeof(names));
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "--setups: list too long");
+		return -EINVAL;
+	}
+	if (strcmp(list, "all") == 0) {
+		for (int i = 0; i < N_SETUPS && i < cap; i++)
+			idx[n++] = i;
+		return n;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int found = -1;
+		for (int i = 0; i < N_SETUPS; i++)
+			if (strcmp(t, setups[i].name) == 0)
+				found = i;
+		if (found < 0) {
+			snprintf(err, errlen, "--setups: unknown setup '%s' (%s, or all)", t,
+				 names);
+			return -EINVAL;
+		}
+		for (int k = 0; k < n; k++)
+			if (idx[k] == found) {
+				snprintf(err, errlen, "--setups: '%s' given twice", t);
+				return -EINVAL;
+			}
+		if (n == cap) {
+			snprintf(err, errlen, "--setups: at most %d", cap);
+			return -EINVAL;
+		}
+		idx[n++] = found;
+	}
+	if (!n) {
+		snprintf(err, errlen, "--setups: empty list (%s, or all)", names);
+		return -EINVAL;
+	}
+	return n;
+}
+
+int lab_setup_cluster(const struct lab_setup *s, struct lab_cluster *c)
+{
+	char err[256];
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 8 && s->flags[i][0]; i++)
+		if (lab_cluster_flag(c, s->flags[i][0], s->flags[i][1], err, sizeof(err)) != 0) {
+			log_error("lab search: setup %s: %s", s->name, err);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+double lab_cluster_cpu_pct(const struct lab_cluster *c)
+{
+	double d = 0.25;
+	if (c->cpus[0] && parse_double(c->cpus, 0, 1024, &d) < 0)
+		return 0;
+	return 100 * d;
+}
+
+static double mib(double bytes)
+{
+	return bytes / (1024.0 * 1024.0);
+}
+
+static void cat(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t at = strlen(buf);
+	if (at + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+}
+
+void lab_search_why(const struct lab_search_fig *f, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (f->failed) {
+		cat(buf, len, "the run did not complete (see its folder's logs)");
+		return;
+	}
+	int rss_high = f->have_rss && f->mem_limit > 0 && f->peak_rss >= 0.9 * f->mem_limit;
+	int cpu_high = f->cpu_limit_pct > 0 && f->peak_cpu_pct >= 0.9 * f->cpu_limit_pct;
+	if (f->expected == 0) {
+		cat(buf, len, "nothing was expected (no publish confirmed), nothing to judge");
+		return;
+	}
+	if (f->lost == 0) {
+		cat(buf, len, "lost nothing");
+		if (f->have_sys)
+			cat(buf, len, ": the brokers dropped %s",
+			    f->dropped ? "" : "nothing ($SYS)");
+		if (f->have_sys && f->dropped)
+			cat(buf, len, "%" PRIu64 " ($SYS) yet every subscriber got every message",
+			    f->dropped);
+		if (f->have_rss)
+			cat(buf, len, "%s peak RSS %.0f MiB%s", f->have_sys ? "," : ":",
+			    mib(f->peak_rss), f->mem_limit > 0 ? "" : " (no memory limit)");
+		if (f->have_rss && f->mem_limit > 0)
+			cat(buf, len, " of %.0f MiB", mib(f->mem_limit));
+		if (f->peak_cpu_pct > 0)
+			cat(buf, len, ", peak CPU %.0f %%%s", f->peak_cpu_pct,
+			    cpu_high ? " (at its limit: slower, not lossy)" : "");
+		if (f->duplicates)
+			cat(buf, len, "; %" PRIu64 " duplicates", f->duplicates);
+		return;
+	}
+	cat(buf, len, "lost %.2f %%", 100.0 * (double)f->lost / (double)f->expected);
+	const char *sep = ": ";
+	if (f->restarts) {
+		cat(buf, len, "%s%u broker process%s died or restarted%s", sep, f->restarts,
+		    f->restarts == 1 ? "" : "es",
+		    rss_high ? " with RSS at its memory limit (killed by the cgroup)" : "");
+		sep = "; ";
+	}
+	if (f->have_sys && f->dropped) {
+		cat(buf, len,
+		    "%sthe brokers dropped %" PRIu64 " messages ($SYS publish/messages/dropped",
+		    sep, f->dropped);
+		if (!f->mesh)
+			cat(buf, len, ", %.0f %% on the hub broker 1",
+			    100.0 * (double)f->hub_dropped / (double)f->dropped);
+		cat(buf, len,
+		    "): per-client queues (max_queued_messages + max_inflight_messages) "
+		    "overflowed");
+		sep = "; ";
+	}
+	if (rss_high && !f->restarts) {
+		cat(buf, len, "%sRSS reached %.0f of its %.0f MiB limit", sep, mib(f->peak_rss),
+		    mib(f->mem_limit));
+		sep = "; ";
+	}
+	if (cpu_high) {
+		cat(buf, len, "%sCPU at its limit (peak %.0f %% of a core, limit %.0f %%)", sep,
+		    f->peak_cpu_pct, f->cpu_limit_pct);
+		sep = "; ";
+	}
+	if (f->have_sys && !f->dropped && !f->restarts)
+		cat(buf, len,
+		    "%sno broker dropped anything ($SYS): the messages were still queued or in "
+		    "flight when the drain ended",
+		    sep);
+	else if (!f->have_sys && !f->restarts && !rss_high && !cpu_high)
+		cat(buf, len, "%sno $SYS figures to say where", sep);
+}
+
+/* What a search keeps per row. */
+struct srow {
+	const struct lab_setup *setup;
+	struct lab_row row;
+	struct lab_search_fig fig;
+	uint64_t clients;
+	int qos;
+	char topology[32];
+};
+
+static void fig_fill(const char *dir, const struct lab_row *r, const struct lab_cluster *cl,
+		     struct lab_search_fig *f)
+{
+	struct lab_run_evidence ev;
+	memset(f, 0, sizeof(*f));
+	lab_run_evidence(dir, r, &ev);
+	f->expected = r->expected;
+	f->lost = r->lost;
+	f->duplicates = r->duplicates;
+	f->have_sys = ev.have_sys;
+	f->have_rss = ev.have_rss;
+	f->cpu_limit_pct = lab_cluster_cpu_pct(cl);
+	f->mem_limit = (double)lab_cluster_memory(NULL, cl);
+	f->mesh = lab_cluster_is_mesh(cl);
+	for (unsigned b = 0; b < ev.n_brokers; b++) {
+		f->dropped += ev.dropped[b];
+		if (b == 0)
+			f->hub_dropped = ev.dropped[b];
+		if (ev.peak_cpu[b] > f->peak_cpu_pct)
+			f->peak_cpu_pct = ev.peak_cpu[b];
+		if (ev.peak_rss[b] > f->peak_rss)
+			f->peak_rss = ev.peak_rss[b];
+		f->restarts += ev.restarts[b];
+	}
+}
+
+/* A rough duration of one run, for the estimate printed at the start: cluster
+ * and directors (~8 s), subscribers connecting (bench's 10 ms gap per host),
+ * the publishers' schedule, the quiet drain and teardown (~6 s). */
+static uint64_t estimate_s(const struct lab_opts *o, uint64_t clients)
+{
+	uint64_t per_host = clients / 4 ? clients / 4 : 1;
+	uint64_t msgs = (o->burst / 2 + per_host - 1) / per_host;
+	uint64_t s = 8 + per_host / 100 + 1 + msgs * o->interval_ms / 1000 + o->quiet_s + 6;
+	return s < o->run_timeout_s ? s : o->run_timeout_s;
+}
+
+static void write_csv(const char *out, const struct srow *rs, int n)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/search.csv", out);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		log_error("lab search: %s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "setup,topology,dataplane,scheduler,qos,clients,published,expected,unique,lost,"
+		   "loss_ratio,duplicates,p99_us,peak_cpu_pct,cpu_limit_pct,peak_rss_bytes,"
+		   "memory_limit_bytes,sys_dropped,hub_dropped,broker_restarts,status\n");
+	for (int i = 0; i < n; i++) {
+		const struct srow *s = &rs[i];
+		const struct lab_row *r = &s->row;
+		const struct lab_search_fig *g = &s->fig;
+		fprintf(f,
+			"%s,%s,%s,%s,%d,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			",%.6f,%" PRIu64 ",%" PRIu64 ",%.1f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64
+			",%u,%s\n",
+			s->setup->name, s->topology, r->dataplane, r->scheduler, s->qos, s->clients,
+			r->published, r->expected, r->unique, r->lost, r->loss_ratio, r->duplicates,
+			r->p99_us, g->peak_cpu_pct, g->cpu_limit_pct, g->peak_rss, g->mem_limit,
+			g->dropped, g->hub_dropped, g->restarts, g->failed ? "failed" : "ok");
+	}
+	fclose(f);
+}
+
+static int setup_lost_nothing(const struct srow *rs, int n, const struct lab_setup *s, int n_qos)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (rs[i].setup == s) {
+			if (rs[i].fig.failed || rs[i].row.lost || !rs[i].row.expected)
+				return 0;
+			k++;
+		}
+	return k == n_qos;
+}
+
+static void write_md(const char *out, const struct lab_search_opts *x, const struct srow *rs, int n,
+		     const int *pick, int n_pick, const char *started, const char *mach,
+		     const struct lab_session *ss, double minutes)
+{
+	const struct lab_opts *o = &x->base;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/search.md", out);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		log_error("lab search: %s: %s", path, strerror(errno));
+		return;
+	}
+	uint64_t clients = o->clients[0];
+	fprintf(f, "# mqlb lab search: setups that lose nothing\n\n");
+	fprintf(f,
+		"Run %s on %s (%s; %s, %s), %.1f min. Load: %" PRIu64
+		" clients (half publishers, half subscribers on bench/test), a burst of %" PRIu64
+		" messages, -I %" PRIu64 ", QoS",
+		started, mach, ss->env.hosts == LAB_HOSTS_NETNS ? "network namespaces" : "loopback",
+		ss->env.dataplane, ss->env.scheduler, minutes, clients, o->burst, o->interval_ms);
+	for (int q = 0; q < o->n_qos; q++)
+		fprintf(f, "%s %d", q ? (q == o->n_qos - 1 ? " and" : ",") : "", o->qos[q]);
+	fprintf(f, ". Topology %s unless the setup names another.\n\n",
+		lab_topology_name((enum lab_topology)o->topologies[0]));
+	fprintf(f, "## Setups\n\n| setup | what changes against the thesis profile | flags |\n"
+		   "|---|---|---|\n");
+	for (int i = 0; i < n_pick; i++) {
+		const struct lab_setup *s = &setups[pick[i]];
+		char flags[256] = "";
+		for (int k = 0; k < 8 && s->flags[k][0]; k++)
+			cat(flags, sizeof(flags), "%s%s %s", k ? " " : "", s->flags[k][0],
+			    s->flags[k][1]);
+		if (s->topology >= 0)
+			cat(flags, sizeof(flags), "%s--topology %s", flags[0] ? " " : "",
+			    lab_topology_name((enum lab_topology)s->topology));
+		fprintf(f, "| %s | %s | %s%s%s |\n", s->name, s->what, flags[0] ? "`" : "",
+			flags[0] ? flags : "—", flags[0] ? "`" : "");
+	}
+	fprintf(f,
+		"\n## Results\n\n| setup | QoS | lost | loss %% | dups | p99 ms | peak broker CPU "
+		"%% | peak broker RSS MiB | $SYS dropped |\n"
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < n; i++) {
+		const struct srow *s = &rs[i];
+		if (s->fig.failed) {
+			fprintf(f, "| %s | %d | failed | — | — | — | — | — | — |\n", s->setup->name,
+				s->qos);
+			continue;
+		}
+		char cpu[32] = "—", rss[32] = "—", drop[32] = "—";
+		if (s->fig.peak_cpu_pct > 0)
+			snprintf(cpu, sizeof(cpu), "%.0f / %s", s->fig.peak_cpu_pct,
+				 s->fig.cpu_limit_pct > 0 ? "" : "none");
+		if (s->fig.peak_cpu_pct > 0 && s->fig.cpu_limit_pct > 0)
+			cat(cpu, sizeof(cpu), "%.0f", s->fig.cpu_limit_pct);
+		if (s->fig.have_rss)
+			snprintf(rss, sizeof(rss), "%.0f / %.0f", mib(s->fig.peak_rss),
+				 mib(s->fig.mem_limit));
+		if (s->fig.have_rss && s->fig.mem_limit <= 0)
+			snprintf(rss, sizeof(rss), "%.0f / none", mib(s->fig.peak_rss));
+		if (s->fig.have_sys)
+			snprintf(drop, sizeof(drop), "%" PRIu64, s->fig.dropped);
+		fprintf(f, "| %s | %d | %" PRIu64 " | %.2f | %" PRIu64 " | %.0f | %s | %s | %s |\n",
+			s->setup->name, s->qos, s->row.lost, 100 * s->row.loss_ratio,
+			s->row.duplicates, (double)s->row.p99_us / 1000, cpu, rss, drop);
+	}
+	fprintf(f, "\nCPU is the peak of one broker in %% of one core against its limit; RSS "
+		   "the peak of one broker against its memory limit; $SYS dropped the sum over "
+		   "the brokers of `$SYS/broker/publish/messages/dropped` during the run.\n\n");
+	fprintf(f, "## Why\n\n");
+	for (int i = 0; i < n_pick; i++) {
+		const struct lab_setup *s = &setups[pick[i]];
+		int any = 0;
+		for (int k = 0; k < n; k++) {
+			if (rs[k].setup != s)
+				continue;
+			char why[768];
+			lab_search_why(&rs[k].fig, why, sizeof(why));
+			if (!any)
+				fprintf(f, "- **%s**:", s->name);
+			fprintf(f, "%s QoS %d %s", any ? ";" : "", rs[k].qos, why);
+			any = 1;
+		}
+		if (any)
+			fprintf(f, ".\n");
+	}
+	fprintf(f, "\n## Verdict\n\n");
+	int zero = 0;
+	for (int i = 0; i < n_pick; i++)
+		if (setup_lost_nothing(rs, n, &setups[pick[i]], o->n_qos)) {
+			fprintf(f, "%s**%s**",
+				zero ? ", " : "Lost nothing at every QoS: ", setups[pick[i]].name);
+			zero++;
+		}
+	if (zero) {
+		fprintf(f, ".\n");
+	} else {
+		const struct srow *best = NULL;
+		double best_loss = 2;
+		for (int i = 0; i < n_pick; i++) {
+			double sum = 0;
+			int k = 0;
+			const struct srow *first = NULL;
+			for (int j = 0; j < n; j++)
+				if (rs[j].setup == &setups[pick[i]] && !rs[j].fig.failed) {
+					sum += rs[j].row.loss_ratio;
+					k++;
+					if (!first)
+						first = &rs[j];
+				}
+			if (k && sum / k < best_loss)
+				best_loss = sum / k, best = first;
+		}
+		if (best)
+			fprintf(f,
+				"No setup lost 0 at every QoS. Closest: **%s** (%.2f %% lost on "
+				"average over its QoS levels); its reasons are above.\n",
+				best->setup->name, 100 * best_loss);
+		else
+			fprintf(f, "No setup completed.\n");
+	}
+	fprintf(f,
+		"\nEach setup's runs are a complete lab folder: `%s/<setup>/` (summary.csv, "
+		"report.md with plots, one folder per run with bench, monitor and director "
+		"data); `search.csv` holds this table with every figure.\n",
+		out);
+	fclose(f);
+}
+
+int lab_cmd_search(const struct lab_search_opts *x)
+{
+	int pick[LAB_MAX_SETUPS], n_pick = x->n_pick;
+	if (n_pick)
+		memcpy(pick, x->pick, sizeof(int) * (size_t)n_pick);
+	else
+		for (int i = 0; i < N_SETUPS; i++)
+			pick[n_pick++] = i;
+	/* the session is resolved for every topology the picked setups use */
+	struct lab_opts all = x->base;
+	all.n_topologies = 0;
+	for (int i = 0; i < n_pick; i++) {
+		int t = setups[pick[i]].topology >= 0 ? setups[pick[i]].topology
+						      : x->base.topologies[0];
+		int have = 0;
+		for (int k = 0; k < all.n_topologies; k++)
+			have |= all.topologies[k] == t;
+		if (!have && all.n_topologies < LAB_MAX_LIST)
+			all.topologies[all.n_topologies++] = t;
+	}
+	struct lab_cluster cl[LAB_MAX_SETUPS];
+	for (int i = 0; i < n_pick; i++)
+		if (lab_setup_cluster(&setups[pick[i]], &cl[i]) < 0)
+			return CLI_FAIL;
+
+	struct lab_session ss;
+	if (lab_session_open(&all, &ss) < 0)
+		return CLI_FAIL;
+	int per = x->base.n_qos * x->base.n_clients, total = n_pick * per;
+	uint64_t est = 0;
+	for (int c = 0; c < x->base.n_clients; c++)
+		est +=
+		    estimate_s(&x->base, x->base.clients[c]) * (uint64_t)(n_pick * x->base.n_qos);
+	log_info("lab search: %d setups x %d QoS x %d load%s = %d runs (%s, %s, hosts: %s) into "
+		 "%s; estimated %.0f min (at most %.0f min: --run-timeout %" PRIu64 " s per run)",
+		 n_pick, x->base.n_qos, x->base.n_clients, x->base.n_clients == 1 ? "" : "s", total,
+		 ss.env.dataplane, ss.env.scheduler,
+		 ss.env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback", ss.out,
+		 ceil((double)est / 60), ceil((double)total * (double)x->base.run_timeout_s / 60),
+		 x->base.run_timeout_s);
+
+	struct srow *rs = calloc((size_t)total, sizeof(*rs));
+	struct lab_row *rows = calloc((size_t)per, sizeof(*rows));
+	char started[40], mach[512] = "";
+	time_iso8601_ms(time_real_ns(), started, sizeof(started));
+	uint64_t t0 = time_mono_ns();
+	int n = 0, failed = 0, done = 0, ran = 0;
+	for (int i = 0; rs && rows && i < n_pick && !lab_stop; i++) {
+		const struct lab_setup *s = &setups[pick[i]];
+		struct lab_opts o = x->base;
+		struct lab_run runs[LAB_MAX_RUNS];
+		char dir[PATH_MAX];
+		o.cluster = cl[i];
+		o.topologies[0] = s->topology >= 0 ? s->topology : x->base.topologies[0];
+		o.n_topologies = 1;
+		snprintf(o.setup, sizeof(o.setup), "%s", s->name);
+		snprintf(dir, sizeof(dir), "%s/%s", ss.out, s->name);
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			log_error("lab search: mkdir %s: %s", dir, strerror(errno));
+			break;
+		}
+		int nr = lab_matrix(&o, runs);
+		int ok = lab_run_list(&o, &ss, dir, runs, nr, ran, total, rows, &failed);
+		ran += nr;
+		if (ok < 0)
+			break;
+		/* one search row per planned run: those that failed say so */
+		for (int r = 0, k = 0; r < nr; r++) {
+			struct srow *sr = &rs[n++];
+			sr->setup = s;
+			sr->qos = runs[r].qos;
+			sr->clients = runs[r].clients;
+			snprintf(sr->topology, sizeof(sr->topology), "%s",
+				 lab_topology_name(runs[r].topology));
+			if (k < ok && rows[k].qos == runs[r].qos &&
+			    rows[k].publishers + rows[k].subscribers == runs[r].clients) {
+				sr->row = rows[k++];
+				fig_fill(dir, &sr->row, &o.cluster, &sr->fig);
+			} else {
+				sr->fig.failed = 1;
+				snprintf(sr->row.dataplane, sizeof(sr->row.dataplane), "-");
+				snprintf(sr->row.scheduler, sizeof(sr->row.scheduler), "-");
+			}
+		}
+		done++;
+		if (x->first && setup_lost_nothing(rs, n, s, nr)) {
+			log_info("lab search: %s lost nothing at every QoS; stopping (--first)",
+				 s->name);
+			break;
+		}
+	}
+	lab_session_close(&ss);
+	double minutes = (double)(time_mono_ns() - t0) / 1e9 / 60;
+	int ret = lab_stop || !rs || !rows ? CLI_FAIL : failed ? CLI_FAIL : CLI_OK;
+	if (lab_stop)
+		log_error("lab search: interrupted; everything the lab started is down");
+	if (n > 0) {
+		/* each setup's own report (plots), then the search's files */
+		for (int i = 0; i < done; i++) {
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof(dir), "%s/%s", ss.out, setups[pick[i]].name);
+			lab_report(dir);
+		}
+		char lj[PATH_MAX];
+		snprintf(lj, sizeof(lj), "%s/%s/lab.json", ss.out, setups[pick[0]].name);
+		char *text = lab_read_file(lj, NULL);
+		if (!text || lab_json_get(text, "machine", mach, sizeof(mach)) < 0)
+			snprintf(mach, sizeof(mach), "unknown machine");
+		free(text);
+		write_csv(ss.out, rs, n);
+		write_md(ss.out, x, rs, n, pick, done, started, mach, &ss, minutes);
+		printf("%-20s %3s %10s %8s %6s %8s %8s %9s %10s\n", "setup", "qos", "lost", "loss%",
+		       "dups", "p99_ms", "cpu%", "rss_MiB", "dropped");
+		for (int i = 0; i < n; i++) {
+			const struct srow *s = &rs[i];
+			if (s->fig.failed) {
+				printf("%-20s %3d %10s\n", s->setup->name, s->qos, "failed");
+				continue;
+			}
+			printf("%-20s %3d %10" PRIu64 " %7.2f%% %6" PRIu64
+			       " %8.0f %8.0f %9.0f %10" PRIu64 "\n",
+			       s->setup->name, s->qos, s->row.lost, 100 * s->row.loss_ratio,
+			       s->row.duplicates, (double)s->row.p99_us / 1000, s->fig.peak_cpu_pct,
+			       mib(s->fig.peak_rss), s->fig.dropped);
+		}
+		printf("\nsearch: %s/search.md\n", ss.out);
+	}
+	free(rs);
+	free(rows);
+	return ret;
+}
