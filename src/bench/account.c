@@ -148,6 +148,7 @@ int bench_account(struct bench_pub_acct *const *pubs, uint32_t npubs,
 	/* cache: when every topic and filter is the same string, match once */
 	for (uint32_t s = 0; s < nsubs; s++) {
 		const struct bench_sub_acct *sub = subs[s];
+		out->qos2_resent += sub->qos2_resent;
 		if (!sub->subscribed) {
 			out->unsubscribed++;
 			continue;

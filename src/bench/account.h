@@ -4,7 +4,10 @@
  *              socket; QoS 1/2: acknowledged by PUBACK / PUBREC), the number of
  *              subscribers whose filter matches its topic and whose SUBACK came
  *              before that publisher's first publish;
- *   received   every MQLB PUBLISH a counted subscriber got (duplicates included);
+ *   received   every MQLB PUBLISH a counted subscriber got (duplicates included;
+ *              not a QoS 2 PUBLISH re-sent with a packet id still awaiting its
+ *              PUBREL: MQTT §4.3.3 makes that the same message, counted apart
+ *              as qos2_resent);
  *   unique     distinct (publisher, subscriber, seq) that were also confirmed
  *              published (a message written but never acknowledged is counted
  *              in `unconfirmed` instead, not in unique);
@@ -35,10 +38,11 @@ struct bench_stream {
 
 struct bench_sub_acct {
 	uint32_t id;
-	const char *filter;	      /* borrowed (owned by the client / merge input) */
-	bool subscribed;	      /* got a successful SUBACK at least once */
-	uint64_t suback_ns;	      /* CLOCK_REALTIME of the first successful SUBACK */
-	uint64_t foreign;	      /* PUBLISH without an MQLB header */
+	const char *filter;   /* borrowed (owned by the client / merge input) */
+	bool subscribed;      /* got a successful SUBACK at least once */
+	uint64_t suback_ns;   /* CLOCK_REALTIME of the first successful SUBACK */
+	uint64_t foreign;     /* PUBLISH without an MQLB header */
+	uint64_t qos2_resent; /* QoS 2 PUBLISH again before its PUBREL (§4.3.3): not received */
 	struct bench_stream *streams; /* open-addressing table, cap a power of 2 */
 	uint32_t nstreams, cap;
 };
@@ -56,8 +60,9 @@ struct bench_totals {
 	uint64_t publishers, subscribers;
 	uint64_t published, acked, expected;
 	uint64_t received, unique, duplicates, reordered, lost;
-	uint64_t unconfirmed;	   /* received, distinct, but never confirmed published */
-	uint64_t foreign;	   /* PUBLISH without our header */
+	uint64_t unconfirmed; /* received, distinct, but never confirmed published */
+	uint64_t foreign;     /* PUBLISH without our header */
+	uint64_t qos2_resent; /* QoS 2 re-sends discarded as MQTT §4.3.3 says (all subscribers) */
 	uint64_t late_subscribers; /* SUBACK after a matching publisher began: not counted */
 	uint64_t unsubscribed;	   /* never SUBACKed: not counted */
 	double loss_ratio;	   /* lost / expected (0 when nothing expected) */

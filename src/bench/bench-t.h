@@ -16,6 +16,7 @@
 #include "bench/account.h"
 #include "bench/hist.h"
 #include "bench/opts.h"
+#include "bench/pidset.h"
 #include "event/event.h"
 
 /* Errors counted by reason; never fatal to the run. */
@@ -81,6 +82,7 @@ struct bench_live {
 	_Atomic uint64_t unique; /* distinct arrivals (before confirmation check) */
 	_Atomic uint64_t inflight;
 	_Atomic uint64_t pubs_done; /* publishers past their last message */
+	_Atomic uint64_t gone;	    /* clients closed for good (no --reconnect left) */
 	_Atomic uint64_t errors;
 };
 
@@ -137,6 +139,9 @@ struct bench_client {
 	struct bench_client *next_dirty;
 	struct bench_pub *pub;
 	struct bench_sub_acct *sub;
+	/* QoS 2 ids PUBREC'd, PUBREL not yet (§4.3.3): session state, kept
+	 * across a reconnect that resumes the session (CONNACK session present) */
+	struct bench_pidset qos2_rx;
 };
 
 struct bench_run;

@@ -155,7 +155,7 @@ static void count_matching(struct bench_run *run)
 
 struct sums {
 	uint64_t connected, conn_ok, conn_failed, subscribed, sub_failed, reconnects, published,
-	    acked, expected, received, unique, inflight, pubs_done, errors;
+	    acked, expected, received, unique, inflight, pubs_done, errors, gone;
 };
 
 static void sum_live(const struct bench_run *run, struct sums *s)
@@ -177,6 +177,7 @@ static void sum_live(const struct bench_run *run, struct sums *s)
 		s->inflight += LIVE_GET(w, inflight);
 		s->pubs_done += LIVE_GET(w, pubs_done);
 		s->errors += LIVE_GET(w, errors);
+		s->gone += LIVE_GET(w, gone);
 	}
 }
 
@@ -303,7 +304,9 @@ static void drive(struct bench_run *run, struct timing *tm, FILE *csv)
 				last_recv = s.received;
 				last_recv_change = now;
 			}
-			if ((hold_end && now >= hold_end) || idle_stop)
+			/* nothing left to hold: every client closed for good */
+			bool all_gone = s.gone >= run->nclients;
+			if ((hold_end && now >= hold_end) || idle_stop || all_gone)
 				set_phase(run, BPH_STOP);
 			continue;
 		}

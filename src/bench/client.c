@@ -420,6 +420,8 @@ static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 	}
 	LIVE_ADD(w, connected, 1);
 	c->since_ns = event_loop_now(w->el);
+	if (!ca->session_present) /* a new session: the broker forgot its in-flight ids */
+		bench_pidset_clear(&c->qos2_rx);
 	if (c->role == BROLE_SUB) {
 		if (send_subscribe(c) < 0) {
 			client_close(c, BERR_NO_MEMORY, -1, 0);
@@ -477,6 +479,20 @@ static void on_publish(struct bench_client *c, const struct mqtt_publish *pb, ui
 		       uint64_t now_real)
 {
 	struct bench_worker *w = c->w;
+	if (pb->qos == 2) {
+		/* MQTT 3.1.1 / 5.0 §4.3.3: until its PUBREL, a PUBLISH with this
+		 * packet id is the same message again (a re-send after a
+		 * reconnect, DUP=1): PUBREC it, do not deliver (count) it again. */
+		int r = bench_pidset_add(&c->qos2_rx, pb->packet_id);
+		if (r == 0) {
+			if (c->sub)
+				c->sub->qos2_resent++;
+			send_ack(c, MQTT_PUBREC, pb->packet_id);
+			return;
+		}
+		if (r < 0) /* counted as delivered: the accounting may show a duplicate */
+			count_err(w, BERR_NO_MEMORY);
+	}
 	if (c->sub) {
 		struct bench_hdr h;
 		if (bench_hdr_decode(pb->payload.p, pb->payload.len, &h) == 0) {
@@ -555,7 +571,8 @@ static bool handle(struct bench_client *c, const struct mqtt_packet *pk, uint64_
 	case MQTT_PUBCOMP:
 		on_pub_ack(c, pk->type, &pk->ack);
 		return c->fd >= 0;
-	case MQTT_PUBREL: /* QoS 2 delivery to us, step 3 */
+	case MQTT_PUBREL: /* QoS 2 delivery to us, step 3: the id is free again */
+		bench_pidset_del(&c->qos2_rx, pk->ack.packet_id);
 		send_ack(c, MQTT_PUBCOMP, pk->ack.packet_id);
 		return true;
 	case MQTT_CONNACK:
@@ -789,6 +806,7 @@ static void client_close(struct bench_client *c, int err, int cerr_kind, int cod
 		return;
 	}
 	c->state = BCS_DONE;
+	LIVE_ADD(w, gone, 1);
 	if (!c->ever_connected && !c->gave_up) {
 		c->gave_up = true;
 		LIVE_ADD(w, conn_failed, 1);
@@ -893,6 +911,7 @@ void bench_client_free(struct bench_client *c)
 		free(c->sub);
 		c->sub = NULL;
 	}
+	bench_pidset_free(&c->qos2_rx);
 	free(c->tx);
 	free(c->rx);
 	free(c->client_id);

@@ -99,6 +99,7 @@ int bench_merge(const struct bench_opts *o)
 		s->subscribed = bjson_bool(bjson_get(e, "subscribed"), false);
 		s->suback_ns = bjson_u64(bjson_get(e, "suback_ns"), 0);
 		s->foreign = bjson_u64(bjson_get(e, "foreign"), 0);
+		s->qos2_resent = bjson_u64(bjson_get(e, "qos2_resent"), 0);
 		sp[i] = s;
 		const struct bjson *st = bjson_get(e, "streams");
 		for (size_t k = 0; st && st->type == BJSON_ARR && k < st->n; k++) {

@@ -137,6 +137,11 @@ void bench_report_human(const struct bench_report *r, FILE *f)
 		"  received     %llu (%.0f msg/s), unique %llu, duplicates %llu, reordered %llu\n",
 		(unsigned long long)t->received, r->receive_rate, (unsigned long long)t->unique,
 		(unsigned long long)t->duplicates, (unsigned long long)t->reordered);
+	if (t->qos2_resent)
+		fprintf(f,
+			"  QoS 2 resent %llu (a packet id again before its PUBREL: the same "
+			"message, not counted, MQTT 4.3.3)\n",
+			(unsigned long long)t->qos2_resent);
 	fprintf(f, "  lost         %llu (%.4f %%)\n", (unsigned long long)t->lost,
 		t->loss_ratio * 100.0);
 	if (t->unconfirmed || t->foreign || t->late_subscribers || t->unsubscribed)
@@ -210,6 +215,7 @@ static void json_raw(struct json *j, const struct bench_report *r)
 			json_bool(j, "subscribed", s->subscribed);
 			json_u64(j, "suback_ns", s->suback_ns);
 			json_u64(j, "foreign", s->foreign);
+			json_u64(j, "qos2_resent", s->qos2_resent);
 			json_arr_begin(j, "streams");
 			for (uint32_t k = 0; k < s->cap; k++) {
 				const struct bench_stream *st = &s->streams[k];
@@ -292,6 +298,7 @@ int bench_report_json(const struct bench_report *r, const char *path)
 	/* extras (add, never rename) */
 	json_u64(&j, "unconfirmed", t->unconfirmed);
 	json_u64(&j, "foreign", t->foreign);
+	json_u64(&j, "qos2_resent", t->qos2_resent);
 	json_u64(&j, "late_subscribers", t->late_subscribers);
 	json_u64(&j, "unsubscribed", t->unsubscribed);
 	json_u64(&j, "reconnects", r->reconnects);
