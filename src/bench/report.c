@@ -117,41 +117,91 @@ void bench_report_collect_errors(struct bench_report *r, const struct bench_work
 static const double pcts[] = {50, 90, 99, 99.9};
 static const char *const pct_keys[] = {"p50", "p90", "p99", "p999"};
 
+/* What a mode's summary shows: a subscriber-only run has no publish figures,
+ * a publisher-only run no receive figures, conn neither (their JSON keeps
+ * every key: the contract is stable). run and merge show everything. */
+enum { SHOW_PUB = 1, SHOW_RECV = 2, SHOW_LOSS = 4 };
+
+static unsigned show_mask(const char *mode)
+{
+	if (!strcmp(mode, "sub"))
+		return SHOW_RECV;
+	if (!strcmp(mode, "pub"))
+		return SHOW_PUB;
+	if (!strcmp(mode, "conn"))
+		return 0;
+	return SHOW_PUB | SHOW_RECV | SHOW_LOSS;
+}
+
 void bench_report_human(const struct bench_report *r, FILE *f)
 {
 	const struct bench_totals *t = &r->t;
-	fprintf(f, "mqlb bench %s: QoS %d, MQTT %s, %llu publishers, %llu subscribers\n", r->mode,
-		r->qos, r->mqtt_version == 5 ? "5.0" : "3.1.1", (unsigned long long)t->publishers,
-		(unsigned long long)t->subscribers);
+	unsigned show = show_mask(r->mode);
+	fprintf(f, "mqlb bench %s: ", r->mode);
+	if (show)
+		fprintf(f, "QoS %d, ", r->qos);
+	fprintf(f, "MQTT %s", r->mqtt_version == 5 ? "5.0" : "3.1.1");
+	if ((show & SHOW_PUB) && (show & SHOW_RECV))
+		fprintf(f, ", %llu publishers, %llu subscribers\n",
+			(unsigned long long)t->publishers, (unsigned long long)t->subscribers);
+	else if (show & SHOW_PUB)
+		fprintf(f, ", %llu publishers\n", (unsigned long long)t->publishers);
+	else if (show & SHOW_RECV)
+		fprintf(f, ", %llu subscribers\n", (unsigned long long)t->subscribers);
+	else
+		fprintf(f, ", %llu clients\n",
+			(unsigned long long)(r->connections_ok + r->connections_failed));
 	fprintf(f, "  connections  %llu ok, %llu failed, %llu reconnects\n",
 		(unsigned long long)r->connections_ok, (unsigned long long)r->connections_failed,
 		(unsigned long long)r->reconnects);
 	if (r->connect_rate > 0)
 		fprintf(f, "  connect      %.2f s, %.0f connections/s\n", r->connect_s,
 			r->connect_rate);
-	fprintf(f, "  published    %llu (acked %llu) in %.2f s: %.0f msg/s\n",
-		(unsigned long long)t->published, (unsigned long long)t->acked, r->duration_s,
-		r->publish_rate);
-	fprintf(f, "  expected     %llu\n", (unsigned long long)t->expected);
-	fprintf(f,
-		"  received     %llu (%.0f msg/s), unique %llu, duplicates %llu, reordered %llu\n",
-		(unsigned long long)t->received, r->receive_rate, (unsigned long long)t->unique,
-		(unsigned long long)t->duplicates, (unsigned long long)t->reordered);
-	if (t->qos2_resent)
+	if (show & SHOW_PUB) {
+		fprintf(f, "  published    %llu (acked %llu) in %.2f s: %.0f msg/s\n",
+			(unsigned long long)t->published, (unsigned long long)t->acked,
+			r->duration_s, r->publish_rate);
+		if (!(show & SHOW_RECV)) /* pub: what never got its PUBACK/PUBREC (or written) */
+			fprintf(f, "  in-flight    %llu (published, never %s)\n",
+				(unsigned long long)(t->published > t->acked
+							 ? t->published - t->acked
+							 : 0),
+				r->qos ? "acknowledged" : "written out");
+	}
+	if (show & SHOW_LOSS)
+		fprintf(f, "  expected     %llu\n", (unsigned long long)t->expected);
+	if (show & SHOW_RECV) {
 		fprintf(f,
-			"  QoS 2 resent %llu (a packet id again before its PUBREL: the same "
-			"message, not counted, MQTT 4.3.3)\n",
-			(unsigned long long)t->qos2_resent);
-	fprintf(f, "  lost         %llu (%.4f %%)\n", (unsigned long long)t->lost,
-		t->loss_ratio * 100.0);
-	if (t->unconfirmed || t->foreign || t->late_subscribers || t->unsubscribed)
-		fprintf(f,
-			"  not counted  %llu unconfirmed, %llu foreign, %llu late subscribers, "
-			"%llu never subscribed\n",
-			(unsigned long long)t->unconfirmed, (unsigned long long)t->foreign,
-			(unsigned long long)t->late_subscribers,
-			(unsigned long long)t->unsubscribed);
-	if (r->hist && r->hist->count) {
+			"  received     %llu (%.0f msg/s), unique %llu, duplicates %llu, "
+			"reordered %llu\n",
+			(unsigned long long)t->received, r->receive_rate,
+			(unsigned long long)t->unique, (unsigned long long)t->duplicates,
+			(unsigned long long)t->reordered);
+		if (t->qos2_resent)
+			fprintf(f,
+				"  QoS 2 resent %llu (a packet id again before its PUBREL: the "
+				"same message, not counted, MQTT 4.3.3)\n",
+				(unsigned long long)t->qos2_resent);
+	}
+	if (show & SHOW_LOSS) {
+		fprintf(f, "  lost         %llu (%.4f %%)\n", (unsigned long long)t->lost,
+			t->loss_ratio * 100.0);
+		if (t->unconfirmed || t->foreign || t->late_subscribers || t->unsubscribed)
+			fprintf(f,
+				"  not counted  %llu unconfirmed, %llu foreign, %llu late "
+				"subscribers, %llu never subscribed\n",
+				(unsigned long long)t->unconfirmed, (unsigned long long)t->foreign,
+				(unsigned long long)t->late_subscribers,
+				(unsigned long long)t->unsubscribed);
+	} else if (show & SHOW_RECV) {
+		if (t->foreign || t->unsubscribed)
+			fprintf(f, "  not counted  %llu foreign, %llu never subscribed\n",
+				(unsigned long long)t->foreign,
+				(unsigned long long)t->unsubscribed);
+	}
+	if (show && !(show & SHOW_LOSS))
+		fprintf(f, "  lost         needs both sides: mqlb bench merge SUB.json PUB.json\n");
+	if ((show & SHOW_RECV) && r->hist && r->hist->count) {
 		fprintf(f, "  latency us   ");
 		for (int i = 0; i < 4; i++)
 			fprintf(f, "%s %llu  ", pct_keys[i],
