@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cli.h"
 #include "common/log.h"
@@ -316,11 +317,32 @@ int cmd_lab(int argc, char **argv)
 		if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
 			printf("Usage: mqlb lab report DIR\n"
 			       "Rebuilds DIR/report.md and DIR/plots/ from summary.csv and the run "
-			       "folders in DIR.\n");
+			       "folders in DIR;\nfor a lab search folder (DIR/search.csv), every "
+			       "setup's report and DIR/search.md.\n");
 			return CLI_OK;
 		}
 		if (argc != 3)
 			return cli_usage_error("lab report", "lab report takes one folder (DIR)");
+		/* a search folder: each setup's report, then search.md */
+		char probe[4200];
+		snprintf(probe, sizeof(probe), "%s/search.csv", argv[2]);
+		if (access(probe, F_OK) == 0) {
+			int n, ok = 1;
+			const struct lab_setup *st = lab_setups(&n);
+			for (int i = 0; i < n; i++) {
+				snprintf(probe, sizeof(probe), "%s/%s/summary.csv", argv[2],
+					 st[i].name);
+				if (access(probe, F_OK) == 0) {
+					snprintf(probe, sizeof(probe), "%s/%s", argv[2],
+						 st[i].name);
+					ok &= lab_report(probe) == 0;
+				}
+			}
+			if (lab_search_rebuild(argv[2]) < 0 || !ok)
+				return CLI_FAIL;
+			printf("%s/search.md\n", argv[2]);
+			return CLI_OK;
+		}
 		if (lab_report(argv[2]) < 0)
 			return CLI_FAIL;
 		printf("%s/report.md\n", argv[2]);

@@ -105,13 +105,14 @@ int lab_report(const char *dir);
 int lab_plots(const char *dir, const struct lab_row *rows, int n);
 /* Everything about one run folder the report shows besides the summary row. */
 struct lab_run_evidence {
-	double peak_cpu[LAB_MAX_BROKERS];      /* % of one core, max over samples */
-	uint64_t dropped[LAB_MAX_BROKERS];     /* $SYS publish/messages/dropped, last - first */
-	double peak_rss[LAB_MAX_BROKERS];      /* bytes, max over samples */
-	unsigned restarts[LAB_MAX_BROKERS];    /* pid changes or samples not alive */
+	double peak_cpu[LAB_MAX_BROKERS];   /* % of one core, max over samples */
+	uint64_t dropped[LAB_MAX_BROKERS];  /* $SYS publish/messages/dropped, last - first */
+	double peak_rss[LAB_MAX_BROKERS];   /* bytes, max over samples */
+	unsigned restarts[LAB_MAX_BROKERS]; /* pid changes or samples not alive */
+	uint64_t stored_first[LAB_MAX_BROKERS], stored_last[LAB_MAX_BROKERS]; /* $SYS store */
 	char broker_name[LAB_MAX_BROKERS][64]; /* as the monitor names them */
 	unsigned n_brokers;
-	int have_cpu, have_sys, have_rss;
+	int have_cpu, have_sys, have_rss, have_store;
 };
 /* Fills ev from DIR/<run>/monitor; missing files leave have_* at 0. */
 void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_evidence *ev);

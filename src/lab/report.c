@@ -20,6 +20,8 @@ static const char *const drop_avoid[] = {"1min", "5min", "15min", "load", NULL};
 static const char *const rss_words[] = {"rss", NULL};
 static const char *const pid_words[] = {"pid", NULL};
 static const char *const alive_words[] = {"alive", NULL};
+static const char *const store_words[] = {"store", "messages", NULL};
+static const char *const store_avoid[] = {"bytes", NULL};
 
 /* Index of broker name in ev (the CPU series named them), or -1. */
 static int ev_broker(const struct lab_run_evidence *ev, const char *name)
@@ -98,6 +100,19 @@ void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_e
 		}
 		if (set.n > ev->n_brokers)
 			ev->n_brokers = set.n < LAB_MAX_BROKERS ? set.n : LAB_MAX_BROKERS;
+		lab_series_free(&set);
+	}
+	/* messages the brokers still held: the first sample is the baseline
+	 * ($SYS and retained messages), the last one is after the drain */
+	if (lab_series_load(path, store_words, store_avoid, &set) > 0) {
+		ev->have_store = 1;
+		for (unsigned i = 0; i < set.n; i++) {
+			int b = ev_broker(ev, set.s[i].name);
+			if (b < 0 || !set.s[i].n)
+				continue;
+			ev->stored_first[b] = (uint64_t)llround(set.s[i].v[0]);
+			ev->stored_last[b] = (uint64_t)llround(set.s[i].v[set.s[i].n - 1]);
+		}
 		lab_series_free(&set);
 	}
 }

@@ -146,6 +146,9 @@ struct lab_search_fig {
 	double peak_rss, mem_limit;	    /* bytes; limit 0 = none */
 	int have_rss;
 	unsigned restarts; /* broker processes that changed or died */
+	uint64_t held;	   /* messages still in the brokers' stores at the end, over baseline */
+	unsigned bridge_errors; /* "Bad socket read/write" on a bridge in the broker logs */
+	int have_store;
 	int mesh;
 };
 /* One clause (no trailing period) saying why the row lost or did not, from the
@@ -154,6 +157,10 @@ struct lab_search_fig {
  * max_inflight_messages) overflowed". */
 void lab_search_why(const struct lab_search_fig *f, char *buf, size_t len);
 int lab_cmd_search(const struct lab_search_opts *x);
+/* Rewrites DIR/search.md and DIR/search.csv from the setup folders in DIR
+ * (those of lab_setups() that hold a summary.csv), as `lab report` does for a
+ * run. Returns 0, -ENOENT (no setup folder) or -ENOMEM. */
+int lab_search_rebuild(const char *dir);
 
 /* matrix.c: fills runs (cap LAB_MAX_RUNS) in the order clients, topology, QoS.
  * Returns the count. */
@@ -182,8 +189,8 @@ void lab_state_dir(char *buf, size_t len);
 struct lab_session {
 	struct lab_env env;
 	char out[1024]; /* absolute when it fits */
-	int lock;  /* flock fd, -1 = none */
-	int netns; /* namespaces to remove on close */
+	int lock;	/* flock fd, -1 = none */
+	int netns;	/* namespaces to remove on close */
 };
 /* Resolves hosts/dataplane/scheduler for o (its topologies), takes the lock,
  * creates o->out (or results/<timestamp>), clears leftovers and builds the

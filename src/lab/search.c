@@ -207,6 +207,13 @@ void lab_search_why(const struct lab_search_fig *f, char *buf, size_t len)
 		    rss_high ? " with RSS at its memory limit (killed by the cgroup)" : "");
 		sep = "; ";
 	}
+	if (f->bridge_errors) {
+		cat(buf, len,
+		    "%sbridge connections broke %u times (\"Bad socket read/write\" in the broker "
+		    "logs) and reconnected",
+		    sep, f->bridge_errors);
+		sep = "; ";
+	}
 	if (f->have_sys && f->dropped) {
 		cat(buf, len,
 		    "%sthe brokers dropped %" PRIu64 " messages ($SYS publish/messages/dropped",
@@ -229,12 +236,16 @@ void lab_search_why(const struct lab_search_fig *f, char *buf, size_t len)
 		    f->peak_cpu_pct, f->cpu_limit_pct);
 		sep = "; ";
 	}
-	if (f->have_sys && !f->dropped && !f->restarts)
+	if (f->have_sys && !f->dropped && !f->restarts) {
 		cat(buf, len,
 		    "%sno broker dropped anything ($SYS): the messages were still queued or in "
 		    "flight when the drain ended",
 		    sep);
-	else if (!f->have_sys && !f->restarts && !rss_high && !cpu_high)
+		if (f->have_store && f->held)
+			cat(buf, len,
+			    " (the brokers still held %" PRIu64 " messages in their stores)",
+			    f->held);
+	} else if (!f->have_sys && !f->restarts && !rss_high && !cpu_high)
 		cat(buf, len, "%sno $SYS figures to say where", sep);
 }
 
@@ -247,6 +258,28 @@ struct srow {
 	int qos;
 	char topology[32];
 };
+
+/* Bridge connections that broke during the run: lines of the brokers' logs
+ * (cluster/b<i>.log) saying "Bad socket read/write on client" for a bridge's
+ * client id (mqlb.b<i>-to-b<j>, local.mqlb.b<i>-to-b<j>). */
+static unsigned bridge_errors(const char *dir, const struct lab_row *r)
+{
+	char run[128], path[PATH_MAX + 160], line[1024];
+	unsigned n = 0;
+	lab_run_dirname(r, run, sizeof(run));
+	for (int b = 1; b <= LAB_MAX_BROKERS; b++) {
+		snprintf(path, sizeof(path), "%s/%s/cluster/b%d.log", dir, run, b);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "Bad socket read/write on client") &&
+			    strstr(line, "-to-b"))
+				n++;
+		fclose(f);
+	}
+	return n;
+}
 
 static void fig_fill(const char *dir, const struct lab_row *r, const struct lab_cluster *cl,
 		     struct lab_search_fig *f)
@@ -271,7 +304,11 @@ static void fig_fill(const char *dir, const struct lab_row *r, const struct lab_
 		if (ev.peak_rss[b] > f->peak_rss)
 			f->peak_rss = ev.peak_rss[b];
 		f->restarts += ev.restarts[b];
+		if (ev.stored_last[b] > ev.stored_first[b])
+			f->held += ev.stored_last[b] - ev.stored_first[b];
 	}
+	f->have_store = ev.have_store;
+	f->bridge_errors = bridge_errors(dir, r);
 }
 
 /* A rough duration of one run, for the estimate printed at the start: cluster
@@ -325,11 +362,19 @@ static int setup_lost_nothing(const struct srow *rs, int n, const struct lab_set
 	return k == n_qos;
 }
 
-static void write_md(const char *out, const struct lab_search_opts *x, const struct srow *rs, int n,
-		     const int *pick, int n_pick, const char *started, const char *mach,
-		     const struct lab_session *ss, double minutes)
+/* What search.md's first paragraph says (from the options, or when rebuilt
+ * from a folder, from its data). */
+struct search_head {
+	char started[40], machine[512], hosts[32], dataplane[16], scheduler[16];
+	double minutes; /* 0 = unknown */
+	uint64_t clients, burst, interval_ms;
+	int qos[3], n_qos;
+	int topology;
+};
+
+static void write_md(const char *out, const struct search_head *h, const struct srow *rs, int n,
+		     const int *pick, int n_pick)
 {
-	const struct lab_opts *o = &x->base;
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/search.md", out);
 	FILE *f = fopen(path, "w");
@@ -337,18 +382,19 @@ static void write_md(const char *out, const struct lab_search_opts *x, const str
 		log_error("lab search: %s: %s", path, strerror(errno));
 		return;
 	}
-	uint64_t clients = o->clients[0];
 	fprintf(f, "# mqlb lab search: setups that lose nothing\n\n");
+	fprintf(f, "Run %s on %s (%s; %s, %s)", h->started, h->machine, h->hosts, h->dataplane,
+		h->scheduler);
+	if (h->minutes > 0)
+		fprintf(f, ", %.1f min", h->minutes);
 	fprintf(f,
-		"Run %s on %s (%s; %s, %s), %.1f min. Load: %" PRIu64
-		" clients (half publishers, half subscribers on bench/test), a burst of %" PRIu64
-		" messages, -I %" PRIu64 ", QoS",
-		started, mach, ss->env.hosts == LAB_HOSTS_NETNS ? "network namespaces" : "loopback",
-		ss->env.dataplane, ss->env.scheduler, minutes, clients, o->burst, o->interval_ms);
-	for (int q = 0; q < o->n_qos; q++)
-		fprintf(f, "%s %d", q ? (q == o->n_qos - 1 ? " and" : ",") : "", o->qos[q]);
+		". Load: %" PRIu64 " clients (half publishers, half subscribers on bench/test), a "
+		"burst of %" PRIu64 " messages, -I %" PRIu64 ", QoS",
+		h->clients, h->burst, h->interval_ms);
+	for (int q = 0; q < h->n_qos; q++)
+		fprintf(f, "%s %d", q ? (q == h->n_qos - 1 ? " and" : ",") : "", h->qos[q]);
 	fprintf(f, ". Topology %s unless the setup names another.\n\n",
-		lab_topology_name((enum lab_topology)o->topologies[0]));
+		lab_topology_name((enum lab_topology)h->topology));
 	fprintf(f, "## Setups\n\n| setup | what changes against the thesis profile | flags |\n"
 		   "|---|---|---|\n");
 	for (int i = 0; i < n_pick; i++) {
@@ -414,37 +460,37 @@ static void write_md(const char *out, const struct lab_search_opts *x, const str
 	fprintf(f, "\n## Verdict\n\n");
 	int zero = 0;
 	for (int i = 0; i < n_pick; i++)
-		if (setup_lost_nothing(rs, n, &setups[pick[i]], o->n_qos)) {
+		if (setup_lost_nothing(rs, n, &setups[pick[i]], h->n_qos)) {
 			fprintf(f, "%s**%s**",
 				zero ? ", " : "Lost nothing at every QoS: ", setups[pick[i]].name);
 			zero++;
 		}
-	if (zero) {
-		fprintf(f, ".\n");
-	} else {
+	if (zero)
+		fprintf(f, ".\n\n");
+	else
+		fprintf(f, "No setup lost 0 at every QoS.\n\n");
+	/* per QoS: which setups lost nothing, else the one that came closest */
+	for (int q = 0; q < h->n_qos; q++) {
+		int k = 0;
 		const struct srow *best = NULL;
-		double best_loss = 2;
-		for (int i = 0; i < n_pick; i++) {
-			double sum = 0;
-			int k = 0;
-			const struct srow *first = NULL;
-			for (int j = 0; j < n; j++)
-				if (rs[j].setup == &setups[pick[i]] && !rs[j].fig.failed) {
-					sum += rs[j].row.loss_ratio;
-					k++;
-					if (!first)
-						first = &rs[j];
-				}
-			if (k && sum / k < best_loss)
-				best_loss = sum / k, best = first;
+		fprintf(f, "- QoS %d: ", h->qos[q]);
+		for (int i = 0; i < n; i++) {
+			const struct srow *r = &rs[i];
+			if (r->qos != h->qos[q] || r->fig.failed)
+				continue;
+			if (!r->row.lost && r->row.expected)
+				fprintf(f, "%s**%s**", k++ ? ", " : "lost nothing with ",
+					r->setup->name);
+			if (!best || r->row.loss_ratio < best->row.loss_ratio)
+				best = r;
 		}
-		if (best)
-			fprintf(f,
-				"No setup lost 0 at every QoS. Closest: **%s** (%.2f %% lost on "
-				"average over its QoS levels); its reasons are above.\n",
-				best->setup->name, 100 * best_loss);
+		if (k)
+			fprintf(f, ".\n");
+		else if (best)
+			fprintf(f, "no setup lost 0; closest **%s** (%.2f %% lost).\n",
+				best->setup->name, 100 * best->row.loss_ratio);
 		else
-			fprintf(f, "No setup completed.\n");
+			fprintf(f, "no run completed.\n");
 	}
 	fprintf(f,
 		"\nEach setup's runs are a complete lab folder: `%s/<setup>/` (summary.csv, "
@@ -497,7 +543,7 @@ int lab_cmd_search(const struct lab_search_opts *x)
 
 	struct srow *rs = calloc((size_t)total, sizeof(*rs));
 	struct lab_row *rows = calloc((size_t)per, sizeof(*rows));
-	char started[40], mach[512] = "";
+	char started[40];
 	time_iso8601_ms(time_real_ns(), started, sizeof(started));
 	uint64_t t0 = time_mono_ns();
 	int n = 0, failed = 0, done = 0, ran = 0;
@@ -557,14 +603,35 @@ int lab_cmd_search(const struct lab_search_opts *x)
 			snprintf(dir, sizeof(dir), "%s/%s", ss.out, setups[pick[i]].name);
 			lab_report(dir);
 		}
+		struct search_head h;
+		memset(&h, 0, sizeof(h));
 		char lj[PATH_MAX];
 		snprintf(lj, sizeof(lj), "%s/%s/lab.json", ss.out, setups[pick[0]].name);
 		char *text = lab_read_file(lj, NULL);
-		if (!text || lab_json_get(text, "machine", mach, sizeof(mach)) < 0)
-			snprintf(mach, sizeof(mach), "unknown machine");
+		if (!text || lab_json_get(text, "machine", h.machine, sizeof(h.machine)) < 0)
+			snprintf(h.machine, sizeof(h.machine), "unknown machine");
 		free(text);
+		snprintf(h.started, sizeof(h.started), "%s", started);
+		snprintf(h.hosts, sizeof(h.hosts), "%s",
+			 ss.env.hosts == LAB_HOSTS_NETNS ? "network namespaces" : "loopback");
+		snprintf(h.dataplane, sizeof(h.dataplane), "%s", ss.env.dataplane);
+		snprintf(h.scheduler, sizeof(h.scheduler), "%s", ss.env.scheduler);
+		h.minutes = minutes;
+		h.clients = x->base.clients[0];
+		h.burst = x->base.burst;
+		h.interval_ms = x->base.interval_ms;
+		memcpy(h.qos, x->base.qos, sizeof(h.qos));
+		h.n_qos = x->base.n_qos;
+		h.topology = x->base.topologies[0];
 		write_csv(ss.out, rs, n);
-		write_md(ss.out, x, rs, n, pick, done, started, mach, &ss, minutes);
+		write_md(ss.out, &h, rs, n, pick, done);
+		char sj[PATH_MAX + 16];
+		snprintf(sj, sizeof(sj), "%s/search.json", ss.out);
+		FILE *jf = fopen(sj, "w"); /* what the data alone cannot tell a rebuild */
+		if (jf) {
+			fprintf(jf, "{\"started\":\"%s\",\"minutes\":%.2f}\n", started, minutes);
+			fclose(jf);
+		}
 		printf("%-20s %3s %10s %8s %6s %8s %8s %9s %10s\n", "setup", "qos", "lost", "loss%",
 		       "dups", "p99_ms", "cpu%", "rss_MiB", "dropped");
 		for (int i = 0; i < n; i++) {
@@ -584,4 +651,82 @@ int lab_cmd_search(const struct lab_search_opts *x)
 	free(rs);
 	free(rows);
 	return ret;
+}
+
+int lab_search_rebuild(const char *dir)
+{
+	struct srow *rs = calloc(LAB_MAX_SETUPS * 6, sizeof(*rs));
+	int pick[LAB_MAX_SETUPS], n_pick = 0, n = 0;
+	struct search_head h;
+	memset(&h, 0, sizeof(h));
+	h.topology = LAB_TOPO_DISTRIBUTED;
+	if (!rs)
+		return -ENOMEM;
+	for (int i = 0; i < N_SETUPS; i++) {
+		char sd[PATH_MAX], path[PATH_MAX + 32];
+		struct lab_row *rows = NULL;
+		snprintf(sd, sizeof(sd), "%s/%s", dir, setups[i].name);
+		snprintf(path, sizeof(path), "%s/summary.csv", sd);
+		int k = lab_summary_read(path, &rows);
+		if (k <= 0) {
+			free(rows);
+			continue;
+		}
+		struct lab_cluster cl;
+		lab_setup_cluster(&setups[i], &cl);
+		if (!n_pick) { /* the head from the first setup's data */
+			snprintf(path, sizeof(path), "%s/lab.json", sd);
+			char *lj = lab_read_file(path, NULL), v[64];
+			if (!lj || lab_json_get(lj, "started", h.started, sizeof(h.started)) < 0)
+				snprintf(h.started, sizeof(h.started), "unknown date");
+			if (!lj || lab_json_get(lj, "machine", h.machine, sizeof(h.machine)) < 0)
+				snprintf(h.machine, sizeof(h.machine), "unknown machine");
+			snprintf(h.hosts, sizeof(h.hosts), "%s",
+				 lj && lab_json_get(lj, "hosts", v, sizeof(v)) == 0 &&
+					 strncmp(v, "network namespaces", 18) == 0
+				     ? "network namespaces"
+				     : "loopback");
+			double iv = 0;
+			if (lj && lab_json_num(lj, "interval_ms", &iv) == 0)
+				h.interval_ms = (uint64_t)iv;
+			free(lj);
+			snprintf(h.dataplane, sizeof(h.dataplane), "%s", rows[0].dataplane);
+			snprintf(h.scheduler, sizeof(h.scheduler), "%s", rows[0].scheduler);
+			h.clients = rows[0].publishers + rows[0].subscribers;
+			h.burst = rows[0].burst;
+			h.topology = setups[i].topology >= 0 ? LAB_TOPO_DISTRIBUTED
+							     : lab_topology_parse(rows[0].topology);
+			for (int r = 0; r < k && h.n_qos < 3; r++)
+				h.qos[h.n_qos++] = rows[r].qos;
+		}
+		pick[n_pick++] = i;
+		for (int r = 0; r < k && n < LAB_MAX_SETUPS * 6; r++) {
+			struct srow *sr = &rs[n++];
+			sr->setup = &setups[i];
+			sr->row = rows[r];
+			sr->qos = rows[r].qos;
+			sr->clients = rows[r].publishers + rows[r].subscribers;
+			snprintf(sr->topology, sizeof(sr->topology), "%s", rows[r].topology);
+			fig_fill(sd, &sr->row, &cl, &sr->fig);
+		}
+		free(rows);
+	}
+	if (!n_pick) {
+		free(rs);
+		return -ENOENT;
+	}
+	if (h.topology < 0)
+		h.topology = LAB_TOPO_DISTRIBUTED;
+	char sj[PATH_MAX + 16];
+	snprintf(sj, sizeof(sj), "%s/search.json", dir);
+	char *js = lab_read_file(sj, NULL);
+	if (js) {
+		lab_json_get(js, "started", h.started, sizeof(h.started));
+		lab_json_num(js, "minutes", &h.minutes);
+		free(js);
+	}
+	write_csv(dir, rs, n);
+	write_md(dir, &h, rs, n, pick, n_pick);
+	free(rs);
+	return 0;
 }

@@ -28,10 +28,12 @@ diag "lab run --quick took $(($(date +%s) - start)) s"
 is "$rc" 0 "lab run --quick exits 0"
 [ "$rc" -eq 0 ] || tail -n 30 "$T_TMP/stderr" | sed 's/^/#   /'
 
-# summary.csv: the contract header and a row per topology x QoS
+# summary.csv: the contract header (DESIGN.md's columns, then the cluster
+# setup) and a row per topology x QoS
 is "$(head -n1 "$D/summary.csv")" \
-	"topology,dataplane,scheduler,qos,publishers,subscribers,burst,published,expected,unique,lost,loss_ratio,duplicates,p50_us,p99_us,jain_index,conns_per_broker" \
-	"summary.csv header is DESIGN.md's"
+	"topology,dataplane,scheduler,qos,publishers,subscribers,burst,published,expected,unique,lost,loss_ratio,duplicates,p50_us,p99_us,jain_index,conns_per_broker,setup" \
+	"summary.csv header is DESIGN.md's + setup"
+is "$(awk -F, 'NR>1 {print $18}' "$D/summary.csv" | sort -u)" "thesis" "every row names the setup (thesis)"
 for t in distributed centralized; do
 	for q in 0 1 2; do
 		is "$(awk -F, -v t=$t -v q=$q 'NR>1 && $1==t && $4==q' "$D/summary.csv" | wc -l)" 1 \

@@ -189,6 +189,12 @@ static void test_why(void **state)
 	lab_search_why(&f, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "RSS reached"));
 
+	f.held = 2000, f.have_store = 1, f.bridge_errors = 3;
+	lab_search_why(&f, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "still held 2000 messages"));
+	assert_non_null(strstr(buf, "bridge connections broke 3 times"));
+	f.bridge_errors = 0;
+
 	f.mesh = 1, f.dropped = 10, f.hub_dropped = 10;
 	lab_search_why(&f, buf, sizeof(buf));
 	assert_null(strstr(buf, "hub")); /* a mesh has none */
