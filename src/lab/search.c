@@ -35,8 +35,7 @@
  * search: keep docs/mqlb-lab.1 and docs/readme/lab.md in step. */
 static const struct lab_setup setups[] = {
     {"thesis",
-     "the study's cluster: star, 0.25 CPU, 128M, Mosquitto defaults "
-     "(max_queued_messages 1000, max_inflight_messages 20)",
+     "the study's: star, 0.25 CPU, 128M, Mosquitto's queue 1000 + inflight 20",
      -1,
      {{NULL, NULL}}},
     {"queue-unlimited",
