@@ -97,7 +97,8 @@ struct bench_worker;
 /* QoS 1/2 publish in flight: packet id = slot index + 1. */
 struct bench_slot {
 	uint64_t seq;
-	uint8_t state; /* 0 free, 1 awaiting PUBACK/PUBREC, 2 awaiting PUBCOMP */
+	uint64_t intended_mono; /* schedule slot: a re-send carries the same header time */
+	uint8_t state;		/* 0 free, 1 awaiting PUBACK/PUBREC, 2 awaiting PUBCOMP */
 };
 
 struct bench_pub {
@@ -164,6 +165,7 @@ struct bench_worker {
 	uint64_t cerr[BCERR_COUNT][256];
 	uint64_t conn_per_target[BENCH_MAX_TARGETS];
 	uint64_t granted_downgrade;
+	uint64_t pub_resent;	   /* PUBLISH re-sent (DUP=1) on a resumed session */
 	uint64_t unconfirmed_qos0; /* QoS 0 bytes left unwritten at a disconnect */
 	uint64_t bytes_in, bytes_out;
 	uint64_t coalesce_rx; /* received count at the last --coalesce check */

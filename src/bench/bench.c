@@ -352,6 +352,7 @@ static void fill_report(struct bench_run *run, const struct timing *tm, struct b
 		r->bytes_out += w->bytes_out;
 		r->granted_downgrade += w->granted_downgrade;
 		r->unconfirmed_qos0 += w->unconfirmed_qos0;
+		r->pub_resent += w->pub_resent;
 	}
 	for (unsigned t = 0; t < o->ntargets; t++) {
 		uint64_t n = 0;

@@ -290,6 +290,73 @@ static void pub_reset_window(struct bench_client *c, uint32_t window)
 	}
 }
 
+/* Writes the MQLB header of message seq at out (monotonic times converted to
+ * the run's header clock). */
+static void put_hdr(struct bench_client *c, uint8_t *out, uint64_t seq, uint64_t intended_mono,
+		    uint64_t now_mono)
+{
+	struct bench_run *run = RUN(c);
+	uint64_t off = (run->hdr_flags & BENCH_FLAG_MONO) ? 0 : run->real0_ns - run->mono0_ns;
+	struct bench_hdr h = {.version = BENCH_HDR_VERSION,
+			      .flags = run->hdr_flags,
+			      .pub_id = c->index,
+			      .seq = seq,
+			      .intended_ns = intended_mono + off,
+			      .sent_ns = now_mono + off};
+	bench_hdr_encode(&h, out);
+}
+
+/* The session was resumed (CONNACK session present): 3.1.1 §4.4 and 5.0 §4.4
+ * say the client MUST re-send, with their original packet ids and in their
+ * original order, every PUBLISH not yet acknowledged (DUP=1) and every PUBREL
+ * not yet completed. Reusing those ids for new messages instead would make the
+ * broker take a new QoS 2 PUBLISH for the old one (not delivered: a false
+ * loss) and leave the old one unreleased. The window keeps its size (at
+ * least the ids in flight, whatever the new Receive Maximum says). */
+static void pub_resume(struct bench_client *c)
+{
+	struct bench_pub *p = c->pub;
+	uint16_t *order = malloc(p->window * sizeof(*order));
+	uint32_t n = 0;
+	if (!order) {
+		count_err(c->w, BERR_NO_MEMORY);
+		return;
+	}
+	for (uint32_t i = 0; i < p->window; i++)
+		if (p->slots[i].state)
+			order[n++] = (uint16_t)i;
+	/* insertion sort by seq: n is the in-flight count (small) */
+	for (uint32_t i = 1; i < n; i++) {
+		uint16_t x = order[i];
+		uint32_t j = i;
+		for (; j > 0 && p->slots[order[j - 1]].seq > p->slots[x].seq; j--)
+			order[j] = order[j - 1];
+		order[j] = x;
+	}
+	uint64_t now = time_mono_ns();
+	for (uint32_t k = 0; k < n; k++) {
+		struct bench_slot *sl = &p->slots[order[k]];
+		uint16_t pid = (uint16_t)(order[k] + 1);
+		if (sl->state == 2) {
+			send_ack(c, MQTT_PUBREL, pid);
+			continue;
+		}
+		uint8_t *b = tx_reserve(c, p->tmpl_len);
+		if (!b) {
+			count_err(c->w, BERR_NO_MEMORY);
+			break;
+		}
+		memcpy(b, p->tmpl, p->tmpl_len);
+		b[0] |= 0x08; /* DUP (§3.3.1.1) */
+		b[p->pid_off] = (uint8_t)(pid >> 8);
+		b[p->pid_off + 1] = (uint8_t)pid;
+		put_hdr(c, b + p->hdr_off, sl->seq, sl->intended_mono, now);
+		c->tx_len += p->tmpl_len;
+		c->w->pub_resent++;
+	}
+	free(order);
+}
+
 static void pub_send_one(struct bench_client *c, uint64_t intended_mono, uint64_t now_mono)
 {
 	struct bench_run *run = RUN(c);
@@ -303,7 +370,8 @@ static void pub_send_one(struct bench_client *c, uint64_t intended_mono, uint64_
 	uint64_t seq = p->next_seq++;
 	if (run->o.qos) {
 		uint16_t slot = p->free_ids[--p->nfree];
-		p->slots[slot] = (struct bench_slot){.seq = seq, .state = 1};
+		p->slots[slot] =
+		    (struct bench_slot){.seq = seq, .intended_mono = intended_mono, .state = 1};
 		uint16_t pid = (uint16_t)(slot + 1);
 		b[p->pid_off] = (uint8_t)(pid >> 8);
 		b[p->pid_off + 1] = (uint8_t)pid;
@@ -314,14 +382,7 @@ static void pub_send_one(struct bench_client *c, uint64_t intended_mono, uint64_
 			p->q0_lo = seq;
 		p->q0_hi = seq + 1;
 	}
-	uint64_t off = (run->hdr_flags & BENCH_FLAG_MONO) ? 0 : run->real0_ns - run->mono0_ns;
-	struct bench_hdr h = {.version = BENCH_HDR_VERSION,
-			      .flags = run->hdr_flags,
-			      .pub_id = c->index,
-			      .seq = seq,
-			      .intended_ns = intended_mono + off,
-			      .sent_ns = now_mono + off};
-	bench_hdr_encode(&h, b + p->hdr_off);
+	put_hdr(c, b + p->hdr_off, seq, intended_mono, now_mono);
 	c->tx_len += p->tmpl_len;
 	p->acct.published++;
 	if (!p->acct.first_pub_ns)
@@ -399,6 +460,11 @@ static void pub_skip_missed(struct bench_client *c)
 
 /* ---- packets we receive ---- */
 
+static uint32_t p_inflight(const struct bench_client *c)
+{
+	return c->pub && RUN(c)->o.qos ? c->pub->inflight : 0;
+}
+
 static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 {
 	struct bench_worker *w = c->w;
@@ -441,7 +507,10 @@ static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 			client_close(c, BERR_NO_MEMORY, -1, 0);
 			return;
 		}
-		pub_reset_window(c, rm);
+		if (ca->session_present && p_inflight(c))
+			pub_resume(c);
+		else
+			pub_reset_window(c, rm);
 		pub_skip_missed(c);
 		bench_client_pump(c);
 	}
@@ -794,13 +863,20 @@ static void client_close(struct bench_client *c, int err, int cerr_kind, int cod
 		if (p->q0_hi > p->q0_lo)
 			w->unconfirmed_qos0 += p->q0_hi - p->q0_lo;
 		p->q0_lo = p->q0_hi = 0;
-		if (p->inflight) /* never acknowledged: not counted as published */
+	}
+	int phase = atomic_load_explicit(&run->phase, memory_order_acquire);
+	bool again = run->o.reconnect && phase < BPH_STOP && err != BERR_NO_MEMORY;
+	if (c->pub && !(again && !run->o.clean)) {
+		/* no session to resume: what was in flight is never acknowledged
+		 * and not counted as published (with -C false and --reconnect it
+		 * is kept for pub_resume, if the broker resumes the session) */
+		struct bench_pub *p = c->pub;
+		if (p->inflight)
 			LIVE_ADD(w, inflight, -(uint64_t)p->inflight);
 		p->inflight = 0;
 		p->window = 0;
 	}
-	int phase = atomic_load_explicit(&run->phase, memory_order_acquire);
-	if (run->o.reconnect && phase < BPH_STOP && err != BERR_NO_MEMORY) {
+	if (again) {
 		c->state = BCS_IDLE;
 		c->reconnect_at_ns = event_loop_now(w->el) + run->o.reconnect_delay_ns;
 		return;

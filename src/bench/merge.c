@@ -23,6 +23,7 @@ static void add_common(struct bench_report *r, const struct bjson *doc)
 	r->reconnects += bjson_u64(bjson_get(doc, "reconnects"), 0);
 	r->bytes_in += bjson_u64(bjson_get(doc, "bytes_in"), 0);
 	r->bytes_out += bjson_u64(bjson_get(doc, "bytes_out"), 0);
+	r->pub_resent += bjson_u64(bjson_get(doc, "publish_resent"), 0);
 	const struct bjson *pt = bjson_get(doc, "per_target");
 	if (pt && pt->type == BJSON_OBJ)
 		for (size_t i = 0; i < pt->n; i++)

@@ -161,6 +161,11 @@ void bench_report_human(const struct bench_report *r, FILE *f)
 		fprintf(f, "  published    %llu (acked %llu) in %.2f s: %.0f msg/s\n",
 			(unsigned long long)t->published, (unsigned long long)t->acked,
 			r->duration_s, r->publish_rate);
+		if (r->pub_resent)
+			fprintf(f,
+				"  re-sent      %llu PUBLISH with DUP=1 on resumed sessions "
+				"(MQTT 4.4)\n",
+				(unsigned long long)r->pub_resent);
 		if (!(show & SHOW_RECV)) /* pub: what never got its PUBACK/PUBREC (or written) */
 			fprintf(f, "  in-flight    %llu (published, never %s)\n",
 				(unsigned long long)(t->published > t->acked
@@ -365,6 +370,7 @@ int bench_report_json(const struct bench_report *r, const char *path)
 	json_u64(&j, "bytes_out", r->bytes_out);
 	json_u64(&j, "granted_qos_downgraded", r->granted_downgrade);
 	json_u64(&j, "qos0_unwritten_at_disconnect", r->unconfirmed_qos0);
+	json_u64(&j, "publish_resent", r->pub_resent);
 	json_obj_begin(&j, "errors");
 	for (unsigned i = 0; i < r->nerrors; i++)
 		json_u64(&j, r->errors[i].key, r->errors[i].n);

@@ -44,6 +44,7 @@ struct bench_report {
 	double cpu_user_s, cpu_sys_s;
 	uint64_t bytes_in, bytes_out;
 	uint64_t granted_downgrade, unconfirmed_qos0;
+	uint64_t pub_resent; /* PUBLISH re-sent with DUP=1 on resumed sessions */
 	/* raw data for merge (sub/pub modes): borrowed */
 	struct bench_pub_acct *const *pubs;
 	struct bench_sub_acct *const *subs;

@@ -18,13 +18,15 @@ jget() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p
 BROKER=19141 FAKE=19142
 start_mosquitto $BROKER "log_type all" "max_queued_messages 10000" || exit 1
 
-# mitm PORT LOG: a man in the middle on PORT in front of the broker: forwards
-# both ways; on a client->broker PUBREC it drops that packet and closes both
-# sides, at most 2 times, >= 1.5 s apart.
+# mitm PORT LOG TYPE: a man in the middle on PORT in front of the broker:
+# forwards both ways; on a client->broker packet of TYPE (3 PUBLISH, 5 PUBREC, 6 PUBREL)
+# it drops that packet and closes both sides, at most 2 times, >= 1.5 s apart.
 mitm() {
-/usr/bin/python3 - "$1" "$BROKER" 2 "$2" <<'PY' &
+/usr/bin/python3 - "$1" "$BROKER" 2 "$2" "$3" <<'PY' &
 import socket, sys, threading, time
 listen, up, maxcuts, logf = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+drop = int(sys.argv[5])
+names = {3: "PUBLISH", 5: "PUBREC", 6: "PUBREL"}
 state = {"cuts": 0, "last": 0.0}
 lock = threading.Lock()
 def log(s):
@@ -67,13 +69,14 @@ def c2b(c, b):
                 break
             pks, buf = split(buf + d)
             for pk in pks:
-                if pk[0] >> 4 == 5:
+                if pk[0] >> 4 == drop:
                     with lock:
                         cut = state["cuts"] < maxcuts and time.time() - state["last"] > 1.5
                         if cut:
                             state["cuts"] += 1; state["last"] = time.time()
                     if cut:
-                        log("cut: dropped PUBREC pid %d" % int.from_bytes(pk[2:4], "big"))
+                        pid = " pid %d" % int.from_bytes(pk[2:4], "big") if drop != 3 else ""
+                        log("cut: dropped %s%s" % (names[drop], pid))
                         close(c, b)
                         return
                 b.sendall(pk)
@@ -98,7 +101,7 @@ wait_port 127.0.0.1 "$1" 5 || { echo "# MITM did not start"; exit 1; }
 
 for v in 5 4; do
 	MITM=$((19143 + v)) # 19148 (5.0), 19147 (3.1.1)
-	mitm $MITM "$T_TMP/mitm.log"
+	mitm $MITM "$T_TMP/mitm.log" 5
 	: >"$T_TMP/mitm.log"
 	: >"$MOSQ_LOG"
 	"$MQLB" bench run -p $MITM -V $v --pubs 1 --subs 2 -q 2 -I 20 --duration 5 -C false \
@@ -120,6 +123,33 @@ for v in 5 4; do
 	is "$(jget "$T_TMP/r$v.json" unique)" "$e" "MQTT $v: unique == expected ($e)"
 	is "$(jget "$T_TMP/r$v.json" received)" "$e" "MQTT $v: received == expected (re-sends not delivered)"
 	is "$(jget "$T_TMP/r$v.json" lost)" 0 "MQTT $v: nothing lost"
+done
+
+# 1b. the publisher's side of the same session rule (3.1.1 §4.4, 5.0 §4.4): the
+#     MITM drops a publisher's PUBREL and cuts it; on the resumed session the
+#     publisher must send that PUBREL again (and, when a PUBLISH is dropped,
+#     re-send it with DUP=1), never reuse a packet id the broker still holds.
+for run in 5:6 4:6 5:3; do
+	v=${run%:*} drop=${run#*:}
+	case $run in 5:6) MITM=19150 ;; 4:6) MITM=19149 ;; 5:3) MITM=19153 ;; esac
+	mitm $MITM "$T_TMP/mitmp.log" "$drop"
+	: >"$T_TMP/mitmp.log"
+	"$MQLB" bench run -p $MITM -V $v --pubs 1 --subs 2 -q 2 -I 20 --duration 5 -C false \
+		--reconnect --drain 3 --prefix "p${drop}v$v" --quiet --json "$T_TMP/p$v.json" \
+		>"$T_TMP/p$v.txt" 2>&1
+	is "$?" 0 "MQTT $v, publisher cut: bench run exits 0"
+	sed 's/^/# /' "$T_TMP/p$v.txt"
+	sed 's/^/# mitm: /' "$T_TMP/mitmp.log"
+	cmp_ok "$(grep -c '^cut' "$T_TMP/mitmp.log")" -ge 1 "MQTT $v: the MITM cut the publisher at a PUBLISH/PUBREL"
+	if [ "$drop" = 3 ]; then
+		cmp_ok "$(jget "$T_TMP/p$v.json" publish_resent)" -ge 1 \
+			"MQTT $v: the unacknowledged PUBLISH was re-sent (DUP=1) on the resumed session"
+	fi
+	cmp_ok "$(jget "$T_TMP/p$v.json" reconnects)" -ge 1 "MQTT $v: the publisher reconnected"
+	e=$(jget "$T_TMP/p$v.json" expected)
+	is "$(jget "$T_TMP/p$v.json" unique)" "$e" "MQTT $v, publisher cut: unique == expected ($e)"
+	is "$(jget "$T_TMP/p$v.json" lost)" 0 "MQTT $v, publisher cut: nothing lost"
+	is "$(jget "$T_TMP/p$v.json" duplicates)" 0 "MQTT $v, publisher cut: no duplicates"
 done
 
 # 2. scripted broker, one connection, MQTT 5
