@@ -23,16 +23,16 @@ struct bench_opts {
 	uint16_t port;
 	struct sockaddr_storage ifaddrs[BENCH_MAX_IFADDRS]; /* --ifaddr, port 0 */
 	unsigned nifaddrs;
-	uint32_t count;			 /* -c: clients (conn/sub/pub) */
-	uint32_t pubs, subs;		 /* run: --pubs, --subs */
-	uint32_t start_index;		 /* -n */
-	uint64_t conn_interval_ns;	 /* -i ms / -R rate: global gap between connects */
-	const char *topic;		 /* -t, with %i and %c */
+	uint32_t count;		   /* -c: clients (conn/sub/pub) */
+	uint32_t pubs, subs;	   /* run: --pubs, --subs */
+	uint32_t start_index;	   /* -n */
+	uint64_t conn_interval_ns; /* -i ms / -R rate: global gap between connects */
+	const char *topic;	   /* -t, with %i and %c */
 	const char *also_sub; /* --also-subscribe: a second filter in the SUBSCRIBE (sub/run) */
-	uint8_t qos;			 /* -q */
-	uint8_t version;		 /* -V: 4 = 3.1.1, 5 = 5.0 */
-	uint16_t keepalive_s;		 /* -k */
-	bool clean;			 /* -C */
+	uint8_t qos;	      /* -q */
+	uint8_t version;      /* -V: 4 = 3.1.1, 5 = 5.0 */
+	uint16_t keepalive_s; /* -k */
+	bool clean;	      /* -C */
 	const char *username, *password; /* -u -P */
 	const char *prefix;		 /* --prefix (client id prefix) */
 	uint64_t pub_interval_ns;	 /* -I ms per publisher, or from --rate */
