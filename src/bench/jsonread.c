@@ -308,7 +308,7 @@ struct bjson *bjson_parse_file(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno)); /* the caller names the file */
 		return NULL;
 	}
 	size_t cap = 65536, n = 0;
