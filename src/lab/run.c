@@ -231,6 +231,13 @@ static int directors_start(struct run_ctx *c)
 	c->n_dirs = t == LAB_TOPO_CENTRALIZED ? 1 : 2;
 	for (int h = 0; h < LAB_CLIENT_HOSTS; h++)
 		c->client_dir[h] = c->n_dirs == 1 ? 0 : h;
+	/* nft and the proxy masquerade (brokers answer the director); IPVS NAT does
+	 * not, so the brokers need a way back to each client through its director */
+	if (c->env->hosts == LAB_HOSTS_NETNS && strcmp(c->dataplane, "ipvs") == 0) {
+		int ret = lab_netns_route_clients(c->env, c->client_dir);
+		if (ret < 0)
+			return ret;
+	}
 	for (int i = 0; i < c->n_dirs; i++) {
 		char listen[64], backends[LAB_MAX_BROKERS][64], log[1200], peers[128] = "";
 		char state[900], name[64];

@@ -78,6 +78,8 @@ struct lab_env {
 	char client_addr[LAB_CLIENT_HOSTS][32];
 	char director_ns[LAB_DIRECTOR_HOSTS][32];
 	char director_addr[LAB_DIRECTOR_HOSTS][32]; /* VIP of director i */
+	char director_back[LAB_DIRECTOR_HOSTS]
+			  [32]; /* its address towards the brokers ("" = none) */
 	uint16_t vip_port;
 	char broker_ns[32];
 	char broker_addr[32];
@@ -170,6 +172,11 @@ int lab_matrix(const struct lab_opts *o, struct lab_run *runs);
  * name starts with "mqlb-lab-" (what this lab owns) and nothing else. */
 int lab_netns_setup(struct lab_env *env, const char *logdir);
 void lab_netns_cleanup(void);
+/* Routes each client host's address, in the brokers' namespace, via the back
+ * address of the director that serves it (client_dir[h]): IPVS NAT rewrites
+ * only the destination, so a broker answers the client's own address and must
+ * send that answer back through the same director. Returns 0 or < 0. */
+int lab_netns_route_clients(const struct lab_env *env, const int client_dir[LAB_CLIENT_HOSTS]);
 /* Counts leftover mqlb-lab-* namespaces (for the checks after a run). */
 int lab_netns_count(void);
 /* topology_loop.c: loopback hosts (no root). */

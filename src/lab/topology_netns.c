@@ -7,7 +7,9 @@
  *
  * Two segments, as the study's NAT directors: clients know only 198.18.0.0/24
  * and reach the brokers only through a director's DNAT + masquerade; brokers
- * answer the director's back address. Every veth is created directly between
+ * answer the director's back address. IPVS NAT does not masquerade: for it the
+ * brokers get a /32 route per client host via its director's back address
+ * (lab_netns_route_clients, per run, as the topology decides). Every veth is created directly between
  * two lab namespaces (`ip link add ... netns A ... peer ... netns B`), so the
  * root namespace's interfaces are never touched. No default route anywhere;
  * ip_forward only in the director namespaces. Everything is made with `ip`
@@ -151,6 +153,8 @@ int lab_netns_setup(struct lab_env *env, const char *logdir)
 		snprintf(env->director_ns[i], sizeof(env->director_ns[i]), "%s", hosts[2 + i].ns);
 		snprintf(env->director_addr[i], sizeof(env->director_addr[i]), "%s",
 			 hosts[2 + i].front);
+		snprintf(env->director_back[i], sizeof(env->director_back[i]), "%s",
+			 hosts[2 + i].back);
 	}
 	snprintf(env->broker_ns, sizeof(env->broker_ns), "%s", NS_BROKERS);
 	snprintf(env->broker_addr, sizeof(env->broker_addr), "%s", hosts[4].back);
@@ -160,6 +164,20 @@ int lab_netns_setup(struct lab_env *env, const char *logdir)
 out:
 	if (ret != 0)
 		lab_netns_cleanup();
+	return ret;
+}
+
+int lab_netns_route_clients(const struct lab_env *env, const int client_dir[LAB_CLIENT_HOSTS])
+{
+	int ret = 0;
+	char dst[40];
+	for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
+		snprintf(dst, sizeof(dst), "%s/32", env->client_addr[h]);
+		/* replace: the previous run may have routed it via the other director */
+		SH(NS_BROKERS, "ip", "route", "replace", dst, "via",
+		   (char *)env->director_back[client_dir[h]]);
+	}
+out:
 	return ret;
 }
 

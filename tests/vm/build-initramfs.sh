@@ -52,7 +52,7 @@ copy_bin() {
 }
 
 # ---- base archive (cached) ----
-MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth crc32c_generic"
+MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth bridge crc32c_generic"
 stamp=$( {
 	cat "$0"
 	echo "$KV"
@@ -76,8 +76,9 @@ if [ ! -s "$BASE" ]; then
 	# bridging mosquitto aborts without it ("libgcc_s.so.1 must be installed")
 	l=$(readlink -f /lib/x86_64-linux-gnu/libgcc_s.so.1)
 	install -D -m644 "$l" "$R/lib/x86_64-linux-gnu/libgcc_s.so.1"
-	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$R/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
+	# mosquitto started as root drops to its own user, as on Debian
+	printf 'root:x:0:0:root:/:/bin/sh\nmosquitto:x:101:101::/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$R/etc/passwd"
+	printf 'root:x:0:\nmosquitto:x:101:\nnogroup:x:65534:\n' >"$R/etc/group"
 	for m in $MODS; do
 		modprobe -S "$KV" --show-depends "$m" | awk '$1=="insmod"{print $2}'
 	done | sort -u | while read -r f; do install -D -m644 "$f" "$R$f"; done

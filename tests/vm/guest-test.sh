@@ -43,7 +43,8 @@ is() { # is GOT WANT DESC
 }
 diag() { echo "# $*"; }
 has() { echo "$1" | grep -q "$2"; }
-want() { [ -z "$ONLY" ] || echo ",$ONLY," | grep -q ",$1,"; }
+# every phase when none is named, except lab (its own file: tests/vm/test_lab_ipvs.sh)
+want() { if [ -z "$ONLY" ]; then [ "$1" != lab ]; else echo ",$ONLY," | grep -q ",$1,"; fi; }
 now() { cut -d' ' -f1 /proc/uptime; }
 
 # ---- topology ----
@@ -410,6 +411,30 @@ if want cgroup2; then
 	check "cgroup2: status --json says cgroup v2" grep -q '"cgroup":"v2"' /tmp/cl2.json
 	mqlb cluster down --run-dir $RD >/dev/null 2>&1
 	check "cgroup2: down removes the brokers' groups" sh -c "! ls -d $CG/p18831-b* 2>/dev/null | grep -q ."
+fi
+
+# ---- the study itself: mqlb lab on IPVS with lc, as the thesis ran it ----
+if want lab; then
+	L=/tmp/lab
+	t0=$(now)
+	mqlb lab run --quick --topology distributed,centralized --qos 1 --out $L >/tmp/lab.out 2>&1
+	rc=$?
+	diag "lab run took $(awk "BEGIN{print $(now)-$t0}") s"
+	is "$rc" 0 "lab: mqlb lab run --quick --topology distributed,centralized --qos 1 exits 0"
+	if [ "$rc" -ne 0 ]; then
+		tail -15 /tmp/lab.out | sed 's/^/#   /'
+		for f in $L/*/*.log; do echo "# -- $f"; tail -5 "$f" | sed 's/^/#   /'; done
+	fi
+	for topo in distributed centralized; do
+		row=$(awk -F, -v t=$topo '$1 == t' $L/summary.csv 2>/dev/null)
+		diag "summary.csv: $row"
+		is "$(echo "$row" | cut -d, -f1-4)" "$topo,ipvs,lc,1" "lab $topo: dataplane auto chose ipvs and the study's lc"
+		check "lab $topo: unique + lost = expected > 0" sh -c "echo '$row' | awk -F, '{exit !(\$9 > 0 && \$10 + \$11 == \$9)}'"
+		conns=$(echo "$row" | cut -d, -f17)
+		check "lab $topo: connections on all three brokers, lc within 2 ($conns)" sh -c "echo $conns | awk -F/ '{m = \$1; M = \$1; for (i = 2; i <= NF; i++) {if (\$i < m) m = \$i; if (\$i > M) M = \$i}; exit !(NF == 3 && m > 0 && M - m <= 2)}'"
+	done
+	is "$($IP netns list | grep -c '^mqlb-lab-')" 0 "lab: no namespace of the lab is left"
+	is "$(ipvsadm -Ln | grep -c '^TCP')" 0 "lab: no IPVS service is left"
 fi
 
 diag "guest tests took $(awk "BEGIN{print $(now)-$T0}") s"
