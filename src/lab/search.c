@@ -67,6 +67,18 @@ static const struct lab_setup setups[] = {
      "no queue limit, 512M, no CPU limit together",
      -1,
      {{"--max-queued", "0"}, {"--memory", "512M"}, {"--cpus", "0"}, {NULL, NULL}}},
+    /* Mosquitto 2.0.11 leaks its in-flight window for queued messages and
+     * then reads the QoS 2 acknowledgements one per socket per loop pass:
+     * without a window nothing is queued behind a PUBCOMP
+     * (tests/integration/qos2_stall.sh, bench/qos2_stall.sh). */
+    {"unlimited",
+     "combined + max_inflight_messages 0 (no queue limit, no in-flight window)",
+     -1,
+     {{"--max-queued", "0"},
+      {"--max-inflight", "0"},
+      {"--memory", "512M"},
+      {"--cpus", "0"},
+      {NULL, NULL}}},
 };
 #define N_SETUPS ((int)(sizeof(setups) / sizeof(setups[0])))
 
