@@ -24,7 +24,8 @@ static const struct subcommand subcommands[] = {
     {"bench", cmd_bench, "load generator that counts every message: conn/sub/pub/run/merge"},
     {"cluster", cmd_cluster, "Mosquitto brokers, bridged and limited: up/down/status"},
     {"director", cmd_director, "L4/L7 load balancing of MQTT: nft, ipvs, proxy"},
-    {"lab", cmd_lab, "the study end to end + report, a search for lossless setups: run/search/report"},
+    {"lab", cmd_lab,
+     "the study end to end + report, a search for lossless setups: run/search/report"},
     {"monitor", cmd_monitor, "broker, connection and director time series to CSV/Prometheus"},
     {NULL, NULL, NULL},
 };
