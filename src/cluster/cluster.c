@@ -28,6 +28,8 @@ static void usage(FILE *f)
 	    "  --brokers N            number of brokers (default 3, max %d)\n"
 	    "  --bridge star|mesh|none  star: hub broker 1 (default); mesh: every broker\n"
 	    "                         to every other, origin-prefixed ($mesh/<i>/...)\n"
+	    "  --bridge-qos 0|1|2     QoS of the bridges' topic lines (default 2, as the\n"
+	    "                         study); 1: fewer packets, duplicates after reconnects\n"
 	    "  --host ADDR            listen address of every broker (default 127.0.0.1)\n"
 	    "  --base-port P          broker i listens on P+i-1 (default 18831)\n"
 	    "  --cpus C               CPU limit per broker (default 0.25; 0 = none)\n"
@@ -56,6 +58,7 @@ static void usage(FILE *f)
 enum {
 	OPT_BROKERS = 256,
 	OPT_BRIDGE,
+	OPT_BRIDGE_QOS,
 	OPT_HOST,
 	OPT_BASE_PORT,
 	OPT_CPUS,
@@ -78,6 +81,7 @@ enum {
 static const struct option long_opts[] = {
     {"brokers", required_argument, NULL, OPT_BROKERS},
     {"bridge", required_argument, NULL, OPT_BRIDGE},
+    {"bridge-qos", required_argument, NULL, OPT_BRIDGE_QOS},
     {"host", required_argument, NULL, OPT_HOST},
     {"base-port", required_argument, NULL, OPT_BASE_PORT},
     {"cpus", required_argument, NULL, OPT_CPUS},
@@ -206,6 +210,12 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 			if (cluster_bridge_parse(optarg, &s->bridge))
 				return cli_usage_error(cmd, "--bridge %s: want star, mesh or none",
 						       optarg);
+			break;
+		case OPT_BRIDGE_QOS:
+			if (parse_u64(optarg, 0, 2, &u))
+				return cli_usage_error(cmd, "--bridge-qos %s: want 0, 1 or 2",
+						       optarg);
+			s->bridge_qos = (int)u;
 			break;
 		case OPT_HOST: {
 			struct sockaddr_storage ss;

@@ -26,7 +26,7 @@
 
 enum cluster_bridge {
 	CLUSTER_BRIDGE_NONE = 0,
-	CLUSTER_BRIDGE_STAR, /* hub broker 1: one bridge per spoke, topic # both 2 */
+	CLUSTER_BRIDGE_STAR, /* hub broker 1: one bridge per spoke, topic # both <qos> */
 	CLUSTER_BRIDGE_MESH, /* every broker -> every other, out only, origin-prefixed */
 	CLUSTER_BRIDGE_COUNT
 };
@@ -42,6 +42,7 @@ struct cluster_spec {
 	uint64_t mem_bytes;	       /* per broker, 0 = unlimited */
 	long max_queued, max_inflight; /* -1 = Mosquitto default */
 	int queue_qos0, persistence;   /* booleans; 0 = Mosquitto default (false) */
+	int bridge_qos;		       /* QoS of the bridges' topic lines, 0..2 (study: 2) */
 	unsigned n_opts;
 	char opts[CLUSTER_MAX_OPTS][128]; /* "key value" lines */
 	char netns[64];			  /* "" = current namespace */
@@ -73,7 +74,8 @@ const char *cluster_bridge_name(enum cluster_bridge b);
 /* "star" / "mesh" / "none" -> 0 and *out, else -EINVAL. */
 int cluster_bridge_parse(const char *s, enum cluster_bridge *out);
 void cluster_spec_defaults(struct cluster_spec *s);
-/* --profile thesis: 3 brokers, star, 0.25 CPU, 128 MiB, Mosquitto defaults. -EINVAL if unknown. */
+/* --profile thesis: 3 brokers, star (bridge QoS 2), 0.25 CPU, 128 MiB, Mosquitto
+ * defaults. -EINVAL if unknown. */
 int cluster_spec_profile(struct cluster_spec *s, const char *profile);
 
 /* The bridges of a topology, in a fixed order. Returns how many (<= max). */

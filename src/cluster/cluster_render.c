@@ -67,11 +67,25 @@ static int write_readme(FILE *f, const struct cluster_spec *s)
 		(unsigned)s->base_port);
 	switch (s->bridge) {
 	case CLUSTER_BRIDGE_STAR:
-		fprintf(f,
-			"Bridges: broker1 is the hub, with one `connection` per spoke, each\n"
-			"`topic # both 2`, `try_private true`, `cleansession false` (as in the\n"
-			"study's PoC). Spoke-to-spoke traffic crosses the hub. A star is a tree,\n"
-			"so every subscriber gets each message exactly once.\n");
+		if (s->bridge_qos == 2) /* the study's; deploy/thesis is this text */
+			fprintf(
+			    f,
+			    "Bridges: broker1 is the hub, with one `connection` per spoke, each\n"
+			    "`topic # both 2`, `try_private true`, `cleansession false` (as in "
+			    "the\n"
+			    "study's PoC). Spoke-to-spoke traffic crosses the hub. A star is a "
+			    "tree,\n"
+			    "so every subscriber gets each message exactly once.\n");
+		else
+			fprintf(
+			    f,
+			    "Bridges: broker1 is the hub, with one `connection` per spoke, each\n"
+			    "`topic # both %d`, `try_private true`, `cleansession false` (the\n"
+			    "study's PoC has QoS 2). Spoke-to-spoke traffic crosses the hub. A\n"
+			    "message crosses a bridge at QoS %d at most, so\n%s.\n",
+			    s->bridge_qos, s->bridge_qos,
+			    s->bridge_qos == 1 ? "a bridge may deliver it twice after it reconnects"
+					       : "a bridge may lose it");
 		break;
 	case CLUSTER_BRIDGE_MESH:
 		fprintf(
@@ -81,6 +95,13 @@ static int write_readme(FILE *f, const struct cluster_spec *s)
 		       "mesh loops forever; `#` never matches `$`-topics, so this one does not.\n"
 		       "Subscribers that want every broker's messages subscribe to `T` and\n"
 		       "`$mesh/+/T`; each message then arrives exactly once.\n");
+		if (s->bridge_qos != 2)
+			fprintf(f, "The bridges are QoS %d (`topic # out %d`), so %s.\n",
+				s->bridge_qos, s->bridge_qos,
+				s->bridge_qos == 1
+				    ? "a bridge may deliver a message twice after it "
+				      "reconnects"
+				    : "a bridge may lose a message");
 		break;
 	default:
 		fprintf(f, "No bridges: each broker is on its own.\n");

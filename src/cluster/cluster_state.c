@@ -46,6 +46,8 @@ int cluster_state_write(const struct cluster_state *st)
 		s->mem_bytes, s->max_queued, s->max_inflight);
 	fprintf(f, "queue_qos0\t%d\npersistence\t%d\nnetns\t%s\ncgroup\t%s\n", s->queue_qos0,
 		s->persistence, s->netns[0] ? s->netns : "-", cgroup_version_name(st->cg_version));
+	/* absent in older state files: the reader keeps the default, 2 */
+	fprintf(f, "bridge_qos\t%d\n", s->bridge_qos);
 	for (unsigned i = 0; i < st->n; i++) {
 		const struct cluster_broker *b = &st->b[i];
 		fprintf(f, "broker\t%u\t%d\t%u", b->id, b->pid, (unsigned)b->port);
@@ -111,7 +113,11 @@ int cluster_state_read(const char *run_dir, struct cluster_state *st)
 			s->queue_qos0 = atoi(v);
 		else if (!strcmp(k, "persistence"))
 			s->persistence = atoi(v);
-		else if (!strcmp(k, "netns"))
+		else if (!strcmp(k, "bridge_qos")) {
+			s->bridge_qos = atoi(v);
+			if (s->bridge_qos < 0 || s->bridge_qos > 2 || v[1])
+				ret = -EINVAL;
+		} else if (!strcmp(k, "netns"))
 			snprintf(s->netns, sizeof(s->netns), "%s", strcmp(v, "-") ? v : "");
 		else if (!strcmp(k, "cgroup"))
 			st->cg_version = !strcmp(v, "v2")   ? CGROUP_V2

@@ -96,6 +96,7 @@ int cluster_status(const char *run_dir, int json)
 		json_str(&j, "name", st.spec.name);
 		json_bool(&j, "running", alive > 0);
 		json_str(&j, "bridge", cluster_bridge_name(st.spec.bridge));
+		json_i64(&j, "bridge_qos", st.spec.bridge_qos);
 		if (st.spec.bridge == CLUSTER_BRIDGE_MESH) /* extra key: where arrivals land */
 			json_str(&j, "mesh_prefix", CLUSTER_MESH_PREFIX "<origin>/");
 		json_str(&j, "netns", st.spec.netns);

@@ -541,10 +541,13 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 	}
 	double secs = (double)(time_mono_ns() - t0) / 1e9;
 	int v6 = strchr(s->host, ':') != NULL;
-	printf("cluster %s up in %.2f s: %u broker%s on %s%s%s:%u-%u, bridge %s, ", s->name, secs,
+	printf("cluster %s up in %.2f s: %u broker%s on %s%s%s:%u-%u, bridge %s", s->name, secs,
 	       s->brokers, s->brokers == 1 ? "" : "s", v6 ? "[" : "", s->host, v6 ? "]" : "",
 	       (unsigned)s->base_port, (unsigned)(s->base_port + s->brokers - 1),
 	       cluster_bridge_name(s->bridge));
+	if (s->bridge != CLUSTER_BRIDGE_NONE && s->bridge_qos != 2) /* not the study's */
+		printf(" (QoS %d)", s->bridge_qos);
+	printf(", ");
 	if (!want_limits)
 		printf("no limits");
 	else if (!limited)
