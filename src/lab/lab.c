@@ -59,6 +59,7 @@ static void usage_run(FILE *f)
 	    "  --memory SIZE        memory limit per broker, 0 = none (thesis: 128M)\n"
 	    "  --max-queued N       max_queued_messages, 0 = unlimited (Mosquitto: 1000)\n"
 	    "  --max-inflight N     max_inflight_messages, 0 = unlimited (Mosquitto: 20)\n"
+	    "  --bridge-qos 0|1|2   QoS of the bridges (thesis: 2; 1 may duplicate)\n"
 	    "  --mosquitto-opt K=V  extra mosquitto.conf line (repeatable)\n");
 }
 

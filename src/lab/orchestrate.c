@@ -197,7 +197,7 @@ static int write_lab_json(const char *out, const struct lab_env *env, const stru
 	json_str(&j, "profile", o->profile);
 	json_str(&j, "setup", o->setup);
 	{
-		char *argv[2 * (5 + LAB_MAX_MOSQ_OPTS) + 1], flags[1024] = "";
+		char *argv[LAB_CLUSTER_ARGV_MAX + 1], flags[1024] = "";
 		int n = 0;
 		lab_cluster_argv(&o->cluster, argv, &n);
 		for (int i = 0; i < n; i++) {

@@ -160,7 +160,7 @@ static int cluster_up(struct run_ctx *c)
 	char port[16];
 	snprintf(port, sizeof(port), "%u", c->env->broker_base_port);
 	const char *ns = c->env->broker_ns[0] ? c->env->broker_ns : NULL;
-	char *argv[24 + 2 * (5 + LAB_MAX_MOSQ_OPTS)];
+	char *argv[24 + LAB_CLUSTER_ARGV_MAX];
 	int n = 0;
 	argv[n++] = LAB_SELF;
 	argv[n++] = "cluster";

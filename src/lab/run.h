@@ -28,6 +28,8 @@ enum lab_hosts {
 };
 
 #define LAB_MAX_MOSQ_OPTS 8
+/* argv entries lab_cluster_argv may append: 6 flags and the opts, with values */
+#define LAB_CLUSTER_ARGV_MAX (2 * (6 + LAB_MAX_MOSQ_OPTS))
 
 /* Cluster overrides passed through to `mqlb cluster up` after --profile
  * (setup.c). An empty string = the profile's value. */
@@ -37,6 +39,7 @@ struct lab_cluster {
 	char memory[16];		   /* "128M"; "0" = no limit */
 	char max_queued[16];		   /* max_queued_messages; "0" = unlimited */
 	char max_inflight[16];		   /* max_inflight_messages; "0" = unlimited */
+	char bridge_qos[4];		   /* cluster --bridge-qos "0".."2" (thesis: 2) */
 	char opts[LAB_MAX_MOSQ_OPTS][128]; /* --mosquitto-opt K=V */
 	int n_opts;
 };
@@ -92,7 +95,7 @@ int lab_topology_parse(const char *s);
 
 /* setup.c */
 /* Applies one cluster override flag (--bridge, --cpus, --memory, --max-queued,
- * --max-inflight, --mosquitto-opt) with value v to c. Returns 0, 1 when flag is
+ * --max-inflight, --bridge-qos, --mosquitto-opt) with value v to c. Returns 0, 1 when flag is
  * not one of them, or -EINVAL (v is invalid: err says why, for the usage line). */
 int lab_cluster_flag(struct lab_cluster *c, const char *flag, const char *v, char *err,
 		     size_t errlen);
@@ -102,7 +105,7 @@ int lab_cluster_empty(const struct lab_cluster *c);
  * every override in flag order. No ',' (summary.csv) and no spaces. */
 void lab_cluster_label(const char *profile, const struct lab_cluster *c, char *buf, size_t len);
 /* Appends the overrides as `cluster up` arguments to argv[*n..] (pointers into
- * c, which must outlive argv); at most 2 * (5 + n_opts) entries. */
+ * c, which must outlive argv); at most LAB_CLUSTER_ARGV_MAX entries. */
 void lab_cluster_argv(const struct lab_cluster *c, char **argv, int *n);
 /* Memory limit in bytes the brokers ran with (cluster up's default and the
  * thesis profile: 128M unless overridden), 0 = none. */

@@ -40,6 +40,10 @@ int lab_cluster_flag(struct lab_cluster *c, const char *flag, const char *v, cha
 		if (strlen(v) >= sizeof(c->max_queued) || parse_u64(v, 0, 1000000000, &u) < 0)
 			return fail(err, errlen, flag, v, "a count, 0 = unlimited");
 		snprintf(dst, sizeof(c->max_queued), "%s", v);
+	} else if (strcmp(flag, "--bridge-qos") == 0) {
+		if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "2"))
+			return fail(err, errlen, flag, v, "0, 1 or 2");
+		snprintf(c->bridge_qos, sizeof(c->bridge_qos), "%s", v);
 	} else if (strcmp(flag, "--mosquitto-opt") == 0) {
 		const char *eq = strchr(v, '=');
 		if (!eq || eq == v || !eq[1] || strlen(v) >= sizeof(c->opts[0]) ||
@@ -59,7 +63,7 @@ int lab_cluster_flag(struct lab_cluster *c, const char *flag, const char *v, cha
 int lab_cluster_empty(const struct lab_cluster *c)
 {
 	return !c->bridge[0] && !c->cpus[0] && !c->memory[0] && !c->max_queued[0] &&
-	       !c->max_inflight[0] && !c->n_opts;
+	       !c->max_inflight[0] && !c->bridge_qos[0] && !c->n_opts;
 }
 
 static void add(char *buf, size_t len, const char *key, const char *v)
@@ -77,6 +81,7 @@ void lab_cluster_label(const char *profile, const struct lab_cluster *c, char *b
 	add(buf, len, "memory", c->memory);
 	add(buf, len, "max-queued", c->max_queued);
 	add(buf, len, "max-inflight", c->max_inflight);
+	add(buf, len, "bridge-qos", c->bridge_qos);
 	for (int i = 0; i < c->n_opts; i++) {
 		char o[140];
 		snprintf(o, sizeof(o), "opt:%s", c->opts[i]);
@@ -89,9 +94,10 @@ void lab_cluster_label(const char *profile, const struct lab_cluster *c, char *b
 
 void lab_cluster_argv(const struct lab_cluster *c, char **argv, int *n)
 {
-	static const char *const flags[] = {"--bridge", "--cpus", "--memory", "--max-queued",
-					    "--max-inflight"};
-	const char *const vals[] = {c->bridge, c->cpus, c->memory, c->max_queued, c->max_inflight};
+	static const char *const flags[] = {"--bridge",	    "--cpus",	      "--memory",
+					    "--max-queued", "--max-inflight", "--bridge-qos"};
+	const char *const vals[] = {c->bridge,	   c->cpus,	    c->memory,
+				    c->max_queued, c->max_inflight, c->bridge_qos};
 	for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (vals[i][0]) {
 			argv[(*n)++] = (char *)flags[i];

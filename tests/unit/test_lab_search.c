@@ -41,6 +41,14 @@ static void test_cluster_flag_table(void **state)
 	    {"--max-queued", "-1", -EINVAL},
 	    {"--max-inflight", "0", 0},
 	    {"--max-inflight", "20x", -EINVAL},
+	    {"--bridge-qos", "0", 0},
+	    {"--bridge-qos", "1", 0},
+	    {"--bridge-qos", "2", 0},
+	    {"--bridge-qos", "3", -EINVAL},
+	    {"--bridge-qos", "-1", -EINVAL},
+	    {"--bridge-qos", "01", -EINVAL},
+	    {"--bridge-qos", "1 ", -EINVAL},
+	    {"--bridge-qos", "", -EINVAL},
 	    {"--mosquitto-opt", "a=b", 0},
 	    {"--mosquitto-opt", "=b", -EINVAL},
 	    {"--mosquitto-opt", "a=", -EINVAL},
@@ -100,7 +108,7 @@ static void test_label_and_argv(void **state)
 	assert_true(lab_cluster_cpu_pct(&c) == 0);
 	assert_true(lab_cluster_is_mesh(&c));
 
-	char *argv[2 * (5 + LAB_MAX_MOSQ_OPTS)];
+	char *argv[LAB_CLUSTER_ARGV_MAX];
 	int n = 0;
 	lab_cluster_argv(&c, argv, &n);
 	assert_int_equal(n, 10);
@@ -110,6 +118,32 @@ static void test_label_and_argv(void **state)
 	assert_string_equal(argv[7], "0");
 	assert_string_equal(argv[8], "--mosquitto-opt");
 	assert_string_equal(argv[9], "x=y z"); /* the value itself is passed unchanged */
+
+	/* --bridge-qos: the same path as --max-inflight, last of the flags */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(lab_cluster_flag(&c, "--max-inflight", "0", err, sizeof(err)), 0);
+	assert_int_equal(lab_cluster_flag(&c, "--bridge-qos", "1", err, sizeof(err)), 0);
+	assert_false(lab_cluster_empty(&c));
+	lab_cluster_label("thesis", &c, label, sizeof(label));
+	assert_string_equal(label, "thesis+max-inflight=0+bridge-qos=1");
+	n = 0;
+	lab_cluster_argv(&c, argv, &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(argv[2], "--bridge-qos");
+	assert_string_equal(argv[3], "1");
+	/* every flag and every opt fit LAB_CLUSTER_ARGV_MAX */
+	const char *all[][2] = {{"--bridge", "star"},	 {"--cpus", "1"},
+				{"--memory", "64M"},	 {"--max-queued", "5"},
+				{"--max-inflight", "5"}, {"--bridge-qos", "0"}};
+	memset(&c, 0, sizeof(c));
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		assert_int_equal(lab_cluster_flag(&c, all[i][0], all[i][1], err, sizeof(err)), 0);
+	for (int i = 0; i < LAB_MAX_MOSQ_OPTS; i++)
+		assert_int_equal(lab_cluster_flag(&c, "--mosquitto-opt", "k=v", err, sizeof(err)),
+				 0);
+	n = 0;
+	lab_cluster_argv(&c, argv, &n);
+	assert_int_equal(n, LAB_CLUSTER_ARGV_MAX);
 }
 
 static void test_setups_pick(void **state)
@@ -147,6 +181,24 @@ static void test_setups_pick(void **state)
 	assert_int_equal(lab_setup_cluster(&s[q], &c), 0);
 	assert_string_equal(c.max_queued, "0");
 	assert_string_equal(c.memory, ""); /* memory kept */
+
+	/* unlimited-bridge-qos1 = unlimited + --bridge-qos 1 */
+	int u = -1, uq = -1;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(s[i].name, "unlimited") == 0)
+			u = i;
+		if (strcmp(s[i].name, "unlimited-bridge-qos1") == 0)
+			uq = i;
+	}
+	assert_true(u >= 0 && uq >= 0);
+	struct lab_cluster cu, cq;
+	assert_int_equal(lab_setup_cluster(&s[u], &cu), 0);
+	assert_int_equal(lab_setup_cluster(&s[uq], &cq), 0);
+	assert_string_equal(cu.bridge_qos, "");
+	assert_string_equal(cq.bridge_qos, "1");
+	memset(cq.bridge_qos, 0, sizeof(cq.bridge_qos));
+	assert_memory_equal(&cu, &cq, sizeof(cu));
+	assert_int_equal(s[uq].topology, s[u].topology);
 }
 
 static void test_why(void **state)
