@@ -140,8 +140,8 @@ int cluster_conf_write(FILE *f, const struct cluster_spec *s, unsigned i,
 		fprintf(f, "address %s\n", addr);
 		fprintf(f, "remote_clientid %s\n", links[k].id);
 		/* The bridge QoS caps what crosses it: a QoS 2 publish goes over a
-		 * QoS 1 bridge as QoS 1 (half the acknowledgement packets on the
-		 * one bridge socket), and may be duplicated after a reconnect. */
+		 * QoS 1 bridge as QoS 1 (PUBLISH + PUBACK instead of four packets
+		 * on the one bridge socket), and may be duplicated after a reconnect. */
 		if (s->bridge == CLUSTER_BRIDGE_STAR)
 			fprintf(f, "topic # both %d\n", s->bridge_qos);
 		else /* see the loop note at the top of this file */

@@ -80,8 +80,8 @@ static const struct lab_setup setups[] = {
       {"--cpus", "0"},
       {NULL, NULL}}},
     /* QoS 2 through the bridges stalls even then (the hub's bridge sockets
-     * held 245-261 KB unread): a QoS 1 bridge needs half the acknowledgement
-     * packets per message, and QoS 1 never stalled. It gives up exactly-once
+     * held 245-261 KB unread): a QoS 1 bridge needs half the packets per
+     * message (PUBLISH + PUBACK), and QoS 1 never stalled. It gives up exactly-once
      * across a bridge reconnect (cluster(1) --bridge-qos). */
     {"unlimited-bridge-qos1",
      "unlimited + QoS 1 bridges (topic # both 1)",
