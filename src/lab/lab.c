@@ -86,7 +86,7 @@ static void usage_search(FILE *f)
 	int n;
 	const struct lab_setup *s = lab_setups(&n);
 	for (int i = 0; i < n; i++)
-		fprintf(f, "  %-20s %s\n", s[i].name, s[i].what);
+		fprintf(f, "  %-22s %s\n", s[i].name, s[i].what);
 }
 
 /* Parses "a,b,c" of unsigned numbers in [min, max]. Returns the count or -1. */

@@ -656,15 +656,15 @@ int lab_cmd_search(const struct lab_search_opts *x)
 			fprintf(jf, "{\"started\":\"%s\",\"minutes\":%.2f}\n", started, minutes);
 			fclose(jf);
 		}
-		printf("%-20s %3s %10s %8s %6s %8s %8s %9s %10s\n", "setup", "qos", "lost", "loss%",
+		printf("%-22s %3s %10s %8s %6s %8s %8s %9s %10s\n", "setup", "qos", "lost", "loss%",
 		       "dups", "p99_ms", "cpu%", "rss_MiB", "dropped");
 		for (int i = 0; i < n; i++) {
 			const struct srow *s = &rs[i];
 			if (s->fig.failed) {
-				printf("%-20s %3d %10s\n", s->setup->name, s->qos, "failed");
+				printf("%-22s %3d %10s\n", s->setup->name, s->qos, "failed");
 				continue;
 			}
-			printf("%-20s %3d %10" PRIu64 " %7.2f%% %6" PRIu64
+			printf("%-22s %3d %10" PRIu64 " %7.2f%% %6" PRIu64
 			       " %8.0f %8.0f %9.0f %10" PRIu64 "\n",
 			       s->setup->name, s->qos, s->row.lost, 100 * s->row.loss_ratio,
 			       s->row.duplicates, (double)s->row.p99_us / 1000, s->fig.peak_cpu_pct,
