@@ -45,3 +45,13 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	fprintf(stderr, "%s.%03ld %s: %s%s%s\n", when, ts.tv_nsec / 1000000, log_prefix,
 		lvl == LOG_INFO ? "" : level_names[lvl], lvl == LOG_INFO ? "" : ": ", msg);
 }
+
+void errbuf_printf(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

@@ -3,6 +3,8 @@
 #ifndef MQLB_LOG_H
 #define MQLB_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_LEVEL_COUNT };
 
 /* Messages above this level are dropped; default LOG_INFO, MQLB_LOG=debug env raises it. */
@@ -12,6 +14,11 @@ void log_set_prefix(const char *prefix);
 void log_init_from_env(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Formats into a caller's error buffer, the way library calls report what
+ * failed without logging it themselves; err NULL or errlen 0: does nothing. */
+void errbuf_printf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

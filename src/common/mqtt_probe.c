@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/log.h"
 #include "common/netns.h"
 #include "common/time.h"
 #include "mqtt/mqtt.h"
@@ -20,16 +21,6 @@ static unsigned probe_counter;
 
 /* The probes speak MQTT 3.1.1 as a client: decode what the broker sends. */
 static const struct mqtt_decode_opts client_opts = {.version = MQTT_V311, .role = MQTT_ROLE_CLIENT};
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int codec_err(int r)
 {
@@ -133,15 +124,15 @@ static int connect_deadline(const struct sockaddr_storage *addr, const char *net
 	int fd =
 	    netns_socket(netns, addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		seterr(err, errlen, "%s: socket%s%s: %s", a, netns ? " in netns " : "",
-		       netns ? netns : "", strerror(-fd));
+		errbuf_printf(err, errlen, "%s: socket%s%s: %s", a, netns ? " in netns " : "",
+			      netns ? netns : "", strerror(-fd));
 		return fd;
 	}
 	if (connect(fd, (const struct sockaddr *)addr, addr_len(addr)) == -1) {
 		int e = errno;
 		if (e != EINPROGRESS) {
 			close(fd);
-			seterr(err, errlen, "%s: connect: %s", a, strerror(e));
+			errbuf_printf(err, errlen, "%s: connect: %s", a, strerror(e));
 			return -e;
 		}
 		int r = wait_fd(fd, POLLOUT, deadline);
@@ -153,8 +144,8 @@ static int connect_deadline(const struct sockaddr_storage *addr, const char *net
 		}
 		if (r) {
 			close(fd);
-			seterr(err, errlen, "%s: connect: %s", a,
-			       r == -ETIMEDOUT ? "timed out" : strerror(-r));
+			errbuf_printf(err, errlen, "%s: connect: %s", a,
+				      r == -ETIMEDOUT ? "timed out" : strerror(-r));
 			return r;
 		}
 	}
@@ -206,29 +197,29 @@ static int handshake(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint16_t k
 	int len = mqtt_probe_build_connect(buf, sizeof(buf), id, keepalive_s);
 	int r = send_all(fd, buf, (size_t)len, deadline);
 	if (r) {
-		seterr(err, errlen, "%s: sending CONNECT: %s", a, strerror(-r));
+		errbuf_printf(err, errlen, "%s: sending CONNECT: %s", a, strerror(-r));
 		return r;
 	}
 	uint8_t tf;
 	size_t boff, blen;
 	int n = read_packet(fd, rx, cap, rx_len, deadline, &tf, &boff, &blen);
 	if (n < 0) {
-		seterr(err, errlen, "%s: waiting for CONNACK: %s", a,
-		       n == -ETIMEDOUT	  ? "timed out"
-		       : n == -ECONNRESET ? "connection closed by broker"
-		       : n == -EPROTO	  ? "malformed reply"
-		       : n == -EMSGSIZE	  ? "the reply is not MQTT"
-					  : strerror(-n));
+		errbuf_printf(err, errlen, "%s: waiting for CONNACK: %s", a,
+			      n == -ETIMEDOUT	 ? "timed out"
+			      : n == -ECONNRESET ? "connection closed by broker"
+			      : n == -EPROTO	 ? "malformed reply"
+			      : n == -EMSGSIZE	 ? "the reply is not MQTT"
+						 : strerror(-n));
 		return n;
 	}
 	struct mqtt_packet pkt;
 	if ((tf >> 4) != MQTT_CONNACK) {
-		seterr(err, errlen, "%s: expected CONNACK, got packet type %u", a, tf >> 4);
+		errbuf_printf(err, errlen, "%s: expected CONNACK, got packet type %u", a, tf >> 4);
 		return -EPROTO;
 	}
 	int d = mqtt_decode(rx, (size_t)n, &client_opts, &pkt);
 	if (d <= 0) {
-		seterr(err, errlen, "%s: malformed CONNACK: %s", a, mqtt_err_str(-d));
+		errbuf_printf(err, errlen, "%s: malformed CONNACK: %s", a, mqtt_err_str(-d));
 		return -EPROTO;
 	}
 	uint8_t rc = pkt.connack.reason;
@@ -240,8 +231,8 @@ static int handshake(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint16_t k
 						  "server unavailable",
 						  "bad user name or password",
 						  "not authorized"};
-		seterr(err, errlen, "%s: CONNACK refused: %s (return code %u)", a,
-		       rc < 6 ? why[rc] : "unknown", rc);
+		errbuf_printf(err, errlen, "%s: CONNACK refused: %s (return code %u)", a,
+			      rc < 6 ? why[rc] : "unknown", rc);
 		return MQTT_PROBE_REFUSED + rc;
 	}
 	return 0;
@@ -314,7 +305,7 @@ int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, 
 	addr_format(addr, a, sizeof(a));
 	int len = mqtt_probe_build_subscribe(buf, sizeof(buf), 1, filters, n);
 	if (len < 0) {
-		seterr(err, errlen, "%s: bad subscription list", a);
+		errbuf_printf(err, errlen, "%s: bad subscription list", a);
 		return -EINVAL;
 	}
 	int fd = connect_deadline(addr, netns, deadline, err, errlen);
@@ -333,13 +324,13 @@ int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, 
 		    read_packet(fd, c->rx, sizeof(c->rx), &c->rx_len, deadline, &tf, &boff, &blen);
 		if (p < 0) {
 			r = p;
-			seterr(err, errlen, "%s: waiting for SUBACK: %s", a,
-			       p == -ETIMEDOUT ? "timed out" : strerror(-p));
+			errbuf_printf(err, errlen, "%s: waiting for SUBACK: %s", a,
+				      p == -ETIMEDOUT ? "timed out" : strerror(-p));
 			break;
 		}
 		struct mqtt_packet pkt;
 		if (mqtt_decode(c->rx, (size_t)p, &client_opts, &pkt) <= 0) {
-			seterr(err, errlen, "%s: malformed packet type %u", a, tf >> 4);
+			errbuf_printf(err, errlen, "%s: malformed packet type %u", a, tf >> 4);
 			r = -EPROTO;
 			break;
 		}
@@ -349,8 +340,8 @@ int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, 
 			/* 3.1.1 §3.9.3: 0x80 = failure, per filter in order */
 			for (uint32_t i = 0; i < pkt.suback.reasons.len && i < n; i++)
 				if (pkt.suback.reasons.p[i] & 0x80) {
-					seterr(err, errlen, "%s: subscription %s refused", a,
-					       filters[i]);
+					errbuf_printf(err, errlen, "%s: subscription %s refused", a,
+						      filters[i]);
 					r = -EACCES;
 				}
 			consume(c->rx, &c->rx_len, (size_t)p);

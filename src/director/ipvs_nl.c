@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common/addr.h"
+#include "common/log.h"
 
 #define IPVS_NL_BUF 32768 /* a full dump skb (the kernel caps them at 32 KiB) */
 
@@ -392,18 +393,6 @@ struct ipvs_nl {
 	char buf[IPVS_NL_BUF] __attribute__((aligned(8)));
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* What to do with each data message of a reply. */
 struct exch {
 	int (*parse)(const struct nlmsghdr *nlh, void *arg);
@@ -448,19 +437,19 @@ int ipvs_nl_open(struct ipvs_nl **out, char *err, size_t errlen)
 	*out = NULL;
 	struct ipvs_nl *h = calloc(1, sizeof *h);
 	if (!h) {
-		seterr(err, errlen, "out of memory");
+		errbuf_printf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	int ret;
 	h->nl = mnl_socket_open(NETLINK_GENERIC);
 	if (!h->nl) {
 		ret = -errno;
-		seterr(err, errlen, "generic netlink socket: %s", strerror(errno));
+		errbuf_printf(err, errlen, "generic netlink socket: %s", strerror(errno));
 		goto fail;
 	}
 	if (mnl_socket_bind(h->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
-		seterr(err, errlen, "generic netlink bind: %s", strerror(errno));
+		errbuf_printf(err, errlen, "generic netlink bind: %s", strerror(errno));
 		goto fail;
 	}
 	/* A kernel that never answers must not hang the controller. */
@@ -476,15 +465,16 @@ int ipvs_nl_open(struct ipvs_nl **out, char *err, size_t errlen)
 	struct exch x = {(int (*)(const struct nlmsghdr *, void *))ipvs_nl_parse_family, &id, 0};
 	ret = exchange(h, nlh, &x);
 	if (ret == -ENOENT) {
-		seterr(err, errlen,
-		       "no IPVS in this kernel: the generic netlink family \"IPVS\" is missing "
-		       "(load the ip_vs module: modprobe ip_vs); or use --dataplane nft or proxy");
+		errbuf_printf(
+		    err, errlen,
+		    "no IPVS in this kernel: the generic netlink family \"IPVS\" is missing "
+		    "(load the ip_vs module: modprobe ip_vs); or use --dataplane nft or proxy");
 		goto fail;
 	}
 	if (ret < 0 || id == 0) {
 		if (ret == 0)
 			ret = -EPROTO;
-		seterr(err, errlen, "resolving the IPVS netlink family: %s", strerror(-ret));
+		errbuf_printf(err, errlen, "resolving the IPVS netlink family: %s", strerror(-ret));
 		goto fail;
 	}
 	h->family = id;
@@ -546,47 +536,52 @@ static int explain(struct ipvs_nl *h, int r, const char *what, const struct ipvs
 		addr_format(&dest->addr, da, sizeof da);
 	switch (r) {
 	case -EPERM:
-		seterr(h->err, sizeof h->err,
-		       "%s: permission denied: IPVS needs CAP_NET_ADMIN (run as root)", what);
+		errbuf_printf(h->err, sizeof h->err,
+			      "%s: permission denied: IPVS needs CAP_NET_ADMIN (run as root)",
+			      what);
 		break;
 	case -ENOENT:
 		if (dest)
-			seterr(h->err, sizeof h->err, "%s: no destination %s in IPVS service %s",
-			       what, da, sa);
+			errbuf_printf(h->err, sizeof h->err,
+				      "%s: no destination %s in IPVS service %s", what, da, sa);
 		else
-			seterr(h->err, sizeof h->err,
-			       "%s: scheduler \"%s\" is not available: no kernel module ip_vs_%s "
-			       "(modprobe ip_vs_%s; known: %s)",
-			       what, svc ? svc->sched : "?", svc ? svc->sched : "?",
-			       svc ? svc->sched : "?", ipvs_nl_sched_list());
+			errbuf_printf(
+			    h->err, sizeof h->err,
+			    "%s: scheduler \"%s\" is not available: no kernel module ip_vs_%s "
+			    "(modprobe ip_vs_%s; known: %s)",
+			    what, svc ? svc->sched : "?", svc ? svc->sched : "?",
+			    svc ? svc->sched : "?", ipvs_nl_sched_list());
 		break;
 	case -EEXIST:
 		if (dest)
-			seterr(h->err, sizeof h->err,
-			       "%s: destination %s is already in IPVS service %s", what, da, sa);
+			errbuf_printf(h->err, sizeof h->err,
+				      "%s: destination %s is already in IPVS service %s", what, da,
+				      sa);
 		else
-			seterr(h->err, sizeof h->err,
-			       "%s: IPVS service %s already exists (another mqlb instance or "
-			       "ipvsadm owns it; see ipvsadm -Ln)",
-			       what, sa);
+			errbuf_printf(
+			    h->err, sizeof h->err,
+			    "%s: IPVS service %s already exists (another mqlb instance or "
+			    "ipvsadm owns it; see ipvsadm -Ln)",
+			    what, sa);
 		break;
 	case -ESRCH:
-		seterr(h->err, sizeof h->err, "%s: no IPVS service %s", what, sa);
+		errbuf_printf(h->err, sizeof h->err, "%s: no IPVS service %s", what, sa);
 		break;
 	case -EINVAL:
-		seterr(h->err, sizeof h->err,
-		       "%s: the kernel refused it as invalid (service %s%s%s)", what, sa,
-		       dest ? ", destination " : "", dest ? da : "");
+		errbuf_printf(h->err, sizeof h->err,
+			      "%s: the kernel refused it as invalid (service %s%s%s)", what, sa,
+			      dest ? ", destination " : "", dest ? da : "");
 		break;
 	case -EAFNOSUPPORT:
-		seterr(h->err, sizeof h->err, "%s: address family not supported by IPVS here",
-		       what);
+		errbuf_printf(h->err, sizeof h->err,
+			      "%s: address family not supported by IPVS here", what);
 		break;
 	case -ETIMEDOUT:
-		seterr(h->err, sizeof h->err, "%s: the kernel did not answer within 3 s", what);
+		errbuf_printf(h->err, sizeof h->err, "%s: the kernel did not answer within 3 s",
+			      what);
 		break;
 	default:
-		seterr(h->err, sizeof h->err, "%s: %s", what, strerror(-r));
+		errbuf_printf(h->err, sizeof h->err, "%s: %s", what, strerror(-r));
 	}
 	return r;
 }

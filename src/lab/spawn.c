@@ -1,6 +1,7 @@
 /* spawn.c — child processes of the lab (see spawn.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +109,11 @@ static int status_code(int st)
 	return 255;
 }
 
-int lab_wait(pid_t pid, uint64_t timeout_ns)
+/* Polls pid every 20 ms: its status code (>= 0) once it exits, -errno when
+ * waitpid fails (it is forgotten either way), -ETIMEDOUT at end (0: none),
+ * -EINTR on Ctrl-C when interruptible. */
+static int reap_by(pid_t pid, uint64_t end, bool interruptible)
 {
-	uint64_t end = time_mono_ns() + timeout_ns;
 	for (;;) {
 		int st;
 		pid_t r = waitpid(pid, &st, WNOHANG);
@@ -123,12 +126,17 @@ int lab_wait(pid_t pid, uint64_t timeout_ns)
 			forget(pid);
 			return e;
 		}
-		if (lab_stop)
+		if (interruptible && lab_stop)
 			return -EINTR;
-		if (timeout_ns && time_mono_ns() >= end)
+		if (end && time_mono_ns() >= end)
 			return -ETIMEDOUT;
 		time_sleep_ns(20 * NS_PER_MS);
 	}
+}
+
+int lab_wait(pid_t pid, uint64_t timeout_ns)
+{
+	return reap_by(pid, timeout_ns ? time_mono_ns() + timeout_ns : 0, true);
 }
 
 int lab_kill(pid_t pid, int sig, uint64_t grace_ns)
@@ -136,22 +144,9 @@ int lab_kill(pid_t pid, int sig, uint64_t grace_ns)
 	if (pid <= 0)
 		return -EINVAL;
 	kill(pid, sig);
-	uint64_t end = time_mono_ns() + grace_ns;
-	for (;;) {
-		int st;
-		pid_t r = waitpid(pid, &st, WNOHANG);
-		if (r == pid) {
-			forget(pid);
-			return status_code(st);
-		}
-		if (r == -1 && errno != EINTR) {
-			forget(pid);
-			return -errno;
-		}
-		if (time_mono_ns() >= end)
-			break;
-		time_sleep_ns(20 * NS_PER_MS);
-	}
+	int ret = reap_by(pid, time_mono_ns() + grace_ns, false);
+	if (ret != -ETIMEDOUT)
+		return ret;
 	log_warn("child %d did not stop after signal %d; killing it", (int)pid, sig);
 	kill(pid, SIGKILL);
 	int st;

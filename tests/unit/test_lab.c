@@ -1,5 +1,6 @@
 /* Unit tests for src/lab: Jain's index, loss ratio, summary.csv round trip,
- * the CSV and JSON readers, the experiment matrix. */
+ * the CSV and JSON readers, the experiment matrix, waiting for and ending
+ * children (real processes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "lab/lab.h"
 #include "lab/run.h"
 #include "lab/series.h"
+#include "lab/spawn.h"
 
 static void test_jain(void **state)
 {
@@ -222,6 +225,33 @@ static void test_matrix(void **state)
 	assert_string_equal(lab_topology_name(LAB_TOPO_CLIENTID), "clientid");
 }
 
+/* lab_wait and lab_kill on real children: exit codes, the timeout leaving
+ * the child running, SIGTERM, and SIGKILL after the grace period for a child
+ * that ignores SIGTERM (ignored signals stay ignored across exec). */
+static void test_spawn_wait_kill(void **state)
+{
+	(void)state;
+	char *const exit7[] = {"sh", "-c", "exit 7", NULL};
+	pid_t p = lab_spawn(NULL, exit7, NULL, NULL);
+	assert_true(p > 0);
+	assert_int_equal(lab_wait(p, 5000000000ull), 7);
+	assert_int_equal(lab_wait(p, 0), -ECHILD); /* reaped and forgotten */
+
+	char *const sleeper[] = {"sleep", "5", NULL};
+	p = lab_spawn(NULL, sleeper, NULL, NULL);
+	assert_true(p > 0);
+	assert_int_equal(lab_wait(p, 100000000ull), -ETIMEDOUT);
+	assert_int_equal(kill(p, 0), 0); /* still running */
+	assert_int_equal(lab_kill(p, SIGTERM, 3000000000ull), 128 + SIGTERM);
+
+	char *const stubborn[] = {"sh", "-c", "trap '' TERM; exec sleep 5", NULL};
+	p = lab_spawn(NULL, stubborn, NULL, NULL);
+	assert_true(p > 0);
+	usleep(200000); /* let the trap be set before the signal */
+	assert_int_equal(lab_kill(p, SIGTERM, 300000000ull), 128 + SIGKILL);
+	assert_int_equal(kill(p, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +262,7 @@ int main(void)
 	    cmocka_unit_test(test_csv),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_matrix),
+	    cmocka_unit_test(test_spawn_wait_kill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
