@@ -439,6 +439,14 @@ int lab_run_list(const struct lab_opts *o, struct lab_session *s, const char *di
 	return n_ok;
 }
 
+static int any_lost(const struct lab_row *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (rows[i].lost > 0)
+			return 1;
+	return 0;
+}
+
 int lab_cmd_run(const struct lab_opts *o)
 {
 	struct lab_session s;
@@ -466,6 +474,9 @@ int lab_cmd_run(const struct lab_opts *o)
 		if (lab_report(s.out) == 0) {
 			lab_summary_print(stdout, rows, n_ok);
 			printf("\nreport: %s/report.md\n", s.out);
+			if (any_lost(rows, n_ok))
+				printf("next: mqlb lab search  (which cluster setups lose nothing "
+				       "at this load)\n");
 		} else {
 			ret = CLI_FAIL;
 		}

@@ -246,6 +246,39 @@ static void write_study(FILE *f, const struct lab_row *rows, int n)
 	fprintf(f, "\n");
 }
 
+/* Where to go from a lossy run: the search answers "what loses nothing". */
+static void write_next(FILE *f, const struct lab_row *rows, int n)
+{
+	int seen[3] = {0, 0, 0}, k = 0;
+	for (int i = 0; i < n; i++)
+		if (rows[i].lost > 0 && rows[i].qos >= 0 && rows[i].qos <= 2)
+			seen[rows[i].qos] = 1;
+	char lossy[32] = "";
+	for (int q = 0; q < 3; q++) {
+		if (!seen[q])
+			continue;
+		int later = 0; /* lossy QoS levels after this one */
+		for (int r = q + 1; r < 3; r++)
+			later += seen[r];
+		size_t len = strlen(lossy);
+		snprintf(lossy + len, sizeof(lossy) - len, "%s%d",
+			 !k	 ? ""
+			 : later ? ", "
+				 : " and ",
+			 q);
+		k++;
+	}
+	if (!lossy[0])
+		return;
+	fprintf(f,
+		"## Setups that lose nothing\n\n"
+		"Messages were lost at QoS %s. `mqlb lab search` runs a fixed list of cluster "
+		"setups (queue and in-flight limits, memory, CPU, mesh, proxy topologies, QoS 1 "
+		"bridges) at the headline load and says which lose nothing, from the same kind of "
+		"evidence (mqlb-lab(1), SEARCH).\n\n",
+		lossy);
+}
+
 static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows, int n)
 {
 	fprintf(f, "## Where the messages were lost\n\n");
@@ -413,6 +446,7 @@ int lab_report(const char *dir)
 	if (n > 0) {
 		write_study(f, rows, n);
 		write_evidence(f, dir, rows, n);
+		write_next(f, rows, n);
 	}
 	fprintf(f, "## Plots\n\n");
 	if (plots < 0) {

@@ -57,6 +57,7 @@ ok "study's 14 % beside our pooled distributed loss" grep -qE '^\| distributed \
 ok "per-broker dropped counts from \$SYS" grep -qF 'broker1 280, broker2 560, broker3 840' "$D/report.md"
 ok "hub share of drops" grep -qE '\| 16\.7 \|' "$D/report.md"
 ok "scheduler note from lab.json" grep -qF 'lc is not expressible in nftables' "$D/report.md"
+ok "lossy runs point at lab search" grep -qF 'Messages were lost at QoS 0, 1 and 2. `mqlb lab search`' "$D/report.md"
 
 # every row: loss_ratio == lost / expected (6 decimals)
 bad=$(awk -F, 'NR>1 { if ($9 > 0 && sprintf("%.4f", $11 / $9) != sprintf("%.4f", $12)) print NR }' "$D/summary.csv")
@@ -74,6 +75,19 @@ done
 cp "$D/report.md" "$T_TMP/first.md"
 "$MQLB" lab report "$D" >/dev/null 2>&1
 ok "report is reproducible from the data" cmp -s "$D/report.md" "$T_TMP/first.md"
+
+# a run that lost nothing gets no pointer to the search; one lossy QoS is named
+L=$T_TMP/lossless
+mkdir -p "$L"
+head -1 "$D/summary.csv" >"$L/summary.csv"
+echo "distributed,nft,rr,1,240,240,6000,6000,1440000,1440000,0,0.000000,0,2100,120000,1.0000,160/160/160" >>"$L/summary.csv"
+"$MQLB" lab report "$L" >/dev/null 2>&1
+ok "lossless: report written" test -s "$L/report.md"
+grep -q 'Setups that lose nothing' "$L/report.md"
+is "$?" 1 "lossless: no search pointer"
+echo "distributed,nft,rr,2,240,240,6000,6000,1440000,1440000,7,0.000005,0,2100,120000,1.0000,160/160/160" >>"$L/summary.csv"
+"$MQLB" lab report "$L" >/dev/null 2>&1
+ok "one lossy QoS: named alone" grep -qF 'Messages were lost at QoS 2. ' "$L/report.md"
 
 # bad input: not a folder with a summary, a wrong header, no argument
 "$MQLB" lab report "$T_TMP/nope" >/dev/null 2>"$T_TMP/err"; rc=$?
