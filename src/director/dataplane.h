@@ -30,10 +30,11 @@ enum director_mode {
 
 struct director_backend {
 	struct sockaddr_storage addr;
-	unsigned weight;	      /* configured (director set --weight) */
-	atomic_uint effective_weight; /* 0 when drained or unhealthy; what the dataplane uses */
-	int healthy;		      /* last verdict of the health checker */
-	int drained;		      /* director set --drain */
+	unsigned weight;		   /* configured (director set --weight) */
+	atomic_uint effective_weight;	   /* 0 when drained or unhealthy (unless failing
+				       * open); what the dataplane uses */
+	int healthy;			   /* last verdict of the health checker */
+	int drained;			   /* director set --drain */
 	unsigned health_fails, health_oks; /* consecutive, for fall/rise */
 
 	/* Counters, refreshed by dataplane->stats(). */
@@ -60,6 +61,7 @@ struct director_config {
 	uint64_t health_interval_ns;
 	uint64_t health_timeout_ns;
 	unsigned health_fall, health_rise;
+	int fail_closed; /* --fail-closed: every backend down = refuse new connections */
 	/* Proxy options (ignored by kernel dataplanes). */
 	const char *peers; /* "ADDR,..." for --peers; borrowed */
 	unsigned max_connections;
@@ -73,6 +75,7 @@ struct director {
 	struct director_config cfg;
 	struct director_backend backends[DIRECTOR_MAX_BACKENDS];
 	unsigned n_backends;
+	int failing_open; /* every usable backend failed its checks: all kept in */
 	const struct dataplane *dp;
 	void *dp_state; /* owned by the dataplane: allocated in start, freed in stop */
 };

@@ -69,7 +69,7 @@ static void handle_set(struct director *d, char *args, FILE *out)
 		fprintf(out, "error: usage: set ADDR:PORT weight N|drain|enable\n");
 		return;
 	}
-	atomic_store(&b->effective_weight, director_effective_weight(b));
+	director_weights_refresh(d);
 	int rc = d->dp->update(d);
 	if (rc < 0) {
 		fprintf(out, "error: dataplane update failed: %s\n", strerror(-rc));

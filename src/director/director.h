@@ -49,8 +49,15 @@ int director_control_default_path(const char *name, char *buf, size_t len);
  * Returns 0 or -EINVAL with a reason in err. */
 int director_backend_parse(const char *s, struct director_backend *b, char *err, size_t errlen);
 
-/* What the dataplane should use: 0 when drained or unhealthy, else weight. */
-unsigned director_effective_weight(const struct director_backend *b);
+/* Recomputes what the dataplanes use, every backend's effective weight: 0 when
+ * drained or unhealthy, else its weight. Fail open: when no backend that could
+ * take connections (not drained, weight > 0) is healthy, the unhealthy ones
+ * keep their weights, because under overload every broker misses its probe
+ * deadline at once (seen in the lab) and a director that refuses every client
+ * turns slow brokers into an outage; --fail-closed refuses instead. Logs
+ * entering and leaving fail-open. Caller holds the controller's lock. Returns
+ * 1 when an effective weight changed. */
+int director_weights_refresh(struct director *d);
 
 /* Index of the backend with address a, or -1. */
 int director_backend_find(const struct director *d, const struct sockaddr_storage *a);

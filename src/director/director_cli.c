@@ -14,6 +14,7 @@
 
 #include "common/addr.h"
 #include "common/cli.h"
+#include "common/log.h"
 #include "common/parse.h"
 #include "common/time.h"
 
@@ -85,9 +86,36 @@ int director_backend_parse(const char *s, struct director_backend *b, char *err,
 	return 0;
 }
 
-unsigned director_effective_weight(const struct director_backend *b)
+int director_weights_refresh(struct director *d)
 {
-	return (b->drained || !b->healthy) ? 0 : b->weight;
+	int usable = 0, healthy = 0, changed = 0;
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		const struct director_backend *b = &d->backends[i];
+		if (!b->drained && b->weight > 0) {
+			usable = 1;
+			healthy |= b->healthy;
+		}
+	}
+	int open = usable && !healthy && !d->cfg.fail_closed;
+	if (open != d->failing_open) {
+		if (open)
+			log_warn("every backend failed its health checks: failing open (new "
+				 "connections spread over all of them by weight until one "
+				 "passes; --fail-closed refuses them instead)");
+		else
+			log_info(
+			    "a backend passed its health checks again: no longer failing open");
+		d->failing_open = open;
+	}
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		struct director_backend *b = &d->backends[i];
+		unsigned eff = (b->drained || (!b->healthy && !open)) ? 0 : b->weight;
+		if (eff != atomic_load(&b->effective_weight)) {
+			atomic_store(&b->effective_weight, eff);
+			changed = 1;
+		}
+	}
+	return changed;
 }
 
 int director_backend_find(const struct director *d, const struct sockaddr_storage *a)
@@ -128,7 +156,7 @@ static void run_usage(FILE *f)
 		"                         [--dataplane nft|ipvs|proxy] [--scheduler NAME]\n"
 		"                         [--mode local|nat|dr] [--name NAME] [--control PATH]\n"
 		"                         [--health-interval 1s] [--health-timeout 500ms]\n"
-		"                         [--health-fall 2] [--health-rise 2]\n"
+		"                         [--health-fall 2] [--health-rise 2] [--fail-closed]\n"
 		"                         [--peers ADDR,...] [--max-connections N] [--threads N]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
@@ -158,6 +186,8 @@ static void run_usage(FILE *f)
 		"  --health-timeout D      CONNECT -> CONNACK deadline (default 500ms)\n"
 		"  --health-fall N         failures before weight 0 (default 2)\n"
 		"  --health-rise N         successes before it comes back (default 2)\n"
+		"  --fail-closed           when every backend fails its checks, refuse new\n"
+		"                          connections (default: fail open, keep them all in)\n"
 		"  --peers, --max-connections, --threads   proxy dataplane only\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
@@ -174,6 +204,7 @@ enum {
 	OPT_HTIMEOUT,
 	OPT_HFALL,
 	OPT_HRISE,
+	OPT_FAILCLOSED,
 	OPT_PEERS,
 	OPT_MAXCONN,
 	OPT_THREADS,
@@ -195,6 +226,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"health-timeout", required_argument, NULL, OPT_HTIMEOUT},
 	    {"health-fall", required_argument, NULL, OPT_HFALL},
 	    {"health-rise", required_argument, NULL, OPT_HRISE},
+	    {"fail-closed", no_argument, NULL, OPT_FAILCLOSED},
 	    {"peers", required_argument, NULL, OPT_PEERS},
 	    {"max-connections", required_argument, NULL, OPT_MAXCONN},
 	    {"threads", required_argument, NULL, OPT_THREADS},
@@ -302,6 +334,9 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 				cfg->health_fall = (unsigned)v;
 			else
 				cfg->health_rise = (unsigned)v;
+			break;
+		case OPT_FAILCLOSED:
+			cfg->fail_closed = 1;
 			break;
 		case OPT_PEERS:
 			cfg->peers = optarg;

@@ -86,12 +86,8 @@ static void round_once(struct director_health *h)
 		if (!jobs[i].started) /* could not probe: no verdict either way */
 			continue;
 		apply_verdict(d, b, jobs[i].rc == 0, why);
-		unsigned eff = director_effective_weight(b);
-		if (eff != atomic_load(&b->effective_weight)) {
-			atomic_store(&b->effective_weight, eff);
-			changed = 1;
-		}
 	}
+	changed = director_weights_refresh(d);
 	h->rounds++;
 	pthread_mutex_unlock(h->lock);
 	if (changed && h->notify_fd >= 0) {

@@ -29,6 +29,8 @@ void director_status_json(const struct director *d, FILE *f)
 	json_u64(&j, "health_timeout_ms", d->cfg.health_timeout_ns / 1000000);
 	json_u64(&j, "health_fall", d->cfg.health_fall);
 	json_u64(&j, "health_rise", d->cfg.health_rise);
+	json_bool(&j, "fail_closed", d->cfg.fail_closed);
+	json_bool(&j, "failing_open", d->failing_open);
 	json_arr_begin(&j, "backends");
 	for (unsigned i = 0; i < d->n_backends; i++) {
 		const struct director_backend *b = &d->backends[i];
@@ -110,8 +112,9 @@ static void rates_table(const struct director *d, FILE *f)
 void director_status_table(const struct director *d, FILE *f, int with_stats)
 {
 	char a[ADDR_STRLEN];
-	fprintf(f, "mqlb director %s: dataplane %s, mode %s\n", d->cfg.name,
-		d->dp ? d->dp->name : "?", mode_name(d->cfg.mode));
+	fprintf(f, "mqlb director %s: dataplane %s, mode %s%s\n", d->cfg.name,
+		d->dp ? d->dp->name : "?", mode_name(d->cfg.mode),
+		d->failing_open ? ", FAILING OPEN (every backend down: all kept in)" : "");
 	if (with_stats)
 		fprintf(f, "%-4s %-26s %6s %10s %10s %14s %14s\n", "Prot", "LocalAddress:Port",
 			"Conns", "InPkts", "OutPkts", "InBytes", "OutBytes");

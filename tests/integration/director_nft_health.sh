@@ -2,7 +2,10 @@
 # mosquitto brokers bridged in the study's star: broker 0 is the hub):
 # a published message reaches subscribers on every broker through the VIP; a
 # killed broker stops getting new connections within two health intervals (the
-# transition is logged with its reason) and gets them again after a restart.
+# transition is logged with its reason) and gets them again after a restart;
+# with every broker frozen the director fails open and a client connecting
+# meanwhile is served once they resume; with --fail-closed and every broker
+# dead new connections are refused at once.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/director_net.bash"
 need_root
@@ -72,16 +75,50 @@ is "$(cat "$CL_OUT")" "ok 30 failed 0" "30 new clients connect after the restart
 is "$(conns_on 1)" 10 "the restarted broker gets its share again (10 of 30)"
 clients_release
 
-# ---- all down: new connections are refused at once (TCP reset), not left hanging
+# ---- every broker frozen (SIGSTOP, as an overloaded broker that misses its
+# probe deadline): all DOWN, the director fails open, and a client connecting
+# meanwhile is served once the brokers resume instead of being refused
+for i in 0 1 2; do kill -STOP "${BROKER_PID[$i]}"; done
+for ((k = 0; k < 80; k++)); do
+	grep -q "failing open" "$T_TMP/hl.log" && break
+	sleep 0.05
+done
+ok "every backend down: failing open is logged" grep -q "every backend failed its health checks: failing open" "$T_TMP/hl.log"
+js=$("$MQLB" director status --json --control "$T_TMP/hl.sock")
+is "$(json_get "$js" "(d['failing_open'], [(b['healthy'], b['effective_weight']) for b in d['backends']])")" \
+	"(True, [(False, 1), (False, 1), (False, 1)])" "status: failing_open, every backend kept at its weight"
+"$MQLB" director status --control "$T_TMP/hl.sock" | head -1 | grep -q "FAILING OPEN"
+is "$?" 0 "the status table says FAILING OPEN"
+ip netns exec "$NS_C" timeout 10 mosquitto_pub -h "$VIP" -p "$VIP_PORT" -t mqlb/dir/open -m during -q 1 \
+	>"$T_TMP/open.out" 2>&1 &
+OPEN_PUB=$!
+track "$OPEN_PUB"
+sleep 1
+for i in 0 1 2; do kill -CONT "${BROKER_PID[$i]}"; done
+wait "$OPEN_PUB"
+is "$?" 0 "a client that connected while every broker was frozen published once they resumed"
+for ((k = 0; k < 80; k++)); do
+	grep -q "no longer failing open" "$T_TMP/hl.log" && break
+	sleep 0.05
+done
+ok "a backend back: failing open ends" grep -q "no longer failing open" "$T_TMP/hl.log"
+director_stop "$DIR_PID"
+is "$?" 0 "director exits 0"
+
+# ---- --fail-closed, all down: new connections are refused at once (TCP
+# reset from the guard chain), not left hanging
+director_start hl --listen "$VIP:$VIP_PORT" --mode nat --scheduler rr --fail-closed \
+	--health-interval 500ms --health-timeout 300ms --health-fall 2 --health-rise 2 "${BE[@]}" || exit 1
 broker_stop 0
 broker_stop 1
 broker_stop 2
 for ((k = 0; k < 60; k++)); do
-	[ "$(grep -c " is DOWN" "$T_TMP/hl.log")" -ge 4 ] && break
+	[ "$(grep -c " is DOWN" "$T_TMP/hl.log")" -ge 3 ] && break
 	sleep 0.05
 done
 ip netns exec "$NS_D" nft list chain ip mqlb-hl guard | grep -q "reject with tcp reset"
-is "$?" 0 "every backend down: the guard chain rejects new connections"
+is "$?" 0 "--fail-closed, every backend down: the guard chain rejects new connections"
+ok "--fail-closed: no failing open" test "$(grep -c "failing open" "$T_TMP/hl.log")" -eq 0
 s=$(date +%s%N)
 ip netns exec "$NS_C" timeout 5 mosquitto_pub -h "$VIP" -p "$VIP_PORT" -t x -m y >/dev/null 2>&1
 rc=$?

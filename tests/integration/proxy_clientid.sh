@@ -109,7 +109,8 @@ pub 19430 sticky-1 >/dev/null
 pub 19434 sticky-1 >/dev/null
 is "$(grep -c ' as sticky-1 (' "${MLOG[$victim]}")" 2 "after a restart, sticky-1 is back on its broker ($victim)"
 
-# every broker down: CONNACK Server unavailable (5.0: 0x88; 3.1.1: return code 3)
+# every broker down (dead): the director fails open, tries two brokers in
+# turn, then CONNACK Server unavailable (5.0: 0x88; 3.1.1: return code 3)
 for p in 19431 19432 19433; do kill "${MPID[$p]}" 2>/dev/null; done
 sleep 0.2
 for ((k = 0; k < 60; k++)); do
@@ -120,5 +121,6 @@ is "$($PY "$PX_DIR/proxy_raw.py" 127.0.0.1 19430 connect5:x --wait 2)" "20030088
 	"all down, MQTT 5.0: CONNACK 0x88 Server unavailable, then close"
 is "$($PY "$PX_DIR/proxy_raw.py" 127.0.0.1 19430 connect4:x --wait 2)" "20020003 eof" \
 	"all down, MQTT 3.1.1: CONNACK return code 3, then close"
-is "$(px_get ca 'j["proxy"]["rejects"]["no_backend"]')" 2 "counted as no_backend"
+is "$(px_get ca 'j["failing_open"]')" True "every broker down: the director is failing open"
+is "$(px_get ca 'j["proxy"]["rejects"]["backend_failed"]')" 2 "counted as backend_failed (two brokers tried)"
 done_testing

@@ -126,6 +126,61 @@ static void test_run_parse_defaults(void **state)
 	assert_int_equal(d.cfg.mode, DIRECTOR_MODE_NAT);
 }
 
+/* Effective weights from health, drain and weight, and failing open: a table
+ * of (healthy, drained, weight) per backend -> effective weights and state. */
+static void test_weights_refresh(void **state)
+{
+	static struct director d;
+	static const struct {
+		int healthy[3], drained[3];
+		unsigned weight[3];
+		int fail_closed;
+		unsigned want[3];
+		int want_open;
+	} rows[] = {
+	    {{1, 1, 1}, {0, 0, 0}, {1, 2, 3}, 0, {1, 2, 3}, 0}, /* all up */
+	    {{1, 0, 1}, {0, 0, 0}, {1, 2, 3}, 0, {1, 0, 3}, 0}, /* one down: out */
+	    {{1, 1, 1}, {0, 1, 0}, {1, 2, 3}, 0, {1, 0, 3}, 0}, /* one drained: out */
+	    {{0, 0, 0}, {0, 0, 0}, {1, 2, 3}, 0, {1, 2, 3}, 1}, /* all down: fail open */
+	    {{0, 0, 0}, {0, 0, 0}, {1, 2, 3}, 1, {0, 0, 0}, 0}, /* --fail-closed */
+	    {{0, 0, 0}, {1, 0, 0}, {1, 2, 3}, 0, {0, 2, 3}, 1}, /* drained stays out */
+	    {{1, 0, 0}, {1, 0, 0}, {1, 2, 3}, 0, {0, 2, 3}, 1}, /* only healthy one drained */
+	    {{1, 0, 0}, {0, 0, 0}, {0, 2, 3}, 0, {0, 2, 3}, 1}, /* only healthy one weight 0 */
+	    {{0, 0, 1}, {0, 0, 0}, {1, 2, 3}, 0, {0, 0, 3}, 0}, /* one back: open ends */
+	    {{1, 1, 1}, {1, 1, 1}, {1, 2, 3}, 0, {0, 0, 0}, 0}, /* all drained: no open */
+	};
+	(void)state;
+	assert_int_equal(
+	    parse(&d, ARGS("--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301",
+			   "--backend", "127.0.0.1:19302", "--backend", "127.0.0.1:19303")),
+	    0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		d.cfg.fail_closed = rows[i].fail_closed;
+		for (int b = 0; b < 3; b++) {
+			d.backends[b].healthy = rows[i].healthy[b];
+			d.backends[b].drained = rows[i].drained[b];
+			d.backends[b].weight = rows[i].weight[b];
+		}
+		director_weights_refresh(&d);
+		for (int b = 0; b < 3; b++)
+			if (atomic_load(&d.backends[b].effective_weight) != rows[i].want[b])
+				fail_msg("row %zu backend %d: effective %u, want %u", i, b,
+					 atomic_load(&d.backends[b].effective_weight),
+					 rows[i].want[b]);
+		if (d.failing_open != rows[i].want_open)
+			fail_msg("row %zu: failing_open %d, want %d", i, d.failing_open,
+				 rows[i].want_open);
+	}
+	/* a change is reported once; the same state again is no change */
+	assert_int_equal(director_weights_refresh(&d), 0);
+	d.backends[0].drained = 0;
+	assert_int_equal(director_weights_refresh(&d), 1);
+	assert_int_equal(parse(&d, ARGS("--listen", "127.0.0.1:19300", "--backend",
+					"127.0.0.1:19301", "--fail-closed")),
+			 0);
+	assert_true(d.cfg.fail_closed);
+}
+
 static void test_wrr_sequence(void **state)
 {
 	unsigned seq[16];
@@ -396,9 +451,10 @@ static void test_control_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_run_parse_table),  cmocka_unit_test(test_run_parse_defaults),
-	    cmocka_unit_test(test_wrr_sequence),     cmocka_unit_test(test_nft_rules),
-	    cmocka_unit_test(test_control_requests), cmocka_unit_test(test_control_timeout),
+	    cmocka_unit_test(test_run_parse_table), cmocka_unit_test(test_run_parse_defaults),
+	    cmocka_unit_test(test_wrr_sequence),    cmocka_unit_test(test_nft_rules),
+	    cmocka_unit_test(test_weights_refresh), cmocka_unit_test(test_control_requests),
+	    cmocka_unit_test(test_control_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
