@@ -107,7 +107,9 @@ struct bench_pub {
 	uint64_t next_slot; /* schedule slot index */
 	uint64_t phase_ns;  /* offset of slot 0 from run->pub_start_ns */
 	struct event_timer timer;
-	uint32_t window;   /* min(-F, broker Receive Maximum) */
+	uint32_t window;   /* slots: min(-F, broker Receive Maximum) at the session's start */
+	uint32_t send_max; /* new PUBLISH only below this many in flight: min(window,
+			    * the latest CONNACK's Receive Maximum) */
 	uint32_t inflight; /* slots in use */
 	uint32_t nfree;
 	uint16_t *free_ids;	  /* stack of free slot indexes [window] */

@@ -282,6 +282,7 @@ static void pub_reset_window(struct bench_client *c, uint32_t window)
 	if (p->inflight)
 		LIVE_ADD(c->w, inflight, -(uint64_t)p->inflight);
 	p->window = window;
+	p->send_max = window;
 	p->inflight = 0;
 	p->nfree = 0;
 	for (uint32_t i = window; i-- > 0;) {
@@ -311,11 +312,16 @@ static void put_hdr(struct bench_client *c, uint8_t *out, uint64_t seq, uint64_t
  * original order, every PUBLISH not yet acknowledged (DUP=1) and every PUBREL
  * not yet completed. Reusing those ids for new messages instead would make the
  * broker take a new QoS 2 PUBLISH for the old one (not delivered: a false
- * loss) and leave the old one unreleased. The window keeps its size (at
- * least the ids in flight, whatever the new Receive Maximum says). */
-static void pub_resume(struct bench_client *c)
+ * loss) and leave the old one unreleased. The slots keep their ids; a lower
+ * Receive Maximum in the new CONNACK (5.0 §4.9: no more unacknowledged QoS 1
+ * and 2 PUBLISH than that) holds new messages back until enough of the
+ * re-sent ones are acknowledged. */
+static void pub_resume(struct bench_client *c, uint32_t receive_max)
 {
 	struct bench_pub *p = c->pub;
+	p->send_max = receive_max < p->window ? receive_max : p->window;
+	if (p->send_max == 0)
+		p->send_max = 1;
 	uint16_t *order = malloc(p->window * sizeof(*order));
 	uint32_t n = 0;
 	if (!order) {
@@ -424,7 +430,7 @@ void bench_client_pump(struct bench_client *c)
 			event_timer_arm(c->w->el, &p->timer, intended);
 			return;
 		}
-		if (run->o.qos && p->inflight >= p->window)
+		if (run->o.qos && p->inflight >= p->send_max)
 			return; /* an ack re-pumps */
 		if (run->o.limit && atomic_fetch_add_explicit(
 					&run->claimed, 1, memory_order_relaxed) >= run->o.limit) {
@@ -508,7 +514,7 @@ static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 			return;
 		}
 		if (ca->session_present && p_inflight(c))
-			pub_resume(c);
+			pub_resume(c, rm);
 		else
 			pub_reset_window(c, rm);
 		pub_skip_missed(c);
