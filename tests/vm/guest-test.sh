@@ -152,6 +152,9 @@ HOLD=/tmp/hold
 BATCH=0
 hold_open() { # N [SRC]
 	rm -f $HOLD
+	# the background job's redirection truncates hold.out asynchronously: empty
+	# it here, or the wait below can match the previous batch's line
+	: >/tmp/hold.out
 	BATCH=$((BATCH + 1))
 	if [ -n "$2" ]; then
 		nsenter --net=/run/netns/mqlb-ipvs-cl mqtt_conns $VIP $DPORT "$1" --bind "$2" \
@@ -354,6 +357,7 @@ if want local; then
 	check "local: starts with --mode local" dir_start local 19509 rr --mode local \
 		--backend $B1 --backend $B2 --backend $B3 --health-interval 0
 	rm -f $HOLD
+	: >/tmp/hold.out # (see hold_open)
 	BATCH=$((BATCH + 1))
 	mqtt_conns $VIP 19509 6 --hold-until $HOLD --id "l$BATCH-" >/tmp/hold.out 2>&1 &
 	HPID=$!
