@@ -5,7 +5,8 @@
 # same run: 1 -> 1 and 5 -> 200 fan-out, QoS 0 and 1. Target: mqlb <= 0.3 x the
 # best peer. CPU = utime + stime of the generator's processes (getrusage of
 # waited-for children). Broker: one real Mosquitto on 127.0.0.1:19150 with queues
-# large enough that nothing is dropped.
+# large enough that nothing is dropped. MQLB_BENCH_OPTS: extra flags for mqlb
+# bench (e.g. "--coalesce 2000"), to measure a setting against the same peers.
 set -u
 MQLB=${MQLB:-$(cd "$(dirname "$0")/.." && pwd)/mqlb}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,7 +54,7 @@ for wl in "1 1 200000" "5 200 1000"; do
 		name="$P->$S q$Q"
 		total=$((P * M))
 		# --- mqlb: one process, one thread
-		t=$(cpu "'$MQLB' bench run -p $PORT --pubs $P --subs $S -L $total --rate 10000000 -F 100 -q $Q -s $SIZE -i 0 --threads 1 --drain 10 --quiet --json '$tmp/mqlb.json' >/dev/null 2>&1" | tail -1)
+		t=$(cpu "'$MQLB' bench run -p $PORT --pubs $P --subs $S -L $total --rate 10000000 -F 100 -q $Q -s $SIZE -i 0 --threads 1 --drain 10 --quiet ${MQLB_BENCH_OPTS:-} --json '$tmp/mqlb.json' >/dev/null 2>&1" | tail -1)
 		h=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["published"]+d["received"])' "$tmp/mqlb.json")
 		mq=$(awk -v t="$t" -v h="$h" 'BEGIN{printf "%.3f", (h ? t / h * 1e6 : 0)}')
 		printf '%-14s %-8s %12s %12s %10s\n' "$name" mqlb "$h" "$t" "$mq"
