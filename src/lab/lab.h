@@ -113,6 +113,11 @@ struct lab_run_evidence {
 	char broker_name[LAB_MAX_BROKERS][64]; /* as the monitor names them */
 	unsigned n_brokers;
 	int have_cpu, have_sys, have_rss, have_store;
+	/* From director.csv: the longest time one director saw every backend fail
+	 * its health checks (sum of its sample intervals), and whether it kept
+	 * them in meanwhile (effective weight > 0: failing open). */
+	double all_down_s;
+	int have_dir, failed_open;
 };
 /* Fills ev from DIR/<run>/monitor; missing files leave have_* at 0. */
 void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_evidence *ev);

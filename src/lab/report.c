@@ -32,6 +32,58 @@ static int ev_broker(const struct lab_run_evidence *ev, const char *name)
 	return -1;
 }
 
+/* Health verdicts from director.csv: the monitor writes one row per backend
+ * per director per sample, a sample's rows together. A director whose every
+ * backend is unhealthy in a sample counts the time to its next sample. */
+static void evidence_directors(const char *path, struct lab_run_evidence *ev)
+{
+	struct lab_csv c;
+	if (lab_csv_load(path, &c) < 0)
+		return;
+	int c_el = lab_csv_col(&c, "elapsed_s"), c_dir = lab_csv_col(&c, "director");
+	int c_eff = lab_csv_col(&c, "effective_weight"), c_ok = lab_csv_col(&c, "healthy");
+	enum { MAX_DIRS = 8 };
+	const char *name[MAX_DIRS];
+	double last_t[MAX_DIRS], down_s[MAX_DIRS];
+	int last_down[MAX_DIRS], nd = 0;
+	if (c_el < 0 || c_dir < 0 || c_eff < 0 || c_ok < 0) {
+		lab_csv_free(&c);
+		return;
+	}
+	ev->have_dir = 1;
+	for (unsigned r = 1; r < c.n_rows;) {
+		const char *dn = lab_csv_get(&c, r, c_dir), *el = lab_csv_get(&c, r, c_el);
+		int all_down = 1, open = 0;
+		unsigned g = r;
+		for (; g < c.n_rows && strcmp(lab_csv_get(&c, g, c_dir), dn) == 0 &&
+		       strcmp(lab_csv_get(&c, g, c_el), el) == 0;
+		     g++) {
+			all_down &= atoi(lab_csv_get(&c, g, c_ok)) == 0;
+			open |= atoi(lab_csv_get(&c, g, c_eff)) > 0;
+		}
+		double t = atof(el);
+		int d = 0;
+		while (d < nd && strcmp(name[d], dn) != 0)
+			d++;
+		if (d == nd && nd < MAX_DIRS) {
+			name[nd] = dn, down_s[nd] = 0, last_down[nd] = 0, last_t[nd] = t;
+			nd++;
+		}
+		if (d < nd) {
+			if (last_down[d] && t > last_t[d])
+				down_s[d] += t - last_t[d];
+			last_down[d] = all_down;
+			last_t[d] = t;
+			if (all_down && open)
+				ev->failed_open = 1;
+			if (down_s[d] > ev->all_down_s)
+				ev->all_down_s = down_s[d];
+		}
+		r = g > r ? g : r + 1;
+	}
+	lab_csv_free(&c);
+}
+
 /* Peak RSS and process changes per broker from brokers.csv: a pid that changes
  * between samples, or alive going 1 -> 0, is a broker that died (e.g. killed
  * at its cgroup memory limit). */
@@ -89,6 +141,8 @@ void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_e
 		lab_series_free(&set);
 		evidence_procs(path, ev);
 	}
+	snprintf(path, sizeof(path), "%s/%s/monitor/director.csv", dir, run);
+	evidence_directors(path, ev);
 	snprintf(path, sizeof(path), "%s/%s/monitor/sys.csv", dir, run);
 	if (lab_series_load(path, drop_words, drop_avoid, &set) > 0) {
 		ev->have_sys = 1;
@@ -289,9 +343,13 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 		"(broker 1, which relays every message between spokes) share of all drops, and "
 		"how the directors spread the connections. One message dropped on a bridge "
 		"becomes many lost deliveries (one per subscriber behind it), so drops and lost "
-		"deliveries are different units.\n\n");
+		"deliveries are different units. \"All down\" is the longest time one director "
+		"saw every broker fail its MQTT health probe (monitor director.csv; a busy broker "
+		"answers CONNECT late): a client connecting then is refused, unless the "
+		"director fails open (\"open\"), as mqlb's does by default.\n\n");
 	fprintf(f, "| clients | topology | QoS | dropped per broker | hub share %% | lost "
-		   "deliveries | connections per broker |\n|---:|---|---:|---|---:|---:|---|\n");
+		   "deliveries | connections per broker | all down s |\n"
+		   "|---:|---|---:|---|---:|---:|---|---:|\n");
 	uint64_t hub_total = 0, all_total = 0;
 	int any = 0;
 	char undropped[1024] = ""; /* runs that lost deliveries the brokers never dropped */
@@ -326,8 +384,12 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 			all_total += tot;
 			any = 1;
 		}
-		fprintf(f, "| %" PRIu64 " | %s | %d | %s | %s | %" PRIu64 " | %s |\n", clients(r),
-			r->topology, r->qos, drops, share, r->lost, conns);
+		char down[32] = "—";
+		if (ev.have_dir)
+			snprintf(down, sizeof(down), "%.1f%s", ev.all_down_s,
+				 ev.failed_open ? " (open)" : "");
+		fprintf(f, "| %" PRIu64 " | %s | %d | %s | %s | %" PRIu64 " | %s | %s |\n",
+			clients(r), r->topology, r->qos, drops, share, r->lost, conns, down);
 	}
 	fprintf(f, "\n");
 	if (!any) {

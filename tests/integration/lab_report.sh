@@ -41,6 +41,23 @@ for t in distributed centralized; do
 	done
 done
 
+# director.csv for distributed QoS 1: director a has every backend unhealthy
+# at 2.0, 2.4 and 2.8 s (up again at 3.2: 1.2 s) and keeps their weights
+# (failing open); director b has one sample of all down (0.4 s)
+dcsv=$D/distributed-c480-q1/monitor/director.csv
+echo "timestamp,elapsed_s,director,dataplane,scheduler,backend,weight,effective_weight,healthy,active_connections,inactive_connections,total_connections,bytes_in,bytes_out" >"$dcsv"
+for i in $(seq 0 10); do
+	s=$(awk -v i="$i" 'BEGIN{printf "%.3f", i*0.4}')
+	for dir in a b; do
+		for b in 1 2 3; do
+			h=1
+			[ "$dir" = a ] && [ "$i" -ge 5 ] && [ "$i" -le 7 ] && h=0
+			[ "$dir" = b ] && [ "$i" -eq 4 ] && h=0
+			echo "2026-11-24T16:00:00.000+0000,$s,/run/mqlb/lab-$dir.sock,nft,rr,198.18.1.31:188$b,1,1,$h,10,0,10,100,100" >>"$dcsv"
+		done
+	done
+done
+
 "$MQLB" lab report "$D" >"$T_TMP/out.txt" 2>"$T_TMP/err.txt"
 rc=$?
 is "$rc" 0 "lab report exits 0"
@@ -57,6 +74,8 @@ ok "study's 14 % beside our pooled distributed loss" grep -qE '^\| distributed \
 ok "per-broker dropped counts from \$SYS" grep -qF 'broker1 280, broker2 560, broker3 840' "$D/report.md"
 ok "hub share of drops" grep -qE '\| 16\.7 \|' "$D/report.md"
 ok "scheduler note from lab.json" grep -qF 'lc is not expressible in nftables' "$D/report.md"
+ok "all-down time from director.csv, failing open" grep -qE '^\| 480 \| distributed \| 1 \| .* \| 1\.2 \(open\) \|$' "$D/report.md"
+ok "no director.csv: all-down not shown" grep -qE '^\| 480 \| centralized \| 2 \| .* \| — \|$' "$D/report.md"
 ok "lossy runs point at lab search" grep -qF 'Messages were lost at QoS 0, 1 and 2. `mqlb lab search`' "$D/report.md"
 
 # every row: loss_ratio == lost / expected (6 decimals)
