@@ -12,24 +12,17 @@
 need /usr/bin/python3
 
 PORT=19144
-/usr/bin/python3 - "$PORT" >"$T_TMP/fake.out" 2>&1 <<'PY' &
+/usr/bin/python3 - "$PORT" "$(dirname "$0")" >"$T_TMP/fake.out" 2>&1 <<'PY' &
 import socket, sys, time
 
 port = int(sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+from mqtt_wire import varint
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.1", port))
 ls.listen(4)
 ls.settimeout(20)
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n % 128
-        n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 class Conn:
     def __init__(self, s):

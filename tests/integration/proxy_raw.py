@@ -13,22 +13,18 @@ import socket
 import struct
 import time
 
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mqtt_wire import varint  # noqa: E402
+
 
 def connect(cid, version):
     c = cid.encode()
     var = b"\x00\x04MQTT" + bytes([version]) + b"\x02\x00\x3c" + (b"\x00" if version == 5 else b"")
     body = var + struct.pack("!H", len(c)) + c
     return b"\x10" + bytes([len(body)]) + body
-
-
-def varint(n):
-    out = b""
-    while True:
-        b = n % 128
-        n //= 128
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
 
 
 def main():

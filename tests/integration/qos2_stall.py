@@ -9,25 +9,15 @@ Connects, subscribes at QoS 2, touches READY_FILE, then:
   3. reads for another 1.5 s: N2 new PUBLISH packets
 and prints "N1 N2 FIRST_MID MAX_MID". A broker that keeps its window of W
 messages sends N1 = W and then exactly one more (N2 = 1)."""
+import os
 import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mqtt_wire import packet, varint  # noqa: E402
+
 port, topic, ver, ready = int(sys.argv[1]), sys.argv[2].encode(), int(sys.argv[3]), sys.argv[4]
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n % 128
-        n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def packet(kind, body):
-    return bytes([kind]) + varint(len(body)) + body
 
 
 s = socket.create_connection(("127.0.0.1", port), timeout=5)
