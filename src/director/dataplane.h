@@ -31,8 +31,7 @@ enum director_mode {
 struct director_backend {
 	struct sockaddr_storage addr;
 	unsigned weight;		   /* configured (director set --weight) */
-	atomic_uint effective_weight;	   /* 0 when drained or unhealthy (unless failing
-				       * open); what the dataplane uses */
+	atomic_uint effective_weight;	   /* what the dataplane uses (director_weights_refresh) */
 	int healthy;			   /* last verdict of the health checker */
 	int drained;			   /* director set --drain */
 	unsigned health_fails, health_oks; /* consecutive, for fall/rise */

@@ -34,8 +34,9 @@ static void *probe_thread(void *arg)
 	return NULL;
 }
 
-/* Applies one verdict to backend b (lock held). Returns 1 when healthy flipped. */
-static int apply_verdict(struct director *d, struct director_backend *b, int ok, const char *why)
+/* Applies one verdict to backend b (lock held); director_weights_refresh turns
+ * the verdicts into effective weights. */
+static void apply_verdict(struct director *d, struct director_backend *b, int ok, const char *why)
 {
 	char a[ADDR_STRLEN];
 	if (ok) {
@@ -46,7 +47,7 @@ static int apply_verdict(struct director *d, struct director_backend *b, int ok,
 			b->healthy = 1;
 			log_info("backend %s is UP after %u successful MQTT probes (CONNACK)",
 				 addr_format(&b->addr, a, sizeof(a)), b->health_oks);
-			return 1;
+			return;
 		}
 	} else {
 		b->health_oks = 0;
@@ -56,19 +57,18 @@ static int apply_verdict(struct director *d, struct director_backend *b, int ok,
 			b->healthy = 0;
 			log_warn("backend %s is DOWN after %u failed MQTT probes: %s",
 				 addr_format(&b->addr, a, sizeof(a)), b->health_fails, why);
-			return 1;
+			return;
 		}
 		log_debug("probe of %s failed (%u/%u): %s", addr_format(&b->addr, a, sizeof(a)),
 			  b->health_fails, d->cfg.health_fall, why);
 	}
-	return 0;
 }
 
 static void round_once(struct director_health *h)
 {
 	struct director *d = h->d;
 	struct probe_job jobs[DIRECTOR_MAX_BACKENDS];
-	unsigned n = d->n_backends, changed = 0;
+	unsigned n = d->n_backends;
 	for (unsigned i = 0; i < n; i++) {
 		jobs[i].addr = &d->backends[i].addr;
 		jobs[i].timeout_ns = d->cfg.health_timeout_ns;
@@ -87,7 +87,7 @@ static void round_once(struct director_health *h)
 			continue;
 		apply_verdict(d, b, jobs[i].rc == 0, why);
 	}
-	changed = director_weights_refresh(d);
+	int changed = director_weights_refresh(d);
 	h->rounds++;
 	pthread_mutex_unlock(h->lock);
 	if (changed && h->notify_fd >= 0) {

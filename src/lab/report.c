@@ -79,7 +79,7 @@ static void evidence_directors(const char *path, struct lab_run_evidence *ev)
 			if (down_s[d] > ev->all_down_s)
 				ev->all_down_s = down_s[d];
 		}
-		r = g > r ? g : r + 1;
+		r = g; /* g > r: row r is in its own group */
 	}
 	lab_csv_free(&c);
 }
@@ -303,27 +303,22 @@ static void write_study(FILE *f, const struct lab_row *rows, int n)
 /* Where to go from a lossy run: the search answers "what loses nothing". */
 static void write_next(FILE *f, const struct lab_row *rows, int n)
 {
-	int seen[3] = {0, 0, 0}, k = 0;
+	int seen[3] = {0, 0, 0}, lv[3], n_lv = 0;
 	for (int i = 0; i < n; i++)
 		if (rows[i].lost > 0 && rows[i].qos >= 0 && rows[i].qos <= 2)
 			seen[rows[i].qos] = 1;
-	char lossy[32] = "";
-	for (int q = 0; q < 3; q++) {
-		if (!seen[q])
-			continue;
-		int later = 0; /* lossy QoS levels after this one */
-		for (int r = q + 1; r < 3; r++)
-			later += seen[r];
-		size_t len = strlen(lossy);
-		snprintf(lossy + len, sizeof(lossy) - len, "%s%d",
-			 !k	 ? ""
-			 : later ? ", "
-				 : " and ",
-			 q);
-		k++;
-	}
-	if (!lossy[0])
+	for (int q = 0; q < 3; q++)
+		if (seen[q])
+			lv[n_lv++] = q;
+	if (!n_lv)
 		return;
+	char lossy[32];
+	if (n_lv == 1)
+		snprintf(lossy, sizeof(lossy), "%d", lv[0]);
+	else if (n_lv == 2)
+		snprintf(lossy, sizeof(lossy), "%d and %d", lv[0], lv[1]);
+	else
+		snprintf(lossy, sizeof(lossy), "%d, %d and %d", lv[0], lv[1], lv[2]);
 	fprintf(f,
 		"## Setups that lose nothing\n\n"
 		"Messages were lost at QoS %s. `mqlb lab search` runs a fixed list of cluster "
