@@ -65,9 +65,10 @@ PAHO=$!
 track $PAHO
 for ((k = 0; k < 100; k++)); do grep -q '^up' "$T_TMP/paho.out" && break; sleep 0.05; done
 is "$(seen "$victim" sticky-1)" 7 "Paho's sticky-1 session is on its broker ($victim)"
-before=$(grep -c "New client connected" "${MLOG[$victim]}")
 kill "${MPID[$victim]}"
 wait "${MPID[$victim]}" 2>/dev/null
+# counted once it is dead: until then a health probe can still be logged
+before=$(grep -c "New client connected" "${MLOG[$victim]}")
 for ((k = 0; k < 60; k++)); do
 	[ "$(px_get ca "[b['healthy'] for b in j['backends'] if b['address'].endswith('$victim')][0]")" = False ] && break
 	sleep 0.05
