@@ -61,6 +61,8 @@ struct director_config {
 	uint64_t health_timeout_ns;
 	unsigned health_fall, health_rise;
 	int fail_closed; /* --fail-closed: every backend down = refuse new connections */
+	const char
+	    *vrrp_state_file; /* --vrrp-state: keepalived's notify hook writes it; borrowed */
 	/* Proxy options (ignored by kernel dataplanes). */
 	const char *peers; /* "ADDR,..." for --peers; borrowed */
 	unsigned max_connections;

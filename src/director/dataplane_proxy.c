@@ -66,7 +66,7 @@ static unsigned raise_nofile(void)
 	return rl.rlim_cur > 1u << 30 ? 1u << 30 : (unsigned)rl.rlim_cur;
 }
 
-static int make_listener(const struct sockaddr_storage *a, int reuseport)
+static int make_listener(const struct sockaddr_storage *a, int reuseport, int freebind)
 {
 	int fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -75,6 +75,9 @@ static int make_listener(const struct sockaddr_storage *a, int reuseport)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (reuseport)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* SOL_IP works on IPv6 sockets too. */
+	if (freebind)
+		setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)a, addr_len(a)) == -1 ||
 	    listen(fd, LISTEN_BACKLOG) == -1) {
 		int e = -errno;
@@ -128,7 +131,7 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 	char names[DIRECTOR_MAX_BACKENDS][ADDR_STRLEN];
 	const char *np[DIRECTOR_MAX_BACKENDS];
 	char a[ADDR_STRLEN];
-	int rc;
+	int rc, freebind = 0;
 	struct proxy *px = calloc(1, sizeof(*px));
 	if (!px)
 		return -ENOMEM;
@@ -155,7 +158,18 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 
 	/* SO_REUSEPORT would let a second instance on the same VIP silently take
 	 * half the clients: make sure nobody else has it first. */
-	rc = make_listener(&d->cfg.listen, 0);
+	rc = make_listener(&d->cfg.listen, 0, 0);
+	if (rc == -EADDRNOTAVAIL) {
+		/* The standby of an HA pair listens on the VIP before keepalived moves
+		 * it here: IP_FREEBIND binds an address this host does not hold yet,
+		 * for these sockets only (no ip_nonlocal_bind sysctl). A plain bind
+		 * first, so a mistyped --listen still shows in the log. */
+		log_warn("proxy: %s is not an address of this host (yet): listening anyway "
+			 "(IP_FREEBIND), clients reach it once it is here (a VIP)",
+			 addr_format(&d->cfg.listen, a, sizeof(a)));
+		freebind = 1;
+		rc = make_listener(&d->cfg.listen, 0, 1);
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s",
 			 addr_format(&d->cfg.listen, a, sizeof(a)), strerror(-rc));
@@ -188,7 +202,7 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 			snprintf(err, errlen, "event loop: %s", strerror(errno));
 			goto fail;
 		}
-		rc = make_listener(&d->cfg.listen, 1);
+		rc = make_listener(&d->cfg.listen, 1, freebind);
 		if (rc < 0) {
 			snprintf(err, errlen, "cannot listen on %s: %s",
 				 addr_format(&d->cfg.listen, a, sizeof(a)), strerror(-rc));

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/time.h"
+#include "director/ha.h"
 #include "director/health.h"
 
 #define STATS_PERIOD_MS 1000
@@ -93,9 +94,11 @@ void director_control_handle(struct director *d, const char *line, FILE *out)
 		director_status_table(d, out, strcmp(buf, "table stats") == 0);
 	} else if (strncmp(buf, "set ", 4) == 0) {
 		handle_set(d, buf + 4, out);
+	} else if (strcmp(buf, "ping") == 0) {
+		fprintf(out, "pong\n"); /* `director check`: the controller is alive */
 	} else if (strcmp(buf, "help") == 0) {
-		fprintf(out,
-			"status | table [stats] | set ADDR:PORT weight N|drain|enable | help\n");
+		fprintf(out, "status | table [stats] | set ADDR:PORT weight N|drain|enable | ping "
+			     "| help\n");
 	} else {
 		fprintf(out, "error: unknown request '%.40s' (try 'help')\n", buf);
 	}
@@ -493,12 +496,14 @@ static int cmd_set(int argc, char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: mqlb director <run|status|set> [options]\n"
+	fprintf(f, "Usage: mqlb director <run|status|set|check|ha> [options]\n"
 		   "\n"
 		   "  run      program a dataplane (nft, ipvs, proxy) and control it in the\n"
 		   "           foreground: health checks, weights, stats, control socket\n"
 		   "  status   table (ipvsadm -Ln like) or --json of a running director\n"
 		   "  set      change a backend's weight, drain or enable it\n"
+		   "  check    exit 0 when a director answers on its control socket\n"
+		   "  ha       keepalived for an HA pair of directors: render, notify\n"
 		   "\n"
 		   "  mqlb director <sub> --help   options of one subcommand\n");
 }
@@ -520,5 +525,10 @@ int cmd_director(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "set") == 0)
 		return cmd_set(argc - 1, argv + 1);
-	return cli_usage_error("director", "unknown subcommand '%s' (run, status, set)", argv[1]);
+	if (strcmp(argv[1], "check") == 0)
+		return director_check_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ha") == 0)
+		return director_ha_main(argc - 1, argv + 1);
+	return cli_usage_error("director", "unknown subcommand '%s' (run, status, set, check, ha)",
+			       argv[1]);
 }

@@ -13,6 +13,7 @@
  *     table stats       -> the same with counters (ipvsadm -Ln --stats)
  *     set ADDR:PORT weight N | set ADDR:PORT drain | set ADDR:PORT enable
  *                       -> "ok\n" or "error: <reason>\n"
+ *     ping              -> "pong\n" (`director check`, keepalived's vrrp_script)
  *     help              -> the list above
  *   Anything else -> "error: unknown request ...\n". The socket is created with
  *   mode 0600 (root/owner only: set changes traffic).

@@ -158,6 +158,7 @@ static void run_usage(FILE *f)
 		"                         [--health-interval 1s] [--health-timeout 500ms]\n"
 		"                         [--health-fall 2] [--health-rise 2] [--fail-closed]\n"
 		"                         [--peers ADDR,...] [--max-connections N] [--threads N]\n"
+		"                         [--vrrp-state FILE]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
 		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
@@ -188,6 +189,8 @@ static void run_usage(FILE *f)
 		"  --health-rise N         successes before it comes back (default 2)\n"
 		"  --fail-closed           when every backend fails its checks, refuse new\n"
 		"                          connections (default: fail open, keep them all in)\n"
+		"  --vrrp-state FILE       keepalived's state file (director ha render\n"
+		"                          --state-file): status shows vrrp_state from it\n"
 		"  --peers, --max-connections, --threads   proxy dataplane only\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
@@ -208,6 +211,7 @@ enum {
 	OPT_PEERS,
 	OPT_MAXCONN,
 	OPT_THREADS,
+	OPT_VRRPSTATE,
 	OPT_HELP,
 };
 
@@ -230,6 +234,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"peers", required_argument, NULL, OPT_PEERS},
 	    {"max-connections", required_argument, NULL, OPT_MAXCONN},
 	    {"threads", required_argument, NULL, OPT_THREADS},
+	    {"vrrp-state", required_argument, NULL, OPT_VRRPSTATE},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -352,6 +357,12 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 				return cli_usage_error(cmd, "invalid --threads '%s' (1-256)",
 						       optarg);
 			cfg->threads = (unsigned)v;
+			break;
+		case OPT_VRRPSTATE:
+			if (strlen(optarg) == 0 || strlen(optarg) > 4000)
+				return cli_usage_error(
+				    cmd, "invalid --vrrp-state '%s' (a file path)", optarg);
+			cfg->vrrp_state_file = optarg;
 			break;
 		case ':':
 			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);

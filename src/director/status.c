@@ -6,12 +6,27 @@
 
 #include "common/addr.h"
 #include "common/json.h"
+#include "director/ha.h"
 
 static const char *const mode_names[DIRECTOR_MODE_COUNT] = {"local", "nat", "dr"};
 
 static const char *mode_name(enum director_mode m)
 {
 	return (unsigned)m < DIRECTOR_MODE_COUNT ? mode_names[m] : "?";
+}
+
+/* The HA keys (names fixed: the monitor reads them into director.csv):
+ * vrrp_state is "" without --vrrp-state or before keepalived wrote the file;
+ * conntrack_count is left out when this namespace has no conntrack table. */
+static void ha_status_json(const struct director *d, struct json *j)
+{
+	char state[16] = "";
+	uint64_t n;
+	if (d->cfg.vrrp_state_file)
+		ha_state_read(d->cfg.vrrp_state_file, state, sizeof(state));
+	json_str(j, "vrrp_state", state);
+	if (ha_conntrack_count(&n) == 0)
+		json_u64(j, "conntrack_count", n);
 }
 
 void director_status_json(const struct director *d, FILE *f)
@@ -31,6 +46,7 @@ void director_status_json(const struct director *d, FILE *f)
 	json_u64(&j, "health_rise", d->cfg.health_rise);
 	json_bool(&j, "fail_closed", d->cfg.fail_closed);
 	json_bool(&j, "failing_open", d->failing_open);
+	ha_status_json(d, &j);
 	json_arr_begin(&j, "backends");
 	for (unsigned i = 0; i < d->n_backends; i++) {
 		const struct director_backend *b = &d->backends[i];
@@ -115,6 +131,15 @@ void director_status_table(const struct director *d, FILE *f, int with_stats)
 	fprintf(f, "mqlb director %s: dataplane %s, mode %s%s\n", d->cfg.name,
 		d->dp ? d->dp->name : "?", mode_name(d->cfg.mode),
 		d->failing_open ? ", FAILING OPEN (every backend down: all kept in)" : "");
+	if (d->cfg.vrrp_state_file) {
+		char state[16] = "";
+		uint64_t n;
+		ha_state_read(d->cfg.vrrp_state_file, state, sizeof(state));
+		fprintf(f, "VRRP state %s", state[0] ? state : "unknown (no state file yet)");
+		if (ha_conntrack_count(&n) == 0)
+			fprintf(f, ", conntrack entries %" PRIu64, n);
+		fprintf(f, "\n");
+	}
 	if (with_stats)
 		fprintf(f, "%-4s %-26s %6s %10s %10s %14s %14s\n", "Prot", "LocalAddress:Port",
 			"Conns", "InPkts", "OutPkts", "InBytes", "OutBytes");

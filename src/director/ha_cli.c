@@ -1,0 +1,355 @@
+/* ha_cli.c — `mqlb director ha render` (a keepalived.conf for one director
+ * host), `mqlb director ha notify` (keepalived's notify hook: the state file)
+ * and `mqlb director check` (keepalived's vrrp_script: is the director alive). */
+#include "director/ha.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/parse.h"
+#include "common/time.h"
+#include "director/director.h"
+
+static void render_usage(FILE *f)
+{
+	fprintf(f, "Usage: mqlb director ha render --vip ADDR/PLEN --interface IF --router-id N\n"
+		   "                               --control SOCK [--priority N] [--advert-int S]\n"
+		   "                               [--state-file FILE] [--unicast-peer ADDR ...]\n"
+		   "                               [--netns NAME] [--nopreempt] [--fall N]\n"
+		   "                               [--rise N] [--mqlb PATH] [--out FILE]\n"
+		   "\n"
+		   "Writes the keepalived.conf of one director host of an HA pair: the VIP\n"
+		   "moves to the peer when this host's director stops answering on its\n"
+		   "control socket (vrrp_script `mqlb director check`) or the host dies.\n"
+		   "\n"
+		   "  --vip ADDR/PLEN     the virtual IP clients connect to (director run\n"
+		   "                      --listen VIP:PORT on both hosts)\n"
+		   "  --interface IF      where the VIP lives and VRRP adverts go\n"
+		   "  --router-id N       virtual_router_id, 1-255, the same on both hosts\n"
+		   "  --priority N        1-254 (default 100); the higher one is master\n"
+		   "  --advert-int S      seconds between adverts (default 1, keepalived's);\n"
+		   "                      a fraction (0.01-40.95) uses VRRP version 3\n"
+		   "  --control SOCK      the director's control socket (absolute path)\n"
+		   "  --state-file FILE   the notify hook writes MASTER/BACKUP/FAULT/STOP\n"
+		   "                      there (director run --vrrp-state FILE reads it)\n"
+		   "  --unicast-peer ADDR the other host (unicast VRRP); repeat for more\n"
+		   "  --netns NAME        run keepalived in network namespace NAME\n"
+		   "  --nopreempt         a recovered higher-priority host does not take the\n"
+		   "                      VIP back\n"
+		   "  --fall N, --rise N  failed / passed checks (1 s apart) before FAULT /\n"
+		   "                      back (default 2, 2; 1-20)\n"
+		   "  --mqlb PATH         the mqlb binary the scripts run (default: this one)\n"
+		   "  --out FILE          write there (atomically) instead of stdout\n");
+}
+
+enum {
+	R_VIP = 256,
+	R_IF,
+	R_PRIO,
+	R_VRID,
+	R_ADV,
+	R_CTL,
+	R_STATE,
+	R_PEER,
+	R_NETNS,
+	R_NOPRE,
+	R_FALL,
+	R_RISE,
+	R_MQLB,
+	R_OUT,
+	R_HELP
+};
+
+static const struct option render_opts[] = {
+    {"vip", required_argument, NULL, R_VIP},
+    {"interface", required_argument, NULL, R_IF},
+    {"priority", required_argument, NULL, R_PRIO},
+    {"router-id", required_argument, NULL, R_VRID},
+    {"advert-int", required_argument, NULL, R_ADV},
+    {"control", required_argument, NULL, R_CTL},
+    {"state-file", required_argument, NULL, R_STATE},
+    {"unicast-peer", required_argument, NULL, R_PEER},
+    {"netns", required_argument, NULL, R_NETNS},
+    {"nopreempt", no_argument, NULL, R_NOPRE},
+    {"fall", required_argument, NULL, R_FALL},
+    {"rise", required_argument, NULL, R_RISE},
+    {"mqlb", required_argument, NULL, R_MQLB},
+    {"out", required_argument, NULL, R_OUT},
+    {"help", no_argument, NULL, R_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* One render flag into c. Returns 0, 1 (--help printed) or CLI_USAGE. */
+static int render_flag(int opt, const char *arg, struct ha_config *c, const char **out)
+{
+	const char *cmd = "director ha render";
+	char err[256];
+	uint64_t v;
+	int rc = 0;
+	switch (opt) {
+	case R_VIP:
+		rc = ha_parse_vip(arg, c, err, sizeof(err));
+		break;
+	case R_IF:
+		if ((rc = ha_check_ifname(arg, err, sizeof(err))) == 0)
+			snprintf(c->interface, sizeof(c->interface), "%s", arg);
+		break;
+	case R_PRIO:
+	case R_VRID:
+		if (parse_u64(arg, 1, opt == R_PRIO ? 254 : 255, &v) != 0)
+			return cli_usage_error(cmd, "invalid --%s '%s' (1-%d)",
+					       opt == R_PRIO ? "priority" : "router-id", arg,
+					       opt == R_PRIO ? 254 : 255);
+		*(opt == R_PRIO ? &c->priority : &c->router_id) = (unsigned)v;
+		break;
+	case R_FALL:
+	case R_RISE:
+		if (parse_u64(arg, 1, 20, &v) != 0)
+			return cli_usage_error(cmd, "invalid --%s '%s' (1-20)",
+					       opt == R_FALL ? "fall" : "rise", arg);
+		*(opt == R_FALL ? &c->fall : &c->rise) = (unsigned)v;
+		break;
+	case R_ADV:
+		rc = ha_parse_advert(arg, &c->advert_cs, err, sizeof(err));
+		break;
+	case R_CTL:
+		if ((rc = ha_check_path("--control", arg, err, sizeof(err))) == 0)
+			c->control = arg;
+		break;
+	case R_STATE:
+		if ((rc = ha_check_path("--state-file", arg, err, sizeof(err))) == 0)
+			c->state_file = arg;
+		break;
+	case R_PEER:
+		rc = ha_add_peer(c, arg, err, sizeof(err));
+		break;
+	case R_NETNS:
+		if ((rc = ha_check_netns(arg, err, sizeof(err))) == 0)
+			c->netns = arg;
+		break;
+	case R_NOPRE:
+		c->nopreempt = 1;
+		break;
+	case R_MQLB:
+		if ((rc = ha_check_path("--mqlb", arg, err, sizeof(err))) == 0)
+			c->mqlb = arg;
+		break;
+	case R_OUT:
+		*out = arg;
+		break;
+	case R_HELP:
+		render_usage(stdout);
+		return 1;
+	}
+	return rc ? cli_usage_error(cmd, "%s", err) : 0;
+}
+
+/* Writes the config to path via a temporary file and rename, so keepalived
+ * (or a reload) never reads half a file. */
+static int write_out(const struct ha_config *c, const char *path)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return cli_usage_error("director ha render", "--out path too long");
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "mqlb: director ha render: %s: %s\n", tmp, strerror(errno));
+		return CLI_FAIL;
+	}
+	ha_render(c, f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "mqlb: director ha render: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* The VIP must be given before --unicast-peer can be checked: peers are
+ * re-checked here once every flag is read. */
+static int render_finish(struct ha_config *c, const char *const *peers, unsigned n_peers,
+			 char *self, size_t selflen)
+{
+	const char *cmd = "director ha render";
+	char err[256];
+	if (!c->vip[0])
+		return cli_usage_error(cmd, "--vip ADDR/PLEN is required");
+	if (!c->interface[0])
+		return cli_usage_error(cmd, "--interface IF is required");
+	if (!c->router_id)
+		return cli_usage_error(cmd, "--router-id N (1-255) is required");
+	if (!c->control)
+		return cli_usage_error(cmd, "--control SOCK (the director's socket) is required");
+	c->n_peers = 0;
+	for (unsigned i = 0; i < n_peers; i++)
+		if (ha_add_peer(c, peers[i], err, sizeof(err)) != 0)
+			return cli_usage_error(cmd, "%s", err);
+	if (!c->mqlb) {
+		ssize_t n = readlink("/proc/self/exe", self, selflen - 1);
+		if (n <= 0)
+			return cli_usage_error(cmd, "cannot find this binary's path; give --mqlb");
+		self[n] = '\0';
+		if (ha_check_path("--mqlb", self, err, sizeof(err)) != 0)
+			return cli_usage_error(cmd,
+					       "this binary's path '%s' cannot go into a "
+					       "keepalived script; give --mqlb PATH",
+					       self);
+		c->mqlb = self;
+	}
+	return 0;
+}
+
+static int cmd_render(int argc, char **argv)
+{
+	static struct ha_config c;
+	static char self[PATH_MAX];
+	const char *out = NULL, *peers[HA_MAX_PEERS];
+	unsigned n_peers = 0;
+	int opt, rc;
+	ha_config_defaults(&c);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", render_opts, NULL)) != -1) {
+		if (opt == 'h')
+			opt = R_HELP;
+		if (opt == ':')
+			return cli_usage_error("director ha render", "option '%s' needs a value",
+					       argv[optind - 1]);
+		if (opt == '?')
+			return cli_usage_error("director ha render", "unknown option '%s'",
+					       argv[optind - 1]);
+		if (opt == R_PEER) { /* checked against the VIP's family at the end */
+			if (n_peers >= HA_MAX_PEERS)
+				return cli_usage_error("director ha render",
+						       "too many --unicast-peer (max %d)",
+						       HA_MAX_PEERS);
+			peers[n_peers++] = optarg;
+			continue;
+		}
+		if ((rc = render_flag(opt, optarg, &c, &out)) != 0)
+			return rc == 1 ? CLI_OK : rc;
+	}
+	if (optind < argc)
+		return cli_usage_error("director ha render", "unexpected argument '%s'",
+				       argv[optind]);
+	if ((rc = render_finish(&c, peers, n_peers, self, sizeof(self))) != 0)
+		return rc;
+	if (!out) {
+		ha_render(&c, stdout);
+		return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+	}
+	return write_out(&c, out);
+}
+
+/* keepalived runs the notify hook as SCRIPT TYPE NAME STATE PRIORITY. */
+static int cmd_notify(int argc, char **argv)
+{
+	const char *cmd = "director ha notify";
+	const char *file = NULL;
+	int i = 1;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		printf("Usage: mqlb director ha notify --state-file FILE TYPE NAME STATE "
+		       "[PRIORITY]\n"
+		       "\n"
+		       "keepalived's notify hook (ha render writes it into the config): writes\n"
+		       "STATE (MASTER, BACKUP, FAULT, STOP) to FILE atomically.\n");
+		return CLI_OK;
+	}
+	if (argc >= 3 && strcmp(argv[1], "--state-file") == 0) {
+		file = argv[2];
+		i = 3;
+	}
+	if (!file)
+		return cli_usage_error(cmd, "--state-file FILE is required (first)");
+	if (argc - i < 3 || argc - i > 4)
+		return cli_usage_error(cmd, "want TYPE NAME STATE [PRIORITY] after --state-file");
+	const char *state = argv[i + 2];
+	if (strcmp(state, "DELETED") == 0) /* instance removed by a reload */
+		state = "STOP";
+	if (!ha_state_valid(state))
+		return cli_usage_error(cmd, "invalid state '%s' (MASTER, BACKUP, FAULT, STOP)",
+				       state);
+	int rc = ha_state_write(file, state);
+	if (rc < 0) {
+		fprintf(stderr, "mqlb: director ha notify: %s: %s\n", file, strerror(-rc));
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+int director_ha_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fprintf(argc < 2 ? stderr : stdout,
+			"Usage: mqlb director ha <render|notify> [options]\n"
+			"\n"
+			"  render   write a keepalived.conf for one director host of an HA pair\n"
+			"  notify   keepalived's notify hook: write the VRRP state to a file\n");
+		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	if (strcmp(argv[1], "render") == 0)
+		return cmd_render(argc - 1, argv + 1);
+	if (strcmp(argv[1], "notify") == 0)
+		return cmd_notify(argc - 1, argv + 1);
+	return cli_usage_error("director ha", "unknown subcommand '%s' (render, notify)", argv[1]);
+}
+
+int director_check_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"control", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *cmd = "director check", *control = NULL;
+	uint64_t timeout = 750 * NS_PER_MS;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'c') {
+			control = optarg;
+		} else if (c == 't') {
+			if (parse_duration_ns(optarg, NS_PER_S, &timeout) != 0 ||
+			    timeout < NS_PER_MS || timeout > 60 * NS_PER_S)
+				return cli_usage_error(cmd, "invalid --timeout '%s' (1ms-60s)",
+						       optarg);
+		} else if (c == 'h') {
+			printf(
+			    "Usage: mqlb director check --control SOCK [--timeout 750ms]\n"
+			    "\n"
+			    "Exit 0 when the director at SOCK answers a ping within the timeout\n"
+			    "(its controller is alive and not stuck on its lock), else 1 with\n"
+			    "the reason on stderr. keepalived's vrrp_script runs it.\n");
+			return CLI_OK;
+		} else {
+			if (c == ':')
+				return cli_usage_error(cmd, "option '%s' needs a value",
+						       argv[optind - 1]);
+			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!control || !*control || strlen(control) >= 108)
+		return cli_usage_error(cmd, "--control SOCK is required (1-107 chars)");
+	char *reply = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&reply, &len);
+	if (!out)
+		return CLI_FAIL;
+	int rc = director_control_request_ns(control, "ping", out, timeout);
+	fclose(out);
+	int alive = rc == 0 && len >= 4 && strncmp(reply, "pong", 4) == 0;
+	if (!alive)
+		fprintf(stderr, "mqlb: director check: %s: %s\n", control,
+			rc < 0 ? strerror(-rc) : "no pong");
+	free(reply);
+	return alive ? CLI_OK : CLI_FAIL;
+}
