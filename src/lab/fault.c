@@ -119,6 +119,9 @@ int lab_fault_parse(const char *s, struct lab_fault *f, char *err, size_t errlen
 	if (times(at + 1, f) < 0)
 		return fail(err, errlen, s,
 			    "START[+DURATION] are durations, e.g. 5s+3s or 500ms (duration > 0)");
+	if (f->kind == LAB_FAULT_DIRECTOR_KILL && f->dur_ms)
+		return fail(err, errlen, s,
+			    "a dead director host does not come back (no +DURATION)");
 	return 0;
 }
 
@@ -135,7 +138,11 @@ int lab_fault_check(const struct lab_fault *f, const struct lab_fault_limits *l,
 				 l->brokers);
 			return fail(err, errlen, f->spec, why);
 		}
-		if (f->kind == LAB_FAULT_BRIDGE_CUT && f->target == 1 && !l->mesh)
+		if (f->kind == LAB_FAULT_BRIDGE_CUT && l->mesh)
+			return fail(err, errlen, f->spec,
+				    "bridge-cut is for a star (a mesh broker's own bridges "
+				    "cannot be told apart by port)");
+		if (f->kind == LAB_FAULT_BRIDGE_CUT && f->target == 1)
 			return fail(err, errlen, f->spec,
 				    "broker 1 is the star's hub; cut a spoke (2..n) from it");
 		break;

@@ -7,7 +7,8 @@
  *   broker-freeze:3@5s+3s   SIGSTOP broker 3, SIGCONT 3 s later
  *   client-flap:1@5s+4s     client host 1's link down, up 4 s later
  *   bridge-cut:2@5s+4s      drop every packet of broker 2's bridge(s)
- *   director-kill:1@5s      director host 1 dies (director, keepalived, link)
+ *   director-kill:1@5s      director host 1 dies (director, keepalived, link);
+ *                           no +DURATION: a dead host stays dead
  *   netem:all=delay=50ms,loss=1%@0s+20s   tc netem on the client links
  * Without +DURATION the fault stays until the run ends (then it is undone). */
 #ifndef MQLB_LAB_FAULT_H
@@ -15,6 +16,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lab/lab.h"
 
 #define LAB_MAX_FAULTS 8
 
@@ -53,9 +56,56 @@ const char *lab_fault_kind_name(enum lab_fault_kind k);
  * params only for netem (delay=D and/or loss=P%), times. */
 int lab_fault_parse(const char *s, struct lab_fault *f, char *err, size_t errlen);
 /* Checks f against the run: target within the cluster / directors, the hub
- * (broker 1) not a star's bridge-cut target, START+DURATION within the publish
+ * (broker 1) not a bridge-cut target and bridge-cut only in a star, START+DURATION within the publish
  * time. Returns 0 or -EINVAL with err set. */
 int lab_fault_check(const struct lab_fault *f, const struct lab_fault_limits *l, char *err,
 		    size_t errlen);
+
+/* inject.c — the timeline of one run's faults. No thread: the run's wait
+ * loops (publishers, drain) call lab_inject_poll at least every 250 ms and
+ * sleep no longer than it says, so an action is late by at most the time the
+ * previous action took. Every action is logged to faults.log:
+ *   <unix_ms> <offset_ms from the first publish> <apply|undo> <spec> <what>: ok|failed ...
+ */
+#include <stdio.h>
+#include <sys/types.h>
+
+struct lab_env;
+
+struct lab_inject_env {
+	const struct lab_env *env;
+	const char *cluster_dir; /* mqlb cluster --run-dir */
+	const char *log_path;	 /* <run>/faults.log */
+	int brokers;
+	pid_t *directors;  /* the run's director pids; director-kill reaps and zeroes one */
+	pid_t *keepalived; /* per director host (0 = none), or NULL */
+	int n_directors;
+};
+
+struct lab_inject {
+	struct lab_inject_env e;
+	struct lab_fault f[LAB_MAX_FAULTS];
+	int n;
+	int state[LAB_MAX_FAULTS]; /* 0 pending, 1 applied, 2 undone / done */
+	pid_t frozen[LAB_MAX_FAULTS];
+	pid_t restarted[LAB_MAX_BROKERS + 1]; /* brokers restarted by the fallback */
+	uint64_t t0;			      /* first publish (monotonic ns); 0 = not yet */
+	FILE *log;
+	int cluster_cmds; /* `mqlb cluster kill/start` exist */
+};
+
+/* Copies f[0..n-1] and e; opens e->log_path. Returns 0 or -errno. */
+int lab_inject_open(struct lab_inject *x, const struct lab_fault *f, int n,
+		    const struct lab_inject_env *e);
+/* The first publish is now; subs_ns = monotonic start of the subscribers
+ * (logged so their per-second rows can be lined up). */
+void lab_inject_start(struct lab_inject *x, uint64_t subs_ns);
+/* Runs the actions that are due. Returns ns until the next one (UINT64_MAX
+ * when none is left or the timeline has not started). */
+uint64_t lab_inject_poll(struct lab_inject *x);
+/* Undoes every fault still in force (links up, brokers CONT, rules and qdiscs
+ * removed), stops brokers the fallback restarted, closes the log. Safe to
+ * call twice and on a zeroed struct. */
+void lab_inject_close(struct lab_inject *x);
 
 #endif

@@ -10,6 +10,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/time.h"
 #include "lab/lab.h"
 #include "lab/run.h"
 
@@ -52,6 +53,16 @@ static void usage_run(FILE *f)
 	    "  --profile NAME       mqlb cluster --profile (thesis)\n"
 	    "  --hosts MODE         auto | netns (root) | loopback\n"
 	    "  --out DIR            results folder (results/<timestamp>)\n"
+	    "Faults and the clients that live through them (mqlb-lab(1) FAULTS):\n"
+	    "  --fault SPEC         KIND[:TARGET][=PARAMS]@START[+DURATION], from the first\n"
+	    "                       publish, repeatable; kinds broker-kill, broker-freeze,\n"
+	    "                       client-flap, bridge-cut, director-kill, netem; e.g.\n"
+	    "                       broker-kill:2@5s+3s, netem:all=delay=50ms,loss=1%%@0s+20s\n"
+	    "  --persistent         persistent sessions: bench -V 5 -C false --reconnect\n"
+	    "  --keepalive S        bench -k (bench's default: 300)\n"
+	    "  --reconnect-delay MIN[,MAX]  bench's reconnect backoff\n"
+	    "  --health-interval D  the directors' health probe interval (1s)\n"
+	    "  --persistence        cluster --persistence (queues survive a broker restart)\n"
 	    "Cluster overrides (passed to mqlb cluster up after --profile; the setup is\n"
 	    "named in summary.csv, lab.json and the report):\n"
 	    "  --bridge star|mesh   mesh: subscribers also subscribe to $mesh/+/bench/test\n"
@@ -104,6 +115,33 @@ static int parse_list(const char *s, uint64_t min, uint64_t max, uint64_t *out, 
 		n++;
 	}
 	return n ? n : -1;
+}
+
+/* --fault, --keepalive, --reconnect-delay, --health-interval. Returns 0 or
+ * CLI_USAGE (message printed). */
+static int parse_fault_flag(const char *cmd, struct lab_opts *o, const char *a, const char *v)
+{
+	char err[256];
+	uint64_t u;
+	if (strcmp(a, "--fault") == 0) {
+		if (o->n_faults == LAB_MAX_FAULTS)
+			return cli_usage_error(cmd, "--fault: at most %d faults", LAB_MAX_FAULTS);
+		if (lab_fault_parse(v, &o->faults[o->n_faults], err, sizeof(err)) < 0)
+			return cli_usage_error(cmd, "%s", err);
+		o->n_faults++;
+	} else if (strcmp(a, "--keepalive") == 0) {
+		if (parse_u64(v, 1, 600, &o->keepalive_s) < 0)
+			return cli_usage_error(cmd, "--keepalive: '%s' is not 1..600 s", v);
+	} else if (strcmp(a, "--health-interval") == 0) {
+		if (parse_duration_ns(v, NS_PER_S, &u) < 0 || u < NS_PER_MS)
+			return cli_usage_error(cmd, "--health-interval: '%s' is not a duration", v);
+		o->health_interval = v;
+	} else {
+		if (!*v || strspn(v, "0123456789.,msu") != strlen(v))
+			return cli_usage_error(cmd, "--reconnect-delay: '%s' is not MIN[,MAX]", v);
+		o->reconnect_delay = v;
+	}
+	return 0;
 }
 
 /* lab run (x == NULL) and lab search (x: its own options). */
@@ -161,6 +199,12 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		} else if (!x && strcmp(a, "--full") == 0) {
 			full_sweep = 1;
 			continue;
+		} else if (strcmp(a, "--persistent") == 0) {
+			o->persistent = 1;
+			continue;
+		} else if (strcmp(a, "--persistence") == 0) {
+			o->cluster.persistence = 1;
+			continue;
 		}
 		char err[256];
 		if (x && strcmp(a, "--setups") == 0) {
@@ -185,12 +229,30 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 			i++;
 			continue;
 		}
-		static const char *const with_value[] = {
-		    "--out",	     "--topology",     "--qos",		  "--clients",
-		    "--burst",	     "--interval",     "--drain",	  "--quiet",
-		    "--run-timeout", "--dataplane",    "--scheduler",	  "--profile",
-		    "--hosts",	     "--bridge",       "--cpus",	  "--memory",
-		    "--max-queued",  "--max-inflight", "--mosquitto-opt", NULL};
+		static const char *const with_value[] = {"--out",
+							 "--topology",
+							 "--qos",
+							 "--clients",
+							 "--burst",
+							 "--interval",
+							 "--drain",
+							 "--quiet",
+							 "--run-timeout",
+							 "--dataplane",
+							 "--scheduler",
+							 "--profile",
+							 "--hosts",
+							 "--bridge",
+							 "--cpus",
+							 "--memory",
+							 "--max-queued",
+							 "--max-inflight",
+							 "--mosquitto-opt",
+							 "--fault",
+							 "--keepalive",
+							 "--reconnect-delay",
+							 "--health-interval",
+							 NULL};
 		int known = 0;
 		for (const char *const *w = with_value; *w && !known; w++)
 			known = strcmp(a, *w) == 0;
@@ -203,6 +265,12 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		i++;
 		if (strcmp(a, "--out") == 0) {
 			o->out = v;
+		} else if (strcmp(a, "--fault") == 0 || strcmp(a, "--keepalive") == 0 ||
+			   strcmp(a, "--reconnect-delay") == 0 ||
+			   strcmp(a, "--health-interval") == 0) {
+			int r = parse_fault_flag(cmd, o, a, v);
+			if (r)
+				return r;
 		} else if (strcmp(a, "--topology") == 0) {
 			char buf[256], *save = NULL;
 			snprintf(buf, sizeof(buf), "%s", v);

@@ -1,4 +1,5 @@
 /* matrix.c — the experiment list: every client count x topology x QoS. */
+#include <errno.h>
 #include <string.h>
 
 #include "lab/run.h"
@@ -33,4 +34,29 @@ int lab_matrix(const struct lab_opts *o, struct lab_run *runs)
 				n++;
 			}
 	return n;
+}
+
+uint64_t lab_publish_ms(const struct lab_opts *o, uint64_t clients)
+{
+	uint64_t per_host = clients / LAB_CLIENT_HOSTS / 2; /* run.c bench_start */
+	uint64_t lim = o->burst / LAB_CLIENT_HOSTS + (o->burst % LAB_CLIENT_HOSTS != 0);
+	if (!per_host)
+		return 0;
+	return (lim + per_host - 1) / per_host * o->interval_ms;
+}
+
+int lab_faults_validate(const struct lab_opts *o, const struct lab_run *runs, int n, char *err,
+			size_t errlen)
+{
+	for (int r = 0; r < n; r++) {
+		struct lab_fault_limits l = {
+		    .brokers = 3, /* the lab's cluster (run.c: three backends) */
+		    .directors = runs[r].topology == LAB_TOPO_CENTRALIZED ? 1 : LAB_DIRECTOR_HOSTS,
+		    .mesh = lab_cluster_is_mesh(&o->cluster),
+		    .publish_ms = lab_publish_ms(o, runs[r].clients)};
+		for (int i = 0; i < o->n_faults; i++)
+			if (lab_fault_check(&o->faults[i], &l, err, errlen) < 0)
+				return -EINVAL;
+	}
+	return 0;
 }

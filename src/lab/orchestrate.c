@@ -453,9 +453,13 @@ int lab_cmd_run(const struct lab_opts *o)
 	struct lab_run runs[LAB_MAX_RUNS];
 	int ret = CLI_FAIL, n_ok = 0, failed = 0;
 
+	int n = lab_matrix(o, runs);
+	char err[256];
+	/* a bad fault is a usage error: nothing may start for it */
+	if (lab_faults_validate(o, runs, n, err, sizeof(err)) < 0)
+		return cli_usage_error("lab run", "%s", err);
 	if (lab_session_open(o, &s) < 0)
 		return CLI_FAIL;
-	int n = lab_matrix(o, runs);
 	struct lab_row *rows = calloc((size_t)n, sizeof(*rows));
 	if (!rows) {
 		lab_session_close(&s);

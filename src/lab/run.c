@@ -53,7 +53,18 @@ struct run_ctx {
 	int cluster_up;
 	const char *progress;
 	char dataplane[16], scheduler[16];
+	struct lab_inject inj; /* the run's faults (o->faults), timed from the first publish */
+	uint64_t subs_ns;      /* monotonic start of the subscribers */
+	char faults_log[1200]; /* <run>/faults.log (the injector keeps the pointer) */
 };
+
+/* Runs the faults that are due; returns how long the caller may sleep (at most
+ * want) before the next one. */
+static uint64_t faults_poll(struct run_ctx *c, uint64_t want)
+{
+	uint64_t next = lab_inject_poll(&c->inj);
+	return next < want ? (next ? next : 1) : want;
+}
 
 static uint64_t remaining(const struct run_ctx *c)
 {
@@ -268,6 +279,10 @@ static int directors_start(struct run_ctx *c)
 			argv[n++] = "--mode";
 			argv[n++] = c->env->hosts == LAB_HOSTS_NETNS ? "nat" : "local";
 		}
+		if (c->o->health_interval) {
+			argv[n++] = "--health-interval";
+			argv[n++] = (char *)c->o->health_interval;
+		}
 		argv[n++] = "--name";
 		argv[n++] = c->dir_name[i];
 		argv[n++] = "--control";
@@ -325,6 +340,24 @@ static void directors_stop(struct run_ctx *c)
 		}
 }
 
+static int faults_open(struct run_ctx *c)
+{
+	char *path = c->faults_log;
+	path_in(c, "faults.log", path, sizeof(c->faults_log));
+	unlink(path);
+	struct lab_inject_env e = {.env = c->env,
+				   .cluster_dir = c->cluster_dir,
+				   .log_path = path,
+				   .brokers = 3,
+				   .directors = c->dirs,
+				   .keepalived = NULL,
+				   .n_directors = c->n_dirs};
+	int ret = lab_inject_open(&c->inj, c->o->faults, c->o->n_faults, &e);
+	if (ret < 0)
+		log_error("lab: %s: %s", path, strerror(-ret));
+	return ret;
+}
+
 static int monitor_start(struct run_ctx *c)
 {
 	char out[1200], log[1200];
@@ -359,7 +392,7 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	char ifaddr[64], json[1200], csv[1200], log[1200], prefix[32], name[64], dur[32];
 	const struct lab_run *r = c->run;
 	uint64_t per_host = r->clients / LAB_CLIENT_HOSTS / 2;
-	char *argv[48];
+	char *argv[64];
 	int n = 0;
 	snprintf(target, sizeof(target), "%s", c->env->director_addr[c->client_dir[h]]);
 	snprintf(port, sizeof(port), "%u", c->env->vip_port);
@@ -409,6 +442,23 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	argv[n++] = prefix;
 	argv[n++] = "--ifaddr";
 	argv[n++] = ifaddr;
+	char keepalive[24];
+	if (c->o->persistent) { /* sessions that outlive a connection (MQTT 5 expiry) */
+		argv[n++] = "-V";
+		argv[n++] = "5";
+		argv[n++] = "-C";
+		argv[n++] = "false";
+		argv[n++] = "--reconnect";
+		if (c->o->reconnect_delay) {
+			argv[n++] = "--reconnect-delay";
+			argv[n++] = (char *)c->o->reconnect_delay;
+		}
+	}
+	if (c->o->keepalive_s) {
+		snprintf(keepalive, sizeof(keepalive), "%" PRIu64, c->o->keepalive_s);
+		argv[n++] = "-k";
+		argv[n++] = keepalive;
+	}
 	if (!pub && lab_cluster_is_mesh(&c->o->cluster)) {
 		/* a mesh lands other brokers' messages under $mesh/<origin>/T (cluster(1)) */
 		argv[n++] = "--also-subscribe";
@@ -501,7 +551,7 @@ static int pubs_wait(struct run_ctx *c)
 			return -ETIMEDOUT;
 		}
 		show_progress(c);
-		if (lab_sleep(250 * NS_PER_MS) < 0)
+		if (lab_sleep(faults_poll(c, 250 * NS_PER_MS)) < 0)
 			return -EINTR;
 	}
 }
@@ -527,6 +577,9 @@ static int subs_stop(struct run_ctx *c)
 
 static void teardown(struct run_ctx *c)
 {
+	/* faults first: links up, brokers CONT, rules and qdiscs gone, so that
+	 * cluster down and the directors stop as after any run */
+	lab_inject_close(&c->inj);
 	for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
 		if (c->pubs[h])
 			lab_kill(c->pubs[h], SIGTERM, 5 * NS_PER_S);
@@ -709,6 +762,9 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 		goto out;
 	if ((ret = monitor_start(&c)) < 0)
 		goto out;
+	if ((ret = faults_open(&c)) < 0)
+		goto out;
+	c.subs_ns = time_mono_ns();
 	for (int h = 0; h < LAB_CLIENT_HOSTS; h++)
 		if ((c.subs[h] = bench_start(&c, h, 0)) < 0) {
 			ret = (int)c.subs[h];
@@ -717,6 +773,7 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 		}
 	if ((ret = subs_wait(&c)) < 0)
 		goto out;
+	lab_inject_start(&c.inj, c.subs_ns);
 	for (int h = 0; h < LAB_CLIENT_HOSTS; h++)
 		if ((c.pubs[h] = bench_start(&c, h, 1)) < 0) {
 			ret = (int)c.pubs[h];
@@ -747,7 +804,7 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 		live_read(&c, "sub", &l);
 		if ((l.received > 0 && l.quiet_lines >= o->quiet_s) || time_mono_ns() >= end)
 			break;
-		if ((ret = lab_sleep(250 * NS_PER_MS)) < 0)
+		if ((ret = lab_sleep(faults_poll(&c, 250 * NS_PER_MS))) < 0)
 			goto out;
 		show_progress(&c);
 	}

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "lab/fault.h"
 #include "lab/lab.h"
 
 #define LAB_MAX_LIST	   8
@@ -28,8 +29,9 @@ enum lab_hosts {
 };
 
 #define LAB_MAX_MOSQ_OPTS 8
-/* argv entries lab_cluster_argv may append: 6 flags and the opts, with values */
-#define LAB_CLUSTER_ARGV_MAX (2 * (6 + LAB_MAX_MOSQ_OPTS))
+/* argv entries lab_cluster_argv may append: 6 flags and the opts, with values,
+ * and --persistence */
+#define LAB_CLUSTER_ARGV_MAX (2 * (6 + LAB_MAX_MOSQ_OPTS) + 1)
 
 /* Cluster overrides passed through to `mqlb cluster up` after --profile
  * (setup.c). An empty string = the profile's value. */
@@ -42,6 +44,7 @@ struct lab_cluster {
 	char bridge_qos[4];		   /* cluster --bridge-qos "0".."2" (thesis: 2) */
 	char opts[LAB_MAX_MOSQ_OPTS][128]; /* --mosquitto-opt K=V */
 	int n_opts;
+	int persistence; /* cluster --persistence (sessions and queues survive a restart) */
 };
 
 struct lab_opts {
@@ -62,6 +65,13 @@ struct lab_opts {
 	int quick;
 	struct lab_cluster cluster;
 	char setup[96]; /* label of the cluster setup ("" = lab_cluster_label) */
+	/* faults (fault.h) and what the clients need to live through them */
+	struct lab_fault faults[LAB_MAX_FAULTS];
+	int n_faults;
+	int persistent;		     /* bench -V 5 -C false --reconnect: sessions outlive a link */
+	uint64_t keepalive_s;	     /* bench -k; 0 = bench's default */
+	const char *reconnect_delay; /* bench --reconnect-delay MIN[,MAX]; NULL = default */
+	const char *health_interval; /* director --health-interval; NULL = default */
 };
 
 /* One planned run. */
@@ -170,6 +180,13 @@ int lab_search_rebuild(const char *dir);
 /* matrix.c: fills runs (cap LAB_MAX_RUNS) in the order clients, topology, QoS.
  * Returns the count. */
 int lab_matrix(const struct lab_opts *o, struct lab_run *runs);
+/* How long the publishers of a run with `clients` clients publish: the larger
+ * host's share of the burst per publisher times -I, in ms. */
+uint64_t lab_publish_ms(const struct lab_opts *o, uint64_t clients);
+/* Checks every fault of o against every run (lab_fault_check). Returns 0, or
+ * -EINVAL with err set (one line, for the usage error). */
+int lab_faults_validate(const struct lab_opts *o, const struct lab_run *runs, int n, char *err,
+			size_t errlen);
 
 /* topology_netns.c: namespaces. lab_netns_cleanup removes every namespace whose
  * name starts with "mqlb-lab-" (what this lab owns) and nothing else. */

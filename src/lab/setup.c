@@ -63,7 +63,7 @@ int lab_cluster_flag(struct lab_cluster *c, const char *flag, const char *v, cha
 int lab_cluster_empty(const struct lab_cluster *c)
 {
 	return !c->bridge[0] && !c->cpus[0] && !c->memory[0] && !c->max_queued[0] &&
-	       !c->max_inflight[0] && !c->bridge_qos[0] && !c->n_opts;
+	       !c->max_inflight[0] && !c->bridge_qos[0] && !c->n_opts && !c->persistence;
 }
 
 static void add(char *buf, size_t len, const char *key, const char *v)
@@ -82,6 +82,8 @@ void lab_cluster_label(const char *profile, const struct lab_cluster *c, char *b
 	add(buf, len, "max-queued", c->max_queued);
 	add(buf, len, "max-inflight", c->max_inflight);
 	add(buf, len, "bridge-qos", c->bridge_qos);
+	if (c->persistence)
+		add(buf, len, "", "persistence");
 	for (int i = 0; i < c->n_opts; i++) {
 		char o[140];
 		snprintf(o, sizeof(o), "opt:%s", c->opts[i]);
@@ -107,6 +109,8 @@ void lab_cluster_argv(const struct lab_cluster *c, char **argv, int *n)
 		argv[(*n)++] = "--mosquitto-opt";
 		argv[(*n)++] = (char *)c->opts[i];
 	}
+	if (c->persistence)
+		argv[(*n)++] = "--persistence";
 }
 
 uint64_t lab_cluster_memory(const char *profile, const struct lab_cluster *c)

@@ -1,0 +1,333 @@
+/* inject.c — applies and undoes a run's faults on their timeline (fault.h).
+ *
+ * How each fault is made, and undone:
+ *   broker-kill    `mqlb cluster kill --signal KILL` / `cluster start`; while
+ *                  the cluster has no such commands: SIGKILL to b<N>.pid and
+ *                  mosquitto -c b<N>.conf started again in the brokers'
+ *                  namespace (no cgroup limits then; logged)
+ *   broker-freeze  SIGSTOP / SIGCONT (cluster kill --signal STOP|CONT)
+ *   client-flap    ip link set dev front down / up in mqlb-lab-client<N>;
+ *                  the lab has no default route and the connected /24 comes
+ *                  back with the address on link up (checked after up)
+ *   bridge-cut     an nft table in the brokers' namespace dropping, on input,
+ *                  the hub <-> spoke N packets: all brokers share one address,
+ *                  so saddr = daddr = broker address with tcp dport or sport =
+ *                  spoke N's port is exactly the hub's bridge connection to N
+ *                  (clients and health checks come from the directors' back
+ *                  addresses). Dropped on input, not output: a drop on output
+ *                  fails the sender's send() at once (EPERM), a cut link does not.
+ *   director-kill  SIGKILL to the director and its keepalived, then its front
+ *                  link down (a SIGKILLed nft director leaves its rules in the
+ *                  kernel: killing the process alone is not a host death);
+ *                  undone at the end by link up only (a dead host stays dead)
+ *   netem          tc qdisc netem on both ends of the client link(s) (the
+ *                  client's front and its switch port), so each direction
+ *                  gets the delay and loss */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/time.h"
+#include "lab/fault.h"
+#include "lab/run.h"
+#include "lab/spawn.h"
+
+#define NS_SW "mqlb-lab-sw"
+
+static void note(struct lab_inject *x, int undo, const struct lab_fault *f, const char *fmt, ...)
+{
+	if (!x->log)
+		return;
+	uint64_t now = time_mono_ns();
+	double off = x->t0 ? ((double)now - (double)x->t0) / 1e6 : 0;
+	fprintf(x->log, "%" PRIu64 " %.0f %s %s ", (uint64_t)(time_real_ns() / NS_PER_MS), off,
+		undo ? "undo" : "apply", f->spec);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(x->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', x->log);
+	fflush(x->log);
+}
+
+/* Runs argv (NULL-terminated) in netns; logs the command and its result. */
+static int act(struct lab_inject *x, int undo, const struct lab_fault *f, const char *netns,
+	       char *const argv[])
+{
+	char line[512] = "";
+	for (int i = 0; argv[i]; i++) {
+		strncat(line, i ? " " : "", sizeof(line) - strlen(line) - 1);
+		strncat(line, strcmp(argv[i], LAB_SELF) ? argv[i] : "mqlb",
+			sizeof(line) - strlen(line) - 1);
+	}
+	int ret = lab_run_cmd(netns, argv, x->e.log_path, x->e.log_path, 20 * NS_PER_S);
+	if (x->log)
+		fseek(x->log, 0, SEEK_END); /* the child appended its output */
+	note(x, undo, f, "%s%s%s: %s (%d)", netns ? "[" : "", netns ? netns : "", netns ? "] " : "",
+	     line, ret == 0 ? "ok" : "failed", ret);
+	if (ret != 0)
+		log_warn("lab: fault %s: '%s' failed (%d), see %s", f->spec, line, ret,
+			 x->e.log_path);
+	return ret == 0 ? 0 : -EIO;
+}
+
+static pid_t broker_pid(const struct lab_inject *x, int b)
+{
+	char path[1200];
+	if (x->restarted[b] > 0)
+		return x->restarted[b];
+	snprintf(path, sizeof(path), "%s/b%d.pid", x->e.cluster_dir, b);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return (pid_t)pid;
+}
+
+static int broker_signal(struct lab_inject *x, int undo, const struct lab_fault *f, int sig)
+{
+	static const char *const names[] = {
+	    [SIGKILL] = "KILL", [SIGSTOP] = "STOP", [SIGCONT] = "CONT"};
+	if (x->cluster_cmds) {
+		char b[8];
+		snprintf(b, sizeof(b), "%d", f->target);
+		char *argv[] = {
+		    LAB_SELF,	"cluster", "kill",     "--run-dir",	   (char *)x->e.cluster_dir,
+		    "--broker", b,	   "--signal", (char *)names[sig], NULL};
+		return act(x, undo, f, NULL, argv);
+	}
+	pid_t pid = broker_pid(x, f->target);
+	int ret = pid > 0 ? kill(pid, sig) : -1;
+	note(x, undo, f, "kill -%s %d (b%d.pid; no 'mqlb cluster kill' in this build): %s",
+	     names[sig], (int)pid, f->target, ret == 0 ? "ok" : "failed");
+	return ret == 0 ? 0 : -EIO;
+}
+
+/* Broker N again: `cluster start`, else mosquitto with its config in the
+ * brokers' namespace, waited for until it accepts MQTT. */
+static int broker_start(struct lab_inject *x, const struct lab_fault *f)
+{
+	char b[8], conf[1200], log[1200], addr[64];
+	snprintf(b, sizeof(b), "%d", f->target);
+	if (x->cluster_cmds) {
+		char *argv[] = {
+		    LAB_SELF,	"cluster", "start", "--run-dir", (char *)x->e.cluster_dir,
+		    "--broker", b,	   NULL};
+		return act(x, 1, f, NULL, argv);
+	}
+	snprintf(conf, sizeof(conf), "%s/b%d.conf", x->e.cluster_dir, f->target);
+	snprintf(log, sizeof(log), "%s/b%d.log", x->e.cluster_dir, f->target);
+	char *argv[] = {"mosquitto", "-c", conf, NULL};
+	pid_t pid = lab_spawn(x->e.env->broker_ns, argv, log, log);
+	note(x, 1, f, "mosquitto -c %s started again as %d (no 'mqlb cluster start': no cgroup)",
+	     conf, (int)pid);
+	if (pid < 0)
+		return -EIO;
+	x->restarted[f->target] = pid;
+	snprintf(addr, sizeof(addr), "%s:%u", x->e.env->broker_addr,
+		 x->e.env->broker_base_port + f->target - 1);
+	char *probe[] = {LAB_SELF,    "cluster", "probe",
+			 addr,	      "--netns", (char *)x->e.env->broker_ns,
+			 "--timeout", "1s",	 NULL};
+	for (int i = 0; i < 20 && !lab_stop; i++) {
+		if (lab_run_cmd(NULL, probe, NULL, NULL, 3 * NS_PER_S) == 0) {
+			note(x, 1, f, "broker %d accepts MQTT", f->target);
+			return 0;
+		}
+		lab_sleep(250 * NS_PER_MS);
+	}
+	note(x, 1, f, "broker %d did not accept MQTT within ~10 s", f->target);
+	return -ETIMEDOUT;
+}
+
+static int link_set(struct lab_inject *x, int undo, const struct lab_fault *f, const char *ns,
+		    int up)
+{
+	char *argv[] = {"ip", "link", "set", "dev", "front", up ? "up" : "down", NULL};
+	int ret = act(x, undo, f, ns, argv);
+	if (ret == 0 && up) {
+		/* the connected /24 comes back with the address; nothing else to restore */
+		char *check[] = {"ip", "route", "get", (char *)x->e.env->director_addr[0], NULL};
+		char *check_c[] = {"ip", "route", "get", (char *)x->e.env->client_addr[0], NULL};
+		act(x, undo, f, ns, strstr(ns, "client") ? check : check_c);
+	}
+	return ret;
+}
+
+static int bridge_cut(struct lab_inject *x, int undo, const struct lab_fault *f, int idx)
+{
+	char table[32], rules[1400], path[1200];
+	snprintf(table, sizeof(table), "mqlb_fault%d", idx);
+	if (undo) {
+		char *argv[] = {"nft", "delete", "table", "ip", table, NULL};
+		return act(x, 1, f, x->e.env->broker_ns, argv);
+	}
+	unsigned port = x->e.env->broker_base_port + (unsigned)f->target - 1;
+	const char *a = x->e.env->broker_addr;
+	snprintf(rules, sizeof(rules),
+		 "table ip %s {\n chain in {\n  type filter hook input priority -10; policy "
+		 "accept;\n  ip saddr %s ip daddr %s tcp dport %u drop\n  ip saddr %s ip daddr "
+		 "%s tcp sport %u drop\n }\n}\n",
+		 table, a, a, port, a, a, port);
+	snprintf(path, sizeof(path), "%s.%s.nft", x->e.log_path, table);
+	FILE *o = fopen(path, "w");
+	if (!o)
+		return -errno;
+	fputs(rules, o);
+	fclose(o);
+	char *argv[] = {"nft", "-f", path, NULL};
+	return act(x, 0, f, x->e.env->broker_ns, argv);
+}
+
+static int netem(struct lab_inject *x, int undo, const struct lab_fault *f)
+{
+	int ret = 0;
+	char delay[32], loss[32];
+	snprintf(delay, sizeof(delay), "%" PRIu64 "ms", f->delay_ms);
+	snprintf(loss, sizeof(loss), "%g%%", f->loss_pct);
+	for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
+		if (f->target && f->target != h + 1)
+			continue;
+		char sw_if[8];
+		snprintf(sw_if, sizeof(sw_if), "f%d", h); /* topology_netns.c: switch side */
+		const char *ns[2] = {x->e.env->client_ns[h], NS_SW};
+		char *dev[2] = {"front", sw_if};
+		for (int s = 0; s < 2; s++) {
+			char *add[] = {"tc",	"qdisc", "replace", "dev",  dev[s], "root",
+				       "netem", "delay", delay,	    "loss", loss,   NULL};
+			char *del[] = {"tc", "qdisc", "del", "dev", dev[s], "root", NULL};
+			ret |= act(x, undo, f, ns[s], undo ? del : add);
+		}
+	}
+	return ret ? -EIO : 0;
+}
+
+static int director_kill(struct lab_inject *x, int undo, const struct lab_fault *f)
+{
+	int d = f->target - 1;
+	if (undo)
+		return link_set(x, 1, f, x->e.env->director_ns[d], 1);
+	if (d < x->e.n_directors && x->e.directors[d] > 0) {
+		kill(x->e.directors[d], SIGKILL);
+		int st = lab_wait(x->e.directors[d], 5 * NS_PER_S);
+		note(x, 0, f, "director %d (pid %d) SIGKILLed: %d", f->target,
+		     (int)x->e.directors[d], st);
+		x->e.directors[d] = 0;
+	}
+	if (x->e.keepalived && x->e.keepalived[d] > 0) {
+		kill(x->e.keepalived[d], SIGKILL);
+		lab_wait(x->e.keepalived[d], 5 * NS_PER_S);
+		note(x, 0, f, "keepalived %d (pid %d) SIGKILLed", f->target,
+		     (int)x->e.keepalived[d]);
+		x->e.keepalived[d] = 0;
+	}
+	return link_set(x, 0, f, x->e.env->director_ns[d], 0);
+}
+
+static int apply(struct lab_inject *x, int i, int undo)
+{
+	const struct lab_fault *f = &x->f[i];
+	switch (f->kind) {
+	case LAB_FAULT_BROKER_KILL:
+		return undo ? broker_start(x, f) : broker_signal(x, 0, f, SIGKILL);
+	case LAB_FAULT_BROKER_FREEZE:
+		return broker_signal(x, undo, f, undo ? SIGCONT : SIGSTOP);
+	case LAB_FAULT_CLIENT_FLAP:
+		return link_set(x, undo, f, x->e.env->client_ns[f->target - 1], undo);
+	case LAB_FAULT_BRIDGE_CUT:
+		return bridge_cut(x, undo, f, i);
+	case LAB_FAULT_DIRECTOR_KILL:
+		return director_kill(x, undo, f);
+	case LAB_FAULT_NETEM:
+		return netem(x, undo, f);
+	default:
+		return -EINVAL;
+	}
+}
+
+int lab_inject_open(struct lab_inject *x, const struct lab_fault *f, int n,
+		    const struct lab_inject_env *e)
+{
+	memset(x, 0, sizeof(*x));
+	if (n > LAB_MAX_FAULTS)
+		n = LAB_MAX_FAULTS;
+	memcpy(x->f, f, (size_t)n * sizeof(*f));
+	x->n = n;
+	x->e = *e;
+	if (!n)
+		return 0;
+	x->log = fopen(e->log_path, "a");
+	if (!x->log)
+		return -errno;
+	char *argv[] = {LAB_SELF, "cluster", "kill", "--help", NULL};
+	x->cluster_cmds = lab_run_cmd(NULL, argv, NULL, NULL, 5 * NS_PER_S) == 0;
+	fprintf(x->log, "# unix_ms offset_ms action spec what (offset from the first publish)\n");
+	fflush(x->log);
+	return 0;
+}
+
+void lab_inject_start(struct lab_inject *x, uint64_t subs_ns)
+{
+	if (!x->n)
+		return;
+	x->t0 = time_mono_ns();
+	fprintf(x->log, "# first_publish_unix_ms=%" PRIu64 " subs_started_before_ms=%" PRIu64 "\n",
+		(uint64_t)(time_real_ns() / NS_PER_MS), (uint64_t)((x->t0 - subs_ns) / NS_PER_MS));
+	fflush(x->log);
+}
+
+uint64_t lab_inject_poll(struct lab_inject *x)
+{
+	uint64_t next = UINT64_MAX;
+	if (!x->t0)
+		return next;
+	for (int i = 0; i < x->n; i++) {
+		const struct lab_fault *f = &x->f[i];
+		uint64_t at = x->t0 + f->start_ms * NS_PER_MS;
+		if (x->state[i] == 1 && f->dur_ms)
+			at += f->dur_ms * NS_PER_MS;
+		else if (x->state[i] != 0)
+			continue;
+		uint64_t now = time_mono_ns();
+		if (at > now) {
+			if (at - now < next)
+				next = at - now;
+			continue;
+		}
+		int undo = x->state[i] == 1;
+		apply(x, i, undo);
+		x->state[i] = undo ? 2 : 1;
+		if (!undo && f->dur_ms)
+			i--; /* its undo may be due already (a zero-length wait) */
+	}
+	return next;
+}
+
+void lab_inject_close(struct lab_inject *x)
+{
+	for (int i = 0; i < x->n; i++) {
+		if (x->state[i] != 1)
+			continue;
+		/* a killed broker stays dead (cluster down reaps nothing of it) */
+		if (x->f[i].kind != LAB_FAULT_BROKER_KILL)
+			apply(x, i, 1);
+		x->state[i] = 2;
+	}
+	for (int b = 0; b <= LAB_MAX_BROKERS; b++)
+		if (x->restarted[b] > 0) {
+			lab_kill(x->restarted[b], SIGTERM, 5 * NS_PER_S);
+			x->restarted[b] = 0;
+		}
+	if (x->log)
+		fclose(x->log);
+	x->log = NULL;
+}
