@@ -1,8 +1,10 @@
-/* cluster.c — `mqlb cluster up|down|status|render|probe`: flag parsing only;
- * the work is in cluster_up.c, cluster_status.c, cluster_render.c. */
+/* cluster.c — `mqlb cluster up|down|status|kill|start|render|probe`: flag
+ * parsing only; the work is in cluster_up.c, cluster_status.c,
+ * cluster_fault.c, cluster_render.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,9 @@ static void usage(FILE *f)
 	    "Usage: mqlb cluster up [options]     start N Mosquitto brokers, bridged, limited\n"
 	    "       mqlb cluster status [--json] [--run-dir DIR]\n"
 	    "       mqlb cluster down [--run-dir DIR] [--timeout 5s]\n"
+	    "       mqlb cluster kill --broker N [--signal KILL|TERM|STOP|CONT] [--run-dir DIR]\n"
+	    "                         [--timeout 5s]\n"
+	    "       mqlb cluster start --broker N [--run-dir DIR] [--timeout 10s]\n"
 	    "       mqlb cluster render --out DIR [options]   docker-compose.yml + configs\n"
 	    "       mqlb cluster probe HOST:PORT [--netns NAME] [--timeout 1s] [--sys TOPIC]...\n"
 	    "\n"
@@ -47,10 +52,21 @@ static void usage(FILE *f)
 	    "  --name NAME            cluster name, used for cgroups mqlb/NAME-b<i>\n"
 	    "                         (default p<base-port>, or <netns>-p<base-port>)\n"
 	    "  --timeout D            up: readiness deadline (default 15s);\n"
-	    "                         down: SIGKILL after (default 5s)\n"
+	    "                         down: SIGKILL after (default 5s); kill: how long\n"
+	    "                         to wait for the broker to die/stop (default 5s);\n"
+	    "                         start: until it answers CONNECT (default 10s)\n"
+	    "\n"
+	    "Options of kill and start:\n"
+	    "  --broker N             which broker, 1..brokers (broker1 is the hub)\n"
+	    "  --signal S             kill: KILL (default), TERM (both wait until it is\n"
+	    "                         dead and record that), STOP (freeze), CONT (resume)\n"
 	    "\n"
 	    "up returns once every broker answers CONNECT with CONNACK and every bridge\n"
 	    "reports $SYS/broker/connection/<id>/state = 1; otherwise it stops everything.\n"
+	    "start brings a dead broker back with its own config, cgroup, netns and port,\n"
+	    "and returns once it answers CONNECT; it refuses a broker that still runs.\n"
+	    "--persistence also sets autosave_interval 1: a SIGKILLed broker comes back\n"
+	    "with its sessions and queued messages up to its last save (~2 s old at most).\n"
 	    "MQLB_MOSQUITTO=PATH picks the broker binary.\n",
 	    CLUSTER_MAX_BROKERS);
 }
@@ -76,6 +92,8 @@ enum {
 	OPT_JSON,
 	OPT_OUT,
 	OPT_SYS,
+	OPT_BROKER,
+	OPT_SIGNAL,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +117,8 @@ static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"out", required_argument, NULL, OPT_OUT},
     {"sys", required_argument, NULL, OPT_SYS},
+    {"broker", required_argument, NULL, OPT_BROKER},
+    {"signal", required_argument, NULL, OPT_SIGNAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -136,6 +156,8 @@ struct cluster_args {
 	const char *sys[16];
 	unsigned n_sys;
 	const char *target;
+	unsigned broker; /* kill, start: 1-based, 0 = not given */
+	int sig;
 };
 
 /* Which options a subcommand takes. A status/down/probe given an up option used
@@ -160,6 +182,10 @@ static int opt_applies(const char *cmd, int c)
 		return !strcmp(sub, "render");
 	case OPT_SYS:
 		return !strcmp(sub, "probe");
+	case OPT_BROKER:
+		return !strcmp(sub, "kill") || !strcmp(sub, "start");
+	case OPT_SIGNAL:
+		return !strcmp(sub, "kill");
 	default: /* the options that describe a cluster */
 		return !strcmp(sub, "up") || !strcmp(sub, "render");
 	}
@@ -190,8 +216,10 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 				o = argv[optind - 2]; /* "--flag value": name the flag */
 			/* status/down read the cluster's flags from its state file */
 			int by_dir =
-			    (!strcmp(cmd, "cluster status") || !strcmp(cmd, "cluster down")) &&
-			    c != OPT_JSON && c != OPT_TIMEOUT && c != OPT_OUT && c != OPT_SYS;
+			    (!strcmp(cmd, "cluster status") || !strcmp(cmd, "cluster down") ||
+			     !strcmp(cmd, "cluster kill") || !strcmp(cmd, "cluster start")) &&
+			    c != OPT_JSON && c != OPT_TIMEOUT && c != OPT_OUT && c != OPT_SYS &&
+			    c != OPT_BROKER && c != OPT_SIGNAL;
 			return cli_usage_error(
 			    cmd, "%.*s does not apply to '%s'%s", (int)strcspn(o, "="), o, cmd,
 			    by_dir ? " (a cluster is found by its --run-dir)" : "");
@@ -309,6 +337,18 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 				return cli_usage_error(cmd, "--sys: at most 16");
 			a->sys[a->n_sys++] = optarg;
 			break;
+		case OPT_BROKER:
+			/* any number: kill/start name the cluster's own range */
+			if (parse_u64(optarg, 1, 1000000, &u))
+				return cli_usage_error(
+				    cmd, "--broker %s: want a broker number >= 1", optarg);
+			a->broker = (unsigned)u;
+			break;
+		case OPT_SIGNAL:
+			if (cluster_signal_parse(optarg, &a->sig))
+				return cli_usage_error(
+				    cmd, "--signal %s: want KILL, TERM, STOP or CONT", optarg);
+			break;
 		case ':':
 			return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
 		default:
@@ -382,10 +422,11 @@ int cmd_cluster(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (strcmp(sub, "up") && strcmp(sub, "down") && strcmp(sub, "status") &&
-	    strcmp(sub, "render") && strcmp(sub, "probe"))
+	    strcmp(sub, "kill") && strcmp(sub, "start") && strcmp(sub, "render") &&
+	    strcmp(sub, "probe"))
 		return cli_usage_error("cluster",
-				       "unknown cluster command '%s' (up, down, status, "
-				       "render, probe)",
+				       "unknown cluster command '%s' (up, down, status, kill, "
+				       "start, render, probe)",
 				       sub);
 	snprintf(cmd, sizeof(cmd), "cluster %s", sub);
 	memset(&a, 0, sizeof(a));
@@ -401,6 +442,15 @@ int cmd_cluster(int argc, char **argv)
 		return cluster_down(a.spec.run_dir, a.timeout_set ? a.timeout_ns : 5 * NS_PER_S);
 	if (!strcmp(sub, "status"))
 		return cluster_status(a.spec.run_dir, a.json);
+	if (!strcmp(sub, "kill") || !strcmp(sub, "start")) {
+		if (!a.broker)
+			return cli_usage_error(cmd, "--broker N is required (1 = broker1)");
+		if (!strcmp(sub, "kill"))
+			return cluster_kill(a.spec.run_dir, a.broker, a.sig ? a.sig : SIGKILL,
+					    a.timeout_set ? a.timeout_ns : 5 * NS_PER_S);
+		return cluster_start(a.spec.run_dir, a.broker,
+				     a.timeout_set ? a.timeout_ns : 10 * NS_PER_S);
+	}
 	if (!strcmp(sub, "probe"))
 		return do_probe(&a);
 	if (!a.out)

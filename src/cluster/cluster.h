@@ -97,14 +97,61 @@ int cluster_state_write(const struct cluster_state *st);
 int cluster_state_read(const char *run_dir, struct cluster_state *st);
 void cluster_run_path(const struct cluster_spec *s, const char *file, char *out, size_t len);
 
-/* Is pid a live mosquitto started from this run dir (guards against pid reuse)? */
+/* What a broker's process is now, from /proc/<pid>/stat after checking that the
+ * pid is still mosquitto with this run dir's b<i>.conf (never a reused pid). */
+enum cluster_proc {
+	CLUSTER_PROC_DEAD = 0, /* pid 0 (killed), gone, a zombie, or not our mosquitto */
+	CLUSTER_PROC_ALIVE,    /* running or sleeping */
+	CLUSTER_PROC_STOPPED,  /* state T or t: SIGSTOPped (frozen), answers nothing */
+};
+enum cluster_proc cluster_broker_proc(const struct cluster_state *st,
+				      const struct cluster_broker *b);
+/* "dead", "alive", "stopped": the words of status, its JSON and monitor's CSV. */
+const char *cluster_proc_name(enum cluster_proc p);
+/* Is pid a live mosquitto started from this run dir (guards against pid reuse)?
+ * A stopped (frozen) broker is alive: its process exists. */
 int cluster_broker_alive(const struct cluster_state *st, const struct cluster_broker *b);
+
+/* Shared by up and start (cluster_up.c), so that a restarted broker comes back
+ * exactly as up started it. */
+/* The mosquitto binary: $MQLB_MOSQUITTO, else the first of PATH, /usr/sbin.
+ * 0 or -ENOENT. */
+int cluster_find_mosquitto(char *out, size_t len);
+/* An exclusive lock on <run_dir>/lock so concurrent up/down/kill/start in one
+ * dir queue. Returns the fd to close, or -errno. */
+int cluster_lock_run_dir(const struct cluster_spec *s);
+/* Is s->host:port free (in s->netns)? 0, -EADDRINUSE, or another -errno. */
+int cluster_port_free(const struct cluster_spec *s, uint16_t port);
+/* Starts broker b->id detached (own session, stdout/stderr appended to
+ * b<i>.log, in s->netns) from <run_dir>/b<i>.conf, joins it to b->cg before it
+ * execs, sets b->pid and writes b<i>.pid. The caller records the state.
+ * Returns 0 or -errno. The child is the caller's until the caller exits. */
+int cluster_broker_spawn(const struct cluster_spec *s, const char *mosq, struct cluster_broker *b);
+/* Waits until every broker of st (only = 0) or broker id `only` answers CONNECT
+ * with an accepted CONNACK, by deadline (time_mono_ns). A broker that is our
+ * child and exits fails at once with its log's last lines in why. 0, -ECHILD,
+ * or -ETIMEDOUT (why says who did not answer and why). */
+int cluster_wait_connack(const struct cluster_state *st, unsigned only, uint64_t deadline,
+			 char *why, size_t whylen);
 
 /* Subcommand bodies; return CLI_OK / CLI_FAIL / CLI_USAGE. */
 int cluster_up(const struct cluster_spec *s, uint64_t timeout_ns);
 int cluster_down(const char *run_dir, uint64_t kill_timeout_ns);
 int cluster_status(const char *run_dir, int json);
 int cluster_render(const struct cluster_spec *s, const char *out_dir);
+/* kill: sends sig to broker id (1-based) after checking its pid is still that
+ * mosquitto. SIGKILL/SIGTERM: waits up to timeout_ns until it is dead (gone or
+ * a zombie), then records pid 0 in the state. SIGSTOP/SIGCONT: waits until
+ * /proc shows it stopped / running. CLI_USAGE for a broker that does not exist. */
+int cluster_kill(const char *run_dir, unsigned id, int sig, uint64_t timeout_ns);
+/* start: starts a dead broker again with its own config, cgroup, netns and port
+ * (cluster_broker_spawn), records its pid, waits up to timeout_ns for CONNACK.
+ * CLI_FAIL when it is still running (or stopped) or does not come up. */
+int cluster_start(const char *run_dir, unsigned id, uint64_t timeout_ns);
+/* --signal: KILL, TERM, STOP, CONT (any case, SIG prefix allowed) -> 0 and *sig,
+ * else -EINVAL. cluster_signal_name gives "KILL" etc. back. */
+int cluster_signal_parse(const char *s, int *sig);
+const char *cluster_signal_name(int sig);
 
 /* Default run dir: $XDG_RUNTIME_DIR/mqlb, or /run/mqlb as root, else /tmp/mqlb-<uid>. */
 void cluster_default_run_dir(char *out, size_t len);

@@ -118,6 +118,15 @@ int cluster_conf_write(FILE *f, const struct cluster_spec *s, unsigned i,
 			fprintf(f, "persistence_location /mosquitto/data/\n");
 		else
 			fprintf(f, "persistence_location %s/b%u.data/\n", s->run_dir, i);
+		/* Mosquitto saves its store at exit and every autosave_interval
+		 * (default 1800 s): a SIGKILLed broker lost every session and queued
+		 * message since it started. 1 is the shortest time-based interval;
+		 * Mosquitto saves when last_save + interval < now in whole seconds,
+		 * i.e. every 2 s, so up to ~2 s are lost (measured: 1.1-1.6 s of a
+		 * steady QoS 1 stream). autosave_on_changes with interval 1 loses
+		 * nothing but rewrites the whole store per queued message: 5000
+		 * messages queued in 18.7 s instead of 0.42 s. */
+		fprintf(f, "autosave_interval 1\n");
 	} else {
 		fprintf(f, "persistence false\n");
 	}

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,12 +146,28 @@ int cluster_state_read(const char *run_dir, struct cluster_state *st)
 	return ret;
 }
 
-int cluster_broker_alive(const struct cluster_state *st, const struct cluster_broker *b)
+/* The state letter of /proc/<pid>/stat (after the last ')': comm may hold any
+ * byte), or 0 when it cannot be read. */
+static char proc_state_letter(int pid)
 {
-	char path[64], cmd[PATH_MAX + 64], conf[PATH_MAX + 16];
-	if (b->pid <= 0 || kill(b->pid, 0) == -1)
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
 		return 0;
-	/* The pid may have been reused: it must be mosquitto with our config. */
+	ssize_t m = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (m <= 0)
+		return 0;
+	buf[m] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* Is pid mosquitto with this broker's config on its command line? */
+static int is_our_mosquitto(const struct cluster_state *st, const struct cluster_broker *b)
+{
+	char path[64], cmd[PATH_MAX + 64], conf[PATH_MAX + 16], name[16];
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", b->pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
@@ -160,22 +175,8 @@ int cluster_broker_alive(const struct cluster_state *st, const struct cluster_br
 	ssize_t n = read(fd, cmd, sizeof(cmd) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return 0; /* a zombie has an empty cmdline */
 	cmd[n] = '\0';
-	char stat_path[64], statbuf[512];
-	snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", b->pid);
-	fd = open(stat_path, O_RDONLY | O_CLOEXEC);
-	if (fd != -1) {
-		ssize_t m = read(fd, statbuf, sizeof(statbuf) - 1);
-		close(fd);
-		if (m > 0) {
-			statbuf[m] = '\0';
-			char *rp = strrchr(statbuf, ')');
-			if (rp && rp[1] == ' ' && rp[2] == 'Z')
-				return 0; /* a zombie is not a broker */
-		}
-	}
-	char name[16];
 	snprintf(name, sizeof(name), "b%u.conf", b->id);
 	cluster_run_path(&st->spec, name, conf, sizeof(conf));
 	/* cmdline is NUL-separated: "mosquitto\0-c\0<conf>\0" */
@@ -187,4 +188,32 @@ int cluster_broker_alive(const struct cluster_state *st, const struct cluster_br
 		arg += strlen(arg) + 1;
 	}
 	return is_mosq && has_conf;
+}
+
+enum cluster_proc cluster_broker_proc(const struct cluster_state *st,
+				      const struct cluster_broker *b)
+{
+	if (b->pid <= 0 || !is_our_mosquitto(st, b))
+		return CLUSTER_PROC_DEAD;
+	switch (proc_state_letter(b->pid)) {
+	case 0:
+	case 'Z': /* a zombie is not a broker; PID 1 may never reap it */
+	case 'X':
+		return CLUSTER_PROC_DEAD;
+	case 'T': /* SIGSTOP */
+	case 't': /* stopped by a tracer: frozen all the same */
+		return CLUSTER_PROC_STOPPED;
+	default:
+		return CLUSTER_PROC_ALIVE;
+	}
+}
+
+const char *cluster_proc_name(enum cluster_proc p)
+{
+	return p == CLUSTER_PROC_ALIVE ? "alive" : p == CLUSTER_PROC_STOPPED ? "stopped" : "dead";
+}
+
+int cluster_broker_alive(const struct cluster_state *st, const struct cluster_broker *b)
+{
+	return cluster_broker_proc(st, b) != CLUSTER_PROC_DEAD;
 }

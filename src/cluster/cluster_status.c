@@ -1,7 +1,8 @@
 /* cluster_status.c — `mqlb cluster status [--json]`: per broker pid, address,
- * alive, clients connected, messages dropped, bridge states, limits in force
- * (read back from the cgroup files, not from the request). Exit 0 when every
- * broker is alive, 1 otherwise (also when nothing runs). */
+ * alive, state (alive, stopped = frozen by SIGSTOP, dead), clients connected,
+ * messages dropped, bridge states, limits in force (read back from the cgroup
+ * files, not from the request). Exit 0 when every broker is alive and not
+ * stopped, 1 otherwise (also when nothing runs). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 struct broker_view {
 	int alive;
+	enum cluster_proc proc;
 	char clients[MQTT_SYS_VALUE_MAX], dropped[MQTT_SYS_VALUE_MAX];
 	double cpus;
 	uint64_t mem_limit, mem_now;
@@ -33,7 +35,8 @@ static void view_broker(const struct cluster_state *st, const struct cluster_bro
 	char vals[2 + CLUSTER_MAX_BROKERS][MQTT_SYS_VALUE_MAX];
 	size_t n = 2;
 	memset(v, 0, sizeof(*v));
-	v->alive = cluster_broker_alive(st, b);
+	v->proc = cluster_broker_proc(st, b);
+	v->alive = v->proc != CLUSTER_PROC_DEAD;
 	v->cpus = -1;
 	topics[0] = "$SYS/broker/clients/connected";
 	topics[1] = "$SYS/broker/publish/messages/dropped";
@@ -49,7 +52,7 @@ static void view_broker(const struct cluster_state *st, const struct cluster_bro
 		cgroup_read_limits(&b->cg, &v->cpus, &v->mem_limit);
 		cgroup_usage(&b->cg, &cpu_ns, &v->mem_now);
 	}
-	if (!v->alive)
+	if (v->proc != CLUSTER_PROC_ALIVE) /* a frozen broker would hold us 2 s */
 		return;
 	struct sockaddr_storage a;
 	addr_parse_host(st->spec.host, b->port, &a);
@@ -83,10 +86,11 @@ int cluster_status(const char *run_dir, int json)
 	struct cluster_link links[CLUSTER_MAX_BROKERS * CLUSTER_MAX_BROKERS];
 	unsigned nl = cluster_links(&st.spec, links, sizeof(links) / sizeof(links[0]));
 	static struct broker_view views[CLUSTER_MAX_BROKERS];
-	unsigned alive = 0;
+	unsigned alive = 0, running = 0;
 	for (unsigned i = 0; i < st.n; i++) {
 		view_broker(&st, &st.b[i], links, nl, &views[i]);
 		alive += views[i].alive != 0;
+		running += views[i].proc == CLUSTER_PROC_ALIVE;
 	}
 	if (json) {
 		struct json j;
@@ -113,6 +117,7 @@ int cluster_status(const char *run_dir, int json)
 			json_i64(&j, "pid", b->pid);
 			json_str(&j, "address", a);
 			json_bool(&j, "alive", v->alive);
+			json_str(&j, "process", cluster_proc_name(v->proc));
 			if (v->clients[0])
 				json_i64(&j, "clients_connected", strtoll(v->clients, NULL, 10));
 			else
@@ -152,18 +157,23 @@ int cluster_status(const char *run_dir, int json)
 		json_arr_end(&j);
 		json_obj_end(&j);
 	} else {
-		printf("cluster %s: %u of %u brokers alive, bridge %s, cgroup %s%s%s, run dir %s\n",
-		       st.spec.name, alive, st.n, cluster_bridge_name(st.spec.bridge),
-		       cgroup_version_name(st.cg_version), st.spec.netns[0] ? ", netns " : "",
-		       st.spec.netns, run_dir);
+		printf(
+		    "cluster %s: %u of %u brokers alive%s, bridge %s, cgroup %s%s%s, run dir %s\n",
+		    st.spec.name, alive, st.n,
+		    alive > running ? " (some stopped: frozen by SIGSTOP)" : "",
+		    cluster_bridge_name(st.spec.bridge), cgroup_version_name(st.cg_version),
+		    st.spec.netns[0] ? ", netns " : "", st.spec.netns, run_dir);
 		if (st.spec.bridge == CLUSTER_BRIDGE_MESH)
 			printf("%s\n", CLUSTER_MESH_NOTE);
-		printf("%-6s %-8s %-22s %-5s %-7s %-7s %-9s %-10s %s\n", "broker", "pid", "address",
-		       "alive", "clients", "dropped", "cpu", "memory", "bridges");
+		printf("%-6s %-8s %-22s %-5s %-7s %-7s %-7s %-9s %-10s %s\n", "broker", "pid",
+		       "address", "alive", "state", "clients", "dropped", "cpu", "memory",
+		       "bridges");
 		for (unsigned i = 0; i < st.n; i++) {
 			const struct cluster_broker *b = &st.b[i];
 			const struct broker_view *v = &views[i];
-			char a[ADDR_STRLEN + 8], cpu[16], mem[24], br[512] = "";
+			char a[ADDR_STRLEN + 8], cpu[16], mem[24], br[512] = "", pid[16] = "-";
+			if (b->pid > 0) /* 0: killed, recorded by cluster kill */
+				snprintf(pid, sizeof(pid), "%d", b->pid);
 			snprintf(a, sizeof(a), strchr(st.spec.host, ':') ? "[%s]:%u" : "%s:%u",
 				 st.spec.host, (unsigned)b->port);
 			if (v->cpus > 0)
@@ -182,10 +192,11 @@ int cluster_status(const char *run_dir, int json)
 							 !v->alive	  ? "-"
 							 : v->state[k][0] ? v->state[k]
 									  : "?");
-			printf("%-6u %-8d %-22s %-5s %-7s %-7s %-9s %-10s %s\n", b->id, b->pid, a,
-			       v->alive ? "yes" : "NO", v->clients[0] ? v->clients : "-",
-			       v->dropped[0] ? v->dropped : "-", cpu, mem, br);
+			printf("%-6u %-8s %-22s %-5s %-7s %-7s %-7s %-9s %-10s %s\n", b->id, pid, a,
+			       v->alive ? "yes" : "NO", cluster_proc_name(v->proc),
+			       v->clients[0] ? v->clients : "-", v->dropped[0] ? v->dropped : "-",
+			       cpu, mem, br);
 		}
 	}
-	return alive == st.n ? CLI_OK : CLI_FAIL;
+	return running == st.n ? CLI_OK : CLI_FAIL;
 }

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,7 @@
 #include "common/netns.h"
 #include "common/time.h"
 
-/* The mosquitto binary: $MQLB_MOSQUITTO, else the first of PATH, /usr/sbin. */
-static int find_mosquitto(char *out, size_t len)
+int cluster_find_mosquitto(char *out, size_t len)
 {
 	const char *env = getenv("MQLB_MOSQUITTO");
 	if (env && *env) {
@@ -63,8 +63,7 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-/* An exclusive lock on <run_dir>/lock so concurrent up/down in one dir queue. */
-static int lock_run_dir(const struct cluster_spec *s)
+int cluster_lock_run_dir(const struct cluster_spec *s)
 {
 	char p[PATH_MAX + 16];
 	cluster_run_path(s, "lock", p, sizeof(p));
@@ -79,8 +78,23 @@ static int lock_run_dir(const struct cluster_spec *s)
 	return fd;
 }
 
-/* Is host:port free (in the target namespace)? 0, -EADDRINUSE, or another -errno. */
-static int port_free(const struct cluster_spec *s, uint16_t port)
+/* Mosquitto started as root drops to user "mosquitto" ("nobody" when that
+ * user does not exist) before it ever saves its store, so a root-owned data dir
+ * made every autosave fail ("unable to remove mosquitto.db.new: Permission
+ * denied") and a restarted broker came back empty. */
+static void give_to_broker_user(const char *dir)
+{
+	if (geteuid() != 0)
+		return;
+	const struct passwd *pw = getpwnam("mosquitto");
+	if (!pw)
+		pw = getpwnam("nobody");
+	if (pw && chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("%s: chown to %s: %s; the broker cannot save its store", dir, pw->pw_name,
+			 strerror(errno));
+}
+
+int cluster_port_free(const struct cluster_spec *s, uint16_t port)
 {
 	struct sockaddr_storage a;
 	if (addr_parse_host(s->host, port, &a))
@@ -158,6 +172,24 @@ static void write_pid_file(const struct cluster_spec *s, unsigned i, pid_t pid)
 	}
 }
 
+int cluster_broker_spawn(const struct cluster_spec *s, const char *mosq, struct cluster_broker *b)
+{
+	int go = -1, r;
+	pid_t pid = spawn_broker(s, mosq, b->id, &go);
+	if (pid < 0)
+		return (int)pid;
+	b->pid = pid;
+	/* joined before it execs: every byte mosquitto allocates is charged there */
+	if (b->cg.version != CGROUP_NONE && (r = cgroup_attach(&b->cg, pid)) != 0)
+		log_warn("broker %u: not limited: cannot join cgroup %s: %s", b->id, b->cg.dir[0],
+			 strerror(-r));
+	if (write(go, "g", 1) != 1)
+		log_warn("broker %u: start signal: %s", b->id, strerror(errno));
+	close(go);
+	write_pid_file(s, b->id, pid);
+	return 0;
+}
+
 /* Last non-empty line of a broker's log, for error messages. */
 static void log_tail(const struct cluster_spec *s, unsigned i, char *out, size_t len)
 {
@@ -186,7 +218,11 @@ static int stop_all(struct cluster_state *st, uint64_t kill_timeout_ns, int quie
 	unsigned stopped = 0, killed = 0;
 	int alive[CLUSTER_MAX_BROKERS] = {0};
 	for (unsigned i = 0; i < st->n; i++) {
-		alive[i] = cluster_broker_alive(st, &st->b[i]);
+		enum cluster_proc p = cluster_broker_proc(st, &st->b[i]);
+		alive[i] = p != CLUSTER_PROC_DEAD;
+		/* a frozen broker would keep SIGTERM pending forever: thaw it first */
+		if (p == CLUSTER_PROC_STOPPED)
+			kill(st->b[i].pid, SIGCONT);
 		if (alive[i]) {
 			kill(st->b[i].pid, SIGTERM);
 			stopped++;
@@ -252,14 +288,18 @@ static int stop_all(struct cluster_state *st, uint64_t kill_timeout_ns, int quie
 	return ret;
 }
 
-/* Waits for CONNACK from every broker, then state 1 from every bridge. */
-static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *why, size_t whylen)
+int cluster_wait_connack(const struct cluster_state *st, unsigned only, uint64_t deadline,
+			 char *why, size_t whylen)
 {
 	const struct cluster_spec *s = &st->spec;
 	int ok[CLUSTER_MAX_BROKERS] = {0};
 	char err[CLUSTER_MAX_BROKERS][256];
-	unsigned left = st->n;
+	unsigned left = 0;
 	memset(err, 0, sizeof(err));
+	for (unsigned i = 0; i < st->n; i++) {
+		ok[i] = only && st->b[i].id != only; /* not waited for */
+		left += !ok[i];
+	}
 	while (left) {
 		for (unsigned i = 0; i < st->n; i++) {
 			if (ok[i])
@@ -297,7 +337,16 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 		}
 		time_sleep_ns(50 * NS_PER_MS);
 	}
+	return 0;
+}
 
+/* Waits for CONNACK from every broker, then state 1 from every bridge. */
+static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *why, size_t whylen)
+{
+	const struct cluster_spec *s = &st->spec;
+	int r = cluster_wait_connack(st, 0, deadline, why, whylen);
+	if (r)
+		return r;
 	struct cluster_link links[CLUSTER_MAX_BROKERS * CLUSTER_MAX_BROKERS];
 	unsigned nl = cluster_links(s, links, sizeof(links) / sizeof(links[0]));
 	for (unsigned i = 1; i <= s->brokers; i++) {
@@ -321,8 +370,8 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 			return -ENOMEM;
 		broker_addr(s, i, &a);
 		uint64_t now = time_mono_ns();
-		int r = mqtt_sys_open(c, &a, s->netns, topics, n,
-				      deadline > now ? deadline - now : 1, e, sizeof(e));
+		r = mqtt_sys_open(c, &a, s->netns, topics, n, deadline > now ? deadline - now : 1,
+				  e, sizeof(e));
 		if (r) {
 			snprintf(why, whylen, "broker %u: reading bridge states: %s", i, e);
 			free(c);
@@ -375,7 +424,7 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 
 	memset(&st, 0, sizeof(st));
 	st.spec = *spec;
-	if (find_mosquitto(mosq, sizeof(mosq))) {
+	if (cluster_find_mosquitto(mosq, sizeof(mosq))) {
 		fprintf(stderr,
 			"mqlb: mosquitto not found%s%s (install it with scripts/install-deps, "
 			"or apt-get install mosquitto)\n",
@@ -393,7 +442,7 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		fprintf(stderr, "mqlb: cannot create run dir %s: %s\n", s->run_dir, strerror(-r));
 		return CLI_FAIL;
 	}
-	lock = lock_run_dir(s);
+	lock = cluster_lock_run_dir(s);
 	if (lock < 0) {
 		fprintf(stderr, "mqlb: cannot lock %s: %s\n", s->run_dir, strerror(-lock));
 		return CLI_FAIL;
@@ -416,7 +465,7 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 	}
 	for (unsigned i = 1; i <= s->brokers; i++) {
 		uint16_t port = (uint16_t)(s->base_port + i - 1);
-		r = port_free(s, port);
+		r = cluster_port_free(s, port);
 		if (r == -EADDRINUSE) {
 			fprintf(
 			    stderr,
@@ -486,6 +535,7 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		if (s->persistence) {
 			snprintf(path, sizeof(path), "%s/b%u.data", s->run_dir, i);
 			mkdir_p(path);
+			give_to_broker_user(path);
 		}
 		snprintf(name, sizeof(name), "b%u.log", i);
 		cluster_run_path(s, name, path, sizeof(path));
@@ -505,22 +555,10 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 				hosts |= links[k].from == st.b[i].id;
 			if (hosts != pass)
 				continue;
-			int go = -1;
-			pid_t pid = spawn_broker(s, mosq, st.b[i].id, &go);
-			if (pid < 0) {
-				fprintf(stderr, "mqlb: fork: %s\n", strerror((int)-pid));
+			if ((r = cluster_broker_spawn(s, mosq, &st.b[i])) != 0) {
+				fprintf(stderr, "mqlb: fork: %s\n", strerror(-r));
 				goto fail;
 			}
-			st.b[i].pid = pid;
-			if (st.b[i].cg.version != CGROUP_NONE &&
-			    (r = cgroup_attach(&st.b[i].cg, pid)) != 0)
-				log_warn("broker %u: not limited: cannot join cgroup %s: %s",
-					 st.b[i].id, st.b[i].cg.dir[0], strerror(-r));
-			if (write(go, "g", 1) != 1)
-				log_warn("broker %u: start signal: %s", st.b[i].id,
-					 strerror(errno));
-			close(go);
-			write_pid_file(s, st.b[i].id, pid);
 		}
 		/* Record what runs as soon as it runs: down works even if we die now. */
 		if ((r = cluster_state_write(&st)) != 0) {
@@ -578,7 +616,7 @@ int cluster_down(const char *run_dir, uint64_t kill_timeout_ns)
 		printf("nothing running in %s\n", run_dir);
 		return CLI_OK;
 	}
-	int lock = lock_run_dir(&tmp);
+	int lock = cluster_lock_run_dir(&tmp);
 	int r = cluster_state_read(run_dir, &st);
 	if (r == -ENOENT) {
 		printf("nothing running in %s\n", run_dir);
