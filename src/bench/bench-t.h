@@ -15,6 +15,7 @@
 
 #include "bench/account.h"
 #include "bench/hist.h"
+#include "bench/msstat.h"
 #include "bench/opts.h"
 #include "bench/pidset.h"
 #include "event/event.h"
@@ -133,6 +134,14 @@ struct bench_client {
 	uint64_t since_ns;   /* entered the current state (monotonic) */
 	uint64_t last_tx_ns; /* keepalive */
 	uint64_t reconnect_at_ns;
+	struct event_timer retry; /* fires at reconnect_at_ns */
+	uint32_t attempt;	  /* failed attempts since the last CONNACK (backoff) */
+	/* lost a connection that had a CONNACK at this time (monotonic); 0 once
+	 * the next CONNACK measured the reconnect */
+	uint64_t lost_at_ns;
+	/* the current session holds our subscription (a SUBACK in it): a resumed
+	 * session needs no SUBSCRIBE (3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1) */
+	bool sess_subscribed;
 	char *client_id;
 	char *topic; /* expanded topic (pub) or filter (sub) */
 	uint8_t *rx;
@@ -170,7 +179,11 @@ struct bench_worker {
 	uint64_t pub_resent;	   /* PUBLISH re-sent (DUP=1) on a resumed session */
 	uint64_t unconfirmed_qos0; /* QoS 0 bytes left unwritten at a disconnect */
 	uint64_t bytes_in, bytes_out;
-	uint64_t coalesce_rx; /* received count at the last --coalesce check */
+	uint64_t coalesce_rx;			  /* received count at the last --coalesce check */
+	uint64_t rng;				  /* reconnect jitter (backoff.h) */
+	uint64_t disconnects;			  /* connections lost after their CONNACK */
+	uint64_t sessions_resumed, sessions_lost; /* reconnect CONNACKs with -C false */
+	struct bench_msstat reconnect_ms;	  /* loss -> next CONNACK, per reconnect */
 	int exit_err;
 };
 

@@ -217,14 +217,17 @@ static void progress(struct bench_run *run, struct progress *pg, const struct su
 			t, phase_name(phase), (unsigned long long)s->connected, run->nclients,
 			pub_rate, recv_rate, (unsigned long long)s->inflight,
 			(unsigned long long)lost, (unsigned long long)s->errors);
+	/* unix_ms: wall clock, so rows line up with fault times logged elsewhere */
 	if (pg->csv)
-		fprintf(pg->csv, "%.3f,%s,%llu,%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%llu,%llu,%llu\n",
-			t, phase_name(phase), (unsigned long long)s->connected,
+		fprintf(pg->csv,
+			"%.3f,%s,%llu,%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%llu,%llu,%llu,%llu\n", t,
+			phase_name(phase), (unsigned long long)s->connected,
 			(unsigned long long)s->published, (unsigned long long)s->acked,
 			(unsigned long long)s->received, (unsigned long long)s->unique,
 			(unsigned long long)s->expected, pub_rate, recv_rate,
 			(unsigned long long)s->inflight, (unsigned long long)lost,
-			(unsigned long long)s->errors);
+			(unsigned long long)s->errors,
+			(unsigned long long)(time_real_ns() / NS_PER_MS));
 	pg->last_ns = now;
 	pg->last_pub = s->published;
 	pg->last_recv = s->received;
@@ -353,7 +356,13 @@ static void fill_report(struct bench_run *run, const struct timing *tm, struct b
 		r->granted_downgrade += w->granted_downgrade;
 		r->unconfirmed_qos0 += w->unconfirmed_qos0;
 		r->pub_resent += w->pub_resent;
+		r->disconnects += w->disconnects;
+		r->sessions_resumed += w->sessions_resumed;
+		r->sessions_lost += w->sessions_lost;
+		if (bench_msstat_join(&r->reconnect_ms, &w->reconnect_ms) < 0)
+			bench_report_add_error(r, bench_err_name(BERR_NO_MEMORY), 1);
 	}
+	bench_msstat_sort(&r->reconnect_ms);
 	for (unsigned t = 0; t < o->ntargets; t++) {
 		uint64_t n = 0;
 		for (unsigned i = 0; i < run->nworkers; i++)
@@ -475,7 +484,7 @@ static int run_bench(struct bench_run *run)
 			goto out;
 		}
 		fprintf(csv, "t_s,phase,connected,published,acked,received,unique,expected,"
-			     "pub_rate,recv_rate,inflight,lost_so_far,errors\n");
+			     "pub_rate,recv_rate,inflight,lost_so_far,errors,unix_ms\n");
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench/backoff.h"
 #include "bench/payload.h"
 #include "common/addr.h"
 #include "common/log.h"
@@ -489,12 +490,26 @@ static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 		w->conn_per_target[c->target]++;
 	} else {
 		LIVE_ADD(w, reconnects, 1);
+		if (!o->clean) /* lost: what the broker queued for us is gone */
+			*(ca->session_present ? &w->sessions_resumed : &w->sessions_lost) += 1;
 	}
 	LIVE_ADD(w, connected, 1);
 	c->since_ns = event_loop_now(w->el);
-	if (!ca->session_present) /* a new session: the broker forgot its in-flight ids */
+	c->attempt = 0; /* the backoff starts over */
+	if (c->lost_at_ns) {
+		if (bench_msstat_add(&w->reconnect_ms, (c->since_ns - c->lost_at_ns) / NS_PER_MS) <
+		    0)
+			count_err(w, BERR_NO_MEMORY);
+		c->lost_at_ns = 0;
+	}
+	if (!ca->session_present) { /* a new session: the broker forgot its ids and filters */
 		bench_pidset_clear(&c->qos2_rx);
-	if (c->role == BROLE_SUB) {
+		c->sess_subscribed = false;
+	}
+	/* a resumed session keeps the subscription: a device does not SUBSCRIBE
+	 * again (3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1) and the broker's queued messages
+	 * arrive now; it waits for no SUBACK */
+	if (c->role == BROLE_SUB && !(!o->clean && ca->session_present && c->sess_subscribed)) {
 		if (send_subscribe(c) < 0) {
 			client_close(c, BERR_NO_MEMORY, -1, 0);
 			return;
@@ -543,6 +558,7 @@ static void on_suback(struct bench_client *c, const struct mqtt_suback *sa)
 	if (rc < RUN(c)->o.qos)
 		w->granted_downgrade++;
 	c->state = BCS_READY;
+	c->sess_subscribed = true;
 	if (!c->sub->subscribed) {
 		c->sub->subscribed = true;
 		c->sub->suback_ns = time_real_ns();
@@ -799,11 +815,21 @@ static void on_io(struct event_loop *el, int fd, void *ctx, unsigned events)
 
 /* ---- lifecycle ---- */
 
+static void on_retry(struct event_loop *el, void *ctx)
+{
+	struct bench_client *c = ctx;
+	if (c->state == BCS_IDLE && c->reconnect_at_ns &&
+	    atomic_load_explicit(&RUN(c)->phase, memory_order_acquire) < BPH_STOP)
+		bench_client_connect(c);
+}
+
 void bench_client_connect(struct bench_client *c)
 {
 	struct bench_run *run = RUN(c);
 	struct bench_worker *w = c->w;
 	const struct sockaddr_storage *dst = &run->o.targets[c->target];
+	if (!c->retry.fn) /* first connect: the client is at its final address */
+		event_timer_init(&c->retry, on_retry, c);
 	c->since_ns = event_loop_now(w->el);
 	c->reconnect_at_ns = 0;
 	c->ping_out = false;
@@ -858,8 +884,11 @@ static void client_close(struct bench_client *c, int err, int cerr_kind, int cod
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (c->state == BCS_READY || c->state == BCS_WAIT_SUBACK)
+	if (c->state == BCS_READY || c->state == BCS_WAIT_SUBACK) { /* had its CONNACK */
 		LIVE_ADD(w, connected, -(uint64_t)1);
+		w->disconnects++;
+		c->lost_at_ns = event_loop_now(w->el);
+	}
 	c->wr_interest = false;
 	tx_reset(c);
 	c->rx_len = 0;
@@ -884,7 +913,14 @@ static void client_close(struct bench_client *c, int err, int cerr_kind, int cod
 	}
 	if (again) {
 		c->state = BCS_IDLE;
-		c->reconnect_at_ns = event_loop_now(w->el) + run->o.reconnect_delay_ns;
+		c->reconnect_at_ns =
+		    event_loop_now(w->el) + bench_backoff_ns(c->attempt, run->o.reconnect_delay_ns,
+							     run->o.reconnect_max_ns,
+							     bench_rand_next(&w->rng));
+		if (c->attempt < UINT32_MAX)
+			c->attempt++;
+		/* if arming fails (-ENOMEM) the 100 ms tick reconnects */
+		event_timer_arm(w->el, &c->retry, c->reconnect_at_ns);
 		return;
 	}
 	c->state = BCS_DONE;
@@ -927,8 +963,9 @@ void bench_client_tick(struct bench_client *c, uint64_t now)
 			c->since_ns = now;
 		}
 		break;
-	case BCS_IDLE:
-		if (c->reconnect_at_ns && now >= c->reconnect_at_ns)
+	case BCS_IDLE: /* normally the retry timer fired already */
+		if (c->reconnect_at_ns && now >= c->reconnect_at_ns &&
+		    !event_timer_armed(&c->retry))
 			bench_client_connect(c);
 		break;
 	default:
@@ -953,6 +990,8 @@ void bench_client_finish(struct bench_client *c)
 		LIVE_ADD(c->w, connected, -(uint64_t)1);
 	if (c->pub)
 		event_timer_cancel(c->w->el, &c->pub->timer);
+	if (c->retry.fn)
+		event_timer_cancel(c->w->el, &c->retry);
 	c->state = BCS_DONE;
 }
 

@@ -1,6 +1,7 @@
 /* merge.c — accounting from a sub JSON and a pub JSON (see merge.h). */
 #include "bench/merge.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@ static int load_seqmap(const struct bjson *o, struct bench_seqmap *m)
 				   bjson_str(bjson_get(o, "bits"), ""));
 }
 
-static void add_common(struct bench_report *r, const struct bjson *doc)
+/* Adds the counters both sides carry. 0 or -ENOMEM. */
+static int add_common(struct bench_report *r, const struct bjson *doc)
 {
 	r->connections_ok += bjson_u64(bjson_get(doc, "connections_ok"), 0);
 	r->connections_failed += bjson_u64(bjson_get(doc, "connections_failed"), 0);
@@ -24,6 +26,15 @@ static void add_common(struct bench_report *r, const struct bjson *doc)
 	r->bytes_in += bjson_u64(bjson_get(doc, "bytes_in"), 0);
 	r->bytes_out += bjson_u64(bjson_get(doc, "bytes_out"), 0);
 	r->pub_resent += bjson_u64(bjson_get(doc, "publish_resent"), 0);
+	r->disconnects += bjson_u64(bjson_get(doc, "disconnects"), 0);
+	r->sessions_resumed += bjson_u64(bjson_get(doc, "sessions_resumed"), 0);
+	r->sessions_lost += bjson_u64(bjson_get(doc, "sessions_lost"), 0);
+	/* every reconnect time of both sides: the percentiles of the joined list
+	 * are what one process would have reported */
+	const struct bjson *rm = bjson_get(bjson_get(doc, "raw"), "reconnect_ms");
+	for (size_t i = 0; rm && rm->type == BJSON_ARR && i < rm->n; i++)
+		if (bench_msstat_add(&r->reconnect_ms, bjson_u64(&rm->items[i], 0)) < 0)
+			return -ENOMEM;
 	const struct bjson *pt = bjson_get(doc, "per_target");
 	if (pt && pt->type == BJSON_OBJ)
 		for (size_t i = 0; i < pt->n; i++)
@@ -32,6 +43,7 @@ static void add_common(struct bench_report *r, const struct bjson *doc)
 	if (er && er->type == BJSON_OBJ)
 		for (size_t i = 0; i < er->n; i++)
 			bench_report_add_error(r, er->keys[i], bjson_u64(&er->items[i], 0));
+	return 0;
 }
 
 int bench_merge(const struct bench_opts *o)
@@ -126,8 +138,9 @@ int bench_merge(const struct bench_opts *o)
 	if (bjson_u64(bjson_get(sd, "qos"), (uint64_t)r.qos) != (uint64_t)r.qos)
 		fprintf(stderr, "mqlb: bench merge: warning: sub QoS %llu, pub QoS %d\n",
 			(unsigned long long)bjson_u64(bjson_get(sd, "qos"), 0), r.qos);
-	add_common(&r, sd);
-	add_common(&r, pd);
+	if (add_common(&r, sd) < 0 || add_common(&r, pd) < 0)
+		goto out;
+	bench_msstat_sort(&r.reconnect_ms);
 	r.duration_s = bjson_num(bjson_get(pd, "duration_s"), 0);
 	r.publish_rate = bjson_num(bjson_get(pd, "publish_rate"), 0);
 	double sub_dur = bjson_num(bjson_get(sd, "duration_s"), 0);

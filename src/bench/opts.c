@@ -47,7 +47,8 @@ void bench_opts_defaults(struct bench_opts *o, enum bench_mode mode)
 	o->inflight = 1;
 	o->drain_ns = 5 * NS_PER_S;
 	o->connect_timeout_ns = 10 * NS_PER_S;
-	o->reconnect_delay_ns = NS_PER_S;
+	o->reconnect_delay_ns = 100 * NS_PER_MS;
+	o->reconnect_max_ns = 5 * NS_PER_S;
 	o->coalesce_ns = 300 * NS_PER_US;
 }
 
@@ -79,7 +80,12 @@ void bench_usage(FILE *f)
 	    "      --prefix P       client id prefix [mqlb<pid>]; ids are P_sub_N, P_pub_N\n"
 	    "      --ifaddr LIST    local addresses to bind, round robin (past 64k ports)\n"
 	    "      --connect-timeout S  per connection (TCP + CONNACK) [10]\n"
-	    "      --reconnect      reconnect (and resubscribe) after a loss of connection\n"
+	    "      --reconnect      reconnect after a loss of connection (or a failed connect)\n"
+	    "                       until the run ends; resubscribe unless the session was\n"
+	    "                       resumed (-C false and CONNACK session present)\n"
+	    "      --reconnect-delay MIN[,MAX]  backoff: MIN, doubled per failed attempt up\n"
+	    "                       to MAX, each delay jittered in [d/2, d]; durations like\n"
+	    "                       500ms or 2s, bare numbers are seconds [100ms,5s]\n"
 	    "      --threads N      event loops [one per core]\n"
 	    "      --coalesce US    after a busy loop iteration (>= 16 messages) pause this\n"
 	    "                       long so reads batch up; latency may read up to US high\n"
@@ -132,6 +138,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_COALESCE,
 	OPT_ALSO_SUB,
+	OPT_RECONNECT_DELAY,
 };
 
 static const struct option long_opts[] = {
@@ -163,6 +170,7 @@ static const struct option long_opts[] = {
     {"csv", required_argument, NULL, OPT_CSV},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"reconnect", no_argument, NULL, OPT_RECONNECT},
+    {"reconnect-delay", required_argument, NULL, OPT_RECONNECT_DELAY},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"coalesce", required_argument, NULL, OPT_COALESCE},
@@ -188,6 +196,32 @@ static int parse_bool(const char *s, bool *out)
 static int parse_secs(const char *s, uint64_t *ns)
 {
 	return parse_duration_ns(s, NS_PER_S, ns);
+}
+
+/* --reconnect-delay MIN[,MAX]: 0 < MIN <= MAX <= 1 h; MAX defaults to the
+ * current maximum, raised to MIN if MIN is larger. */
+static int parse_reconnect_delay(const char *s, struct bench_opts *o, char *err, size_t errlen)
+{
+	char buf[64];
+	uint64_t lo, hi = o->reconnect_max_ns;
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "--reconnect-delay: '%s' is too long", s);
+	strcpy(buf, s);
+	char *comma = strchr(buf, ',');
+	if (comma)
+		*comma = 0;
+	if (parse_secs(buf, &lo) < 0 || lo == 0 || lo > 3600 * NS_PER_S ||
+	    (comma && (parse_secs(comma + 1, &hi) < 0 || hi > 3600 * NS_PER_S)))
+		return fail(err, errlen,
+			    "--reconnect-delay: '%s' is not MIN[,MAX] (durations > 0, at most 1h)",
+			    s);
+	if (!comma && hi < lo)
+		hi = lo;
+	if (hi < lo)
+		return fail(err, errlen, "--reconnect-delay: '%s': MAX is below MIN", s);
+	o->reconnect_delay_ns = lo;
+	o->reconnect_max_ns = hi;
+	return 0;
 }
 
 /* Comma-separated address list into out[]; port 0 = use default later. */
@@ -397,6 +431,10 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case OPT_RECONNECT:
 			o->reconnect = true;
+			break;
+		case OPT_RECONNECT_DELAY:
+			if (parse_reconnect_delay(optarg, o, err, errlen) < 0)
+				return -EINVAL;
 			break;
 		case OPT_THREADS:
 			if (parse_int(optarg, 1, 256, &v) < 0)

@@ -49,7 +49,8 @@ struct bench_opts {
 	bool quiet;			  /* --quiet */
 	uint64_t coalesce_ns;		  /* --coalesce: pause between busy loop iterations */
 	bool reconnect;			  /* --reconnect */
-	uint64_t reconnect_delay_ns;
+	/* --reconnect-delay MIN[,MAX]: backoff bounds (see backoff.h) */
+	uint64_t reconnect_delay_ns, reconnect_max_ns;
 	/* merge: the two input files */
 	const char *merge_sub, *merge_pub;
 };

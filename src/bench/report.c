@@ -46,6 +46,7 @@ void bench_report_free(struct bench_report *r)
 	free(r->hist);
 	free(r->targets);
 	free(r->errors);
+	bench_msstat_free(&r->reconnect_ms);
 	r->hist = NULL;
 	r->targets = NULL;
 	r->errors = NULL;
@@ -133,6 +134,27 @@ static unsigned show_mask(const char *mode)
 	return SHOW_PUB | SHOW_RECV | SHOW_LOSS;
 }
 
+/* Lost connections and what reconnecting cost; nothing on a run without any. */
+static void human_faults(const struct bench_report *r, FILE *f)
+{
+	const struct bench_msstat *m = &r->reconnect_ms;
+	if (!r->disconnects && !m->n && !r->sessions_resumed && !r->sessions_lost)
+		return;
+	fprintf(f,
+		"  disconnects  %llu lost after CONNACK; reconnect ms p50 %llu  p99 %llu  max %llu "
+		"(%zu reconnected)\n",
+		(unsigned long long)r->disconnects,
+		(unsigned long long)bench_msstat_percentile(m, 50),
+		(unsigned long long)bench_msstat_percentile(m, 99),
+		(unsigned long long)bench_msstat_max(m), m->n);
+	if (r->sessions_resumed || r->sessions_lost)
+		fprintf(f,
+			"  sessions     %llu resumed, %llu lost on reconnect (a lost session's "
+			"queued messages are gone)\n",
+			(unsigned long long)r->sessions_resumed,
+			(unsigned long long)r->sessions_lost);
+}
+
 void bench_report_human(const struct bench_report *r, FILE *f)
 {
 	const struct bench_totals *t = &r->t;
@@ -154,6 +176,7 @@ void bench_report_human(const struct bench_report *r, FILE *f)
 	fprintf(f, "  connections  %llu ok, %llu failed, %llu reconnects\n",
 		(unsigned long long)r->connections_ok, (unsigned long long)r->connections_failed,
 		(unsigned long long)r->reconnects);
+	human_faults(r, f);
 	if (r->connect_rate > 0)
 		fprintf(f, "  connect      %.2f s, %.0f connections/s\n", r->connect_s,
 			r->connect_rate);
@@ -306,6 +329,11 @@ static void json_raw(struct json *j, const struct bench_report *r)
 			json_obj_end(j);
 		}
 	}
+	/* every reconnect time (ms): merge joins the two lists for exact percentiles */
+	json_arr_begin(j, "reconnect_ms");
+	for (size_t i = 0; i < r->reconnect_ms.n; i++)
+		json_u64(j, NULL, r->reconnect_ms.v[i]);
+	json_arr_end(j);
 	json_obj_end(j);
 }
 
@@ -371,6 +399,15 @@ int bench_report_json(const struct bench_report *r, const char *path)
 	json_u64(&j, "granted_qos_downgraded", r->granted_downgrade);
 	json_u64(&j, "qos0_unwritten_at_disconnect", r->unconfirmed_qos0);
 	json_u64(&j, "publish_resent", r->pub_resent);
+	json_u64(&j, "disconnects", r->disconnects);
+	json_u64(&j, "sessions_resumed", r->sessions_resumed);
+	json_u64(&j, "sessions_lost", r->sessions_lost);
+	json_obj_begin(&j, "reconnect_ms");
+	json_u64(&j, "count", r->reconnect_ms.n);
+	json_u64(&j, "p50", bench_msstat_percentile(&r->reconnect_ms, 50));
+	json_u64(&j, "p99", bench_msstat_percentile(&r->reconnect_ms, 99));
+	json_u64(&j, "max", bench_msstat_max(&r->reconnect_ms));
+	json_obj_end(&j);
 	json_obj_begin(&j, "errors");
 	for (unsigned i = 0; i < r->nerrors; i++)
 		json_u64(&j, r->errors[i].key, r->errors[i].n);

@@ -9,6 +9,7 @@
 #include "bench/account.h"
 #include "bench/bench-t.h"
 #include "bench/hist.h"
+#include "bench/msstat.h"
 
 #define BENCH_ERRKEY_MAX 96
 
@@ -45,6 +46,11 @@ struct bench_report {
 	uint64_t bytes_in, bytes_out;
 	uint64_t granted_downgrade, unconfirmed_qos0;
 	uint64_t pub_resent; /* PUBLISH re-sent with DUP=1 on resumed sessions */
+	/* faults: connections lost after their CONNACK, reconnect CONNACKs with
+	 * -C false by session present, and loss -> next CONNACK per reconnect
+	 * (owned, sorted ascending before the outputs) */
+	uint64_t disconnects, sessions_resumed, sessions_lost;
+	struct bench_msstat reconnect_ms;
 	/* raw data for merge (sub/pub modes): borrowed */
 	struct bench_pub_acct *const *pubs;
 	struct bench_sub_acct *const *subs;

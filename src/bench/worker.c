@@ -84,6 +84,8 @@ int bench_worker_init(struct bench_worker *w, struct bench_run *run, unsigned id
 	if (!w->el || !w->scratch || !w->hist)
 		return -ENOMEM;
 	bench_hist_init(w->hist);
+	/* jitter differs per worker and per run; it needs no more than that */
+	w->rng = time_mono_ns() ^ ((uint64_t)(idx + 1) * 0x9e3779b97f4a7c15ull);
 	event_timer_init(&w->tick, on_tick, w);
 	event_timer_init(&w->connect_timer, on_connect_timer, w);
 	return 0;
@@ -112,6 +114,7 @@ void bench_worker_free(struct bench_worker *w)
 	free(w->scratch);
 	free(w->hist);
 	free(w->clients);
+	bench_msstat_free(&w->reconnect_ms);
 	w->el = NULL;
 	w->scratch = NULL;
 	w->hist = NULL;

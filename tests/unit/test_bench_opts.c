@@ -46,6 +46,9 @@ static void test_defaults(void **state)
 	assert_string_equal(addr_format(&o.targets[0], a, sizeof(a)), "127.0.0.1:1883");
 	assert_true(o.clean);
 	assert_int_equal(o.size, 256);
+	/* --reconnect-delay default: 100ms,5s */
+	assert_true(o.reconnect_delay_ns == 100 * NS_PER_MS);
+	assert_true(o.reconnect_max_ns == 5 * NS_PER_S);
 }
 
 static void test_flags(void **state)
@@ -94,6 +97,15 @@ static void test_flags(void **state)
 	assert_int_equal(parse(&o, BENCH_PUB, "-Cfalse -F 0", err), 0);
 	assert_false(o.clean);
 	assert_int_equal(o.inflight, 65535);
+	/* --reconnect-delay: MIN,MAX; MIN alone keeps MAX (raised to MIN if below) */
+	assert_int_equal(parse(&o, BENCH_RUN, "--reconnect-delay 250ms,2s", err), 0);
+	assert_true(o.reconnect_delay_ns == 250 * NS_PER_MS && o.reconnect_max_ns == 2 * NS_PER_S);
+	assert_int_equal(parse(&o, BENCH_RUN, "--reconnect-delay 1", err), 0);
+	assert_true(o.reconnect_delay_ns == NS_PER_S && o.reconnect_max_ns == 5 * NS_PER_S);
+	assert_int_equal(parse(&o, BENCH_RUN, "--reconnect-delay 10s", err), 0);
+	assert_true(o.reconnect_delay_ns == 10 * NS_PER_S && o.reconnect_max_ns == 10 * NS_PER_S);
+	assert_int_equal(parse(&o, BENCH_RUN, "--reconnect-delay 1s,1s", err), 0);
+	assert_true(o.reconnect_delay_ns == NS_PER_S && o.reconnect_max_ns == NS_PER_S);
 }
 
 static void test_bad(void **state)
@@ -125,6 +137,14 @@ static void test_bad(void **state)
 	    {BENCH_RUN, "--pubs 0 --subs 0", "--pubs"},
 	    {BENCH_MERGE, "a.json", "two files"},
 	    {BENCH_PUB, "stray", "stray"},
+	    {BENCH_RUN, "--reconnect-delay 0", "--reconnect-delay"},
+	    {BENCH_RUN, "--reconnect-delay 5s,1s", "MAX is below MIN"},
+	    {BENCH_RUN, "--reconnect-delay x", "--reconnect-delay"},
+	    {BENCH_RUN, "--reconnect-delay 1s,", "--reconnect-delay"},
+	    {BENCH_RUN, "--reconnect-delay ,1s", "--reconnect-delay"},
+	    {BENCH_RUN, "--reconnect-delay 1s,2s,3s", "--reconnect-delay"},
+	    {BENCH_RUN, "--reconnect-delay 2h", "--reconnect-delay"},
+	    {BENCH_RUN, "--reconnect-delay", "--reconnect-delay"},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct bench_opts o;
