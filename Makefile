@@ -53,7 +53,9 @@ SAN_OBJ  := $(LIB_SRC:%.c=$(SAN)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(SAN)/unit/%)
 # fuzz build: clang + libFuzzer
 FUZ      := build/fuzz
-FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-unknown-warning-option
+# UB must end the run: without -fno-sanitize-recover UBSan reports and goes on, and
+# a target would pass with undefined behaviour in it
+FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unknown-warning-option
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZ)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZ)/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(REL)/bench/%)
@@ -88,7 +90,7 @@ $(FUZ)/%.o: %.c
 
 $(FUZ)/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(call say,LD,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -Wno-unknown-warning-option -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(Q)$(call say,LD,$@)$(CLANG) $(CPPFLAGS) $(CFLAGS) -O1 -g -Wno-unknown-warning-option -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(REL)/bench/%: bench/%.c $(REL_OBJ)
 	@mkdir -p $(@D)

@@ -3,7 +3,7 @@
  *
  * Workloads (each a buffer of back-to-back packets, decoded start to end, repeated):
  *   small: QoS 1 PUBLISH, topic "bench/test", 34-byte payload (the bench payload
- *          header of DESIGN.md), 3.1.1 and 5.0;
+ *          header of docs/design.md), 3.1.1 and 5.0;
  *   mix:   what a broker-facing client sees: PUBLISH QoS 0/1/2 (some with 5.0
  *          properties), PUBACK/PUBREC/PUBREL/PUBCOMP, SUBSCRIBE, SUBACK, CONNECT,
  *          CONNACK, PINGREQ/PINGRESP.

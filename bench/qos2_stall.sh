@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/qos2_stall.sh — the QoS 2 "stall" of Mosquitto 2.0.11 on ONE broker, no
 # bridges: 240 publishers + 240 subscribers, burst 6,000 at QoS 2, -I 500, as the
-# lab's headline point (docs/readme/lab.md, "Beyond the study"), and the
+# lab's headline point (docs/findings/2026-11-24-qos2-stall.md), and the
 # workarounds against it. Per run it prints the loss, how long the run took, and
 # if the bench is still running 35 s in (publishing ends at ~17 s) the broker's
 # unread receive queue on the subscriber sockets (ss Recv-Q: 4-byte

@@ -1,5 +1,5 @@
 # tests/integration/qos2_stall.sh — the mechanism behind the QoS 2 "stall" of
-# `mqlb lab search` (docs/readme/lab.md, "Beyond the study"), small, on a real
+# `mqlb lab search` (docs/findings/2026-11-24-qos2-stall.md), small, on a real
 # Mosquitto: the broker's outgoing in-flight window for queued messages. One
 # subscriber (tests/integration/qos2_stall.py) that leaves QoS 2 messages
 # unacknowledged, 100 QoS 2 messages published to it:
