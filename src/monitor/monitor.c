@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cluster/cluster.h"
@@ -49,6 +50,7 @@ struct mon_broker {
 	int have_prev;
 	/* last sample, for /metrics */
 	int alive;
+	enum cluster_proc proc;
 	double cpu_pct;
 	uint64_t rss, cg_mem, conns;
 };
@@ -58,6 +60,9 @@ struct monitor {
 	uint64_t interval_ns, duration_ns;
 	struct cluster_state st;
 	int have_cluster;
+	const char *run_dir;
+	struct timespec state_mtime; /* of <run_dir>/state when st was read */
+	ino_t state_ino;
 	unsigned nb;
 	struct mon_broker mb[CLUSTER_MAX_BROKERS];
 	struct monitor_diag diag;
@@ -91,8 +96,13 @@ static void usage(FILE *f)
 		"  connections.csv  established TCP connections on each broker's port\n"
 		"                   (netlink sock_diag, inside the cluster's netns)\n"
 		"  sys.csv          $SYS counters over one subscription per broker\n"
-		"  director.csv     per director backend: weight, health, connections, bytes\n"
+		"  director.csv     per director backend: weight, health, connections, bytes,\n"
+		"                   the director host's conntrack entries and VRRP state;\n"
+		"                   a director that does not answer gets one row per sample\n"
+		"                   with empty fields and its error (timeout, not running)\n"
 		"Every row starts with an ISO-8601 ms timestamp and seconds since start.\n"
+		"A broker killed, frozen (SIGSTOP) or restarted (mqlb cluster kill/start) is\n"
+		"followed: brokers.csv state alive/stopped/dead, the new pid from the state file.\n"
 		"Ends after --duration, or cleanly on SIGINT/SIGTERM.\n"
 		"--prometheus serves the latest sample at http://HOST:PORT/metrics.\n");
 }
@@ -117,8 +127,11 @@ static void sys_connect(struct monitor *m, struct mon_broker *b, uint64_t now)
 	struct mqtt_sys_conn *c = malloc(sizeof(*c));
 	if (!c)
 		return;
-	int r = mqtt_sys_open(c, &b->addr, m->st.spec.netns, sys_topics, N_SYS, 500 * NS_PER_MS,
-			      err, sizeof(err));
+	/* at most one interval: a broker that accepts and never answers (frozen,
+	 * overloaded) costs one late sample, never a stalled grid */
+	uint64_t t = m->interval_ns < 500 * NS_PER_MS ? m->interval_ns : 500 * NS_PER_MS;
+	int r =
+	    mqtt_sys_open(c, &b->addr, m->st.spec.netns, sys_topics, N_SYS, t, err, sizeof(err));
 	if (r) {
 		log_debug("broker %u: $SYS: %s", b->b->id, err);
 		free(c);
@@ -177,18 +190,99 @@ static void csv_num(char *buf, size_t len, int have, long long v)
 static void warn_director(const char *path, int r, uint64_t timeout_ns)
 {
 	if (r == -ENOENT || r == -ECONNREFUSED)
-		log_warn("director %s: no director is running there (%s); its rows are skipped "
-			 "until it answers (start it with 'mqlb director run ... --control %s')",
+		log_warn("director %s: no director is running there (%s); its rows say 'not "
+			 "running' until it answers (start it with 'mqlb director run ... "
+			 "--control %s')",
 			 path, strerror(-r), path);
 	else if (r == -ETIMEDOUT)
-		log_warn("director %s: no answer within %.0f ms (director stuck?); its rows are "
-			 "skipped until it answers",
+		log_warn("director %s: no answer within %.0f ms (director stuck?); its rows say "
+			 "'timeout' until it answers",
 			 path, (double)timeout_ns / 1e6);
 	else if (r == -EINVAL)
 		log_warn("director %s: the answer is not a director status", path);
 	else
-		log_warn("director %s: %s; its rows are skipped until it answers", path,
-			 strerror(-r));
+		log_warn("director %s: %s; its rows say so until it answers", path, strerror(-r));
+}
+
+/* The error column of director.csv: one word or two, no commas. */
+static const char *director_error(int r)
+{
+	switch (r) {
+	case -ETIMEDOUT:
+		return "timeout";
+	case -ENOENT:
+	case -ECONNREFUSED:
+		return "not running";
+	case -EINVAL:
+		return "bad answer";
+	default:
+		return strerror(-r);
+	}
+}
+
+/* One director's rows: one per backend, or, when it does not answer, one with
+ * the director's name, empty fields and the error, so that a dead director
+ * shows as dead and not as a gap that reads like "not monitored". */
+static void sample_director(struct monitor *m, unsigned d, uint64_t timeout_ns, const char *ts,
+			    double el)
+{
+	char row[1024], ct[24];
+	struct monitor_director *md = &m->dir_last[d];
+	int r = monitor_director_query(m->directors[d], timeout_ns, md);
+	if (r) {
+		/* once per outage, not once per sample */
+		if (m->dir_ok[d] != 0)
+			warn_director(m->directors[d], r, timeout_ns);
+		m->dir_ok[d] = 0;
+		fprintf(m->f_dir, "%s,%.3f,%s,,,,,,,,,,,,,,%s\n", ts, el, m->directors[d],
+			director_error(r));
+		return;
+	}
+	if (m->dir_ok[d] == 0)
+		log_info("director %s: answering again", m->directors[d]);
+	m->dir_ok[d] = 1;
+	csv_num(ct, sizeof(ct), md->conntrack >= 0, (long long)md->conntrack);
+	for (unsigned k = 0; k < md->n; k++) {
+		const struct monitor_backend *be = &md->b[k];
+		int n = snprintf(
+		    row, sizeof(row),
+		    "%s,%.3f,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,\n", ts, el,
+		    m->directors[d], md->dataplane, md->scheduler, be->address,
+		    (long long)be->weight, (long long)be->effective_weight, (long long)be->healthy,
+		    (long long)be->active, (long long)be->inactive, (long long)be->total,
+		    (long long)be->bytes_in, (long long)be->bytes_out, ct, md->vrrp_state);
+		fwrite(row, 1, (size_t)n, m->f_dir);
+	}
+}
+
+/* A broker killed and started again (mqlb cluster kill/start) has a new pid in
+ * the state file, written by rename: a new inode or mtime means re-read it and
+ * follow the pids. A state file gone (cluster down) keeps the last pids. */
+static void reload_state(struct monitor *m)
+{
+	char p[PATH_MAX + 16];
+	struct stat sb;
+	static struct cluster_state st;
+	if (!m->have_cluster)
+		return;
+	snprintf(p, sizeof(p), "%s/state", m->run_dir);
+	if (stat(p, &sb) == -1 ||
+	    (sb.st_ino == m->state_ino && sb.st_mtim.tv_sec == m->state_mtime.tv_sec &&
+	     sb.st_mtim.tv_nsec == m->state_mtime.tv_nsec))
+		return;
+	if (cluster_state_read(m->run_dir, &st) != 0 || st.n != m->st.n)
+		return; /* half a cluster, or another one: keep what we follow */
+	m->state_ino = sb.st_ino;
+	m->state_mtime = sb.st_mtim;
+	for (unsigned i = 0; i < m->nb; i++) {
+		struct cluster_broker *b = &m->st.b[i];
+		if (st.b[i].pid == b->pid)
+			continue;
+		log_info("broker %u: pid %d -> %d (state file)", b->id, b->pid, st.b[i].pid);
+		b->pid = st.b[i].pid;
+		m->mb[i].have_prev = 0; /* a CPU delta across two processes means nothing */
+		sys_drop(&m->mb[i], 0);
+	}
 }
 
 static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
@@ -197,6 +291,7 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 	time_iso8601_ms(time_real_ns(), ts, sizeof(ts));
 	double el = (double)(now_mono - start_mono) / 1e9;
 	struct sbuf prom = {0};
+	reload_state(m);
 
 	/* connections: one sock_diag dump for every broker port */
 	uint16_t ports[CLUSTER_MAX_BROKERS];
@@ -215,7 +310,8 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 	for (unsigned i = 0; i < m->nb; i++) {
 		struct mon_broker *b = &m->mb[i];
 		uint64_t cpu_ns = UINT64_MAX, rss = 0, cg_mem = UINT64_MAX, cg_cpu = UINT64_MAX;
-		b->alive = cluster_broker_alive(&m->st, b->b);
+		b->proc = cluster_broker_proc(&m->st, b->b);
+		b->alive = b->proc != CLUSTER_PROC_DEAD;
 		if (b->alive) {
 			if (monitor_proc_read(b->b->pid, &cpu_ns, &rss) != 0)
 				b->alive = 0;
@@ -243,8 +339,9 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 		char rss_s[24], cg_s[24];
 		csv_num(rss_s, sizeof(rss_s), b->alive, (long long)rss);
 		csv_num(cg_s, sizeof(cg_s), b->alive && cg_mem != UINT64_MAX, (long long)cg_mem);
-		int n = snprintf(row, sizeof(row), "%s,%.3f,%u,%s,%d,%d,%s,%s,%s\n", ts, el,
-				 b->b->id, b->addr_str, b->b->pid, b->alive, cpu_s, rss_s, cg_s);
+		int n = snprintf(row, sizeof(row), "%s,%.3f,%u,%s,%d,%d,%s,%s,%s,%s\n", ts, el,
+				 b->b->id, b->addr_str, b->b->pid, b->alive, cpu_s, rss_s, cg_s,
+				 cluster_proc_name(b->alive ? b->proc : CLUSTER_PROC_DEAD));
 		fwrite(row, 1, (size_t)n, m->f_brokers);
 
 		b->conns = diag_ok ? counts[i] : 0;
@@ -256,7 +353,7 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 		/* $SYS: take in what arrived, reconnect when needed */
 		if (b->sys && mqtt_sys_pump(b->sys) < 0)
 			sys_drop(b, now_mono);
-		if (!b->sys && b->alive)
+		if (!b->sys && b->proc == CLUSTER_PROC_ALIVE) /* a frozen one cannot answer */
 			sys_connect(m, b, now_mono);
 		n = snprintf(row, sizeof(row), "%s,%.3f,%u", ts, el, b->b->id);
 		for (size_t k = 0; k < N_SYS; k++) {
@@ -320,32 +417,8 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 		dir_timeout = 200 * NS_PER_MS;
 	if (dir_timeout > 2 * NS_PER_S)
 		dir_timeout = 2 * NS_PER_S;
-	for (unsigned d = 0; d < m->nd; d++) {
-		struct monitor_director *md = &m->dir_last[d];
-		int r = monitor_director_query(m->directors[d], dir_timeout, md);
-		if (r) {
-			/* once per outage, not once per sample */
-			if (m->dir_ok[d] != 0)
-				warn_director(m->directors[d], r, dir_timeout);
-			m->dir_ok[d] = 0;
-			continue;
-		}
-		if (m->dir_ok[d] == 0)
-			log_info("director %s: answering again", m->directors[d]);
-		m->dir_ok[d] = 1;
-		for (unsigned k = 0; k < md->n; k++) {
-			const struct monitor_backend *be = &md->b[k];
-			int n = snprintf(
-			    row, sizeof(row),
-			    "%s,%.3f,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", ts, el,
-			    m->directors[d], md->dataplane, md->scheduler, be->address,
-			    (long long)be->weight, (long long)be->effective_weight,
-			    (long long)be->healthy, (long long)be->active, (long long)be->inactive,
-			    (long long)be->total, (long long)be->bytes_in,
-			    (long long)be->bytes_out);
-			fwrite(row, 1, (size_t)n, m->f_dir);
-		}
-	}
+	for (unsigned d = 0; d < m->nd; d++)
+		sample_director(m, d, dir_timeout, ts, el);
 	if (m->prom_on && m->nd) {
 		static const char *const names[] = {
 		    "weight",	      "healthy",	"active_connections", "total_connections",
@@ -368,6 +441,19 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 				}
 			}
 		}
+		sb_printf(&prom, "# HELP mqlb_director_up 1 when the director answered its status\n"
+				 "# TYPE mqlb_director_up gauge\n");
+		for (unsigned d = 0; d < m->nd; d++)
+			sb_printf(&prom, "mqlb_director_up{director=\"%s\"} %d\n", m->directors[d],
+				  m->dir_ok[d] == 1);
+		sb_printf(&prom,
+			  "# HELP mqlb_director_conntrack_entries entries in the director "
+			  "host's conntrack table\n# TYPE mqlb_director_conntrack_entries gauge\n");
+		for (unsigned d = 0; d < m->nd; d++)
+			if (m->dir_ok[d] == 1 && m->dir_last[d].conntrack >= 0)
+				sb_printf(&prom,
+					  "mqlb_director_conntrack_entries{director=\"%s\"} %lld\n",
+					  m->directors[d], (long long)m->dir_last[d].conntrack);
 	}
 	fflush(m->f_brokers);
 	fflush(m->f_conns);
@@ -513,6 +599,14 @@ int cmd_monitor(int argc, char **argv)
 		cluster_default_run_dir(run_buf, sizeof(run_buf));
 		run_dir = run_buf;
 	}
+	char state_path[PATH_MAX + 16];
+	struct stat sb;
+	snprintf(state_path, sizeof(state_path), "%s/state", run_dir);
+	if (stat(state_path, &sb) == 0) { /* before the read: a newer file is re-read */
+		m.state_ino = sb.st_ino;
+		m.state_mtime = sb.st_mtim;
+	}
+	m.run_dir = run_dir;
 	int r = cluster_state_read(run_dir, &m.st);
 	if (r == 0) {
 		m.have_cluster = 1;
@@ -550,7 +644,7 @@ int cmd_monitor(int argc, char **argv)
 			 m.st.spec.netns[0] ? " in netns " : "", m.st.spec.netns, strerror(-r));
 	m.f_brokers =
 	    open_csv(m.out_dir, "brokers.csv",
-		     "broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes");
+		     "broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes,state");
 	m.f_conns = open_csv(m.out_dir, "connections.csv", "broker,port,established");
 	char sys_hdr[512] = "broker";
 	for (size_t k = 0; k < N_SYS; k++) {
@@ -562,7 +656,7 @@ int cmd_monitor(int argc, char **argv)
 	m.f_dir = open_csv(m.out_dir, "director.csv",
 			   "director,dataplane,scheduler,backend,weight,effective_weight,healthy,"
 			   "active_connections,inactive_connections,total_connections,bytes_in,"
-			   "bytes_out");
+			   "bytes_out,conntrack,vrrp_state,error");
 	if (!m.f_brokers || !m.f_conns || !m.f_sys || !m.f_dir) {
 		fprintf(stderr, "mqlb: cannot write CSV files in %s: %s\n", m.out_dir,
 			strerror(errno));

@@ -34,11 +34,16 @@ struct monitor_backend {
 #define MONITOR_MAX_BACKENDS 64
 struct monitor_director {
 	char dataplane[32], scheduler[32];
+	int64_t conntrack;   /* "conntrack_count": entries in the director host's
+			     * conntrack table; -1 when absent (unknown) */
+	char vrrp_state[16]; /* "vrrp_state": MASTER, BACKUP, FAULT, STOP; "" when
+			      * absent or not in an HA pair */
 	unsigned n;
 	struct monitor_backend b[MONITOR_MAX_BACKENDS];
 };
 /* Parses the JSON text of `mqlb director status --json`. Returns 0 or -EINVAL.
- * Missing numbers read as -1. */
+ * Missing numbers read as -1. Top-level keys are looked up outside the backends
+ * array only (a backend's key never passes for the director's). */
 int monitor_director_parse(const char *json, struct monitor_director *out);
 /* Asks the director at control socket path, giving up after timeout_ns (a hung
  * director must not stall the sampling grid). Returns 0 or -errno (-ETIMEDOUT). */

@@ -121,7 +121,7 @@ int monitor_director_parse(const char *json, struct monitor_director *out)
 	json_text(json, arr, "dataplane", out->dataplane, sizeof(out->dataplane));
 	json_text(json, arr, "scheduler", out->scheduler, sizeof(out->scheduler));
 	const char *p = arr + 1;
-	while (out->n < MONITOR_MAX_BACKENDS) {
+	for (;;) {
 		const char *o = strchr(p, '{');
 		const char *close_arr = strchr(p, ']');
 		if (!o || (close_arr && close_arr < o))
@@ -130,6 +130,9 @@ int monitor_director_parse(const char *json, struct monitor_director *out)
 		const char *c = strchr(o, '}');
 		if (!c)
 			return -EINVAL;
+		p = c + 1;
+		if (out->n == MONITOR_MAX_BACKENDS)
+			continue; /* skipped, but walked over: the array's end is needed */
 		struct monitor_backend *b = &out->b[out->n++];
 		json_text(o, c, "address", b->address, sizeof(b->address));
 		b->weight = json_num(o, c, "weight");
@@ -140,8 +143,16 @@ int monitor_director_parse(const char *json, struct monitor_director *out)
 		b->total = json_num(o, c, "total_connections");
 		b->bytes_in = json_num(o, c, "bytes_in");
 		b->bytes_out = json_num(o, c, "bytes_out");
-		p = c + 1;
 	}
+	/* the HA keys: before the array today; after it is top level too */
+	const char *arr_end = strchr(p, ']');
+	out->conntrack = json_num(json, arr, "conntrack_count");
+	if (out->conntrack < 0 && arr_end)
+		out->conntrack = json_num(arr_end, end, "conntrack_count");
+	if (json_find(json, arr, "vrrp_state"))
+		json_text(json, arr, "vrrp_state", out->vrrp_state, sizeof(out->vrrp_state));
+	else if (arr_end)
+		json_text(arr_end, end, "vrrp_state", out->vrrp_state, sizeof(out->vrrp_state));
 	return 0;
 }
 
