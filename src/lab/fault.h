@@ -108,4 +108,52 @@ uint64_t lab_inject_poll(struct lab_inject *x);
  * call twice and on a zeroed struct. */
 void lab_inject_close(struct lab_inject *x);
 
+/* faultrow.c — one row of faults.csv: a run's figures under a fault. */
+#define LAB_FAULTS_HEADER                                                                          \
+	"scenario,variant,topology,dataplane,scheduler,qos,bridge,persistence,fault,expected,"     \
+	"unique,lost,duplicates,disconnects,reconnects,sessions_resumed,sessions_lost,"            \
+	"reconnect_p50_ms,reconnect_p99_ms,reconnect_max_ms,recovery_s,out_of_rotation_s,run"
+#define LAB_NEVER (-1.0) /* recovery / out of rotation: not within the run */
+#define LAB_NA	  (-2.0) /* no fault, or the figure does not apply */
+
+struct lab_fault_row {
+	char scenario[32], variant[32], topology[32], dataplane[16], scheduler[16], bridge[8];
+	char fault[128]; /* the specs, ' ' separated ("" = none) */
+	char run[160];	 /* run folder, relative to the faults folder */
+	int qos, persistence;
+	uint64_t expected, unique, lost, duplicates;
+	uint64_t disconnects, reconnects, sessions_resumed, sessions_lost;
+	double reconnect_p50_ms, reconnect_p99_ms, reconnect_max_ms;
+	double recovery_s;	  /* first fault's start until the rate is back; LAB_NEVER/NA */
+	double out_of_rotation_s; /* broker faults: until every director has it unhealthy */
+};
+
+/* Per-second delivery rate of a run folder (sub-*.csv summed), second k =
+ * [k, k+1) s after the first publish (faults.log); rate[] has cap entries.
+ * Returns the seconds filled (0 when nothing is known), *t0_ms = the first
+ * publish (unix ms). */
+unsigned lab_fault_rate(const char *rundir, double *rate, unsigned cap, uint64_t *t0_ms);
+/* "2026-12-01T02:54:45.475+0000" (the monitor's timestamps) to unix ms; 0 = bad. */
+uint64_t lab_iso_ms(const char *s);
+/* Fills the row's bench and timing figures from the run folder rundir (the
+ * accounting figures expected..duplicates come from the caller). f[0..n-1]:
+ * the run's faults; publish_ms: the publishers' schedule. */
+void lab_fault_row_fill(struct lab_fault_row *r, const char *rundir, const struct lab_fault *f,
+			int n, uint64_t publish_ms, uint16_t base_port);
+/* One line under LAB_FAULTS_HEADER. */
+void lab_fault_row_write(FILE *f, const struct lab_fault_row *r);
+/* Reads DIR/faults.csv into a malloc'd array. Returns the count or -errno. */
+int lab_fault_rows_read(const char *path, struct lab_fault_row **rows);
+/* "12.0" / "never" / "-" for a recovery or rotation figure. */
+const char *lab_fault_secs(double s, char *buf, size_t len);
+
+/* faultmd.c / plot.c — faults.md and the per-run timelines (plots/) */
+int lab_faults_report(const char *dir);
+/* Timeline of one run into pdir/<name>.{png,svg}: delivery rate per second
+ * and connections per broker (monitor/connections.csv) against seconds from
+ * the first publish, the faults' start and end as vertical lines. Returns 0
+ * or -errno (-ENOENT: no gnuplot or no data). */
+int lab_plot_timeline(const char *rundir, const char *pdir, const char *name, const char *title,
+		      const struct lab_fault_row *r, const double *marks, int n_marks);
+
 #endif

@@ -69,8 +69,8 @@ static int act(struct lab_inject *x, int undo, const struct lab_fault *f, const 
 	int ret = lab_run_cmd(netns, argv, x->e.log_path, x->e.log_path, 20 * NS_PER_S);
 	if (x->log)
 		fseek(x->log, 0, SEEK_END); /* the child appended its output */
-	note(x, undo, f, "%s%s%s: %s (%d)", netns ? "[" : "", netns ? netns : "", netns ? "] " : "",
-	     line, ret == 0 ? "ok" : "failed", ret);
+	note(x, undo, f, "%s%s%s%s: %s (%d)", netns ? "[" : "", netns ? netns : "",
+	     netns ? "] " : "", line, ret == 0 ? "ok" : "failed", ret);
 	if (ret != 0)
 		log_warn("lab: fault %s: '%s' failed (%d), see %s", f->spec, line, ret,
 			 x->e.log_path);

@@ -17,12 +17,12 @@
 static void usage_main(FILE *f)
 {
 	fprintf(
-	    f,
-	    "Usage: mqlb lab run [options]      the study end to end, then the report\n"
-	    "       mqlb lab search [options]   then: which cluster setups lose nothing\n"
-	    "       mqlb lab report DIR         rebuild DIR/report.md and plots from DIR's data\n"
-	    "\n"
-	    "Run 'mqlb lab run --help' or 'mqlb lab search --help' for their options.\n");
+	    f, "Usage: mqlb lab run [options]      the study end to end, then the report\n"
+	       "       mqlb lab search [options]   then: which cluster setups lose nothing\n"
+	       "       mqlb lab faults [options]   inject failures, count what clients lose\n"
+	       "       mqlb lab report DIR         rebuild DIR/report.md (or faults.md) and plots\n"
+	       "\n"
+	       "Run 'mqlb lab run --help' or 'mqlb lab search --help' for their options.\n");
 }
 
 static void usage_run(FILE *f)
@@ -144,10 +144,38 @@ static int parse_fault_flag(const char *cmd, struct lab_opts *o, const char *a, 
 	return 0;
 }
 
-/* lab run (x == NULL) and lab search (x: its own options). */
-static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_search_opts *x)
+static void usage_faults(FILE *f)
 {
-	const char *cmd = x ? "lab search" : "lab run";
+	fprintf(f,
+		"Usage: mqlb lab faults [--scenario LIST] [--quick] [--out DIR] [options]\n"
+		"\n"
+		"Injects failures into the lab and counts what clients lose. Each scenario runs\n"
+		"the variants its comparison needs, one after the other, at a load the cluster\n"
+		"carries without loss (40 clients, -I 200, burst 2400: 24 s of publishing; the\n"
+		"'none' scenario must lose 0), QoS 1, persistent sessions (bench -V 5 -C false\n"
+		"--reconnect -k 2), nft rr unless the variant uses the ClientID proxy. The fault\n"
+		"starts at a third of the publish time. Writes DIR/faults.csv, DIR/faults.md\n"
+		"(a table per scenario, a timeline per run) and DIR/<scenario>/<variant>/.\n"
+		"\n"
+		"  --scenario LIST      names from the list below, comma separated (all)\n"
+		"  --quick              8 clients, -I 250, burst 160 (10 s of publishing)\n"
+		"  --keepalive S        bench -k (2: a client notices a dead link in ~3.5 s)\n"
+		"  --health-interval D --reconnect-delay MIN[,MAX] --clients --burst --interval\n"
+		"  --drain --quiet --run-timeout --dataplane --hosts --out --profile\n"
+		"                       as in lab run\n"
+		"\n"
+		"Scenarios:\n");
+	int n;
+	const struct lab_scenario *s = lab_scenarios(&n);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  %-18s %s\n", s[i].name, s[i].what);
+}
+
+/* lab run (x and fx NULL), lab search (x: its own options), lab faults (fx). */
+static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_search_opts *x,
+		     struct lab_faults_opts *fx)
+{
+	const char *cmd = x ? "lab search" : fx ? "lab faults" : "lab run";
 	static const uint64_t full[] = {60, 120, 240, 480};
 	int set_clients = 0, set_burst = 0, set_drain = 0, set_interval = 0, set_quiet = 0;
 	int full_sweep = 0;
@@ -180,6 +208,22 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		o->quiet_s = 15;
 		o->run_timeout_s = 300;
 	}
+	if (fx) { /* a load the cluster carries without loss: every loss is the fault's */
+		fx->n_pick = 0;
+		o->qos[0] = 1, o->n_qos = 1;
+		o->clients[0] = 40;
+		o->interval_ms = 200;
+		o->burst = 2400; /* 120 per publisher: 24 s */
+		o->drain_s = 30;
+		o->quiet_s = 3;
+		o->run_timeout_s = 180;
+		o->persistent = 1;
+		o->keepalive_s = 2;
+		o->dataplane = "nft";
+		o->scheduler = "rr";
+		o->topologies[0] = LAB_TOPO_DISTRIBUTED, o->topologies[1] = LAB_TOPO_CLIENTID;
+		o->n_topologies = 2; /* both resolved at session open */
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -187,6 +231,8 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			if (x)
 				usage_search(stdout);
+			else if (fx)
+				usage_faults(stdout);
 			else
 				usage_run(stdout);
 			return 1;
@@ -207,6 +253,16 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 			continue;
 		}
 		char err[256];
+		if (fx && strcmp(a, "--scenario") == 0) {
+			if (!v)
+				return cli_usage_error(cmd, "%s needs a value", a);
+			int k = lab_scenarios_pick(v, fx->pick, 16, err, sizeof(err));
+			if (k < 0)
+				return cli_usage_error(cmd, "%s", err);
+			fx->n_pick = k;
+			i++;
+			continue;
+		}
 		if (x && strcmp(a, "--setups") == 0) {
 			if (!v)
 				return cli_usage_error(cmd, "%s needs a value", a);
@@ -220,6 +276,11 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		int cf = v ? lab_cluster_flag(&o->cluster, a, v, err, sizeof(err)) : 1;
 		if (cf < 0)
 			return cli_usage_error(cmd, "%s", err);
+		if (cf == 0 && fx)
+			return cli_usage_error(cmd, "%s: each scenario sets its cluster", a);
+		if (fx && (strcmp(a, "--fault") == 0 || strcmp(a, "--topology") == 0 ||
+			   strcmp(a, "--qos") == 0 || strcmp(a, "--scheduler") == 0))
+			return cli_usage_error(cmd, "%s: each scenario sets its own", a);
 		if (cf == 0 && x)
 			return cli_usage_error(cmd,
 					       "%s: the search sets the cluster per setup "
@@ -368,6 +429,19 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		memcpy(o->clients, full, sizeof(full));
 		o->n_clients = 4;
 	}
+	if (o->quick && fx) {
+		if (!set_clients)
+			o->clients[0] = 8, o->n_clients = 1;
+		if (!set_interval)
+			o->interval_ms = 250;
+		if (!set_burst)
+			o->burst = 160; /* 40 per publisher: 10 s */
+		if (!set_drain)
+			o->drain_s = 20;
+		set_clients = set_burst = set_drain = set_interval = set_quiet = 1;
+	}
+	if (fx && o->n_clients != 1)
+		return cli_usage_error(cmd, "--clients: one count for lab faults");
 	if (o->quick) {
 		if (!set_clients)
 			o->clients[0] = 20, o->n_clients = 1;
@@ -406,6 +480,13 @@ int cmd_lab(int argc, char **argv)
 			return cli_usage_error("lab report", "lab report takes one folder (DIR)");
 		/* a search folder: each setup's report, then search.md */
 		char probe[4200];
+		snprintf(probe, sizeof(probe), "%s/faults.csv", argv[2]);
+		if (access(probe, F_OK) == 0) { /* a faults folder: faults.md */
+			if (lab_faults_report(argv[2]) < 0)
+				return CLI_FAIL;
+			printf("%s/faults.md\n", argv[2]);
+			return CLI_OK;
+		}
 		snprintf(probe, sizeof(probe), "%s/search.csv", argv[2]);
 		if (access(probe, F_OK) == 0) {
 			int n, ok = 1;
@@ -431,17 +512,25 @@ int cmd_lab(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0) {
 		struct lab_opts o;
-		int ret = parse_run(argc - 1, argv + 1, &o, NULL);
+		int ret = parse_run(argc - 1, argv + 1, &o, NULL, NULL);
 		if (ret)
 			return ret == 1 ? CLI_OK : ret;
 		return lab_cmd_run(&o);
 	}
+	if (strcmp(argv[1], "faults") == 0) {
+		static struct lab_faults_opts fx;
+		int ret = parse_run(argc - 1, argv + 1, &fx.base, NULL, &fx);
+		if (ret)
+			return ret == 1 ? CLI_OK : ret;
+		return lab_cmd_faults(&fx);
+	}
 	if (strcmp(argv[1], "search") == 0) {
 		struct lab_search_opts x;
-		int ret = parse_run(argc - 1, argv + 1, &x.base, &x);
+		int ret = parse_run(argc - 1, argv + 1, &x.base, &x, NULL);
 		if (ret)
 			return ret == 1 ? CLI_OK : ret;
 		return lab_cmd_search(&x);
 	}
-	return cli_usage_error("lab", "unknown lab command '%s' (run, search, report)", argv[1]);
+	return cli_usage_error("lab", "unknown lab command '%s' (run, search, faults, report)",
+			       argv[1]);
 }

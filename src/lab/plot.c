@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "lab/fault.h"
 #include "lab/lab.h"
 #include "lab/series.h"
 #include "lab/spawn.h"
@@ -378,6 +379,104 @@ int lab_plots(const char *dir, const struct lab_row *rows, int n)
 	if (ret != 0) {
 		log_error("lab report: gnuplot failed (%d), see %s", ret, log);
 		return -EIO;
+	}
+	return 0;
+}
+
+/* connections.csv of a run as gnuplot index blocks, one per broker, time in s
+ * from t0_ms. Returns the number of blocks. */
+static unsigned timeline_conns(const char *rundir, FILE *f, uint64_t t0_ms)
+{
+	char path[1200];
+	struct lab_csv c;
+	snprintf(path, sizeof(path), "%s/monitor/connections.csv", rundir);
+	if (lab_csv_load(path, &c) < 0)
+		return 0;
+	int ct = lab_csv_col(&c, "timestamp"), cb = lab_csv_col(&c, "broker"),
+	    ce = lab_csv_col(&c, "established");
+	unsigned nb = 0;
+	for (unsigned b = 1; b <= LAB_MAX_BROKERS && ct >= 0 && cb >= 0 && ce >= 0; b++) {
+		int any = 0;
+		for (unsigned r = 1; r < c.n_rows; r++) {
+			if ((unsigned)atoi(lab_csv_get(&c, r, cb)) != b)
+				continue;
+			double t =
+			    ((double)lab_iso_ms(lab_csv_get(&c, r, ct)) - (double)t0_ms) / 1000;
+			fprintf(f, "%.3f %s\n", t, lab_csv_get(&c, r, ce));
+			any = 1;
+		}
+		if (!any)
+			break;
+		fprintf(f, "\n\n");
+		nb = b;
+	}
+	lab_csv_free(&c);
+	return nb;
+}
+
+int lab_plot_timeline(const char *rundir, const char *pdir, const char *name, const char *title,
+		      const struct lab_fault_row *r, const double *marks, int n_marks)
+{
+	static double rate[RATE_MAX_S];
+	char path[1200];
+	uint64_t t0;
+	(void)r;
+	unsigned secs = lab_fault_rate(rundir, rate, RATE_MAX_S, &t0);
+	if (!secs)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s.dat", pdir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "# s from the first publish, messages delivered per second\n");
+	for (unsigned s = 0; s < secs; s++)
+		fprintf(f, "%u.5 %.0f\n", s, rate[s]);
+	fprintf(f, "\n\n");
+	unsigned nb = timeline_conns(rundir, f, t0);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s.gp", pdir, name);
+	FILE *gp = fopen(path, "w");
+	if (!gp)
+		return -errno;
+	fprintf(
+	    gp,
+	    "set encoding utf8\nPNGTERM = (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) ? "
+	    "\"pngcairo enhanced font 'sans,10'\" : \"png\"\n"
+	    "set key top right noenhanced\nset grid\nset xlabel 's from the first publish'\n"
+	    "set ylabel 'messages/s'\nset y2label 'connections'\nset y2tics\nset ytics nomirror\n"
+	    "set yrange [0:*]\nset y2range [0:*]\nset xrange [-2:*]\n");
+	for (int m = 0; m < n_marks; m++)
+		fprintf(gp,
+			"set arrow from %.2f, graph 0 to %.2f, graph 1 nohead dt 2 lw 2 lc "
+			"rgb 'red'\n",
+			marks[m], marks[m]);
+	fprintf(gp,
+		"tl = \"set title '%s' noenhanced; plot '%s.dat' index 0 using 1:2 with lines lw 2 "
+		"title 'delivered/s'",
+		title, name);
+	for (unsigned b = 0; b < nb; b++)
+		fprintf(gp, ", '%s.dat' index %u using 1:2 axes x1y2 with steps title 'broker %u'",
+			name, b + 1, b + 1);
+	fprintf(gp, "\"\n");
+	gp_both(gp, "tl", "900,420", "900,420");
+	fclose(gp);
+	/* gp_both names the outputs after the macro: rename them to name */
+	char cd[1400], log[1200], script[64];
+	snprintf(cd, sizeof(cd), "cd '%s'", pdir);
+	snprintf(log, sizeof(log), "%s/gnuplot.log", pdir);
+	snprintf(script, sizeof(script), "%s.gp", name);
+	char *argv[] = {"gnuplot", "-e", cd, script, NULL};
+	int ret = lab_run_cmd(NULL, argv, log, log, 60 * NS_PER_S);
+	if (ret == 127)
+		return -ENOENT;
+	if (ret != 0)
+		return -EIO;
+	for (int k = 0; k < 2; k++) {
+		char from[1200], to[1200];
+		snprintf(from, sizeof(from), "%s/tl.%s", pdir, k ? "svg" : "png");
+		snprintf(to, sizeof(to), "%s/%s.%s", pdir, name, k ? "svg" : "png");
+		if (rename(from, to) < 0)
+			return -errno;
 	}
 	return 0;
 }

@@ -177,6 +177,33 @@ int lab_cmd_search(const struct lab_search_opts *x);
  * run. Returns 0, -ENOENT (no setup folder) or -ENOMEM. */
 int lab_search_rebuild(const char *dir);
 
+/* faults.c — `mqlb lab faults`: named scenarios, each with its variants. */
+#define LAB_MAX_VARIANTS 3
+struct lab_variant {
+	const char *name; /* folder and label, NULL ends the list */
+	int topology;	  /* enum lab_topology */
+	const char *bridge;
+	int persistence;
+};
+struct lab_scenario {
+	const char *name;
+	const char *what; /* one line for faults.md */
+	const char
+	    *fault; /* printf format of the spec (start ms; netem: publish ms); NULL = none */
+	int when;   /* 0 = at a third of the publish time, 1 = needs HA, 2 = netem */
+	struct lab_variant v[LAB_MAX_VARIANTS];
+};
+struct lab_faults_opts {
+	struct lab_opts base;
+	int pick[16], n_pick; /* indexes into lab_scenarios(); 0 = all */
+};
+/* The fixed list (static storage); *n = its length. */
+const struct lab_scenario *lab_scenarios(int *n);
+/* Parses "a,b" of scenario names into idx (cap entries). Returns the count or
+ * -EINVAL with err set. */
+int lab_scenarios_pick(const char *list, int *idx, int cap, char *err, size_t errlen);
+int lab_cmd_faults(struct lab_faults_opts *x);
+
 /* matrix.c: fills runs (cap LAB_MAX_RUNS) in the order clients, topology, QoS.
  * Returns the count. */
 int lab_matrix(const struct lab_opts *o, struct lab_run *runs);

@@ -1,0 +1,276 @@
+/* faults.c — `mqlb lab faults`: named fault scenarios, each with the variants
+ * its comparison needs, run one after the other in one lab session at a load
+ * the cluster carries without loss (the `none` scenario proves it), QoS 1 and
+ * persistent sessions, so that every message lost is the fault's. Each
+ * variant is an ordinary lab folder (DIR/<scenario>/<variant>/: summary.csv,
+ * lab.json, the run folder with faults.log); DIR/faults.csv has one row per
+ * run and DIR/faults.md the tables and timelines (faultmd.c). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/cli.h"
+#include "common/log.h"
+#include "common/time.h"
+#include "lab/run.h"
+#include "lab/spawn.h"
+
+/* %1$ = start ms, %2$ = duration ms, %3$ = publish ms (whole phase) */
+static const struct lab_scenario scenarios[] = {
+    {"none",
+     "no fault: the baseline, which must lose nothing (every loss below is the fault's)",
+     NULL,
+     0,
+     {{"nft-rr", LAB_TOPO_DISTRIBUTED, "star", 0}}},
+    {"client-flap",
+     "client host 1's link down 5 s: L4 (nft rr) sends a reconnecting client to any broker, "
+     "where its session and queued messages do not exist; the ClientID-affine proxy sends it "
+     "back to its own",
+     "client-flap:1@%" PRIu64 "ms+5s",
+     0,
+     {{"nft-rr", LAB_TOPO_DISTRIBUTED, "star", 0},
+      {"proxy-clientid", LAB_TOPO_CLIENTID, "star", 0}}},
+    {"broker-restart",
+     "spoke broker 2 SIGKILLed and started again 3 s later, without and with persistence; "
+     "out_of_rotation = until every director's health check marks it down (interval 1 s, "
+     "fall 2)",
+     "broker-kill:2@%" PRIu64 "ms+3s",
+     0,
+     {{"no-persistence", LAB_TOPO_DISTRIBUTED, "star", 0},
+      {"persistence", LAB_TOPO_DISTRIBUTED, "star", 1}}},
+    {"hub-kill",
+     "broker 1 SIGKILLed for good: the star's hub against a mesh",
+     "broker-kill:1@%" PRIu64 "ms",
+     0,
+     {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}, {"mesh", LAB_TOPO_DISTRIBUTED, "mesh", 0}}},
+    {"broker-freeze",
+     "spoke broker 2 SIGSTOPped for 3 s (alive for TCP, silent for MQTT)",
+     "broker-freeze:2@%" PRIu64 "ms+3s",
+     0,
+     {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}}},
+    {"bridge-cut",
+     "every packet between the hub and spoke 2 dropped for 4 s",
+     "bridge-cut:2@%" PRIu64 "ms+4s",
+     0,
+     {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}}},
+    {"director-failover",
+     "the active director host of an HA pair dies (needs the ha topology: not built yet)",
+     NULL,
+     1,
+     {{"ha", LAB_TOPO_DISTRIBUTED, "star", 0}}},
+    {"netem",
+     "50 ms delay each way and 1 % loss on both client links for the whole publish phase",
+     "netem:all=delay=50ms,loss=1%%@0s+%" PRIu64 "ms",
+     2,
+     {{"nft-rr", LAB_TOPO_DISTRIBUTED, "star", 0}}},
+};
+#define N_SCENARIOS (int)(sizeof(scenarios) / sizeof(scenarios[0]))
+
+const struct lab_scenario *lab_scenarios(int *n)
+{
+	*n = N_SCENARIOS;
+	return scenarios;
+}
+
+int lab_scenarios_pick(const char *list, int *idx, int cap, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL;
+	int n = 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int k;
+		for (k = 0; k < N_SCENARIOS && strcmp(scenarios[k].name, t) != 0; k++)
+			;
+		int dup = 0;
+		for (int j = 0; j < n; j++)
+			dup |= idx[j] == k;
+		if (k == N_SCENARIOS || dup || n == cap) {
+			snprintf(
+			    err, errlen,
+			    "--scenario: %s '%s' (none, client-flap, broker-restart, hub-kill, "
+			    "broker-freeze, bridge-cut, director-failover, netem)",
+			    k == N_SCENARIOS ? "unknown scenario" : "repeated scenario", t);
+			return -EINVAL;
+		}
+		idx[n++] = k;
+	}
+	if (!n) {
+		snprintf(err, errlen, "--scenario: empty list");
+		return -EINVAL;
+	}
+	return n;
+}
+
+/* The options of one variant: the base with its topology, bridge,
+ * persistence and fault (start at a third of the publish time). */
+static int variant_opts(const struct lab_opts *base, const struct lab_scenario *sc,
+			const struct lab_variant *v, struct lab_opts *o, char *err, size_t errlen)
+{
+	char spec[128];
+	*o = *base;
+	o->topologies[0] = v->topology;
+	o->n_topologies = 1;
+	snprintf(o->cluster.bridge, sizeof(o->cluster.bridge), "%s", v->bridge);
+	o->cluster.persistence = v->persistence;
+	o->n_faults = 0;
+	uint64_t pub = lab_publish_ms(o, o->clients[0]);
+	if (sc->fault) {
+		if (sc->when == 2)
+			snprintf(spec, sizeof(spec), sc->fault, pub);
+		else
+			snprintf(spec, sizeof(spec), sc->fault, pub / 3);
+		if (lab_fault_parse(spec, &o->faults[0], err, errlen) < 0)
+			return -EINVAL;
+		o->n_faults = 1;
+	}
+	lab_cluster_label(o->profile, &o->cluster, o->setup, sizeof(o->setup));
+	struct lab_run run = {.topology = v->topology, .qos = o->qos[0], .clients = o->clients[0]};
+	return lab_faults_validate(o, &run, 1, err, errlen);
+}
+
+/* Whether the kernel has netem: a qdisc on client host 1's loopback. */
+static int have_netem(const struct lab_session *s)
+{
+	char *add[] = {"tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms", NULL};
+	char *del[] = {"tc", "qdisc", "del", "dev", "lo", "root", NULL};
+	if (lab_run_cmd(s->env.client_ns[0], add, NULL, NULL, 10 * NS_PER_S) != 0)
+		return 0;
+	lab_run_cmd(s->env.client_ns[0], del, NULL, NULL, 10 * NS_PER_S);
+	return 1;
+}
+
+static int skip_reason(const struct lab_session *s, const struct lab_scenario *sc, char *why,
+		       size_t len)
+{
+	if (sc->when == 1) {
+		snprintf(why, len,
+			 "the lab has no ha topology yet (keepalived VIP across the two "
+			 "directors); not run");
+		return 1;
+	}
+	if (sc->when == 2 && !have_netem(s)) {
+		snprintf(why, len,
+			 "this kernel has no sch_netem (tc qdisc add ... netem fails, no module "
+			 "to load); not run");
+		return 1;
+	}
+	return 0;
+}
+
+/* One variant: its folder, the run, the row. Returns 0 or < 0. */
+static int run_variant(const struct lab_opts *o, struct lab_session *s, const char *out,
+		       const struct lab_scenario *sc, const struct lab_variant *v, int k, int total,
+		       FILE *csv)
+{
+	char dir[1200], rel[160], name[128];
+	struct lab_run run = {.topology = v->topology, .qos = o->qos[0], .clients = o->clients[0]};
+	struct lab_row row;
+	int failed = 0;
+	snprintf(dir, sizeof(dir), "%s/%s", out, sc->name);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/%s/%s", out, sc->name, v->name);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -errno;
+	struct lab_opts o2 = *o;
+	snprintf(o2.setup, sizeof(o2.setup), "%s/%s", sc->name, v->name);
+	int n = lab_run_list(&o2, s, dir, &run, 1, k, total, &row, &failed);
+	if (n != 1)
+		return -EIO;
+	struct lab_fault_row r;
+	memset(&r, 0, sizeof(r));
+	lab_run_dirname(&row, name, sizeof(name));
+	snprintf(rel, sizeof(rel), "%s/%s/%s", sc->name, v->name, name);
+	snprintf(r.scenario, sizeof(r.scenario), "%s", sc->name);
+	snprintf(r.variant, sizeof(r.variant), "%s", v->name);
+	snprintf(r.topology, sizeof(r.topology), "%s", row.topology);
+	snprintf(r.dataplane, sizeof(r.dataplane), "%s", row.dataplane);
+	snprintf(r.scheduler, sizeof(r.scheduler), "%s", row.scheduler);
+	snprintf(r.bridge, sizeof(r.bridge), "%s", v->bridge);
+	snprintf(r.run, sizeof(r.run), "%s", rel);
+	snprintf(r.fault, sizeof(r.fault), "%s", o->n_faults ? o->faults[0].spec : "");
+	r.qos = row.qos;
+	r.persistence = v->persistence;
+	r.expected = row.expected;
+	r.unique = row.unique;
+	r.lost = row.lost;
+	r.duplicates = row.duplicates;
+	snprintf(dir, sizeof(dir), "%s/%s", out, rel);
+	lab_fault_row_fill(&r, dir, o->faults, o->n_faults, lab_publish_ms(o, o->clients[0]),
+			   s->env.broker_base_port);
+	lab_fault_row_write(csv, &r);
+	fflush(csv);
+	return 0;
+}
+
+/* Every variant's options, checked before anything starts. */
+static int plan(const struct lab_faults_opts *x, struct lab_opts *opts, int *sc_of, int *v_of)
+{
+	int n = 0;
+	for (int p = 0; p < x->n_pick; p++) {
+		const struct lab_scenario *sc = &scenarios[x->pick[p]];
+		for (int v = 0; v < LAB_MAX_VARIANTS && sc->v[v].name; v++) {
+			char err[256];
+			if (variant_opts(&x->base, sc, &sc->v[v], &opts[n], err, sizeof(err)) < 0)
+				return -cli_usage_error("lab faults", "%s/%s: %s", sc->name,
+							sc->v[v].name, err);
+			sc_of[n] = x->pick[p];
+			v_of[n++] = v;
+		}
+	}
+	return n;
+}
+
+int lab_cmd_faults(struct lab_faults_opts *x)
+{
+	static struct lab_opts opts[N_SCENARIOS * LAB_MAX_VARIANTS];
+	int sc_of[N_SCENARIOS * LAB_MAX_VARIANTS], v_of[N_SCENARIOS * LAB_MAX_VARIANTS];
+	struct lab_session s;
+	char path[1200], why[256];
+	if (!x->n_pick)
+		for (int i = 0; i < N_SCENARIOS; i++)
+			x->pick[x->n_pick++] = i;
+	int n = plan(x, opts, sc_of, v_of);
+	if (n <= 0)
+		return CLI_USAGE;
+	if (lab_session_open(&x->base, &s) < 0)
+		return CLI_FAIL;
+	snprintf(path, sizeof(path), "%s/faults.csv", s.out);
+	FILE *csv = fopen(path, "w");
+	if (!csv) {
+		log_error("lab: %s: %s", path, strerror(errno));
+		lab_session_close(&s);
+		return CLI_FAIL;
+	}
+	fprintf(csv, "%s\n", LAB_FAULTS_HEADER);
+	int failed = 0, done = 0;
+	uint64_t t0 = time_mono_ns();
+	for (int i = 0; i < n && !lab_stop; i++) {
+		const struct lab_scenario *sc = &scenarios[sc_of[i]];
+		if (skip_reason(&s, sc, why, sizeof(why))) {
+			if (v_of[i] == 0)
+				log_warn("lab faults: scenario %s skipped: %s", sc->name, why);
+			continue;
+		}
+		if (run_variant(&opts[i], &s, s.out, sc, &sc->v[v_of[i]], i, n, csv) < 0) {
+			failed++;
+			continue;
+		}
+		done++;
+	}
+	fclose(csv);
+	lab_session_close(&s);
+	if (lab_stop) {
+		log_error("lab: interrupted; every fault undone and everything the lab started is "
+			  "down");
+		return CLI_FAIL;
+	}
+	log_info("lab faults: %d runs in %.1f min, %d failed", done,
+		 (double)(time_mono_ns() - t0) / 60e9, failed);
+	if (lab_faults_report(s.out) < 0)
+		return CLI_FAIL;
+	printf("report: %s/faults.md\n", s.out);
+	return failed ? CLI_FAIL : CLI_OK;
+}
