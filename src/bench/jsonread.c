@@ -134,22 +134,50 @@ static int parse_string(struct parser *ps, char **out)
 	return 0;
 }
 
+/* Length of the RFC 8259 number at s: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
+ * 0 when there is none. strtod alone would also take hex floats, "inf" and
+ * "nan"; *integer is set when the number has no fraction, exponent or sign. */
+static size_t number_span(const char *s, bool *integer)
+{
+	const char *p = s;
+	*integer = *p != '-';
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (isdigit((unsigned char)*p))
+			p++;
+	else
+		return 0;
+	if (*p == '.') {
+		*integer = false;
+		if (!isdigit((unsigned char)*++p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		*integer = false;
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return (size_t)(p - s);
+}
+
 static int parse_number(struct parser *ps, struct bjson *v)
 {
-	const char *s = ps->p;
-	if (*s == '-')
-		s++;
-	if (!isdigit((unsigned char)*s))
+	bool integer;
+	size_t len = number_span(ps->p, &integer);
+	if (len == 0)
 		return fail(ps, "bad number");
-	char *end;
 	v->type = BJSON_NUM;
-	v->num = strtod(ps->p, &end);
-	if (end == ps->p)
-		return fail(ps, "bad number");
-	bool integer = true;
-	for (const char *q = ps->p; q < end; q++)
-		if (*q == '.' || *q == 'e' || *q == 'E' || *q == '-')
-			integer = false;
+	v->num = strtod(ps->p, NULL); /* stops where number_span did: the grammar is a subset */
 	if (integer) {
 		errno = 0;
 		unsigned long long u = strtoull(ps->p, NULL, 10);
@@ -158,7 +186,7 @@ static int parse_number(struct parser *ps, struct bjson *v)
 			v->u = u;
 		}
 	}
-	ps->p = end;
+	ps->p += len;
 	return 0;
 }
 
@@ -351,7 +379,12 @@ uint64_t bjson_u64(const struct bjson *v, uint64_t def)
 {
 	if (!v || v->type != BJSON_NUM)
 		return def;
-	return v->is_u64 ? v->u : (v->num > 0 ? (uint64_t)v->num : 0);
+	if (v->is_u64)
+		return v->u;
+	/* converting a double past UINT64_MAX (1e30) is undefined: clamp, and NaN-safe */
+	if (!(v->num > 0))
+		return 0;
+	return v->num >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)v->num;
 }
 
 double bjson_num(const struct bjson *v, double def)

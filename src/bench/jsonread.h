@@ -38,6 +38,8 @@ struct bjson *bjson_parse_file(const char *path, char *err, size_t errlen);
 void bjson_free(struct bjson *v);
 /* Member of an object, NULL if absent or v is not an object. Borrowed. */
 const struct bjson *bjson_get(const struct bjson *v, const char *key);
+/* A number as u64: exact when it is an integer that fits, else the double
+ * truncated and clamped to [0, UINT64_MAX]; def when v is not a number. */
 uint64_t bjson_u64(const struct bjson *v, uint64_t def);
 double bjson_num(const struct bjson *v, double def);
 const char *bjson_str(const struct bjson *v, const char *def);
