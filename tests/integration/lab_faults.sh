@@ -1,0 +1,131 @@
+# mqlb lab faults / lab run --fault, for real (namespaces, Mosquitto cluster,
+# nft and proxy directors, bench with persistent sessions): bad fault specs
+# start nothing; a client link flap through the ClientID proxy resumes every
+# session and loses nothing at QoS 1; a killed broker leaves the directors'
+# rotation within two health intervals; Ctrl-C during a freeze undoes it and
+# leaves nothing behind.
+. "$(dirname "$0")/../lib.sh"
+need_root
+need ip nft mosquitto gnuplot
+for c in cluster director monitor bench lab; do
+	"$MQLB" "$c" --help >/dev/null 2>&1 || skip_all "mqlb $c is not in this build"
+done
+"$MQLB" lab faults --help >/dev/null 2>&1 || skip_all "mqlb lab faults is not in this build"
+"$MQLB" director run --help 2>&1 | grep -q -- '--dataplane.*proxy\|proxy' ||
+	skip_all "the proxy director is not in this build"
+
+lab_ns() { ip netns list 2>/dev/null | awk '/^mqlb-lab-/' | wc -l; }
+lab_brokers() { # mosquitto processes whose config lives under this test's folder
+	local n=0 p
+	for p in $(pgrep -x mosquitto); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$T_TMP/" && n=$((n + 1))
+	done
+	echo "$n"
+}
+stopped_brokers() { # any mosquitto in state T (stopped) anywhere
+	local n=0 p
+	for p in $(pgrep -x mosquitto); do
+		[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = T ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+fault_tables() { # nft tables named mqlb_fault* in any lab namespace
+	local n=0 ns
+	for ns in $(ip netns list | awk '/^mqlb-lab-/{print $1}'); do
+		n=$((n + $(ip netns exec "$ns" nft list tables 2>/dev/null | grep -c mqlb_fault)))
+	done
+	echo "$n"
+}
+on_exit "for n in \$(ip netns list | awk '/^mqlb-lab-/{print \$1}'); do ip netns del \$n; done"
+
+# --- bad specs: exit 2, one line naming the spec, nothing started -----------
+for spec in 'broker-nap:2@5s' 'broker-kill:9@1s' 'broker-kill:2@50s' 'garbage' \
+	'client-flap:3@1s+1s' 'director-kill:1@1s+1s'; do
+	"$MQLB" lab run --quick --qos 1 --fault "$spec" --out "$T_TMP/bad" >"$T_TMP/o" 2>"$T_TMP/e"
+	is "$?" 2 "--fault '$spec' exits 2"
+	ok "  its error names the spec" grep -qF -- "--fault '$spec'" "$T_TMP/e"
+done
+is "$(lab_ns)" 0 "bad specs: no lab namespace"
+is "$(lab_brokers)" 0 "bad specs: no mosquitto"
+ok "bad specs: no out folder made" test ! -e "$T_TMP/bad"
+is "$(nft list tables 2>/dev/null | grep -c mqlb_fault)" 0 "bad specs: no nft fault table"
+
+# --- client-flap and broker-restart, quick --------------------------------
+D=$T_TMP/faults
+start=$(date +%s)
+timeout -k 10 200 "$MQLB" lab faults --quick --scenario client-flap,broker-restart --out "$D" \
+	>"$T_TMP/stdout" 2>"$T_TMP/stderr"
+rc=$?
+diag "lab faults --quick took $(($(date +%s) - start)) s"
+is "$rc" 0 "lab faults --quick exits 0"
+[ "$rc" -eq 0 ] || tail -n 30 "$T_TMP/stderr" | sed 's/^/#   /'
+col() { # col SCENARIO VARIANT COLUMN: the field of faults.csv
+	awk -F, -v s="$1" -v v="$2" -v c="$3" '
+		NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+		$1 == s && $2 == v { print $h[c] }' "$D/faults.csv"
+}
+p() { col client-flap proxy-clientid "$1"; }
+cmp_ok "$(p reconnects)" -gt 0 "client-flap via the ClientID proxy: clients reconnected"
+is "$(p sessions_resumed)" "$(p reconnects)" "  every reconnect resumed its session"
+is "$(p sessions_lost)" 0 "  no session lost"
+cmp_ok "$(p expected)" -gt 0 "  messages were expected"
+is "$(p lost)" 0 "  0 lost at QoS 1 (exact)"
+is "$(p unique)" "$(p expected)" "  unique = expected"
+r=$D/$(p run)
+ok "  faults.log has the link down and up" \
+	sh -c "grep -q 'apply client-flap.*link set dev front down: ok' '$r/faults.log' &&
+		grep -q 'undo client-flap.*link set dev front up: ok' '$r/faults.log'"
+ok "  the route to the director is back after the link came up" \
+	grep -q 'undo client-flap.*ip route get 198.18.0.2[12]: ok' "$r/faults.log"
+# L4 rr sends reconnecting clients anywhere: the comparison must show it
+cmp_ok "$(col client-flap nft-rr sessions_lost)" -gt 0 "client-flap via nft rr: sessions lost"
+
+# a killed broker is out of every director's rotation within two health
+# intervals (1 s each) plus one monitor sample (0.4 s)
+for v in no-persistence persistence; do
+	t=$(col broker-restart "$v" out_of_rotation_s)
+	ok "broker-restart/$v: out of rotation in $t s (<= 2.4)" \
+		awk -v t="$t" 'BEGIN { exit !(t != "" && t != "-" && t != "never" && t + 0 <= 2.4) }'
+	r=$D/$(col broker-restart "$v" run)
+	ok "  broker 2 killed and started again (faults.log)" \
+		sh -c "grep -q '^[0-9]* [0-9]* apply broker-kill' '$r/faults.log' &&
+			grep -q 'undo broker-kill.*: ok\|accepts MQTT' '$r/faults.log'"
+done
+ok "faults.md has a table per scenario and the timelines" \
+	sh -c "grep -q '^## client-flap' '$D/faults.md' && grep -q '^## broker-restart' '$D/faults.md' &&
+		grep -q 'plots/client-flap-proxy-clientid.png' '$D/faults.md'"
+is "$(head -c 8 "$D/plots/client-flap-proxy-clientid.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" \
+	"89504e470d0a1a0a" "timeline is a PNG"
+rm -f "$D/faults.md"
+"$MQLB" lab report "$D" >/dev/null 2>&1
+ok "lab report rebuilds faults.md" grep -q '^## client-flap' "$D/faults.md"
+is "$(lab_ns)" 0 "after lab faults: no lab namespace"
+is "$(lab_brokers)" 0 "after lab faults: no mosquitto"
+
+# --- Ctrl-C during a freeze ------------------------------------------------
+F=$T_TMP/freeze
+"$MQLB" lab run --quick --qos 1 --topology distributed --fault 'broker-freeze:2@1s' \
+	--out "$F" >"$T_TMP/f.out" 2>"$T_TMP/f.err" &
+lab=$!
+track "$lab"
+frozen=0
+for _ in $(seq 1 600); do # 60 s at most
+	grep -q 'apply broker-freeze' "$F"/*/faults.log 2>/dev/null && { frozen=1; break; }
+	sleep 0.1
+done
+is "$frozen" 1 "the freeze was applied"
+cmp_ok "$(stopped_brokers)" -ge 1 "  a mosquitto is stopped (state T)"
+kill -INT "$lab"
+for _ in $(seq 1 600); do
+	[ "$(awk '{print $3}' "/proc/$lab/stat" 2>/dev/null)" = Z ] && break
+	[ -e "/proc/$lab" ] || break
+	sleep 0.1
+done
+wait "$lab" 2>/dev/null
+ok "Ctrl-C: the freeze was undone (SIGCONT) before teardown" \
+	grep -q 'undo broker-freeze.*ok' "$F"/*/faults.log
+is "$(stopped_brokers)" 0 "Ctrl-C: no stopped mosquitto"
+is "$(lab_brokers)" 0 "Ctrl-C: no mosquitto"
+is "$(lab_ns)" 0 "Ctrl-C: no lab namespace"
+is "$(fault_tables)" 0 "Ctrl-C: no fault table"
+done_testing
