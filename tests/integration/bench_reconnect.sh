@@ -153,7 +153,8 @@ M=$T_TMP/merged.json
 got="$(jget "$M" reconnect_ms.count) $(jget "$M" reconnect_ms.p50) $(jget "$M" reconnect_ms.p99) $(jget "$M" reconnect_ms.max)"
 is "$got" "$want" "merge: reconnect_ms count/p50/p99/max of the joined raw lists"
 is "$(jget "$M" reconnect_ms.count)" 5 "merge: 5 reconnect times (3 sub + 2 pub)"
-is "$(jget "$M" disconnects)" "$(($(jget "$T_TMP/sub.json" disconnects) + $(jget "$T_TMP/pub.json" disconnects)))" "merge: disconnects summed"
+sum=$(awk -v a="$(jget "$T_TMP/sub.json" disconnects)" -v b="$(jget "$T_TMP/pub.json" disconnects)" 'BEGIN {print a + b}')
+is "$(jget "$M" disconnects)" "$sum" "merge: disconnects summed ($sum)"
 is "$(jget "$M" sessions_resumed)" 5 "merge: sessions_resumed summed (5)"
 is "$(jget "$M" lost)" 0 "merge: nothing lost across the resumed sessions"
 
