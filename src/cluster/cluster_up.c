@@ -89,9 +89,25 @@ static void give_to_broker_user(const char *dir)
 	const struct passwd *pw = getpwnam("mosquitto");
 	if (!pw)
 		pw = getpwnam("nobody");
-	if (pw && chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+	if (!pw)
+		return;
+	if (chown(dir, pw->pw_uid, pw->pw_gid) == -1)
 		log_warn("%s: chown to %s: %s; the broker cannot save its store", dir, pw->pw_name,
 			 strerror(errno));
+	/* it must also get there: every parent searchable by others (a mktemp -d
+	 * run dir is 0700 root) */
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *slash = strrchr(p, '/'); slash && slash > p; slash = strrchr(p, '/')) {
+		struct stat sb;
+		*slash = '\0';
+		if (stat(p, &sb) == 0 && !(sb.st_mode & S_IXOTH) && sb.st_uid != pw->pw_uid) {
+			log_warn("%s is not searchable by user %s, whom mosquitto runs as: it "
+				 "cannot save its store (chmod o+x %s)",
+				 p, pw->pw_name, p);
+			return;
+		}
+	}
 }
 
 int cluster_port_free(const struct cluster_spec *s, uint16_t port)

@@ -481,7 +481,8 @@ static int run(struct monitor *m)
 
 	uint64_t start = time_mono_ns();
 	for (unsigned i = 0; i < m->nb; i++)
-		sys_connect(m, &m->mb[i], start);
+		if (cluster_broker_proc(&m->st, m->mb[i].b) == CLUSTER_PROC_ALIVE)
+			sys_connect(m, &m->mb[i], start);
 	/* The retained $SYS values follow the SUBACK at once: let the first row have them. */
 	for (unsigned i = 0; i < m->nb; i++) {
 		struct pollfd pf = {.fd = m->mb[i].sys ? m->mb[i].sys->fd : -1, .events = POLLIN};
