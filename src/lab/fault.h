@@ -71,6 +71,7 @@ int lab_fault_check(const struct lab_fault *f, const struct lab_fault_limits *l,
 #include <sys/types.h>
 
 struct lab_env;
+struct lab_ha;
 
 struct lab_inject_env {
 	const struct lab_env *env;
@@ -78,7 +79,7 @@ struct lab_inject_env {
 	const char *log_path;	 /* <run>/faults.log */
 	int brokers;
 	pid_t *directors;  /* the run's director pids; director-kill reaps and zeroes one */
-	pid_t *keepalived; /* per director host (0 = none), or NULL */
+	struct lab_ha *ha; /* keepalived of the HA topologies (ka[i] 0 = none), or NULL */
 	int n_directors;
 };
 

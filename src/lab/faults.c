@@ -118,7 +118,7 @@ static int variant_opts(const struct lab_opts *base, const struct lab_scenario *
 	o->n_faults = 0;
 	uint64_t pub = lab_publish_ms(o, o->clients[0]);
 	if (sc->fault) {
-		if (sc->when == 2)
+		if (sc->when == 2) /* the whole publish phase */
 			snprintf(spec, sizeof(spec), sc->fault, pub);
 		else
 			snprintf(spec, sizeof(spec), sc->fault, pub / 3);
@@ -145,10 +145,14 @@ static int have_netem(const struct lab_session *s)
 static int skip_reason(const struct lab_session *s, const struct lab_scenario *sc, char *why,
 		       size_t len)
 {
-	if (sc->when == 1) {
-		snprintf(why, len,
-			 "the lab has no ha topology yet (keepalived VIP across the two "
-			 "directors); not run");
+	char *ha[] = {LAB_SELF, "director", "ha", "render", "--help", NULL};
+	char *ka[] = {"keepalived", "--version", NULL};
+	if (sc->when == 1 && lab_run_cmd(NULL, ha, NULL, NULL, 10 * NS_PER_S) != 0) {
+		snprintf(why, len, "this build has no 'mqlb director ha render'; not run");
+		return 1;
+	}
+	if (sc->when == 1 && lab_run_cmd(NULL, ka, NULL, NULL, 10 * NS_PER_S) != 0) {
+		snprintf(why, len, "keepalived is not installed; not run");
 		return 1;
 	}
 	if (sc->when == 2 && !have_netem(s)) {

@@ -211,11 +211,27 @@ static int netem(struct lab_inject *x, int undo, const struct lab_fault *f)
 	return ret ? -EIO : 0;
 }
 
+/* Host death as a power cut: the front link goes down first (no farewell
+ * advert reaches the peer), then keepalived stops without a word (the parent
+ * frozen so it cannot respawn its VRRP child or pass it the SIGTERM on which
+ * it would send a priority-0 advert; the child SIGKILLed, then the parent),
+ * then the director. */
 static int director_kill(struct lab_inject *x, int undo, const struct lab_fault *f)
 {
 	int d = f->target - 1;
 	if (undo)
 		return link_set(x, 1, f, x->e.env->director_ns[d], 1);
+	int ret = link_set(x, 0, f, x->e.env->director_ns[d], 0);
+	if (x->e.ha && x->e.ha->ka[d] > 0) {
+		pid_t ka = x->e.ha->ka[d];
+		kill(ka, SIGSTOP);
+		lab_ha_kill_vrrp(x->e.ha->vrrp_pid[d]);
+		kill(ka, SIGKILL);
+		lab_wait(ka, 5 * NS_PER_S);
+		note(x, 0, f, "keepalived %d (pid %d and its VRRP child) SIGKILLed", f->target,
+		     (int)ka);
+		x->e.ha->ka[d] = 0;
+	}
 	if (d < x->e.n_directors && x->e.directors[d] > 0) {
 		kill(x->e.directors[d], SIGKILL);
 		int st = lab_wait(x->e.directors[d], 5 * NS_PER_S);
@@ -223,14 +239,7 @@ static int director_kill(struct lab_inject *x, int undo, const struct lab_fault 
 		     (int)x->e.directors[d], st);
 		x->e.directors[d] = 0;
 	}
-	if (x->e.keepalived && x->e.keepalived[d] > 0) {
-		kill(x->e.keepalived[d], SIGKILL);
-		lab_wait(x->e.keepalived[d], 5 * NS_PER_S);
-		note(x, 0, f, "keepalived %d (pid %d) SIGKILLed", f->target,
-		     (int)x->e.keepalived[d]);
-		x->e.keepalived[d] = 0;
-	}
-	return link_set(x, 0, f, x->e.env->director_ns[d], 0);
+	return ret;
 }
 
 static int apply(struct lab_inject *x, int i, int undo)

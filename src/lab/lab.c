@@ -37,7 +37,8 @@ static void usage_run(FILE *f)
 	    "\n"
 	    "  --quick              small smoke run: 20 clients, burst 400, -I 100, quiet 2 s\n"
 	    "  --full               sweep 60,120,240,480 clients\n"
-	    "  --topology LIST      distributed,centralized[,distributed-shared,clientid]\n"
+	    "  --topology LIST      distributed,centralized[,distributed-shared,clientid,\n"
+	    "                       ha,ha-clientid (two directors, one keepalived VIP)]\n"
 	    "  --qos LIST           e.g. 0,1,2\n"
 	    "  --clients LIST       e.g. 480 or 60,120 (multiples of 4: two client hosts, each "
 	    "half\n"
@@ -343,7 +344,8 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 					return cli_usage_error(cmd,
 							       "--topology: unknown topology '%s' "
 							       "(distributed, centralized, "
-							       "distributed-shared, clientid)",
+							       "distributed-shared, clientid, ha, "
+							       "ha-clientid)",
 							       t);
 				o->topologies[o->n_topologies++] = tp;
 			}

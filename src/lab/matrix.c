@@ -4,12 +4,30 @@
 
 #include "lab/run.h"
 
-static const char *const topo_names[LAB_TOPO_COUNT] = {"distributed", "centralized",
-						       "distributed-shared", "clientid"};
+static const char *const topo_names[LAB_TOPO_COUNT] = {
+    "distributed", "centralized", "distributed-shared", "clientid", "ha", "ha-clientid"};
 
 const char *lab_topology_name(enum lab_topology t)
 {
 	return (unsigned)t < LAB_TOPO_COUNT ? topo_names[t] : "?";
+}
+
+int lab_topology_ha(enum lab_topology t)
+{
+	return t == LAB_TOPO_HA || t == LAB_TOPO_HA_CLIENTID;
+}
+
+const char *lab_topology_dataplane(enum lab_topology t, const char *dp)
+{
+	return t == LAB_TOPO_SHARED || t == LAB_TOPO_CLIENTID || t == LAB_TOPO_HA_CLIENTID ? "proxy"
+											   : dp;
+}
+
+const char *lab_topology_scheduler(enum lab_topology t, const char *sched)
+{
+	if (t == LAB_TOPO_CLIENTID || t == LAB_TOPO_HA_CLIENTID)
+		return "clientid";
+	return t == LAB_TOPO_SHARED ? "lc" : sched;
 }
 
 int lab_topology_parse(const char *s)

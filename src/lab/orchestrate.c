@@ -299,7 +299,15 @@ static int resolve(const struct lab_opts *o, struct lab_env *env)
 			 "lc (least-connection) as the study.");
 	}
 	for (int t = 0; t < o->n_topologies; t++)
-		if (o->topologies[t] >= LAB_TOPO_SHARED && !director_dataplane_find("proxy")) {
+		if (lab_topology_ha((enum lab_topology)o->topologies[t]) && h != LAB_HOSTS_NETNS) {
+			log_error("lab: topology %s needs root (namespaces, keepalived)",
+				  lab_topology_name((enum lab_topology)o->topologies[t]));
+			return -EPERM;
+		}
+	for (int t = 0; t < o->n_topologies; t++)
+		if (strcmp(lab_topology_dataplane((enum lab_topology)o->topologies[t], "x"),
+			   "proxy") == 0 &&
+		    !director_dataplane_find("proxy")) {
 			log_error("lab: topology %s needs the user-space director (--dataplane "
 				  "proxy), not in this build yet",
 				  lab_topology_name((enum lab_topology)o->topologies[t]));

@@ -54,6 +54,7 @@ struct run_ctx {
 	const char *progress;
 	char dataplane[16], scheduler[16];
 	struct lab_inject inj; /* the run's faults (o->faults), timed from the first publish */
+	struct lab_ha ha;      /* keepalived of the HA topologies */
 	uint64_t subs_ns;      /* monotonic start of the subscribers */
 	char faults_log[1200]; /* <run>/faults.log (the injector keeps the pointer) */
 };
@@ -258,7 +259,8 @@ static int directors_start(struct run_ctx *c)
 		/* control sockets in the short state dir: a sun_path holds 108 bytes */
 		lab_state_dir(state, sizeof(state));
 		snprintf(c->dir_sock[i], sizeof(c->dir_sock[i]), "%s/lab-d%d.sock", state, i + 1);
-		snprintf(listen, sizeof(listen), "%s:%u", c->env->director_addr[i],
+		snprintf(listen, sizeof(listen), "%s:%u",
+			 lab_topology_ha(t) ? LAB_HA_VIP : c->env->director_addr[i],
 			 c->env->vip_port);
 		argv[n++] = LAB_SELF;
 		argv[n++] = "director";
@@ -278,6 +280,12 @@ static int directors_start(struct run_ctx *c)
 		if (strcmp(c->dataplane, "proxy") != 0) {
 			argv[n++] = "--mode";
 			argv[n++] = c->env->hosts == LAB_HOSTS_NETNS ? "nat" : "local";
+		}
+		char vrrp[1200];
+		if (lab_topology_ha(t)) { /* status shows keepalived's state */
+			snprintf(vrrp, sizeof(vrrp), "%s/vrrp-d%d.state", c->dir, i + 1);
+			argv[n++] = "--vrrp-state";
+			argv[n++] = vrrp;
 		}
 		if (c->o->health_interval) {
 			argv[n++] = "--health-interval";
@@ -310,7 +318,8 @@ static int directors_start(struct run_ctx *c)
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	return lab_topology_ha(t) ? lab_ha_start(&c->ha, c->env, c->dir, c->dir_sock, c->n_dirs)
+				  : 0;
 }
 
 static void directors_status(struct run_ctx *c)
@@ -350,7 +359,7 @@ static int faults_open(struct run_ctx *c)
 				   .log_path = path,
 				   .brokers = 3,
 				   .directors = c->dirs,
-				   .keepalived = NULL,
+				   .ha = &c->ha,
 				   .n_directors = c->n_dirs};
 	int ret = lab_inject_open(&c->inj, c->o->faults, c->o->n_faults, &e);
 	if (ret < 0)
@@ -394,7 +403,9 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	uint64_t per_host = r->clients / LAB_CLIENT_HOSTS / 2;
 	char *argv[64];
 	int n = 0;
-	snprintf(target, sizeof(target), "%s", c->env->director_addr[c->client_dir[h]]);
+	snprintf(target, sizeof(target), "%s",
+		 lab_topology_ha(r->topology) ? LAB_HA_VIP
+					      : c->env->director_addr[c->client_dir[h]]);
 	snprintf(port, sizeof(port), "%u", c->env->vip_port);
 	snprintf(count, sizeof(count), "%" PRIu64, per_host);
 	snprintf(index, sizeof(index), "%u",
@@ -591,6 +602,7 @@ static void teardown(struct run_ctx *c)
 		lab_kill(c->monitor, SIGTERM, 5 * NS_PER_S);
 		c->monitor = 0;
 	}
+	lab_ha_stop(&c->ha, LAB_DIRECTOR_HOSTS);
 	directors_stop(c);
 	cluster_down(c);
 }
@@ -746,11 +758,9 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 	snprintf(c.cluster_dir, sizeof(c.cluster_dir), "%s/cluster", c.dir);
 	/* the extra topologies need the proxy (its --peers, its clientid scheduler) */
 	snprintf(c.dataplane, sizeof(c.dataplane), "%s",
-		 run->topology >= LAB_TOPO_SHARED ? "proxy" : env->dataplane);
+		 lab_topology_dataplane(run->topology, env->dataplane));
 	snprintf(c.scheduler, sizeof(c.scheduler), "%s",
-		 run->topology == LAB_TOPO_CLIENTID ? "clientid"
-		 : run->topology == LAB_TOPO_SHARED ? "lc"
-						    : env->scheduler);
+		 lab_topology_scheduler(run->topology, env->scheduler));
 	if (mkdir(c.dir, 0755) == -1 && errno != EEXIST) {
 		log_error("lab: mkdir %s: %s", c.dir, strerror(errno));
 		return -errno;

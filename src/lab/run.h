@@ -4,6 +4,7 @@
 #define MQLB_LAB_RUN_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lab/fault.h"
 #include "lab/lab.h"
@@ -18,6 +19,8 @@ enum lab_topology {
 	LAB_TOPO_CENTRALIZED,	  /* one director for both client hosts */
 	LAB_TOPO_SHARED,	  /* two proxy directors sharing counts (--peers) */
 	LAB_TOPO_CLIENTID,	  /* two proxy directors, Maglev on the ClientID */
+	LAB_TOPO_HA,		  /* two directors (the lab's dataplane) sharing a keepalived VIP */
+	LAB_TOPO_HA_CLIENTID,	  /* the same with proxy directors, Maglev on the ClientID */
 	LAB_TOPO_COUNT
 };
 
@@ -100,6 +103,29 @@ struct lab_env {
 };
 
 const char *lab_topology_name(enum lab_topology t);
+/* Both client hosts connect to one VIP held by keepalived (ha.c). */
+int lab_topology_ha(enum lab_topology t);
+/* The director dataplane (proxy for the proxy-only topologies, else dp) and
+ * scheduler (clientid / lc for those, else sched) of topology t. */
+const char *lab_topology_dataplane(enum lab_topology t, const char *dp);
+const char *lab_topology_scheduler(enum lab_topology t, const char *sched);
+
+/* ha.c — keepalived for the HA topologies. */
+#define LAB_HA_VIP "198.18.0.20"
+struct lab_ha {
+	pid_t ka[LAB_DIRECTOR_HOSTS]; /* keepalived (parent), 0 = none */
+	char conf[LAB_DIRECTOR_HOSTS][1200], state[LAB_DIRECTOR_HOSTS][1200];
+	char vrrp_pid[LAB_DIRECTOR_HOSTS][1200]; /* its VRRP child's pid file */
+};
+/* Renders keepalived.conf per director (director ha render, into rundir),
+ * starts keepalived for each and waits until director 1 holds the VIP.
+ * socks: the directors' control sockets. Returns 0 or < 0 (logged). */
+int lab_ha_start(struct lab_ha *h, const struct lab_env *env, const char *rundir,
+		 char socks[][1100], int n);
+/* SIGTERM to each keepalived (it removes the VIP), reaped. */
+void lab_ha_stop(struct lab_ha *h, int n);
+/* SIGKILL to the keepalived VRRP child named in pid file path (if it is one). */
+void lab_ha_kill_vrrp(const char *path);
 /* Returns the topology or -1. */
 int lab_topology_parse(const char *s);
 

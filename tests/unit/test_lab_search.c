@@ -141,9 +141,16 @@ static void test_label_and_argv(void **state)
 	for (int i = 0; i < LAB_MAX_MOSQ_OPTS; i++)
 		assert_int_equal(lab_cluster_flag(&c, "--mosquitto-opt", "k=v", err, sizeof(err)),
 				 0);
+	c.persistence = 1; /* a flag without a value, last */
 	n = 0;
 	lab_cluster_argv(&c, argv, &n);
 	assert_int_equal(n, LAB_CLUSTER_ARGV_MAX);
+	assert_string_equal(argv[n - 1], "--persistence");
+	memset(&c, 0, sizeof(c));
+	c.persistence = 1;
+	assert_false(lab_cluster_empty(&c));
+	lab_cluster_label("thesis", &c, label, sizeof(label));
+	assert_string_equal(label, "thesis+persistence");
 }
 
 static void test_setups_pick(void **state)
