@@ -21,6 +21,7 @@
 #include "common/time.h"
 #include "director/dataplane_nft.h"
 #include "director/director.h"
+#include "director/ha.h"
 
 static int parse(struct director *d, const char *const *args)
 {
@@ -448,13 +449,184 @@ static void test_control_timeout(void **state)
 	rmdir(dir);
 }
 
+/* `director ha render`: every value is checked, and the text carries what the
+ * HA pair depends on (track_script, notify, VRRP v3 for sub-second adverts,
+ * net_namespace at the top level where keepalived 2.2.7 reads it). */
+static void test_ha_values(void **state)
+{
+	(void)state;
+	struct ha_config c;
+	char err[256];
+	unsigned cs = 0;
+	ha_config_defaults(&c);
+	static const char *const good_vip[] = {"198.18.0.10/24", "198.18.0.10/32", "fd00::10/64"};
+	for (size_t i = 0; i < sizeof(good_vip) / sizeof(good_vip[0]); i++)
+		if (ha_parse_vip(good_vip[i], &c, err, sizeof(err)) != 0)
+			fail_msg("vip '%s' refused: %s", good_vip[i], err);
+	static const char *const bad_vip[] = {
+	    "198.18.0.10", "198.18.0.10/0", "198.18.0.10/33", "198.18.0.300/24",
+	    "/24",	   "fd00::1/129",   "198.18.0.10/2x", ""};
+	for (size_t i = 0; i < sizeof(bad_vip) / sizeof(bad_vip[0]); i++)
+		if (ha_parse_vip(bad_vip[i], &c, err, sizeof(err)) != -EINVAL)
+			fail_msg("vip '%s' accepted", bad_vip[i]);
+	static const struct {
+		const char *s;
+		unsigned cs, version;
+	} adv[] = {{"1", 100, 2},     {"0.1", 10, 3},	  {"0.25", 25, 3},
+		   {"255", 25500, 2}, {"40.95", 4095, 3}, {"3", 300, 2}};
+	for (size_t i = 0; i < sizeof(adv) / sizeof(adv[0]); i++) {
+		assert_int_equal(ha_parse_advert(adv[i].s, &cs, err, sizeof(err)), 0);
+		assert_int_equal(cs, adv[i].cs);
+		assert_int_equal(ha_vrrp_version(cs), adv[i].version);
+	}
+	static const char *const bad_adv[] = {"0", "0.001", "41.5", "256", "-1", "1.", "x", ""};
+	for (size_t i = 0; i < sizeof(bad_adv) / sizeof(bad_adv[0]); i++)
+		if (ha_parse_advert(bad_adv[i], &cs, err, sizeof(err)) != -EINVAL)
+			fail_msg("advert '%s' accepted", bad_adv[i]);
+	assert_int_equal(ha_script_interval_s(10), 1); /* keepalived: whole seconds >= 1 */
+	assert_int_equal(ha_script_interval_s(250), 3);
+	assert_int_equal(ha_check_ifname("eth0", err, sizeof(err)), 0);
+	assert_int_equal(ha_check_ifname("a/b", err, sizeof(err)), -EINVAL);
+	assert_int_equal(ha_check_ifname("sixteen-chars-xx", err, sizeof(err)), -EINVAL);
+	assert_int_equal(ha_check_netns("mqlb-ha-a", err, sizeof(err)), 0);
+	assert_int_equal(ha_check_netns("a b", err, sizeof(err)), -EINVAL);
+	assert_int_equal(ha_check_path("--control", "/run/mqlb/d.sock", err, sizeof(err)), 0);
+	static const char *const bad_path[] = {"run/x", "/tmp/a b", "/tmp/a\"b", "/tmp/a;b", "/"};
+	for (size_t i = 0; i < sizeof(bad_path) / sizeof(bad_path[0]); i++)
+		if (ha_check_path("--control", bad_path[i], err, sizeof(err)) != -EINVAL)
+			fail_msg("path '%s' accepted", bad_path[i]);
+	assert_int_equal(ha_parse_vip("198.18.0.10/24", &c, err, sizeof(err)), 0);
+	assert_int_equal(ha_add_peer(&c, "198.18.0.12", err, sizeof(err)), 0);
+	assert_int_equal(ha_add_peer(&c, "fd00::12", err, sizeof(err)), -EINVAL);
+}
+
+static char *render_text(const struct ha_config *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ha_render(c, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_ha_render(void **state)
+{
+	(void)state;
+	struct ha_config c;
+	char err[256];
+	ha_config_defaults(&c);
+	assert_int_equal(ha_parse_vip("198.18.0.10/24", &c, err, sizeof(err)), 0);
+	snprintf(c.interface, sizeof(c.interface), "fr");
+	c.router_id = 51;
+	c.priority = 150;
+	c.control = "/run/mqlb/director-default.sock";
+	c.mqlb = "/usr/bin/mqlb";
+	char *t = render_text(&c);
+	static const char *const want[] = {
+	    "\tvrrp_version 2\n",
+	    "\tscript \"/usr/bin/mqlb director check --control /run/mqlb/director-default.sock "
+	    "--timeout 750ms\"\n",
+	    "\tinterval 1\n\ttimeout 1\n\tfall 2\n\trise 2\n",
+	    "\tstate BACKUP\n\tinterface fr\n\tvirtual_router_id 51\n\tpriority 150\n",
+	    "\tadvert_int 1\n",
+	    "\t\t198.18.0.10/24 dev fr\n",
+	    "\ttrack_script {\n\t\tmqlb_director\n\t}\n",
+	    "\tscript_user root\n\tenable_script_security\n"};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(t, want[i]))
+			fail_msg("render lacks '%s':\n%s", want[i], t);
+	static const char *const unwanted[] = {"net_namespace", "nopreempt", "unicast_peer",
+					       "notify"};
+	for (size_t i = 0; i < sizeof(unwanted) / sizeof(unwanted[0]); i++)
+		if (strstr(t, unwanted[i]))
+			fail_msg("render has '%s' nobody asked for:\n%s", unwanted[i], t);
+	free(t);
+	c.advert_cs = 20;
+	c.nopreempt = 1;
+	c.fall = 1;
+	c.netns = "mqlb-ha-a";
+	c.state_file = "/run/mqlb/vrrp-state";
+	assert_int_equal(ha_add_peer(&c, "198.18.0.12", err, sizeof(err)), 0);
+	t = render_text(&c);
+	static const char *const want2[] = {
+	    "\tvrrp_version 3\n",
+	    "\tadvert_int 0.2\n",
+	    "\tnopreempt\n",
+	    "\tfall 1\n",
+	    "\tunicast_peer {\n\t\t198.18.0.12\n\t}\n",
+	    "\tnotify \"/usr/bin/mqlb director ha notify --state-file /run/mqlb/vrrp-state\"\n"};
+	for (size_t i = 0; i < sizeof(want2) / sizeof(want2[0]); i++)
+		if (!strstr(t, want2[i]))
+			fail_msg("render lacks '%s':\n%s", want2[i], t);
+	const char *ns = strstr(t, "net_namespace mqlb-ha-a\n");
+	const char *gd = strstr(t, "global_defs {");
+	if (!ns || !gd || ns > gd) /* inside global_defs keepalived 2.2.7 ignores it */
+		fail_msg("net_namespace must come before global_defs:\n%s", t);
+	free(t);
+}
+
+/* The notify hook's file: atomic replace, only the four states read back, and
+ * the status JSON keys the monitor reads (names fixed). */
+static void test_ha_state(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mqlb-ha-unit.XXXXXX", path[64], got[16];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state", dir);
+	assert_int_equal(ha_state_read(path, got, sizeof(got)), -ENOENT);
+	assert_string_equal(got, "");
+	assert_int_equal(ha_state_write(path, "MASTER"), 0);
+	assert_int_equal(ha_state_read(path, got, sizeof(got)), 0);
+	assert_string_equal(got, "MASTER");
+	assert_int_equal(ha_state_write(path, "FAULT"), 0);
+	assert_int_equal(ha_state_read(path, got, sizeof(got)), 0);
+	assert_string_equal(got, "FAULT");
+	assert_int_equal(ha_state_write(path, "garbage"), 0);
+	assert_int_equal(ha_state_read(path, got, sizeof(got)), -EINVAL);
+	assert_string_equal(got, "");
+	assert_true(ha_state_valid("STOP") && ha_state_valid("BACKUP"));
+	assert_false(ha_state_valid("master") || ha_state_valid(""));
+
+	static struct director d;
+	assert_int_equal(parse(&d, ARGS("--listen", "127.0.0.1:19300", "--backend",
+					"127.0.0.1:19301", "--vrrp-state", path)),
+			 0);
+	d.dp = &fake_dp;
+	assert_int_equal(ha_state_write(path, "BACKUP"), 0);
+	char *r = handle(&d, "status");
+	if (!strstr(r, "\"vrrp_state\":\"BACKUP\""))
+		fail_msg("status lacks vrrp_state: %s", r);
+	uint64_t n;
+	if ((ha_conntrack_count(&n) == 0) != (strstr(r, "\"conntrack_count\":") != NULL))
+		fail_msg("conntrack_count present iff readable: %s", r);
+	free(r);
+	r = handle(&d, "table");
+	if (!strstr(r, "VRRP state BACKUP"))
+		fail_msg("table lacks the VRRP state: %s", r);
+	free(r);
+	r = handle(&d, "ping");
+	assert_string_equal(r, "pong\n");
+	free(r);
+	unlink(path);
+	assert_int_equal(
+	    parse(&d, ARGS("--listen", "127.0.0.1:19300", "--backend", "127.0.0.1:19301")), 0);
+	d.dp = &fake_dp;
+	r = handle(&d, "status");
+	if (!strstr(r, "\"vrrp_state\":\"\""))
+		fail_msg("without --vrrp-state vrrp_state is \"\": %s", r);
+	free(r);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_run_parse_table), cmocka_unit_test(test_run_parse_defaults),
 	    cmocka_unit_test(test_wrr_sequence),    cmocka_unit_test(test_nft_rules),
 	    cmocka_unit_test(test_weights_refresh), cmocka_unit_test(test_control_requests),
-	    cmocka_unit_test(test_control_timeout),
+	    cmocka_unit_test(test_control_timeout), cmocka_unit_test(test_ha_values),
+	    cmocka_unit_test(test_ha_render),	    cmocka_unit_test(test_ha_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
