@@ -228,6 +228,8 @@ static void progress(struct bench_run *run, struct progress *pg, const struct su
 			(unsigned long long)s->inflight, (unsigned long long)lost,
 			(unsigned long long)s->errors,
 			(unsigned long long)(time_real_ns() / NS_PER_MS));
+	if (pg->csv) /* a controller may read the rows while the run goes on */
+		fflush(pg->csv);
 	pg->last_ns = now;
 	pg->last_pub = s->published;
 	pg->last_recv = s->received;

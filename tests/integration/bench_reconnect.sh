@@ -27,6 +27,12 @@ cut_now() { # the relay cuts; returns once it listens again (bounded)
 	for _ in $(seq 100); do [ "$(grep -c '^cut' "$EV")" -gt "$n" ] && return 0; sleep 0.1; done
 	return 1
 }
+# publishing CSV: until bench's CSV has a row in the publish phase (every client
+# connected and subscribed), bounded; the CSV is flushed once a second
+publishing() {
+	for _ in $(seq 100); do grep -q ',publish,' "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
 down_ms() { awk '/^cut/{d=$3} END{print d}' "$EV"; }
 
 start_mosquitto $BROKER "log_type all" || exit 1
@@ -48,7 +54,8 @@ run_cut() {
 		--csv "$T_TMP/$1.csv" >"$T_TMP/$1.txt" 2>&1 &
 	local bpid=$!
 	track $bpid
-	sleep 2.5
+	publishing "$T_TMP/$1.csv" || echo "# $1: no publish row in the CSV"
+	sleep 1.5
 	cut_now || echo "# the relay did not come back"
 	wait $bpid
 	RC=$?
@@ -98,12 +105,13 @@ is "$(jget "$J" reconnect_ms.count)" "$rc" "clean: reconnect_ms.count == reconne
 
 # 3. the broker restarts without persistence: the sessions are gone
 start_mosquitto $BROKER2 "log_type all" || exit 1
-"$MQLB" bench run -p $BROKER2 --pubs 2 --subs 3 -I 20 --duration 6 -q 1 -C false -F 5 \
+"$MQLB" bench run -p $BROKER2 --pubs 2 --subs 3 -I 20 --duration 8 -q 1 -C false -F 5 \
 	--reconnect --drain 5 --prefix mqlb-bt-forgot --quiet --json "$T_TMP/forgot.json" \
-	>"$T_TMP/forgot.txt" 2>&1 &
+	--csv "$T_TMP/forgot.csv" >"$T_TMP/forgot.txt" 2>&1 &
 bpid=$!
 track $bpid
-sleep 2.5
+publishing "$T_TMP/forgot.csv" || echo "# forgot: no publish row in the CSV"
+sleep 1.5
 kill "$MOSQ_PID"
 wait "$MOSQ_PID" 2>/dev/null
 sleep 1
