@@ -1,7 +1,8 @@
 # mqlb monitor against a real cluster and a real director: CSV files with
 # headers, ISO-8601 ms timestamps and elapsed seconds on every row, connection
-# counts equal to what ss sees, $SYS counters, director rows, /metrics over
-# HTTP, and a clean stop on SIGTERM.
+# counts equal to what ss sees, $SYS counters, director rows (with the
+# director's conntrack count and VRRP state), rows that say so for a director
+# that does not answer, /metrics over HTTP, and a clean stop on SIGTERM.
 . "$(dirname "$0")/../lib.sh"
 need mosquitto mosquitto_sub ss curl
 R="$T_TMP/run"
@@ -11,9 +12,11 @@ for i in $(seq 1 12); do mosquitto_sub -p 18892 -t mon/x >/dev/null 2>&1 & track
 for i in $(seq 1 5); do mosquitto_sub -p 18893 -t mon/x >/dev/null 2>&1 & track $!; done
 DIRECTOR=0
 if [ "$(id -u)" -eq 0 ] && command -v nft >/dev/null; then
+	echo MASTER >"$T_TMP/vrrp"
 	"$MQLB" director run --listen 127.0.0.1:19220 --backend 127.0.0.1:18891 --backend 127.0.0.1:18892 \
-		--name cl-mon --control "$T_TMP/dir.sock" >"$T_TMP/dir.log" 2>&1 &
-	track $!
+		--name cl-mon --control "$T_TMP/dir.sock" --vrrp-state "$T_TMP/vrrp" >"$T_TMP/dir.log" 2>&1 &
+	DPID=$!
+	track $DPID
 	for _ in $(seq 50); do [ -S "$T_TMP/dir.sock" ] && break; sleep 0.1; done
 	[ -S "$T_TMP/dir.sock" ] && DIRECTOR=1
 fi
@@ -43,7 +46,8 @@ done
 wait $MON; rc=$?
 is "$rc" 0 "monitor --duration 3 exits 0"
 for f in brokers connections sys director; do ok "$f.csv exists" test -f "$O/$f.csv"; done
-is "$(head -1 "$O/brokers.csv")" "timestamp,elapsed_s,broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes" "brokers.csv header"
+is "$(head -1 "$O/brokers.csv")" "timestamp,elapsed_s,broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes,state" "brokers.csv header"
+is "$(head -1 "$O/director.csv")" "timestamp,elapsed_s,director,dataplane,scheduler,backend,weight,effective_weight,healthy,active_connections,inactive_connections,total_connections,bytes_in,bytes_out,conntrack,vrrp_state,error" "director.csv header"
 is "$(head -1 "$O/connections.csv")" "timestamp,elapsed_s,broker,port,established" "connections.csv header"
 is "$(head -1 "$O/sys.csv")" "timestamp,elapsed_s,broker,clients_connected,publish_received,publish_sent,publish_dropped,store_messages,heap_bytes,publish_dropped_1min,sys_connected" "sys.csv header"
 rows=$(($(wc -l <"$O/brokers.csv") - 1))
@@ -79,6 +83,31 @@ if [ $DIRECTOR = 1 ]; then
 	cmp_ok "$drows" -ge 5 "director.csv has a row per sample for backend 18892 ($drows)"
 	ok "director rows name dataplane nft" grep -q ',nft,rr,127.0.0.1:18891,' "$O/director.csv"
 	ok "/metrics has director backends" grep -q '^mqlb_director_backend_weight{' <<<"$metrics"
+	vr=$(awk -F, 'NR>1 {print $16}' "$O/director.csv" | sort -u | tr '\n' ' ')
+	is "$vr" "MASTER " "director.csv vrrp_state is the director's (MASTER on every row)"
+	if [ -r /proc/sys/net/netfilter/nf_conntrack_count ]; then
+		ct=$(awk -F, 'NR>1 && $15 !~ /^[0-9]+$/' "$O/director.csv" | wc -l)
+		is "$ct" 0 "director.csv conntrack is a count on every row"
+	else
+		ct=$(awk -F, 'NR>1 && $15 != ""' "$O/director.csv" | wc -l)
+		is "$ct" 0 "director.csv conntrack is empty (no conntrack table here)"
+	fi
+	is "$(awk -F, 'NR>1 && $17 != ""' "$O/director.csv" | wc -l)" 0 "  and error is empty while it answers"
+	# it stops answering mid-run: its rows say so, with nothing left over
+	"$MQLB" monitor --out "$T_TMP/o7" --run-dir "$R" --interval 200ms --duration 2.5 --director "$T_TMP/dir.sock" 2>"$T_TMP/err7" &
+	MON=$!
+	track $MON
+	sleep 1
+	kill -TERM $DPID
+	wait $DPID
+	wait $MON
+	D7="$T_TMP/o7/director.csv"
+	cmp_ok "$(grep -c ',MASTER,$' "$D7")" -ge 4 "director answering: rows with MASTER and no error"
+	nr=$(grep -c ',not running$' "$D7")
+	cmp_ok "$nr" -ge 3 "director gone: one row per sample says 'not running' ($nr)"
+	is "$(grep ',not running$' "$D7" | grep -vc "^[^,]*,[0-9.]*,$T_TMP/dir.sock,,,,,,,,,,,,,,not running$")" 0 "  with every other field empty (no stale conntrack or vrrp_state)"
+	ok "  the rows after it stopped are all 'not running'" test "$(tail -n 1 "$D7" | cut -d, -f17)" = "not running"
+	ok "/metrics grammar: mqlb_director_up with its director" grep -q "^mqlb_director_up{director=\"$T_TMP/dir.sock\"} 1$" <<<"$metrics"
 else
 	echo "ok $((T_N + 1)) # SKIP no director (needs root and nft)"; T_N=$((T_N + 1))
 fi
@@ -118,10 +147,14 @@ cmp_ok "$ms" -lt 3500 "  and ends on time (${ms} ms for --duration 2)"
 rows=$(($(wc -l <"$T_TMP/o4/brokers.csv") - 1))
 cmp_ok "$rows" -ge 18 "  and keeps sampling the brokers ($rows rows, >= 6 samples x 3)"
 is "$(grep -c 'no answer within 200 ms' "$T_TMP/err")" 1 "  one warning naming the timeout"
+hr=$(awk -F, 'NR>1' "$T_TMP/o4/director.csv" | wc -l)
+cmp_ok "$hr" -ge 6 "  director.csv: a row per sample for it ($hr)"
+is "$(awk -F, 'NR>1 && ($17 != "timeout" || $6 != "" || $15 != "" || $16 != "")' "$T_TMP/o4/director.csv" | wc -l)" 0 "  each says timeout, with empty fields"
 # a director socket where nothing runs: one warning that says so
 "$MQLB" monitor --out "$T_TMP/o5" --run-dir "$R" --duration 0.5 --director "$T_TMP/none.sock" 2>"$T_TMP/err"; rc=$?
 is "$rc" 0 "absent director: exit 0"
 ok "  warns that no director is running there" grep -q "director $T_TMP/none.sock: no director is running there" "$T_TMP/err"
+ok "  and its rows say 'not running'" grep -q ",$T_TMP/none.sock,,,,,,,,,,,,,,not running$" "$T_TMP/o5/director.csv"
 
 "$MQLB" monitor --out "$T_TMP/o3" --run-dir "$T_TMP/none" 2>"$T_TMP/err"; rc=$?
 is "$rc" 1 "no cluster and no director: exit 1"

@@ -1,6 +1,7 @@
 /* Unit tests for the cluster's shared helpers: cgroup path building and
  * parsing (src/common/cgroup.c), MQTT probe packet building and framing
- * (src/common/mqtt_probe.c). The real files and a real broker are exercised in
+ * (src/common/mqtt_probe.c), kill's --signal names, the reused-pid guard and
+ * the persistence lines of a broker's config (src/cluster). The real files and a real broker are exercised in
  * tests/integration/cluster_probe_cgroup.sh. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,12 +10,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "common/cgroup.h"
 #include "common/mqtt_probe.h"
 
@@ -209,13 +212,75 @@ static void test_frame(void **state)
 	assert_int_equal(mqtt_probe_frame(bad, 1, &tf, &off, &len), 0);
 }
 
+static void test_signal_parse(void **state)
+{
+	int sig = 0;
+	assert_int_equal(cluster_signal_parse("KILL", &sig), 0);
+	assert_int_equal(sig, SIGKILL);
+	assert_int_equal(cluster_signal_parse("sigterm", &sig), 0);
+	assert_int_equal(sig, SIGTERM);
+	assert_int_equal(cluster_signal_parse("STOP", &sig), 0);
+	assert_int_equal(sig, SIGSTOP);
+	assert_int_equal(cluster_signal_parse("SIGCONT", &sig), 0);
+	assert_int_equal(sig, SIGCONT);
+	assert_string_equal(cluster_signal_name(SIGSTOP), "STOP");
+	/* only the four a fault needs */
+	assert_int_equal(cluster_signal_parse("HUP", &sig), -EINVAL);
+	assert_int_equal(cluster_signal_parse("9", &sig), -EINVAL);
+	assert_int_equal(cluster_signal_parse("", &sig), -EINVAL);
+	assert_int_equal(cluster_signal_parse("SIG", &sig), -EINVAL);
+}
+
+/* A pid that is not mosquitto with this run dir's config is dead to the
+ * cluster (the kernel may have handed a killed broker's pid to anyone). */
+static void test_proc_guard(void **state)
+{
+	struct cluster_state st;
+	memset(&st, 0, sizeof(st));
+	cluster_spec_defaults(&st.spec);
+	snprintf(st.spec.run_dir, sizeof(st.spec.run_dir), "/nonexistent");
+	struct cluster_broker b = {.id = 1, .pid = getpid()};
+	assert_int_equal(cluster_broker_proc(&st, &b), CLUSTER_PROC_DEAD);
+	b.pid = 0; /* what kill records */
+	assert_int_equal(cluster_broker_proc(&st, &b), CLUSTER_PROC_DEAD);
+	assert_false(cluster_broker_alive(&st, &b));
+	assert_string_equal(cluster_proc_name(CLUSTER_PROC_STOPPED), "stopped");
+	assert_string_equal(cluster_proc_name(CLUSTER_PROC_ALIVE), "alive");
+	assert_string_equal(cluster_proc_name(CLUSTER_PROC_DEAD), "dead");
+}
+
+/* --persistence: saved every second, so a SIGKILL loses ~2 s, not 30 min */
+static void test_conf_persistence(void **state)
+{
+	struct cluster_spec s;
+	char *text = NULL;
+	size_t len = 0;
+	cluster_spec_defaults(&s);
+	snprintf(s.run_dir, sizeof(s.run_dir), "/run/x");
+	s.persistence = 1;
+	FILE *f = open_memstream(&text, &len);
+	assert_int_equal(cluster_conf_write(f, &s, 2, CLUSTER_CONF_LOCAL), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "persistence true\npersistence_location /run/x/b2.data/\n"));
+	assert_non_null(strstr(text, "\nautosave_interval 1\n"));
+	free(text);
+	s.persistence = 0;
+	f = open_memstream(&text, &len);
+	assert_int_equal(cluster_conf_write(f, &s, 2, CLUSTER_CONF_LOCAL), 0);
+	fclose(f);
+	assert_null(strstr(text, "autosave"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_self),	    cmocka_unit_test(test_paths),
-	    cmocka_unit_test(test_cpu_max),	    cmocka_unit_test(test_key_u64),
-	    cmocka_unit_test(test_fake_tree),	    cmocka_unit_test(test_build_connect),
-	    cmocka_unit_test(test_build_subscribe), cmocka_unit_test(test_frame),
+	    cmocka_unit_test(test_parse_self),	     cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_cpu_max),	     cmocka_unit_test(test_key_u64),
+	    cmocka_unit_test(test_fake_tree),	     cmocka_unit_test(test_build_connect),
+	    cmocka_unit_test(test_build_subscribe),  cmocka_unit_test(test_frame),
+	    cmocka_unit_test(test_signal_parse),     cmocka_unit_test(test_proc_guard),
+	    cmocka_unit_test(test_conf_persistence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,50 @@ static void test_director_parse(void **state)
 	assert_int_equal(monitor_director_parse("", &d), -EINVAL);
 }
 
+/* The HA keys of the director's status: top level, before the backends (as
+ * director/status.c writes them) or after; absent = -1 / "". */
+static void test_director_ha_keys(void **state)
+{
+	struct monitor_director d;
+	assert_int_equal(
+	    monitor_director_parse("{\"dataplane\":\"nft\",\"vrrp_state\":\"BACKUP\","
+				   "\"conntrack_count\":4242,\"backends\":[{\"address\":"
+				   "\"127.0.0.1:1\",\"weight\":1}]}",
+				   &d),
+	    0);
+	assert_int_equal(d.conntrack, 4242);
+	assert_string_equal(d.vrrp_state, "BACKUP");
+	assert_int_equal(d.n, 1);
+	/* after the array (a dataplane's extra keys come there) */
+	assert_int_equal(monitor_director_parse("{\"backends\":[{\"address\":\"[::1]:1\"}],"
+						"\"conntrack_count\":0,\"vrrp_state\":\"MASTER\"}",
+						&d),
+			 0);
+	assert_int_equal(d.conntrack, 0);
+	assert_string_equal(d.vrrp_state, "MASTER");
+	/* absent: an older director, or no conntrack table; "" = not in a pair */
+	assert_int_equal(monitor_director_parse("{\"vrrp_state\":\"\",\"backends\":[]}", &d), 0);
+	assert_int_equal(d.conntrack, -1);
+	assert_string_equal(d.vrrp_state, "");
+	/* a backend's key of the same name is not the director's */
+	assert_int_equal(monitor_director_parse("{\"backends\":[{\"conntrack_count\":7,"
+						"\"vrrp_state\":\"FAULT\"}]}",
+						&d),
+			 0);
+	assert_int_equal(d.conntrack, -1);
+	assert_string_equal(d.vrrp_state, "");
+	/* more backends than fit: the keys after the array are still found */
+	char big[16384];
+	size_t n = (size_t)snprintf(big, sizeof(big), "{\"backends\":[");
+	for (int i = 0; i < MONITOR_MAX_BACKENDS + 5; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s{\"address\":\"10.0.0.%d:1\"}",
+				      i ? "," : "", i);
+	snprintf(big + n, sizeof(big) - n, "],\"conntrack_count\":9}");
+	assert_int_equal(monitor_director_parse(big, &d), 0);
+	assert_int_equal(d.n, MONITOR_MAX_BACKENDS);
+	assert_int_equal(d.conntrack, 9);
+}
+
 static void test_proc(void **state)
 {
 	uint64_t cpu, rss;
@@ -92,6 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_director_parse),
+	    cmocka_unit_test(test_director_ha_keys),
 	    cmocka_unit_test(test_proc),
 	    cmocka_unit_test(test_diag),
 	};
