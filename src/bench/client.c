@@ -472,6 +472,22 @@ static uint32_t p_inflight(const struct bench_client *c)
 	return c->pub && RUN(c)->o.qos ? c->pub->inflight : 0;
 }
 
+/* A CONNACK after the client's first: counts it, its session (-C false: kept
+ * or forgotten by the broker) and the time since the connection was lost. */
+static void count_reconnect(struct bench_client *c, bool session_present)
+{
+	struct bench_worker *w = c->w;
+	LIVE_ADD(w, reconnects, 1);
+	if (!RUN(c)->o.clean)
+		*(session_present ? &w->sessions_resumed : &w->sessions_lost) += 1;
+	if (c->lost_at_ns) {
+		uint64_t now = event_loop_now(w->el);
+		if (bench_msstat_add(&w->reconnect_ms, (now - c->lost_at_ns) / NS_PER_MS) < 0)
+			count_err(w, BERR_NO_MEMORY);
+		c->lost_at_ns = 0;
+	}
+}
+
 static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 {
 	struct bench_worker *w = c->w;
@@ -489,19 +505,11 @@ static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 		LIVE_ADD(w, conn_ok, 1);
 		w->conn_per_target[c->target]++;
 	} else {
-		LIVE_ADD(w, reconnects, 1);
-		if (!o->clean) /* lost: what the broker queued for us is gone */
-			*(ca->session_present ? &w->sessions_resumed : &w->sessions_lost) += 1;
+		count_reconnect(c, ca->session_present);
 	}
 	LIVE_ADD(w, connected, 1);
 	c->since_ns = event_loop_now(w->el);
-	c->attempt = 0; /* the backoff starts over */
-	if (c->lost_at_ns) {
-		if (bench_msstat_add(&w->reconnect_ms, (c->since_ns - c->lost_at_ns) / NS_PER_MS) <
-		    0)
-			count_err(w, BERR_NO_MEMORY);
-		c->lost_at_ns = 0;
-	}
+	c->attempt = 0;		    /* the backoff starts over */
 	if (!ca->session_present) { /* a new session: the broker forgot its ids and filters */
 		bench_pidset_clear(&c->qos2_rx);
 		c->sess_subscribed = false;
@@ -509,7 +517,8 @@ static void on_connack(struct bench_client *c, const struct mqtt_connack *ca)
 	/* a resumed session keeps the subscription: a device does not SUBSCRIBE
 	 * again (3.1.1 §3.2.2.2, 5.0 §3.2.2.1.1) and the broker's queued messages
 	 * arrive now; it waits for no SUBACK */
-	if (c->role == BROLE_SUB && !(!o->clean && ca->session_present && c->sess_subscribed)) {
+	bool keeps_sub = !o->clean && ca->session_present && c->sess_subscribed;
+	if (c->role == BROLE_SUB && !keeps_sub) {
 		if (send_subscribe(c) < 0) {
 			client_close(c, BERR_NO_MEMORY, -1, 0);
 			return;
