@@ -22,7 +22,7 @@ VERSION=$(sed -n 's/^VERSION *:= *//p' "$TOP/Makefile")
 ARCH=$(dpkg --print-architecture)
 out=$T_TMP/out
 
-make -C "$TOP" --no-print-directory deb DEB_OUT="$out" >"$T_TMP/make.log" 2>&1
+make -j2 -C "$TOP" --no-print-directory deb DEB_OUT="$out" >"$T_TMP/make.log" 2>&1
 rc=$?
 is "$rc" 0 "make deb exits 0"
 [ "$rc" -eq 0 ] || sed 's/^/#   /' "$T_TMP/make.log"
@@ -131,6 +131,7 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
 	unshare -m sh -c "mount -t overlay overlay -o lowerdir=/,upperdir=$ovl/probe/u,workdir=$ovl/probe/w $ovl/probe/m" 2>/dev/null; then
 	cp "$deb" "$T_TMP/mqlb.deb"
 	# one mount namespace for the whole run: the overlay vanishes with it
+	# shellcheck disable=SC2016 # the inner bash expands them
 	unshare -m bash -c '
 		o=$1 deb=$2
 		mount -t overlay overlay -o lowerdir=/,upperdir=$o/upper,workdir=$o/work $o/root || exit 99
