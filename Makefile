@@ -5,6 +5,7 @@
 #   make bench      the benchmarks under bench/ (print ratios against peers)
 #   make lab        the study on the embedded default (see README)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package in build/deb (packaging/deb)
 #   make format     clang-format the tree
 #
 # Sources are found by wildcard: a new file in src/<component>/ is built with no
