@@ -196,6 +196,26 @@ cmp_ok "$got" -ge 30 "persistence: most of a 4 s stream survives a SIGKILL ($got
 cmp_ok "$first_lost" -le 2600 "  what is lost is at most ~2 s old (${first_lost} ms; Mosquitto saves every 2 s at autosave_interval 1)"
 "$MQLB" cluster down --run-dir "$P" >/dev/null
 
+# --- start inside the cluster's network namespace ---
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip netns add "mqlb-ct-ns$$" 2>/dev/null; then
+	NS=mqlb-ct-ns$$
+	on_exit ip netns del "$NS"
+	ip -n "$NS" link set lo up
+	ip -n "$NS" addr add 198.18.202.1/32 dev lo
+	N="$T_TMP/ns"
+	on_exit "$MQLB" cluster down --run-dir "$N"
+	"$MQLB" cluster up --netns "$NS" --host 198.18.202.1 --brokers 2 --base-port 18952 --run-dir "$N" --name ct-ns >/dev/null 2>&1
+	"$MQLB" cluster kill --run-dir "$N" --broker 2 >/dev/null
+	"$MQLB" cluster start --run-dir "$N" --broker 2 >/dev/null; rc=$?
+	is "$rc" 0 "netns: start of a killed broker exits 0"
+	ok "  it listens inside the namespace again" test "$(ip netns exec "$NS" ss -Htln '( sport = :18953 )' | wc -l)" -eq 1
+	is "$(ss -Htln '( sport = :18953 )' | wc -l)" 0 "  and not in ours"
+	ok "  and answers CONNECT there" "$MQLB" cluster probe 198.18.202.1:18953 --netns "$NS"
+	"$MQLB" cluster down --run-dir "$N" >/dev/null
+else
+	echo "ok $((T_N + 1)) # SKIP netns: needs root and ip netns"; T_N=$((T_N + 1))
+fi
+
 # --- down after kill and a freeze: no mosquitto, no cgroup ---
 "$MQLB" cluster kill --run-dir "$R" --broker 1 >/dev/null
 f2=$(bpid 2)
