@@ -88,11 +88,8 @@ struct lab_inject {
 	struct lab_fault f[LAB_MAX_FAULTS];
 	int n;
 	int state[LAB_MAX_FAULTS]; /* 0 pending, 1 applied, 2 undone / done */
-	pid_t frozen[LAB_MAX_FAULTS];
-	pid_t restarted[LAB_MAX_BROKERS + 1]; /* brokers restarted by the fallback */
-	uint64_t t0;			      /* first publish (monotonic ns); 0 = not yet */
+	uint64_t t0;		   /* first publish (monotonic ns); 0 = not yet */
 	FILE *log;
-	int cluster_cmds; /* `mqlb cluster kill/start` exist */
 };
 
 /* Copies f[0..n-1] and e; opens e->log_path. Returns 0 or -errno. */
@@ -105,7 +102,7 @@ void lab_inject_start(struct lab_inject *x, uint64_t subs_ns);
  * when none is left or the timeline has not started). */
 uint64_t lab_inject_poll(struct lab_inject *x);
 /* Undoes every fault still in force (links up, brokers CONT, rules and qdiscs
- * removed), stops brokers the fallback restarted, closes the log. Safe to
+ * removed; a killed broker stays dead), closes the log. Safe to
  * call twice and on a zeroed struct. */
 void lab_inject_close(struct lab_inject *x);
 

@@ -1,10 +1,8 @@
 /* inject.c — applies and undoes a run's faults on their timeline (fault.h).
  *
  * How each fault is made, and undone:
- *   broker-kill    `mqlb cluster kill --signal KILL` / `cluster start`; while
- *                  the cluster has no such commands: SIGKILL to b<N>.pid and
- *                  mosquitto -c b<N>.conf started again in the brokers'
- *                  namespace (no cgroup limits then; logged)
+ *   broker-kill    `mqlb cluster kill --signal KILL` / `cluster start` (its
+ *                  own config, cgroup, namespace and persistence file)
  *   broker-freeze  SIGSTOP / SIGCONT (cluster kill --signal STOP|CONT)
  *   client-flap    ip link set dev front down / up in mqlb-lab-client<N>;
  *                  the lab has no default route and the connected /24 comes
@@ -77,76 +75,36 @@ static int act(struct lab_inject *x, int undo, const struct lab_fault *f, const 
 	return ret == 0 ? 0 : -EIO;
 }
 
-static pid_t broker_pid(const struct lab_inject *x, int b)
-{
-	char path[1200];
-	if (x->restarted[b] > 0)
-		return x->restarted[b];
-	snprintf(path, sizeof(path), "%s/b%d.pid", x->e.cluster_dir, b);
-	FILE *f = fopen(path, "r");
-	int pid = 0;
-	if (f) {
-		if (fscanf(f, "%d", &pid) != 1)
-			pid = 0;
-		fclose(f);
-	}
-	return (pid_t)pid;
-}
-
+/* kill --signal KILL|STOP|CONT through the cluster (it knows the pid and
+ * checks it is still that broker). */
 static int broker_signal(struct lab_inject *x, int undo, const struct lab_fault *f, int sig)
 {
-	static const char *const names[] = {
-	    [SIGKILL] = "KILL", [SIGSTOP] = "STOP", [SIGCONT] = "CONT"};
-	if (x->cluster_cmds) {
-		char b[8];
-		snprintf(b, sizeof(b), "%d", f->target);
-		char *argv[] = {
-		    LAB_SELF,	"cluster", "kill",     "--run-dir",	   (char *)x->e.cluster_dir,
-		    "--broker", b,	   "--signal", (char *)names[sig], NULL};
-		return act(x, undo, f, NULL, argv);
-	}
-	pid_t pid = broker_pid(x, f->target);
-	int ret = pid > 0 ? kill(pid, sig) : -1;
-	note(x, undo, f, "kill -%s %d (b%d.pid; no 'mqlb cluster kill' in this build): %s",
-	     names[sig], (int)pid, f->target, ret == 0 ? "ok" : "failed");
-	return ret == 0 ? 0 : -EIO;
+	char b[8];
+	snprintf(b, sizeof(b), "%d", f->target);
+	char *argv[] = {LAB_SELF,
+			"cluster",
+			"kill",
+			"--run-dir",
+			(char *)x->e.cluster_dir,
+			"--broker",
+			b,
+			"--signal",
+			sig == SIGKILL	 ? "KILL"
+			: sig == SIGSTOP ? "STOP"
+					 : "CONT",
+			NULL};
+	return act(x, undo, f, NULL, argv);
 }
 
-/* Broker N again: `cluster start`, else mosquitto with its config in the
- * brokers' namespace, waited for until it accepts MQTT. */
+/* Broker N again with its own config, cgroup and namespace; `cluster start`
+ * returns once it accepts MQTT. */
 static int broker_start(struct lab_inject *x, const struct lab_fault *f)
 {
-	char b[8], conf[1200], log[1200], addr[64];
+	char b[8];
 	snprintf(b, sizeof(b), "%d", f->target);
-	if (x->cluster_cmds) {
-		char *argv[] = {
-		    LAB_SELF,	"cluster", "start", "--run-dir", (char *)x->e.cluster_dir,
-		    "--broker", b,	   NULL};
-		return act(x, 1, f, NULL, argv);
-	}
-	snprintf(conf, sizeof(conf), "%s/b%d.conf", x->e.cluster_dir, f->target);
-	snprintf(log, sizeof(log), "%s/b%d.log", x->e.cluster_dir, f->target);
-	char *argv[] = {"mosquitto", "-c", conf, NULL};
-	pid_t pid = lab_spawn(x->e.env->broker_ns, argv, log, log);
-	note(x, 1, f, "mosquitto -c %s started again as %d (no 'mqlb cluster start': no cgroup)",
-	     conf, (int)pid);
-	if (pid < 0)
-		return -EIO;
-	x->restarted[f->target] = pid;
-	snprintf(addr, sizeof(addr), "%s:%u", x->e.env->broker_addr,
-		 x->e.env->broker_base_port + f->target - 1);
-	char *probe[] = {LAB_SELF,    "cluster", "probe",
-			 addr,	      "--netns", (char *)x->e.env->broker_ns,
-			 "--timeout", "1s",	 NULL};
-	for (int i = 0; i < 20 && !lab_stop; i++) {
-		if (lab_run_cmd(NULL, probe, NULL, NULL, 3 * NS_PER_S) == 0) {
-			note(x, 1, f, "broker %d accepts MQTT", f->target);
-			return 0;
-		}
-		lab_sleep(250 * NS_PER_MS);
-	}
-	note(x, 1, f, "broker %d did not accept MQTT within ~10 s", f->target);
-	return -ETIMEDOUT;
+	char *argv[] = {LAB_SELF,   "cluster", "start", "--run-dir", (char *)x->e.cluster_dir,
+			"--broker", b,	       NULL};
+	return act(x, 1, f, NULL, argv);
 }
 
 static int link_set(struct lab_inject *x, int undo, const struct lab_fault *f, const char *ns,
@@ -277,8 +235,6 @@ int lab_inject_open(struct lab_inject *x, const struct lab_fault *f, int n,
 	x->log = fopen(e->log_path, "a");
 	if (!x->log)
 		return -errno;
-	char *argv[] = {LAB_SELF, "cluster", "kill", "--help", NULL};
-	x->cluster_cmds = lab_run_cmd(NULL, argv, NULL, NULL, 5 * NS_PER_S) == 0;
 	fprintf(x->log, "# unix_ms offset_ms action spec what (offset from the first publish)\n");
 	fflush(x->log);
 	return 0;
@@ -331,11 +287,6 @@ void lab_inject_close(struct lab_inject *x)
 			apply(x, i, 1);
 		x->state[i] = 2;
 	}
-	for (int b = 0; b <= LAB_MAX_BROKERS; b++)
-		if (x->restarted[b] > 0) {
-			lab_kill(x->restarted[b], SIGTERM, 5 * NS_PER_S);
-			x->restarted[b] = 0;
-		}
 	if (x->log)
 		fclose(x->log);
 	x->log = NULL;

@@ -125,7 +125,11 @@ static void leftover_processes(void)
 static int need_subcommands(void)
 {
 	static const char *const cmds[][2] = {
-	    {"cluster", "up"}, {"director", "run"}, {"monitor", NULL}, {"bench", "sub"}};
+	    {"cluster", "up"},
+	    {"director", "run"},
+	    {"monitor", NULL},
+	    {"bench", "sub"},
+	    {"cluster", "kill"}}; /* faults: kill/start; they came together */
 	int missing = 0;
 	for (unsigned i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char *argv[] = {LAB_SELF, (char *)cmds[i][0],
