@@ -27,10 +27,10 @@ cut_now() { # the relay cuts; returns once it listens again (bounded)
 	for _ in $(seq 100); do [ "$(grep -c '^cut' "$EV")" -gt "$n" ] && return 0; sleep 0.1; done
 	return 1
 }
-# publishing CSV: until bench's CSV has a row in the publish phase (every client
-# connected and subscribed), bounded; the CSV is flushed once a second
-publishing() {
-	for _ in $(seq 100); do grep -q ',publish,' "$1" 2>/dev/null && return 0; sleep 0.1; done
+# subscribed LOG PREFIX: until the broker logged the 3 subscribers' SUBSCRIBE
+# (publishing starts right after), bounded
+subscribed() {
+	for _ in $(seq 100); do [ "$(subscribes "$1" "$2")" -ge 3 ] && return 0; sleep 0.1; done
 	return 1
 }
 down_ms() { awk '/^cut/{d=$3} END{print d}' "$EV"; }
@@ -54,7 +54,7 @@ run_cut() {
 		--csv "$T_TMP/$1.csv" >"$T_TMP/$1.txt" 2>&1 &
 	local bpid=$!
 	track $bpid
-	publishing "$T_TMP/$1.csv" || echo "# $1: no publish row in the CSV"
+	subscribed "$LOG1" "mqlb-bt-$1" || echo "# $1: the subscribers did not subscribe"
 	sleep 1.5
 	cut_now || echo "# the relay did not come back"
 	wait $bpid
@@ -107,10 +107,10 @@ is "$(jget "$J" reconnect_ms.count)" "$rc" "clean: reconnect_ms.count == reconne
 start_mosquitto $BROKER2 "log_type all" || exit 1
 "$MQLB" bench run -p $BROKER2 --pubs 2 --subs 3 -I 20 --duration 8 -q 1 -C false -F 5 \
 	--reconnect --drain 5 --prefix mqlb-bt-forgot --quiet --json "$T_TMP/forgot.json" \
-	--csv "$T_TMP/forgot.csv" >"$T_TMP/forgot.txt" 2>&1 &
+	>"$T_TMP/forgot.txt" 2>&1 &
 bpid=$!
 track $bpid
-publishing "$T_TMP/forgot.csv" || echo "# forgot: no publish row in the CSV"
+subscribed "$MOSQ_LOG" mqlb-bt-forgot || echo "# forgot: the subscribers did not subscribe"
 sleep 1.5
 kill "$MOSQ_PID"
 wait "$MOSQ_PID" 2>/dev/null
