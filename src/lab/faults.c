@@ -57,10 +57,12 @@ static const struct lab_scenario scenarios[] = {
      0,
      {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}}},
     {"director-failover",
-     "the active director host of an HA pair dies (needs the ha topology: not built yet)",
-     NULL,
+     "the active director host of an HA pair (keepalived VIP " LAB_HA_VIP
+     ", advert 0.5 s) dies: its link, keepalived and director; nft (no connection state on the "
+     "standby) against the ClientID proxy",
+     "director-kill:1@%" PRIu64 "ms",
      1,
-     {{"ha", LAB_TOPO_DISTRIBUTED, "star", 0}}},
+     {{"nft", LAB_TOPO_HA, "star", 0}, {"proxy-clientid", LAB_TOPO_HA_CLIENTID, "star", 0}}},
     {"netem",
      "50 ms delay each way and 1 % loss on both client links for the whole publish phase",
      "netem:all=delay=50ms,loss=1%%@0s+%" PRIu64 "ms",
