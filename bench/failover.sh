@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# bench/failover.sh — client-visible failover time of an HA pair of proxy
+# directors (keepalived, configs from `mqlb director ha render`), keepalived's
+# default advert_int 1 against mqlb's choice (sub-second adverts, VRRP v3), for
+# both failure kinds: the active director process dies (SIGKILL; keepalived's
+# vrrp_script `mqlb director check` notices) and the whole active host dies
+# (link down, keepalived and director SIGKILL; the peer's master-down timer).
+#
+# Client-visible = from the kill to the first CONNACK through the VIP of a
+# client that started a fresh attempt after the kill and retries every 20-50 ms
+# (bench/failover_probe.py, 200 ms per attempt). Each round starts from a clean
+# pair (a MASTER). Prints every round, the medians and the ratio mqlb/default.
+# Then a quiet FAILOVER_QUIET s (default 20) with each advert interval in
+# FAILOVER_STABLE (default "0.05 0.1 0.2") counts VIP flaps: the lowest with 0
+# is what this machine sustains.
+# Namespaces mqlb-ha-f-* (198.18.0.0/15, no route out). Needs root, keepalived,
+# mosquitto; skips otherwise. Bounded: ROUNDS (default 5) x 4 x ~12 s + quiet runs.
+#   FAILOVER_MQLB="--advert-int 0.1 --fall 1"   mqlb's choice (render flags)
+#   FAILOVER_DEFAULT="--advert-int 1"           the default (render defaults: fall 2)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+MQLB=${MQLB:-$here/../mqlb}
+if [ "$(id -u)" -ne 0 ] || ! command -v keepalived >/dev/null || ! command -v mosquitto >/dev/null; then
+	echo "failover bench: SKIP (needs root, keepalived, mosquitto)"
+	exit 0
+fi
+. "$here/../tests/lib.sh"
+. "$here/../tests/integration/director_ha_net.bash"
+ROUNDS=${ROUNDS:-5}
+V_DEFAULT=${FAILOVER_DEFAULT:---advert-int 1}
+V_MQLB=${FAILOVER_MQLB:---advert-int 0.1 --fall 1}
+QUIET=${FAILOVER_QUIET:-20}
+STABLE=${FAILOVER_STABLE:-0.05 0.1 0.2}
+
+ha_own_binary || exit 1
+ha_up f || exit 1
+ha_brokers || exit 1
+
+# pair_start RENDER-FLAGS...: both directors and keepalived, until a is MASTER.
+pair_start() {
+	local h
+	for h in a b; do
+		ip -n "${HA_NS[$h]}" link set fr up
+		rm -f "$T_TMP/$h.state"
+		ha_director "$h" || return 1
+		ha_render "$h" "$@" || return 1
+		ha_keepalived "$h"
+	done
+	ha_wait_holder a 15 >/dev/null || { echo "# no first election"; ha_diag; return 1; }
+}
+
+# pair_stop: every keepalived and director of the pair, by PID.
+pair_stop() {
+	local h p
+	for h in a b; do
+		for p in "${HA_KA_PID[$h]:-}" "${HA_DIR_PID[$h]:-}"; do
+			[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+		done
+	done
+	for h in a b; do
+		for p in "${HA_KA_PID[$h]:-}" "${HA_DIR_PID[$h]:-}"; do
+			[ -n "$p" ] && wait "$p" 2>/dev/null
+		done
+		ha_kill_vrrp_child "$h"
+	done
+}
+
+# round KIND: one failover (KIND director|host) of a running pair; sets RES to
+# the client-visible and the VIP-move seconds, or "fail". Runs in this shell,
+# not in $(...): a subshell's `wait` on our children blocks on the wrong ones.
+round() {
+	local out=$T_TMP/probe.$RANDOM t0 tw vip probe k first
+	ip netns exec "$HA_NS_C" /usr/bin/python3 "$here/failover_probe.py" "$HA_VIP" "$HA_PORT" \
+		failover-probe 20 >"$out" 2>&1 &
+	probe=$!
+	track "$probe"
+	for ((k = 0; k < 100; k++)); do
+		[ "$(grep -c '^ok' "$out" 2>/dev/null)" -ge 10 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	[ -n "${FAILOVER_DEBUG:-}" ] && echo "# before kill: holder $(ha_holder), states $(ha_state a)/$(ha_state b), ok $(grep -c "^ok" "$out")" >&2
+	# t0 once the failure is in place: the kill returned, or the link is down
+	# (an attempt already past the link before that could still succeed)
+	if [ "$1" = director ]; then
+		kill -9 "${HA_DIR_PID[a]}"
+		t0=$(date +%s%N)
+		wait "${HA_DIR_PID[a]}" 2>/dev/null
+	else
+		ip -n "${HA_NS[a]}" link set fr down
+		t0=$(date +%s%N)
+		ha_host_down a
+	fi
+	tw=$(date +%s%N)
+	vip=$(ha_wait_holder b 15)
+	[ -n "$vip" ] && vip=$(awk -v v="$vip" -v d=$((tw - t0)) 'BEGIN{printf "%.3f", v + d / 1e9}')
+	first=""
+	for ((k = 0; k < 300; k++)); do
+		first=$(awk -v t0="$t0" '$1 == "ok" && $2 >= t0 {print $3; exit}' "$out")
+		[ -n "$first" ] && break
+		sleep 0.05
+	done
+	kill "$probe" 2>/dev/null
+	wait "$probe" 2>/dev/null
+	if [ -z "$first" ] || [ -z "$vip" ]; then
+		RES=fail
+		return
+	fi
+	RES=$(awk -v f="$first" -v t0="$t0" -v v="$vip" 'BEGIN{printf "%.3f %.3f\n", (f - t0) / 1e9, v}')
+}
+
+median() { sort -g | awk '{v[NR] = $1} END {if (!NR) print "nan"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+for kind in director host; do
+	for variant in default mqlb; do : >"$T_TMP/r_${kind}_$variant"; done
+done
+for ((r = 1; r <= ROUNDS; r++)); do
+	for kind in director host; do
+		# alternate the order so drift in machine load hits both alike
+		for variant in default mqlb; do
+			[ $((r % 2)) -eq 0 ] && variant=$([ "$variant" = default ] && echo mqlb || echo default)
+			flags=$V_DEFAULT
+			[ "$variant" = mqlb ] && flags=$V_MQLB
+			# shellcheck disable=SC2086 # flags are words
+			pair_start $flags || exit 1
+			round "$kind"
+			pair_stop
+			echo "round $r $kind $variant ($flags): client ${RES% *} s, VIP moved ${RES#* } s"
+			[ "$RES" != fail ] && echo "${RES% *}" >>"$T_TMP/r_${kind}_$variant"
+		done
+	done
+done
+
+echo "medians of $ROUNDS rounds (client-visible: kill -> first CONNACK through the VIP):"
+for kind in director host; do
+	d=$(median <"$T_TMP/r_${kind}_default")
+	m=$(median <"$T_TMP/r_${kind}_mqlb")
+	awk -v k="$kind" -v d="$d" -v m="$m" -v vd="$V_DEFAULT" -v vm="$V_MQLB" -v nd="$(wc -l <"$T_TMP/r_${kind}_default")" \
+		-v nm="$(wc -l <"$T_TMP/r_${kind}_mqlb")" 'BEGIN {
+		printf "%-8s dies: default (%s) %.3f s [%d ok], mqlb (%s) %.3f s [%d ok], ratio mqlb/default %.3f\n",
+			k, vd, d, nd, vm, m, nm, (d > 0 ? m / d : 0)
+	}'
+done
+
+# quiet runs: does the pair hold still with a short advert interval?
+for adv in $STABLE; do
+	: >"$T_TMP/ka-a.log"
+	: >"$T_TMP/ka-b.log"
+	pair_start --advert-int "$adv" --fall 1 || exit 1
+	changes=0 prev=a
+	end=$(($(date +%s) + QUIET))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		cur=$(ha_holder)
+		[ "$cur" != "$prev" ] && changes=$((changes + 1)) && prev=$cur
+		sleep 0.05
+	done
+	trans=$(cat "$T_TMP/ka-a.log" "$T_TMP/ka-b.log" | grep -c "Entering MASTER STATE")
+	pair_stop
+	echo "quiet ${QUIET} s at advert_int $adv: $changes VIP holder changes, $trans MASTER transitions (1 = the first election)"
+done
