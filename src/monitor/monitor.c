@@ -339,8 +339,12 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 		char rss_s[24], cg_s[24];
 		csv_num(rss_s, sizeof(rss_s), b->alive, (long long)rss);
 		csv_num(cg_s, sizeof(cg_s), b->alive && cg_mem != UINT64_MAX, (long long)cg_mem);
-		int n = snprintf(row, sizeof(row), "%s,%.3f,%u,%s,%d,%d,%s,%s,%s,%s\n", ts, el,
-				 b->b->id, b->addr_str, b->b->pid, b->alive, cpu_s, rss_s, cg_s,
+		/* pid 0 = killed (cluster kill): empty, so that a kill and a start read
+		 * as one pid change (old -> new), as the lab counts restarts */
+		char pid_s[16];
+		csv_num(pid_s, sizeof(pid_s), b->b->pid > 0, b->b->pid);
+		int n = snprintf(row, sizeof(row), "%s,%.3f,%u,%s,%s,%d,%s,%s,%s,%s\n", ts, el,
+				 b->b->id, b->addr_str, pid_s, b->alive, cpu_s, rss_s, cg_s,
 				 cluster_proc_name(b->alive ? b->proc : CLUSTER_PROC_DEAD));
 		fwrite(row, 1, (size_t)n, m->f_brokers);
 
