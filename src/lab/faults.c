@@ -35,12 +35,13 @@ static const struct lab_scenario scenarios[] = {
       {"proxy-clientid", LAB_TOPO_CLIENTID, "star", 0}}},
     {"broker-restart",
      "spoke broker 2 SIGKILLed and started again 3 s later, without and with persistence; "
-     "out_of_rotation = until every director's health check marks it down (interval 1 s, "
-     "fall 2)",
+     "out_of_rotation = until every director's health check marks it down (fall 2; interval "
+     "1 s, and 250 ms in the last variant)",
      "broker-kill:2@%" PRIu64 "ms+3s",
      0,
-     {{"no-persistence", LAB_TOPO_DISTRIBUTED, "star", 0},
-      {"persistence", LAB_TOPO_DISTRIBUTED, "star", 1}}},
+     {{"no-persistence", LAB_TOPO_DISTRIBUTED, "star", 0, NULL},
+      {"persistence", LAB_TOPO_DISTRIBUTED, "star", 1, NULL},
+      {"persistence-hc250ms", LAB_TOPO_DISTRIBUTED, "star", 1, "250ms"}}},
     {"hub-kill",
      "broker 1 SIGKILLed for good: the star's hub against a mesh",
      "broker-kill:1@%" PRIu64 "ms",
@@ -117,6 +118,8 @@ static int variant_opts(const struct lab_opts *base, const struct lab_scenario *
 	o->n_topologies = 1;
 	snprintf(o->cluster.bridge, sizeof(o->cluster.bridge), "%s", v->bridge);
 	o->cluster.persistence = v->persistence;
+	if (v->health)
+		o->health_interval = v->health;
 	o->n_faults = 0;
 	uint64_t pub = lab_publish_ms(o, o->clients[0]);
 	if (sc->fault) {

@@ -210,6 +210,7 @@ struct lab_variant {
 	int topology;	  /* enum lab_topology */
 	const char *bridge;
 	int persistence;
+	const char *health; /* director --health-interval, NULL = default (1s) */
 };
 struct lab_scenario {
 	const char *name;
