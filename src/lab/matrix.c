@@ -1,6 +1,7 @@
 /* matrix.c — the experiment list: every client count x topology x QoS. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lab/run.h"
 
@@ -66,6 +67,11 @@ uint64_t lab_publish_ms(const struct lab_opts *o, uint64_t clients)
 int lab_faults_validate(const struct lab_opts *o, const struct lab_run *runs, int n, char *err,
 			size_t errlen)
 {
+	int netns = o->hosts == LAB_HOSTS_NETNS || (o->hosts == LAB_HOSTS_AUTO && geteuid() == 0);
+	if (o->n_faults && !netns) {
+		snprintf(err, errlen, "--fault needs the lab's namespaces (root, --hosts netns)");
+		return -EINVAL;
+	}
 	for (int r = 0; r < n; r++) {
 		struct lab_fault_limits l = {
 		    .brokers = 3, /* the lab's cluster (run.c: three backends) */
