@@ -98,9 +98,9 @@ if [ $DIRECTOR = 1 ]; then
 	MON=$!
 	track $MON
 	sleep 1
-	kill -TERM $DPID
-	wait $DPID
-	wait $MON
+	kill -TERM "$DPID"
+	wait "$DPID"
+	wait "$MON"
 	D7="$T_TMP/o7/director.csv"
 	cmp_ok "$(grep -c ',MASTER,$' "$D7")" -ge 4 "director answering: rows with MASTER and no error"
 	nr=$(grep -c ',not running$' "$D7")
