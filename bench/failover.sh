@@ -11,7 +11,7 @@
 # (bench/failover_probe.py, 200 ms per attempt). Each round starts from a clean
 # pair (a MASTER). Prints every round, the medians and the ratio mqlb/default.
 # Then a quiet FAILOVER_QUIET s (default 20) with each advert interval in
-# FAILOVER_STABLE (default "0.05 0.1 0.2") counts VIP flaps: the lowest with 0
+# FAILOVER_STABLE (default "0.05 0.1 0.2"; empty: none) counts VIP flaps: the lowest with 0
 # is what this machine sustains.
 # Namespaces mqlb-ha-f-* (198.18.0.0/15, no route out). Needs root, keepalived,
 # mosquitto; skips otherwise. Bounded: ROUNDS (default 5) x 4 x ~12 s + quiet runs.
@@ -30,7 +30,7 @@ ROUNDS=${ROUNDS:-5}
 V_DEFAULT=${FAILOVER_DEFAULT:---advert-int 1}
 V_MQLB=${FAILOVER_MQLB:---advert-int 0.1 --fall 1}
 QUIET=${FAILOVER_QUIET:-20}
-STABLE=${FAILOVER_STABLE:-0.05 0.1 0.2}
+STABLE=${FAILOVER_STABLE-0.05 0.1 0.2}
 
 ha_own_binary || exit 1
 ha_up f || exit 1
@@ -140,6 +140,35 @@ for kind in director host; do
 			k, vd, d, nd, vm, m, nm, (d > 0 ? m / d : 0)
 	}'
 done
+
+# mqlb bench --reconnect (when this mqlb has it): 50 clients hold connections
+# through the VIP, the active director is SIGKILLed (their connections are cut
+# at once), each reconnects with 20-50 ms backoff: the distribution of "lost
+# -> CONNACK again". Director death only: after a host death a client notices
+# the loss only by its keepalive, which would be what this measures.
+if "$MQLB" bench --help 2>&1 | grep -q -- --reconnect-delay; then
+	for variant in default mqlb; do
+		flags=$V_DEFAULT
+		[ "$variant" = mqlb ] && flags=$V_MQLB
+		# shellcheck disable=SC2086 # flags are words
+		pair_start $flags || exit 1
+		ip netns exec "$HA_NS_C" "$MQLB" bench conn -h "$HA_VIP" -p "$HA_PORT" -c 50 \
+			--reconnect --reconnect-delay 20ms,50ms --duration 10 --quiet \
+			--json "$T_TMP/rc-$variant.json" >"$T_TMP/rc-$variant.out" 2>&1 &
+		bp=$!
+		track "$bp"
+		sleep 3
+		kill -9 "${HA_DIR_PID[a]}"
+		wait "$bp"
+		pair_stop
+		/usr/bin/python3 - "$T_TMP/rc-$variant.json" "$variant" "$flags" <<'PY' || sed 's/^/# /' "$T_TMP/rc-$variant.out"
+import json, sys
+r = json.load(open(sys.argv[1])).get("reconnect_ms", {})
+print("bench --reconnect, director dies, %s (%s): %s reconnected, lost -> CONNACK ms p50 %s p99 %s max %s"
+      % (sys.argv[2], sys.argv[3], r.get("count"), r.get("p50"), r.get("p99"), r.get("max")))
+PY
+	done
+fi
 
 # quiet runs: does the pair hold still with a short advert interval?
 for adv in $STABLE; do
