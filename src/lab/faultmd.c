@@ -60,16 +60,17 @@ static void compare(FILE *md, const struct lab_fault_row *rows, int n, const cha
 			continue;
 		fprintf(md,
 			"%s%s lost %" PRIu64 " of %" PRIu64 " (%.2f %%) with %" PRIu64
-			" of %" PRIu64 " reconnects resuming their session%s%s",
+			" of %" PRIu64 " reconnects resuming their session",
 			count ? "; " : "", r->variant, r->lost, r->expected,
 			100 * lab_loss_ratio(r->lost, r->expected), r->sessions_resumed,
-			r->reconnects, r->recovery_s == LAB_NA ? "" : ", delivery back after ",
-			r->recovery_s == LAB_NA ? ""
-			: r->recovery_s == LAB_NEVER
-			    ? "never (not before the publishers stopped)"
-			    : lab_fault_secs(r->recovery_s, rec, sizeof(rec)));
-		if (r->recovery_s >= 0)
-			fprintf(md, " s");
+			r->reconnects);
+		if (r->recovery_s == LAB_NEVER)
+			fprintf(md, ", delivery not back before the publishers stopped");
+		else if (r->recovery_s == 0)
+			fprintf(md, ", delivery never below 90 %%");
+		else if (r->recovery_s > 0)
+			fprintf(md, ", delivery back after %s s",
+				lab_fault_secs(r->recovery_s, rec, sizeof(rec)));
 		if (best >= 0 && rows[best].lost != r->lost)
 			all_same = 0;
 		if (best < 0 || r->lost < rows[best].lost)

@@ -31,18 +31,29 @@ uint64_t lab_iso_ms(const char *s)
 	return t > 0 ? (uint64_t)t : 0;
 }
 
+/* The first publish: faults.log's, else bench pub's start on client host 1
+ * (its first CSV row's wall clock less its t_s; a run without faults). */
 static uint64_t first_publish(const char *rundir)
 {
 	char path[1200], line[512];
 	unsigned long long t0 = 0;
 	snprintf(path, sizeof(path), "%s/faults.log", rundir);
 	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "# first_publish_unix_ms=%llu", &t0) == 1)
-			break;
-	fclose(f);
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "# first_publish_unix_ms=%llu", &t0) == 1)
+				break;
+		fclose(f);
+	}
+	struct lab_csv c;
+	snprintf(path, sizeof(path), "%s/pub-client1.csv", rundir);
+	if (t0 || lab_csv_load(path, &c) < 0)
+		return t0;
+	int cu = lab_csv_col(&c, "unix_ms"), ct = lab_csv_col(&c, "t_s");
+	if (cu >= 0 && ct >= 0 && c.n_rows > 1)
+		t0 = (unsigned long long)(strtod(lab_csv_get(&c, 1, cu), NULL) -
+					  1000 * strtod(lab_csv_get(&c, 1, ct), NULL));
+	lab_csv_free(&c);
 	return t0;
 }
 

@@ -36,12 +36,14 @@ static const struct lab_scenario scenarios[] = {
     {"broker-restart",
      "spoke broker 2 SIGKILLed and started again 3 s later, without and with persistence; "
      "out_of_rotation = until every director's health check marks it down (fall 2; interval "
-     "1 s, and 250 ms in the last variant)",
+     "1 s, 250 ms in hc250ms); nft rr, and the ClientID proxy in the last variant (a client "
+     "that comes back to its own broker finds its persisted session there)",
      "broker-kill:2@%" PRIu64 "ms+3s",
      0,
      {{"no-persistence", LAB_TOPO_DISTRIBUTED, "star", 0, NULL},
       {"persistence", LAB_TOPO_DISTRIBUTED, "star", 1, NULL},
-      {"persistence-hc250ms", LAB_TOPO_DISTRIBUTED, "star", 1, "250ms"}}},
+      {"persistence-hc250ms", LAB_TOPO_DISTRIBUTED, "star", 1, "250ms"},
+      {"persistence-clientid", LAB_TOPO_CLIENTID, "star", 1, NULL}}},
     {"hub-kill",
      "broker 1 SIGKILLed for good: the star's hub against a mesh",
      "broker-kill:1@%" PRIu64 "ms",

@@ -204,7 +204,7 @@ int lab_cmd_search(const struct lab_search_opts *x);
 int lab_search_rebuild(const char *dir);
 
 /* faults.c — `mqlb lab faults`: named scenarios, each with its variants. */
-#define LAB_MAX_VARIANTS 3
+#define LAB_MAX_VARIANTS 4
 struct lab_variant {
 	const char *name; /* folder and label, NULL ends the list */
 	int topology;	  /* enum lab_topology */
