@@ -430,58 +430,71 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 	return 0;
 }
 
-int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
-{
-	struct cluster_state st;
-	struct cluster_spec *s = &st.spec;
-	char mosq[PATH_MAX], path[PATH_MAX + 16], name[16];
-	int lock = -1, ret = CLI_FAIL, r;
-	uint64_t t0 = time_mono_ns();
+static int up_check_old(const struct cluster_spec *s);
+static int up_check_ports(const struct cluster_spec *s);
 
-	memset(&st, 0, sizeof(st));
-	st.spec = *spec;
-	if (cluster_find_mosquitto(mosq, sizeof(mosq))) {
+/* Checks before anything starts: mosquitto, the netns, the run dir, no live
+ * cluster there, free ports. Returns the run dir's lock fd, or -CLI_* to return. */
+static int up_preflight(const struct cluster_spec *s, char *mosq, size_t mosqlen)
+{
+	char path[PATH_MAX + 16];
+	int r;
+	if (cluster_find_mosquitto(mosq, mosqlen)) {
 		fprintf(stderr,
 			"mqlb: mosquitto not found%s%s (install it with scripts/install-deps, "
 			"or apt-get install mosquitto)\n",
 			getenv("MQLB_MOSQUITTO") ? " at MQLB_MOSQUITTO=" : " in PATH or /usr/sbin",
 			getenv("MQLB_MOSQUITTO") ? getenv("MQLB_MOSQUITTO") : "");
-		return CLI_USAGE;
+		return -CLI_USAGE;
 	}
 	if (s->netns[0]) {
 		snprintf(path, sizeof(path), "/run/netns/%s", s->netns);
 		if (access(path, F_OK) != 0)
-			return cli_usage_error("cluster up", "--netns %s: no such namespace (%s)",
-					       s->netns, path);
+			return -cli_usage_error("cluster up", "--netns %s: no such namespace (%s)",
+						s->netns, path);
 	}
 	if ((r = mkdir_p(s->run_dir)) != 0) {
 		fprintf(stderr, "mqlb: cannot create run dir %s: %s\n", s->run_dir, strerror(-r));
-		return CLI_FAIL;
+		return -CLI_FAIL;
 	}
-	lock = cluster_lock_run_dir(s);
+	int lock = cluster_lock_run_dir(s);
 	if (lock < 0) {
 		fprintf(stderr, "mqlb: cannot lock %s: %s\n", s->run_dir, strerror(-lock));
+		return -CLI_FAIL;
+	}
+	if ((r = up_check_old(s)) != 0 || (r = up_check_ports(s)) != 0) {
+		close(lock);
+		return -r;
+	}
+	return lock;
+}
+
+/* A live cluster in the run dir refuses up; a dead one's leftovers go. */
+static int up_check_old(const struct cluster_spec *s)
+{
+	static struct cluster_state old;
+	if (cluster_state_read(s->run_dir, &old) != 0)
+		return 0;
+	unsigned live = 0;
+	for (unsigned i = 0; i < old.n; i++)
+		live += cluster_broker_alive(&old, &old.b[i]) != 0;
+	if (live) {
+		fprintf(stderr,
+			"mqlb: a cluster is already running in %s (%u of %u brokers alive, "
+			"first port %u); 'mqlb cluster down --run-dir %s' stops it\n",
+			s->run_dir, live, old.n, (unsigned)old.spec.base_port, s->run_dir);
 		return CLI_FAIL;
 	}
-	struct cluster_state old;
-	if (cluster_state_read(s->run_dir, &old) == 0) {
-		unsigned live = 0;
-		for (unsigned i = 0; i < old.n; i++)
-			live += cluster_broker_alive(&old, &old.b[i]) != 0;
-		if (live) {
-			fprintf(stderr,
-				"mqlb: a cluster is already running in %s (%u of %u brokers alive, "
-				"first port %u); 'mqlb cluster down --run-dir %s' stops it\n",
-				s->run_dir, live, old.n, (unsigned)old.spec.base_port, s->run_dir);
-			close(lock);
-			return CLI_FAIL;
-		}
-		log_info("removing the leftovers of a cluster that is no longer running");
-		stop_all(&old, NS_PER_S, 1);
-	}
+	log_info("removing the leftovers of a cluster that is no longer running");
+	stop_all(&old, NS_PER_S, 1);
+	return 0;
+}
+
+static int up_check_ports(const struct cluster_spec *s)
+{
 	for (unsigned i = 1; i <= s->brokers; i++) {
 		uint16_t port = (uint16_t)(s->base_port + i - 1);
-		r = cluster_port_free(s, port);
+		int r = cluster_port_free(s, port);
 		if (r == -EADDRINUSE) {
 			fprintf(
 			    stderr,
@@ -489,35 +502,51 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 			    "--base-port, or see who listens: ss -ltnp 'sport = :%u'\n",
 			    (unsigned)port, s->host, i, s->netns[0] ? " in netns " : "", s->netns,
 			    (unsigned)port);
-			close(lock);
 			return CLI_USAGE;
 		}
 		if (r) {
 			fprintf(stderr, "mqlb: cannot listen on %s port %u: %s\n", s->host,
 				(unsigned)port, strerror(-r));
-			close(lock);
 			return r == -EADDRNOTAVAIL || r == -EINVAL ? CLI_USAGE : CLI_FAIL;
 		}
 	}
+	return 0;
+}
 
-	/* cgroups: create and limit; a warning, never a failure */
-	st.cg_version = cgroup_detect("/sys/fs/cgroup");
+/* The cgroupfs root: /sys/fs/cgroup, or $MQLB_CGROUP_ROOT (tests: a fake tree). */
+static const char *cgroup_root(void)
+{
+	const char *r = getenv("MQLB_CGROUP_ROOT");
+	return r && *r ? r : "/sys/fs/cgroup";
+}
+
+/* Fills st->b[] and creates and limits one cgroup per broker when limits are
+ * wanted; a warning, never a failure. Returns how many brokers got a group;
+ * warned gets the first thing that could not be limited. */
+static unsigned up_cgroups(struct cluster_state *st, char *warned, size_t wlen)
+{
+	const struct cluster_spec *s = &st->spec;
+	const char *root = cgroup_root();
 	int want_limits = s->cpus > 0 || s->mem_bytes > 0;
-	unsigned limited = 0; /* brokers with a cgroup of their own */
-	char warned[512] = "";
+	unsigned limited = 0;
+	char why[768] = "";
+	st->cg_version = cgroup_detect(root);
+	/* v2: only inside the delegated subtree we run in, or not at all */
+	int usable =
+	    want_limits && st->cg_version != CGROUP_NONE &&
+	    (st->cg_version != CGROUP_V2 || cgroup_v2_prepare(root, NULL, why, sizeof(why)) == 0);
 	for (unsigned i = 1; i <= s->brokers; i++) {
-		struct cluster_broker *b = &st.b[st.n++];
-		char cgname[CLUSTER_NAME_MAX + 8];
+		struct cluster_broker *b = &st->b[st->n++];
+		char cgname[CLUSTER_NAME_MAX + 8], nl[256] = "";
 		b->id = i;
 		b->port = (uint16_t)(s->base_port + i - 1);
+		b->cg.version = CGROUP_NONE;
 		snprintf(cgname, sizeof(cgname), "%s-b%u", s->name, i);
-		if (!want_limits || st.cg_version == CGROUP_NONE) {
-			b->cg.version = CGROUP_NONE;
+		if (!usable)
 			continue;
-		}
-		cgroup_paths(&b->cg, "/sys/fs/cgroup", st.cg_version, cgname, NULL);
-		char nl[256] = "";
-		r = cgroup_create(&b->cg);
+		int r = cgroup_paths(&b->cg, root, st->cg_version, cgname, NULL);
+		if (r == 0)
+			r = cgroup_create(&b->cg);
 		if (r) {
 			snprintf(nl, sizeof(nl), "cpu and memory (%s: %s)", b->cg.dir[0],
 				 strerror(-r));
@@ -529,24 +558,31 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 			limited++;
 		}
 		if (nl[0] && !warned[0])
-			snprintf(warned, sizeof(warned), "%s", nl);
+			snprintf(warned, wlen, "%s", nl);
 	}
-	if (want_limits && st.cg_version == CGROUP_NONE)
-		log_warn("no cgroup file system at /sys/fs/cgroup: brokers run WITHOUT cpu and "
-			 "memory limits");
+	if (want_limits && st->cg_version == CGROUP_NONE)
+		log_warn("no cgroup file system at %s: brokers run WITHOUT cpu and memory limits",
+			 root);
+	else if (why[0])
+		log_warn("%s; brokers run WITHOUT cpu and memory limits", why);
 	else if (warned[0])
 		log_warn("cgroup %s: not limited: %s; brokers run anyway%s",
-			 cgroup_version_name(st.cg_version), warned,
+			 cgroup_version_name(st->cg_version), warned,
 			 geteuid() != 0 ? " (cgroups need root or a delegated group)" : "");
+	return limited;
+}
 
-	/* configs */
+/* b<i>.conf, the persistence dirs, empty logs. Returns 0 or -1 (said why). */
+static int up_write_configs(const struct cluster_spec *s)
+{
+	char path[PATH_MAX + 16], name[16];
 	for (unsigned i = 1; i <= s->brokers; i++) {
 		snprintf(name, sizeof(name), "b%u.conf", i);
 		cluster_run_path(s, name, path, sizeof(path));
 		FILE *f = fopen(path, "we");
 		if (!f || cluster_conf_write(f, s, i, CLUSTER_CONF_LOCAL) || fclose(f)) {
 			fprintf(stderr, "mqlb: writing %s: %s\n", path, strerror(errno));
-			goto fail;
+			return -1;
 		}
 		if (s->persistence) {
 			snprintf(path, sizeof(path), "%s/b%u.data", s->run_dir, i);
@@ -559,41 +595,43 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 		if (lf >= 0)
 			close(lf);
 	}
+	return 0;
+}
 
-	/* Start brokers that host no bridge first (star: spokes before the hub) so
-	 * first bridge attempts find their peers listening. */
+/* Start brokers that host no bridge first (star: spokes before the hub) so
+ * first bridge attempts find their peers listening. Records what runs as soon
+ * as it runs: down works even if we die now. Returns 0 or -1 (said why). */
+static int up_spawn_all(struct cluster_state *st, const char *mosq)
+{
+	const struct cluster_spec *s = &st->spec;
 	struct cluster_link links[CLUSTER_MAX_BROKERS * CLUSTER_MAX_BROKERS];
 	unsigned nl = cluster_links(s, links, sizeof(links) / sizeof(links[0]));
+	int r;
 	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; i < st.n; i++) {
+		for (unsigned i = 0; i < st->n; i++) {
 			int hosts = 0;
 			for (unsigned k = 0; k < nl; k++)
-				hosts |= links[k].from == st.b[i].id;
+				hosts |= links[k].from == st->b[i].id;
 			if (hosts != pass)
 				continue;
-			if ((r = cluster_broker_spawn(s, mosq, &st.b[i])) != 0) {
+			if ((r = cluster_broker_spawn(s, mosq, &st->b[i])) != 0) {
 				fprintf(stderr, "mqlb: fork: %s\n", strerror(-r));
-				goto fail;
+				return -1;
 			}
 		}
-		/* Record what runs as soon as it runs: down works even if we die now. */
-		if ((r = cluster_state_write(&st)) != 0) {
+		if ((r = cluster_state_write(st)) != 0) {
 			fprintf(stderr, "mqlb: writing the state file in %s: %s\n", s->run_dir,
 				strerror(-r));
-			goto fail;
+			return -1;
 		}
 	}
+	return 0;
+}
 
-	char why[2048] = "";
-	r = wait_ready(&st, t0 + timeout_ns, why, sizeof(why));
-	if (r) {
-		fprintf(stderr, "mqlb: cluster did not come up within %.1f s: %s\n",
-			(double)timeout_ns / 1e9, why);
-		fprintf(stderr, "mqlb: stopping everything started (logs kept in %s)\n",
-			s->run_dir);
-		goto fail;
-	}
-	double secs = (double)(time_mono_ns() - t0) / 1e9;
+static void up_print(const struct cluster_state *st, double secs, unsigned limited,
+		     const char *warned)
+{
+	const struct cluster_spec *s = &st->spec;
 	int v6 = strchr(s->host, ':') != NULL;
 	printf("cluster %s up in %.2f s: %u broker%s on %s%s%s:%u-%u, bridge %s", s->name, secs,
 	       s->brokers, s->brokers == 1 ? "" : "s", v6 ? "[" : "", s->host, v6 ? "]" : "",
@@ -602,21 +640,45 @@ int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
 	if (s->bridge != CLUSTER_BRIDGE_NONE && s->bridge_qos != 2) /* not the study's */
 		printf(" (QoS %d)", s->bridge_qos);
 	printf(", ");
-	if (!want_limits)
+	if (!(s->cpus > 0 || s->mem_bytes > 0))
 		printf("no limits");
 	else if (!limited)
 		printf("NO limits (cgroup %s not writable, see the warning)",
-		       cgroup_version_name(st.cg_version));
+		       cgroup_version_name(st->cg_version));
 	else
 		printf("limits cpu %g memory %" PRIu64 " MiB (cgroup %s%s)", s->cpus,
-		       s->mem_bytes >> 20, cgroup_version_name(st.cg_version),
+		       s->mem_bytes >> 20, cgroup_version_name(st->cg_version),
 		       warned[0] ? ", partly" : "");
 	printf(", run dir %s\n", s->run_dir);
 	if (s->bridge == CLUSTER_BRIDGE_MESH)
 		printf("%s\n", CLUSTER_MESH_NOTE);
-	ret = CLI_OK;
+}
+
+int cluster_up(const struct cluster_spec *spec, uint64_t timeout_ns)
+{
+	static struct cluster_state st;
+	char mosq[PATH_MAX], warned[512] = "", why[2048] = "";
+	uint64_t t0 = time_mono_ns();
+
+	memset(&st, 0, sizeof(st));
+	st.spec = *spec;
+	int lock = up_preflight(&st.spec, mosq, sizeof(mosq));
+	if (lock < 0)
+		return -lock;
+	unsigned limited = up_cgroups(&st, warned, sizeof(warned));
+	if (up_write_configs(&st.spec) || up_spawn_all(&st, mosq))
+		goto fail;
+	int r = wait_ready(&st, t0 + timeout_ns, why, sizeof(why));
+	if (r) {
+		fprintf(stderr, "mqlb: cluster did not come up within %.1f s: %s\n",
+			(double)timeout_ns / 1e9, why);
+		fprintf(stderr, "mqlb: stopping everything started (logs kept in %s)\n",
+			st.spec.run_dir);
+		goto fail;
+	}
+	up_print(&st, (double)(time_mono_ns() - t0) / 1e9, limited, warned);
 	close(lock);
-	return ret;
+	return CLI_OK;
 fail:
 	stop_all(&st, 3 * NS_PER_S, 1);
 	close(lock);

@@ -106,6 +106,15 @@ static char *read_small(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+/* root + the "0::" path of self_cg (NULL: no text, the root itself). */
+static int v2_base(const char *root, const char *self_cg, char *out, size_t len)
+{
+	char self[PATH_MAX] = "/";
+	if (self_cg)
+		(void)cgroup_parse_self(self_cg, "", self, sizeof(self));
+	return path_fmt(out, len, "%s%s%s", root, strcmp(self, "/") ? self : "", "");
+}
+
 int cgroup_paths(struct cgroup *cg, const char *root, enum cgroup_version v, const char *name,
 		 const char *self_cg)
 {
@@ -114,12 +123,17 @@ int cgroup_paths(struct cgroup *cg, const char *root, enum cgroup_version v, con
 	cg->version = v;
 	if (!valid_name(name))
 		return -EINVAL;
-	if (v == CGROUP_V2)
-		return path_fmt(cg->dir[CGROUP_CPU], PATH_MAX, "%s/mqlb/%s%s", root, name, "");
-	if (v != CGROUP_V1)
+	if (v != CGROUP_V1 && v != CGROUP_V2)
 		return 0;
 	if (!self_cg)
 		self_cg = read_small("/proc/self/cgroup", selfbuf, sizeof(selfbuf));
+	if (v == CGROUP_V2) {
+		/* inside the subtree we run in (delegated), never at the root */
+		char base[PATH_MAX];
+		int r = v2_base(root, self_cg, base, sizeof(base));
+		return r ? r
+			 : path_fmt(cg->dir[CGROUP_CPU], PATH_MAX, "%s/mqlb/%s%s", base, name, "");
+	}
 	for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
 		char self[PATH_MAX] = "/";
 		if (self_cg)
@@ -165,42 +179,14 @@ static int mkdir_parent_and(const char *dir)
 	return 0;
 }
 
-/* v2: controllers must be enabled in every ancestor's subtree_control. */
-static void v2_enable_controllers(const char *dir)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s", dir);
-	char *slash = strrchr(p, '/'); /* .../mqlb/<name> -> .../mqlb */
-	if (!slash)
-		return;
-	*slash = '\0';
-	char root[PATH_MAX];
-	snprintf(root, sizeof(root), "%s", p);
-	slash = strrchr(root, '/'); /* .../mqlb -> root */
-	if (slash) {
-		*slash = '\0';
-		(void)write_str(root, "cgroup.subtree_control", "+cpu +memory");
-	}
-	(void)write_str(p, "cgroup.subtree_control", "+cpu +memory");
-}
-
 int cgroup_create(struct cgroup *cg)
 {
 	int first = 0, any = 0;
 	for (int c = 0; c < CGROUP_CTRL_COUNT; c++) {
 		if (!cg->dir[c][0])
 			continue;
-		if (cg->version == CGROUP_V2 && c == CGROUP_CPU) {
-			char parent[PATH_MAX];
-			snprintf(parent, sizeof(parent), "%s", cg->dir[c]);
-			char *slash = strrchr(parent, '/');
-			if (slash) {
-				*slash = '\0';
-				if (mkdir(parent, 0755) == -1 && errno != EEXIST && !first)
-					first = -errno;
-			}
-			v2_enable_controllers(cg->dir[c]);
-		}
+		/* v2: the controllers were enabled by cgroup_v2_prepare(), in the
+		 * delegated subtree only; nothing is written above it */
 		int r = mkdir_parent_and(cg->dir[c]);
 		if (r == 0)
 			any = 1;
@@ -420,4 +406,113 @@ int cgroup_remove(const struct cgroup *cg)
 		}
 	}
 	return first;
+}
+
+/* Is word one of the space-separated words of text? */
+static int has_word(const char *text, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *s = text; (s = strstr(s, word)) != NULL; s += wl)
+		if ((s == text || s[-1] == ' ') && (s[wl] == ' ' || s[wl] == '\n' || !s[wl]))
+			return 1;
+	return 0;
+}
+
+/* The command that gives mqlb a delegated cgroup of its own. */
+static const char *v2_fix(void)
+{
+	return geteuid() == 0 ? "systemd-run --scope -p Delegate=yes mqlb cluster up ..."
+			      : "systemd-run --user --scope -p Delegate=yes mqlb cluster up ...";
+}
+
+/* cpu and memory must be offered to base by its parent (cgroup.controllers). */
+static int v2_check_offered(const char *base, char *why, size_t len)
+{
+	static const char *const need[] = {"cpu", "memory"};
+	char p[PATH_MAX], buf[1024];
+	if (path_fmt(p, sizeof(p), "%s/cgroup.controllers%s%s", base, "", "") ||
+	    !read_small(p, buf, sizeof(buf)))
+		buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (has_word(buf, need[i]))
+			continue;
+		snprintf(why, len,
+			 "cgroup v2: controller %s is not enabled for %s by its parent (see its "
+			 "cgroup.controllers); run in a delegated scope: %s, or as root: echo +%s "
+			 "> <parent of that cgroup>/cgroup.subtree_control",
+			 need[i], base, v2_fix(), need[i]);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* A cgroup with processes cannot hand cpu/memory to its children (the "no
+ * internal processes" rule): if we are the only one in base, move ourselves to
+ * the leaf base/mqlb-cli first; then enable them in base's subtree_control. */
+static int v2_enable_in_base(const char *base, char *why, size_t len)
+{
+	char p[PATH_MAX], buf[4096], pid[24];
+	if (path_fmt(p, sizeof(p), "%s/cgroup.subtree_control%s%s", base, "", "") == 0 &&
+	    read_small(p, buf, sizeof(buf)) && has_word(buf, "cpu") && has_word(buf, "memory"))
+		return 0;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (path_fmt(p, sizeof(p), "%s/cgroup.procs%s%s", base, "", "") == 0 &&
+	    read_small(p, buf, sizeof(buf)) && buf[0]) {
+		char leaf[PATH_MAX];
+		if (path_fmt(leaf, sizeof(leaf), "%s/mqlb-cli%s%s", base, "", "") == 0 &&
+		    (mkdir(leaf, 0755) == 0 || errno == EEXIST))
+			(void)write_str(leaf, "cgroup.procs", pid);
+	}
+	int r = write_str(base, "cgroup.subtree_control", "+cpu +memory");
+	if (r == -EBUSY)
+		snprintf(why, len,
+			 "cgroup v2: other processes live in %s (cgroup.procs), so it cannot hand "
+			 "cpu and memory to mqlb's groups; run mqlb in a scope of its own: %s",
+			 base, v2_fix());
+	else if (r)
+		snprintf(why, len,
+			 "cgroup v2: cannot enable cpu and memory in %s/cgroup.subtree_control "
+			 "(%s): that cgroup is not delegated to uid %u; run: %s",
+			 base, strerror(-r), (unsigned)geteuid(), v2_fix());
+	return r;
+}
+
+int cgroup_v2_prepare(const char *root, const char *self_cg, char *why, size_t len)
+{
+	char selfbuf[4096], base[PATH_MAX], p[PATH_MAX];
+	if (len)
+		why[0] = '\0';
+	if (!self_cg)
+		self_cg = read_small("/proc/self/cgroup", selfbuf, sizeof(selfbuf));
+	int r = v2_base(root, self_cg, base, sizeof(base));
+	if (r)
+		return r;
+	/* the real root cgroup is the only one without cgroup.type */
+	if (path_fmt(p, sizeof(p), "%s/cgroup.type%s%s", base, "", "") || access(p, F_OK) != 0) {
+		snprintf(why, len,
+			 "cgroup v2: mqlb runs in the root cgroup (%s), which it does not change; "
+			 "run it in a delegated scope: %s",
+			 base, v2_fix());
+		return -EPERM;
+	}
+	if ((r = v2_check_offered(base, why, len)) != 0)
+		return r;
+	if (path_fmt(p, sizeof(p), "%s/mqlb%s%s", base, "", "") ||
+	    (mkdir(p, 0755) == -1 && errno != EEXIST)) {
+		r = -errno;
+		snprintf(why, len,
+			 "cgroup v2: cannot create %s (%s): that cgroup is not delegated to uid "
+			 "%u; run: %s",
+			 p, strerror(errno), (unsigned)geteuid(), v2_fix());
+		return r;
+	}
+	if ((r = v2_enable_in_base(base, why, len)) != 0)
+		return r;
+	r = write_str(p, "cgroup.subtree_control", "+cpu +memory");
+	if (r) {
+		snprintf(why, len, "cgroup v2: cannot enable cpu and memory in %s: %s; run: %s", p,
+			 strerror(-r), v2_fix());
+		(void)rmdir(p); /* leave nothing behind: only if empty */
+	}
+	return r;
 }

@@ -1,8 +1,9 @@
 /* cgroup.h — per-process CPU and memory limits through cgroups, v2 or v1.
  *
- * v2 (cgroup2 mounted at /sys/fs/cgroup): groups under /sys/fs/cgroup/mqlb/<name>,
+ * v2 (cgroup2 mounted at /sys/fs/cgroup): groups <self>/mqlb/<name> inside the
+ *   (delegated) cgroup <self> this process runs in, never at the root;
  *   cpu.max "QUOTA PERIOD", memory.max, usage from cpu.stat usage_usec and
- *   memory.current. Controllers are enabled in the parents' cgroup.subtree_control.
+ *   memory.current. cgroup_v2_prepare() enables the controllers there only.
  * v1 (per-controller hierarchies /sys/fs/cgroup/<ctrl>, possibly with a cgroup2
  *   "unified" mount beside them that holds no cpu/memory controller): groups
  *   mqlb/<name> under the calling process's own group of each controller (so
@@ -49,13 +50,26 @@ enum cgroup_version cgroup_detect(const char *root);
 const char *cgroup_version_name(enum cgroup_version v);
 
 /* Builds the paths of group mqlb/<name> without touching the file system.
- * self_cg: this process's /proc/self/cgroup text (for v1 nesting; NULL = read it).
+ * self_cg: this process's /proc/self/cgroup text (v1: each controller's path;
+ * v2: the "0::" path; NULL = read it). Both nest under where we run.
  * Returns 0 or -EINVAL (bad name: empty, '/', "..", too long). */
 int cgroup_paths(struct cgroup *cg, const char *root, enum cgroup_version v, const char *name,
 		 const char *self_cg);
 /* Finds controller ctrl ("memory", "cpu", "" for v2) in /proc/PID/cgroup text;
  * copies its path ("/a/b") into out. Returns 0 or -ENOENT. */
 int cgroup_parse_self(const char *text, const char *ctrl, char *out, size_t len);
+
+/* v2 only, once before cgroup_create: readies the subtree this process runs in
+ * (root + the "0::" path of self_cg; NULL = read /proc/self/cgroup), which
+ * must be delegated to us (systemd Delegate=, systemd-run --scope -p
+ * Delegate=yes): refuses the real root cgroup; checks that its parent offers
+ * cpu and memory; creates <base>/mqlb; enables +cpu +memory in <base> (moving
+ * this process to the leaf <base>/mqlb-cli first when it is the only one
+ * there: a cgroup with processes cannot hand controllers down) and in
+ * <base>/mqlb. Nothing above <base> is ever written. Returns 0, or -errno with
+ * why set to one line naming the missing controller or permission and the
+ * command that fixes it. */
+int cgroup_v2_prepare(const char *root, const char *self_cg, char *why, size_t len);
 
 /* Creates the group directories (and mqlb/ parents). Returns 0 if at least one
  * controller directory exists afterwards, else -errno of the first failure. */

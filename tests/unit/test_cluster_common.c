@@ -48,7 +48,8 @@ static void test_paths(void **state)
 {
 	struct cgroup cg;
 	assert_int_equal(cgroup_paths(&cg, "/sys/fs/cgroup", CGROUP_V2, "b1", self_v1), 0);
-	assert_string_equal(cg.dir[CGROUP_CPU], "/sys/fs/cgroup/mqlb/b1");
+	/* v2: inside the cgroup we run in ("0::/init.scope"), never at the root */
+	assert_string_equal(cg.dir[CGROUP_CPU], "/sys/fs/cgroup/init.scope/mqlb/b1");
 	assert_string_equal(cg.dir[CGROUP_MEMORY], "");
 	assert_int_equal(cgroup_paths(&cg, "/sys/fs/cgroup", CGROUP_V1, "b1", self_v1), 0);
 	assert_string_equal(cg.dir[CGROUP_CPU], "/sys/fs/cgroup/cpu/user.slice/mqlb/b1");
@@ -150,6 +151,97 @@ static void test_fake_tree(void **state)
 		rmdir(p);
 	}
 	rmdir(root);
+}
+
+static void put(const char *dir, const char *file, const char *text)
+{
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void get(const char *dir, const char *file, char *out, size_t len)
+{
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	out[0] = '\0';
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/* A fake v2 tree: root (no cgroup.type) and a delegated scope. cluster up used
+ * to write "+cpu +memory" into the root's subtree_control and make root/mqlb;
+ * now it works inside the scope only, and refuses the root and a scope whose
+ * parent does not offer cpu. */
+static void test_v2_delegated(void **state)
+{
+	char root[] = "/tmp/mqlb-cgv2.XXXXXX", base[512], p[512], buf[256], why[768];
+	const char *self = "0::/user.slice/x.scope\n";
+	assert_non_null(mkdtemp(root));
+	put(root, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	put(root, "cgroup.subtree_control", "");
+	snprintf(base, sizeof(base), "%s/user.slice", root);
+	assert_int_equal(mkdir(base, 0755), 0);
+	snprintf(base, sizeof(base), "%s/user.slice/x.scope", root);
+	assert_int_equal(mkdir(base, 0755), 0);
+	put(base, "cgroup.type", "domain\n");
+	put(base, "cgroup.controllers", "cpu io memory pids\n");
+	put(base, "cgroup.subtree_control", "");
+	snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	put(base, "cgroup.procs", buf);
+	/* a real cgroupfs makes these files itself */
+	snprintf(p, sizeof(p), "%s/mqlb", base);
+	assert_int_equal(mkdir(p, 0755), 0);
+	put(p, "cgroup.subtree_control", "");
+	snprintf(p, sizeof(p), "%s/mqlb-cli", base);
+	assert_int_equal(mkdir(p, 0755), 0);
+	put(p, "cgroup.procs", "");
+	assert_int_equal(cgroup_detect(root), CGROUP_V2);
+
+	struct cgroup cg;
+	assert_int_equal(cgroup_v2_prepare(root, self, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(cgroup_paths(&cg, root, CGROUP_V2, "t-b1", self), 0);
+	snprintf(p, sizeof(p), "%s/mqlb/t-b1", base);
+	assert_string_equal(cg.dir[CGROUP_CPU], p);
+	assert_int_equal(cgroup_create(&cg), 0);
+	assert_int_equal(access(p, F_OK), 0);
+	/* nothing at or above the root changed */
+	get(root, "cgroup.subtree_control", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	snprintf(p, sizeof(p), "%s/mqlb", root);
+	assert_int_equal(access(p, F_OK), -1);
+	/* the scope hands cpu and memory down, after we left it for a leaf */
+	get(base, "cgroup.subtree_control", buf, sizeof(buf));
+	assert_string_equal(buf, "+cpu +memory");
+	snprintf(p, sizeof(p), "%s/mqlb", base);
+	get(p, "cgroup.subtree_control", buf, sizeof(buf));
+	assert_string_equal(buf, "+cpu +memory");
+	snprintf(p, sizeof(p), "%s/mqlb-cli", base);
+	get(p, "cgroup.procs", buf, sizeof(buf));
+	assert_int_equal(atoi(buf), (int)getpid());
+
+	/* in the root cgroup: refused, one line that says what to run */
+	assert_int_equal(cgroup_v2_prepare(root, "0::/\n", why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "root cgroup"));
+	assert_non_null(strstr(why, "systemd-run"));
+	assert_null(strchr(why, '\n'));
+	get(root, "cgroup.subtree_control", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	/* a parent that does not offer cpu: named, with the fix */
+	put(base, "cgroup.controllers", "io memory pids\n");
+	assert_int_equal(cgroup_v2_prepare(root, self, why, sizeof(why)), -ENOTSUP);
+	assert_non_null(strstr(why, "controller cpu"));
+	assert_non_null(strstr(why, "+cpu"));
+	assert_int_equal(system(NULL) != 0, 1);
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	assert_int_equal(system(p), 0);
 }
 
 static void test_build_connect(void **state)
@@ -280,7 +372,7 @@ int main(void)
 	    cmocka_unit_test(test_fake_tree),	     cmocka_unit_test(test_build_connect),
 	    cmocka_unit_test(test_build_subscribe),  cmocka_unit_test(test_frame),
 	    cmocka_unit_test(test_signal_parse),     cmocka_unit_test(test_proc_guard),
-	    cmocka_unit_test(test_conf_persistence),
+	    cmocka_unit_test(test_conf_persistence), cmocka_unit_test(test_v2_delegated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
