@@ -159,6 +159,7 @@ if "$MQLB" bench --help 2>&1 | grep -q -- --reconnect-delay; then
 		track "$bp"
 		sleep 3
 		kill -9 "${HA_DIR_PID[a]}"
+		wait "${HA_DIR_PID[a]}" 2>/dev/null
 		wait "$bp"
 		pair_stop
 		/usr/bin/python3 - "$T_TMP/rc-$variant.json" "$variant" "$flags" <<'PY' || sed 's/^/# /' "$T_TMP/rc-$variant.out"

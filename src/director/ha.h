@@ -7,9 +7,10 @@
  * as a vrrp_script; when the director process is dead or stuck the check fails,
  * the instance goes to FAULT (track_script weight 0), sends a priority-0 advert
  * and the peer takes the VIP at once. When the whole host dies the peer takes
- * it after 3 x advert_int + skew. Every transition runs
- * `mqlb director ha notify --state-file FILE`, which writes MASTER / BACKUP /
- * FAULT / STOP to FILE; `director run --vrrp-state FILE` shows it in status. */
+ * it after 3 x advert_int + skew. keepalived writes every transition to a
+ * FIFO that `mqlb director ha notify --state-file FILE --fifo` follows, writing
+ * MASTER / BACKUP / FAULT / STOP to FILE in order; `director run --vrrp-state
+ * FILE` shows it in status. */
 #ifndef MQLB_DIRECTOR_HA_H
 #define MQLB_DIRECTOR_HA_H
 
@@ -74,6 +75,12 @@ int ha_state_write(const char *path, const char *state);
 /* Reads the state in path into buf ("" when the file is absent or holds no
  * valid state). Returns 0 when a valid state was read, else -errno/-EINVAL. */
 int ha_state_read(const char *path, char *buf, size_t len);
+/* Follows keepalived's vrrp_notify_fifo: reads lines like
+ * `INSTANCE "mqlb_vip" MASTER 150` from fifo until EOF (keepalived gone) and
+ * writes each instance state to state_file in the order keepalived wrote them
+ * (separate notify processes could land out of order). Other lines are
+ * skipped. Returns 0 at EOF, or -errno when fifo cannot be opened. */
+int ha_state_follow_fifo(const char *fifo, const char *state_file);
 /* Entries in this network namespace's conntrack table
  * (/proc/sys/net/netfilter/nf_conntrack_count). Returns 0 or -errno (no
  * conntrack module loaded: -ENOENT). */

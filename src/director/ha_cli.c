@@ -247,27 +247,42 @@ static int cmd_render(int argc, char **argv)
 }
 
 /* keepalived runs the notify hook as SCRIPT TYPE NAME STATE PRIORITY. */
+/* keepalived runs the notify hook as SCRIPT TYPE NAME STATE PRIORITY, and a
+ * notify FIFO script as SCRIPT FIFO (what render writes: --fifo). */
 static int cmd_notify(int argc, char **argv)
 {
 	const char *cmd = "director ha notify";
 	const char *file = NULL;
 	int i = 1;
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("Usage: mqlb director ha notify --state-file FILE TYPE NAME STATE "
+		printf("Usage: mqlb director ha notify --state-file FILE --fifo FIFO\n"
+		       "       mqlb director ha notify --state-file FILE TYPE NAME STATE "
 		       "[PRIORITY]\n"
 		       "\n"
-		       "keepalived's notify hook (ha render writes it into the config): writes\n"
-		       "STATE (MASTER, BACKUP, FAULT, STOP) to FILE atomically.\n");
+		       "keepalived's notify hook (ha render writes the --fifo form into the\n"
+		       "config): writes each VRRP state (MASTER, BACKUP, FAULT, STOP) to FILE\n"
+		       "atomically; with --fifo it follows keepalived's vrrp_notify_fifo until\n"
+		       "keepalived closes it, so the states land in order.\n");
 		return CLI_OK;
 	}
 	if (argc >= 3 && strcmp(argv[1], "--state-file") == 0) {
 		file = argv[2];
 		i = 3;
 	}
-	if (!file)
+	if (!file || !*file)
 		return cli_usage_error(cmd, "--state-file FILE is required (first)");
+	if (argc - i == 2 && strcmp(argv[i], "--fifo") == 0) {
+		int rc = ha_state_follow_fifo(argv[i + 1], file);
+		if (rc < 0) {
+			fprintf(stderr, "mqlb: director ha notify: %s: %s\n", argv[i + 1],
+				strerror(-rc));
+			return CLI_FAIL;
+		}
+		return CLI_OK;
+	}
 	if (argc - i < 3 || argc - i > 4)
-		return cli_usage_error(cmd, "want TYPE NAME STATE [PRIORITY] after --state-file");
+		return cli_usage_error(cmd, "want --fifo FIFO or TYPE NAME STATE [PRIORITY] after "
+					    "--state-file FILE");
 	const char *state = argv[i + 2];
 	if (strcmp(state, "DELETED") == 0) /* instance removed by a reload */
 		state = "STOP";

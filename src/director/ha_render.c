@@ -175,6 +175,15 @@ static void render_globals(const struct ha_config *c, FILE *f)
 	/* One burst of gratuitous ARPs on becoming master; the default second burst
 	 * 5 s later is for switches that missed the first. */
 	fprintf(f, "\tvrrp_garp_master_repeat 3\n");
+	/* The state file through keepalived's notify FIFO and one reader: notify
+	 * scripts are a process per transition and may finish out of order. */
+	if (c->state_file) {
+		fprintf(f, "\tvrrp_notify_fifo %s.fifo\n", c->state_file);
+		fprintf(
+		    f,
+		    "\tvrrp_notify_fifo_script \"%s director ha notify --state-file %s --fifo\"\n",
+		    c->mqlb, c->state_file);
+	}
 	fprintf(f, "}\n\n");
 }
 
@@ -218,9 +227,6 @@ static void render_instance(const struct ha_config *c, FILE *f)
 	}
 	fprintf(f, "\tvirtual_ipaddress {\n\t\t%s dev %s\n\t}\n", c->vip, c->interface);
 	fprintf(f, "\ttrack_script {\n\t\tmqlb_director\n\t}\n");
-	if (c->state_file)
-		fprintf(f, "\tnotify \"%s director ha notify --state-file %s\"\n", c->mqlb,
-			c->state_file);
 	fprintf(f, "}\n");
 }
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,6 +71,25 @@ int ha_state_read(const char *path, char *buf, size_t len)
 	if (!ha_state_valid(raw) || strlen(raw) >= len)
 		return -EINVAL;
 	memcpy(buf, raw, strlen(raw) + 1);
+	return 0;
+}
+
+int ha_state_follow_fifo(const char *fifo, const char *state_file)
+{
+	FILE *f = fopen(fifo, "re"); /* blocks until keepalived opens it to write */
+	char line[256], type[16], name[128], state[16];
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s %127s %15s", type, name, state) != 3 ||
+		    strcmp(type, "INSTANCE") != 0)
+			continue;
+		if (strcmp(state, "DELETED") == 0) /* instance removed by a reload */
+			snprintf(state, sizeof(state), "STOP");
+		if (ha_state_valid(state))
+			ha_state_write(state_file, state);
+	}
+	fclose(f);
 	return 0;
 }
 

@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/addr.h"
@@ -555,7 +558,9 @@ static void test_ha_render(void **state)
 	    "\tnopreempt\n",
 	    "\tfall 1\n",
 	    "\tunicast_peer {\n\t\t198.18.0.12\n\t}\n",
-	    "\tnotify \"/usr/bin/mqlb director ha notify --state-file /run/mqlb/vrrp-state\"\n"};
+	    "\tvrrp_notify_fifo /run/mqlb/vrrp-state.fifo\n",
+	    "\tvrrp_notify_fifo_script \"/usr/bin/mqlb director ha notify --state-file "
+	    "/run/mqlb/vrrp-state --fifo\"\n"};
 	for (size_t i = 0; i < sizeof(want2) / sizeof(want2[0]); i++)
 		if (!strstr(t, want2[i]))
 			fail_msg("render lacks '%s':\n%s", want2[i], t);
@@ -586,6 +591,29 @@ static void test_ha_state(void **state)
 	assert_int_equal(ha_state_read(path, got, sizeof(got)), -EINVAL);
 	assert_string_equal(got, "");
 	assert_true(ha_state_valid("STOP") && ha_state_valid("BACKUP"));
+
+	/* keepalived's notify FIFO: instance lines in order, the rest skipped */
+	char fifo[80];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static const char lines[] = "INSTANCE \"mqlb_vip\" BACKUP 100\n"
+					    "INSTANCE \"mqlb_vip\" MASTER 100\n"
+					    "GROUP \"g\" FAULT\n"
+					    "INSTANCE \"mqlb_vip\" MASTER_RX_LOWER_PRI 100\n"
+					    "garbage\n";
+		int fd = open(fifo, O_WRONLY);
+		_exit(fd >= 0 && write(fd, lines, sizeof(lines) - 1) == sizeof(lines) - 1 ? 0 : 1);
+	}
+	assert_int_equal(ha_state_follow_fifo(fifo, path), 0); /* returns at EOF */
+	int status = 0;
+	waitpid(pid, &status, 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(ha_state_read(path, got, sizeof(got)), 0);
+	assert_string_equal(got, "MASTER");
+	unlink(fifo);
 	assert_false(ha_state_valid("master") || ha_state_valid(""));
 
 	static struct director d;
