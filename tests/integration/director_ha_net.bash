@@ -27,7 +27,7 @@ declare -A HA_DIR_PID HA_KA_PID
 ha_own_binary() {
 	local k
 	for ((k = 0; k < 50; k++)); do
-		cp "$MQLB" "$T_TMP/mqlb" 2>/dev/null && "$T_TMP/mqlb" director ha --help >/dev/null 2>&1 &&
+		cp "$MQLB" "$T_TMP/mqlb" 2>/dev/null && "$T_TMP/mqlb" director --help >/dev/null 2>&1 &&
 			{ MQLB=$T_TMP/mqlb; return 0; }
 		sleep 0.2
 	done
