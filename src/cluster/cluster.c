@@ -14,6 +14,7 @@
 #include "common/cli.h"
 #include "common/mqtt_probe.h"
 #include "common/parse.h"
+#include "common/rundir.h"
 #include "common/time.h"
 
 static void usage(FILE *f)
@@ -364,7 +365,7 @@ static int parse_args(const char *cmd, int argc, char **argv, struct cluster_arg
 		return cli_usage_error(cmd, "--base-port %u: %u brokers do not fit below 65536",
 				       (unsigned)s->base_port, s->brokers);
 	if (!s->run_dir[0])
-		cluster_default_run_dir(s->run_dir, sizeof(s->run_dir));
+		rundir_default(s->run_dir, sizeof(s->run_dir));
 	/* Default name: unique per (namespace, port) so clusters on the same ports in
 	 * different namespaces get different cgroups. */
 	if (!a->name_set && s->netns[0])
@@ -436,6 +437,16 @@ int cmd_cluster(int argc, char **argv)
 		return CLI_OK; /* --help */
 	if (r)
 		return r;
+	/* a run dir someone else planted is refused, never read (up vets and
+	 * creates it itself) */
+	if (strcmp(sub, "up") && strcmp(sub, "probe") && strcmp(sub, "render")) {
+		char why[PATH_MAX + 160];
+		r = rundir_check(a.spec.run_dir, 0, why, sizeof(why));
+		if (r && r != -ENOENT) {
+			fprintf(stderr, "mqlb: %s: %s\n", cmd, why);
+			return CLI_FAIL;
+		}
+	}
 	if (!strcmp(sub, "up"))
 		return cluster_up(&a.spec, a.timeout_set ? a.timeout_ns : 15 * NS_PER_S);
 	if (!strcmp(sub, "down"))

@@ -153,9 +153,6 @@ int cluster_start(const char *run_dir, unsigned id, uint64_t timeout_ns);
 int cluster_signal_parse(const char *s, int *sig);
 const char *cluster_signal_name(int sig);
 
-/* Default run dir: $XDG_RUNTIME_DIR/mqlb, or /run/mqlb as root, else /tmp/mqlb-<uid>. */
-void cluster_default_run_dir(char *out, size_t len);
-
 int cmd_cluster(int argc, char **argv);
 
 #endif

@@ -12,21 +12,11 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "common/rundir.h"
 
 void cluster_run_path(const struct cluster_spec *s, const char *file, char *out, size_t len)
 {
 	snprintf(out, len, "%s/%s", s->run_dir, file);
-}
-
-void cluster_default_run_dir(char *out, size_t len)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (geteuid() == 0)
-		snprintf(out, len, "/run/mqlb");
-	else if (xdg && *xdg)
-		snprintf(out, len, "%s/mqlb", xdg);
-	else
-		snprintf(out, len, "/tmp/mqlb-%u", (unsigned)geteuid());
 }
 
 int cluster_state_write(const struct cluster_state *st)
@@ -35,7 +25,7 @@ int cluster_state_write(const struct cluster_state *st)
 	char tmp[PATH_MAX + 16], path[PATH_MAX + 16];
 	cluster_run_path(s, "state.tmp", tmp, sizeof(tmp));
 	cluster_run_path(s, "state", path, sizeof(path));
-	FILE *f = fopen(tmp, "we");
+	FILE *f = rundir_fopen(s->run_dir, "state.tmp", "w"); /* new, never followed */
 	if (!f)
 		return -errno;
 	fprintf(f, "version\t1\nname\t%s\nbrokers\t%u\nbridge\t%s\nhost\t%s\nbase_port\t%u\n",
@@ -74,12 +64,11 @@ static int split_tabs(char *line, char **f, int max)
 
 int cluster_state_read(const char *run_dir, struct cluster_state *st)
 {
-	char path[PATH_MAX + 16], line[PATH_MAX * 3 + 128];
+	char line[PATH_MAX * 3 + 128];
 	memset(st, 0, sizeof(*st));
 	cluster_spec_defaults(&st->spec);
 	snprintf(st->spec.run_dir, sizeof(st->spec.run_dir), "%s", run_dir);
-	cluster_run_path(&st->spec, "state", path, sizeof(path));
-	FILE *f = fopen(path, "re");
+	FILE *f = rundir_fopen(run_dir, "state", "r");
 	if (!f)
 		return errno == ENOENT ? -ENOENT : -errno;
 	int ret = 0;

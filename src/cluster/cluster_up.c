@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/mqtt_probe.h"
 #include "common/netns.h"
+#include "common/rundir.h"
 #include "common/time.h"
 
 int cluster_find_mosquitto(char *out, size_t len)
@@ -65,11 +66,10 @@ static int mkdir_p(const char *dir)
 
 int cluster_lock_run_dir(const struct cluster_spec *s)
 {
-	char p[PATH_MAX + 16];
-	cluster_run_path(s, "lock", p, sizeof(p));
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -errno;
+	/* kept, not replaced: another up/down may hold it */
+	int fd = rundir_open(s->run_dir, "lock", O_RDWR | O_CREAT, 0644, 1);
+	if (fd < 0)
+		return fd;
 	if (flock(fd, LOCK_EX) == -1) {
 		int e = -errno;
 		close(fd);
@@ -133,12 +133,11 @@ static int broker_addr(const struct cluster_spec *s, unsigned i, struct sockaddr
 /* Forks a child that waits for the go byte, enters the netns, and execs mosquitto. */
 static pid_t spawn_broker(const struct cluster_spec *s, const char *mosq, unsigned i, int *go_fd)
 {
-	char conf[PATH_MAX + 16], logp[PATH_MAX + 16], name[16];
+	char conf[PATH_MAX + 16], logn[16], name[16];
 	int pfd[2];
 	snprintf(name, sizeof(name), "b%u.conf", i);
 	cluster_run_path(s, name, conf, sizeof(conf));
-	snprintf(name, sizeof(name), "b%u.log", i);
-	cluster_run_path(s, name, logp, sizeof(logp));
+	snprintf(logn, sizeof(logn), "b%u.log", i);
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return -errno;
 	fflush(NULL);
@@ -160,7 +159,7 @@ static pid_t spawn_broker(const struct cluster_spec *s, const char *mosq, unsign
 			_exit(126);
 		setsid();
 		int null = open("/dev/null", O_RDONLY);
-		int log = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int log = rundir_open(s->run_dir, logn, O_WRONLY | O_CREAT | O_APPEND, 0644, 0);
 		if (null >= 0)
 			dup2(null, 0);
 		if (log >= 0) {
@@ -178,10 +177,9 @@ static pid_t spawn_broker(const struct cluster_spec *s, const char *mosq, unsign
 
 static void write_pid_file(const struct cluster_spec *s, unsigned i, pid_t pid)
 {
-	char p[PATH_MAX + 16], name[16];
+	char name[16];
 	snprintf(name, sizeof(name), "b%u.pid", i);
-	cluster_run_path(s, name, p, sizeof(p));
-	FILE *f = fopen(p, "we");
+	FILE *f = rundir_fopen(s->run_dir, name, "w");
 	if (f) {
 		fprintf(f, "%d\n", (int)pid);
 		fclose(f);
@@ -209,11 +207,10 @@ int cluster_broker_spawn(const struct cluster_spec *s, const char *mosq, struct 
 /* Last non-empty line of a broker's log, for error messages. */
 static void log_tail(const struct cluster_spec *s, unsigned i, char *out, size_t len)
 {
-	char p[PATH_MAX + 16], name[16], line[512], prev[512] = "";
+	char name[16], line[512], prev[512] = "";
 	out[0] = '\0';
 	snprintf(name, sizeof(name), "b%u.log", i);
-	cluster_run_path(s, name, p, sizeof(p));
-	FILE *f = fopen(p, "re");
+	FILE *f = rundir_fopen(s->run_dir, name, "r");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -437,7 +434,7 @@ static int up_check_ports(const struct cluster_spec *s);
  * cluster there, free ports. Returns the run dir's lock fd, or -CLI_* to return. */
 static int up_preflight(const struct cluster_spec *s, char *mosq, size_t mosqlen)
 {
-	char path[PATH_MAX + 16];
+	char path[PATH_MAX + 16], why[PATH_MAX + 160];
 	int r;
 	if (cluster_find_mosquitto(mosq, mosqlen)) {
 		fprintf(stderr,
@@ -453,8 +450,8 @@ static int up_preflight(const struct cluster_spec *s, char *mosq, size_t mosqlen
 			return -cli_usage_error("cluster up", "--netns %s: no such namespace (%s)",
 						s->netns, path);
 	}
-	if ((r = mkdir_p(s->run_dir)) != 0) {
-		fprintf(stderr, "mqlb: cannot create run dir %s: %s\n", s->run_dir, strerror(-r));
+	if (rundir_check(s->run_dir, 1, why, sizeof(why)) != 0) {
+		fprintf(stderr, "mqlb: cluster up: %s\n", why);
 		return -CLI_FAIL;
 	}
 	int lock = cluster_lock_run_dir(s);
@@ -579,7 +576,7 @@ static int up_write_configs(const struct cluster_spec *s)
 	for (unsigned i = 1; i <= s->brokers; i++) {
 		snprintf(name, sizeof(name), "b%u.conf", i);
 		cluster_run_path(s, name, path, sizeof(path));
-		FILE *f = fopen(path, "we");
+		FILE *f = rundir_fopen(s->run_dir, name, "w");
 		if (!f || cluster_conf_write(f, s, i, CLUSTER_CONF_LOCAL) || fclose(f)) {
 			fprintf(stderr, "mqlb: writing %s: %s\n", path, strerror(errno));
 			return -1;
@@ -590,8 +587,7 @@ static int up_write_configs(const struct cluster_spec *s)
 			give_to_broker_user(path);
 		}
 		snprintf(name, sizeof(name), "b%u.log", i);
-		cluster_run_path(s, name, path, sizeof(path));
-		int lf = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int lf = rundir_open(s->run_dir, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, 0);
 		if (lf >= 0)
 			close(lf);
 	}

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/mqtt_probe.h"
 #include "common/parse.h"
+#include "common/rundir.h"
 #include "common/time.h"
 #include "monitor/monitor.h"
 
@@ -109,9 +110,7 @@ static void usage(FILE *f)
 
 static FILE *open_csv(const char *dir, const char *name, const char *header)
 {
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	FILE *f = fopen(p, "we");
+	FILE *f = rundir_fopen(dir, name, "w"); /* a planted symlink is replaced */
 	if (!f)
 		return NULL;
 	fprintf(f, "timestamp,elapsed_s,%s\n", header);
@@ -601,8 +600,14 @@ int cmd_monitor(int argc, char **argv)
 	if (!m.out_dir)
 		return cli_usage_error("monitor", "--out DIR is required");
 	if (!run_dir) {
-		cluster_default_run_dir(run_buf, sizeof(run_buf));
+		rundir_default(run_buf, sizeof(run_buf));
 		run_dir = run_buf;
+	}
+	char why[PATH_MAX + 160];
+	int rr = rundir_check(run_dir, 0, why, sizeof(why));
+	if (rr && rr != -ENOENT) { /* planted by someone else: never read */
+		fprintf(stderr, "mqlb: monitor: %s\n", why);
+		return CLI_FAIL;
 	}
 	char state_path[PATH_MAX + 16];
 	struct stat sb;

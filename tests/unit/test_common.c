@@ -1,4 +1,5 @@
-/* Unit tests for src/common: value parsing, addresses, JSON escaping. */
+/* Unit tests for src/common: value parsing, addresses, JSON escaping, the run
+ * directory (the other-user cases are in tests/integration/cluster_rundir.sh). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,11 @@
 #include "common/addr.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "common/rundir.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_parse_u64(void **state)
 {
@@ -131,12 +137,67 @@ static void test_json(void **state)
 	free(out);
 }
 
+/* The choice, and what a planted directory or symlink gets. */
+static void test_rundir(void **state)
+{
+	char d[] = "/tmp/mqlb-rdtest.XXXXXX", p[512], why[512], out[256];
+	assert_non_null(mkdtemp(d));
+	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+	assert_int_equal(rundir_default(out, sizeof(out)), 0);
+	if (geteuid() == 0)
+		assert_string_equal(out, "/run/mqlb");
+	else
+		assert_string_equal(out, "/run/user/1000/mqlb");
+	/* missing: -ENOENT, or made with its parents */
+	snprintf(p, sizeof(p), "%s/a/run", d);
+	assert_int_equal(rundir_check(p, 0, why, sizeof(why)), -ENOENT);
+	assert_int_equal(rundir_check(p, 1, why, sizeof(why)), 0);
+	struct stat sb;
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode) && !(sb.st_mode & 022));
+	/* others may write: refused, in one line */
+	chmod(p, 0777);
+	assert_int_equal(rundir_check(p, 1, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "mode 0777"));
+	assert_null(strchr(why, '\n'));
+	chmod(p, 0700);
+	assert_int_equal(rundir_check(p, 0, why, sizeof(why)), 0);
+	/* a symlink to a good dir is refused all the same */
+	snprintf(out, sizeof(out), "%s/link", d);
+	assert_int_equal(symlink(p, out), 0);
+	assert_int_equal(rundir_check(out, 1, why, sizeof(why)), -ELOOP);
+	assert_non_null(strstr(why, "symlink"));
+	/* files: a planted symlink is replaced on create, refused on read */
+	snprintf(out, sizeof(out), "%s/victim", d);
+	FILE *v = fopen(out, "w");
+	fputs("precious", v);
+	fclose(v);
+	char f[512];
+	snprintf(f, sizeof(f), "%s/state", p);
+	assert_int_equal(symlink(out, f), 0);
+	assert_null(rundir_fopen(p, "state", "r"));
+	assert_int_equal(errno, ELOOP);
+	FILE *w = rundir_fopen(p, "state", "w");
+	assert_non_null(w);
+	fputs("mine", w);
+	fclose(w);
+	v = fopen(out, "r");
+	char buf[32] = "";
+	assert_non_null(fgets(buf, sizeof(buf), v));
+	fclose(v);
+	assert_string_equal(buf, "precious");
+	assert_int_equal(lstat(f, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	snprintf(p, sizeof(p), "rm -rf '%s'", d);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_parse_duration),
 	    cmocka_unit_test(test_parse_size), cmocka_unit_test(test_addr),
-	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_json),       cmocka_unit_test(test_rundir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
