@@ -179,7 +179,9 @@ struct bench_worker {
 	uint64_t pub_resent;	   /* PUBLISH re-sent (DUP=1) on a resumed session */
 	uint64_t unconfirmed_qos0; /* QoS 0 bytes left unwritten at a disconnect */
 	uint64_t bytes_in, bytes_out;
-	uint64_t coalesce_rx;			  /* received count at the last --coalesce check */
+	uint64_t iter_pkts;	  /* MQTT packets handled in this loop iteration */
+	uint64_t iter_min_lat_ns; /* smallest latency measured in it (UINT64_MAX: none) */
+	uint64_t coalesce_pauses, coalesce_ns;	  /* pauses after busy iterations, their sum */
 	uint64_t rng;				  /* reconnect jitter (backoff.h) */
 	uint64_t disconnects;			  /* connections lost after their CONNACK */
 	uint64_t sessions_resumed, sessions_lost; /* reconnect CONNACKs with -C false */

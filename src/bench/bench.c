@@ -238,7 +238,13 @@ static void progress(struct bench_run *run, struct progress *pg, const struct su
 struct timing {
 	uint64_t connected_ns; /* connect phase over */
 	uint64_t pub_start_ns, pub_stop_ns, stop_ns;
+	bool drain_cut;		  /* the drain ended at --drain, not complete */
+	uint64_t last_arrival_ns; /* the received count last changed (monotonic) */
 };
+
+/* Messages that arrived this close to a cut drain's end were still on their
+ * way: what is missing then is late, not known to be dropped. */
+#define LATE_WINDOW_NS NS_PER_S
 
 /* The main thread's loop: phases, progress, signals. */
 static void drive(struct bench_run *run, struct timing *tm, FILE *csv)
@@ -268,6 +274,10 @@ static void drive(struct bench_run *run, struct timing *tm, FILE *csv)
 				drain_start = now;
 			}
 			phase = atomic_load(&run->phase);
+		}
+		if (phase != BPH_CONNECT && s.received != last_recv) {
+			last_recv = s.received;
+			tm->last_arrival_ns = now;
 		}
 		if (now >= next_progress) {
 			progress(run, &pg, &s, now, phase);
@@ -328,8 +338,10 @@ static void drive(struct bench_run *run, struct timing *tm, FILE *csv)
 		if (phase == BPH_DRAIN) {
 			bool settled =
 			    s.inflight == 0 && (o->mode != BENCH_RUN || s.unique >= s.expected);
-			if (settled || now - drain_start >= o->drain_ns)
+			if (settled || now - drain_start >= o->drain_ns) {
+				tm->drain_cut = !settled;
 				set_phase(run, BPH_STOP);
+			}
 		}
 	}
 }
@@ -361,6 +373,8 @@ static void fill_report(struct bench_run *run, const struct timing *tm, struct b
 		r->disconnects += w->disconnects;
 		r->sessions_resumed += w->sessions_resumed;
 		r->sessions_lost += w->sessions_lost;
+		r->coalesce_pauses += w->coalesce_pauses;
+		r->coalesce_s += (double)w->coalesce_ns / 1e9;
 		if (bench_msstat_join(&r->reconnect_ms, &w->reconnect_ms) < 0)
 			bench_report_add_error(r, bench_err_name(BERR_NO_MEMORY), 1);
 	}
@@ -407,6 +421,14 @@ static void fill_report(struct bench_run *run, const struct timing *tm, struct b
 		r->duration_s = (double)(end - tm->connected_ns) / 1e9;
 		r->receive_rate = r->duration_s > 0 ? (double)r->t.received / r->duration_s : 0;
 	}
+	/* still arriving when the drain was cut: the missing ones are late */
+	if (tm->drain_cut && o->mode == BENCH_RUN && r->t.lost && tm->last_arrival_ns &&
+	    end - tm->last_arrival_ns <= LATE_WINDOW_NS) {
+		r->late = r->t.lost;
+		r->late_last_s = (double)(end - tm->last_arrival_ns) / 1e9;
+	}
+	r->drain_cut = tm->drain_cut;
+	r->drain_s = (double)o->drain_ns / 1e9;
 	r->payload_size = o->size;
 	r->interval_us = o->pub_interval_ns / 1000;
 	r->inflight = o->inflight;

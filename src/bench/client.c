@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench/backoff.h"
+#include "bench/pace.h"
 #include "bench/payload.h"
 #include "common/addr.h"
 #include "common/log.h"
@@ -21,9 +22,6 @@
 #define RX_KEEP_MAX   4096
 #define PUMP_BUDGET   1024 /* messages per publisher per loop iteration */
 #define READS_PER_EVT 4
-#ifndef BENCH_COALESCE_MIN
-#define BENCH_COALESCE_MIN 16 /* messages in one iteration that make it "busy" */
-#endif
 
 static void client_close(struct bench_client *c, int err, int cerr_kind, int code);
 #define RUN_COALESCE_NS(w) ((w)->run->o.coalesce_ns)
@@ -131,15 +129,30 @@ static int tx_flush(struct bench_client *c)
 	return 0;
 }
 
+/* After a busy iteration, the pause that lets the next reads batch up: it
+ * ends no later than the next timer that is still in the future (a
+ * publisher's slot or the tick), so a schedule is not delayed by it. */
+static void coalesce_pause(struct event_loop *el, struct bench_worker *w)
+{
+	uint64_t pause =
+	    bench_coalesce_pause_ns(RUN_COALESCE_NS(w), w->iter_pkts, w->iter_min_lat_ns);
+	w->iter_pkts = 0;
+	w->iter_min_lat_ns = UINT64_MAX;
+	if (!pause)
+		return;
+	uint64_t now = time_mono_ns(), next = event_timer_next(el);
+	if (next > now && next - now < pause)
+		pause = next - now;
+	w->coalesce_pauses++;
+	w->coalesce_ns += pause;
+	time_sleep_ns(pause);
+}
+
 void bench_worker_flush(struct event_loop *el, void *arg)
 {
 	struct bench_worker *w = arg;
-	if (RUN_COALESCE_NS(w)) {
-		uint64_t rx = LIVE_GET(w, received);
-		if (rx - w->coalesce_rx >= BENCH_COALESCE_MIN)
-			time_sleep_ns(RUN_COALESCE_NS(w));
-		w->coalesce_rx = rx;
-	}
+	/* write first: acks and publishes leave before the pause, so the broker
+	 * is not kept waiting by it */
 	while (w->dirty) {
 		struct bench_client *c = w->dirty;
 		w->dirty = c->next_dirty;
@@ -151,6 +164,7 @@ void bench_worker_flush(struct event_loop *el, void *arg)
 		if (r < 0)
 			client_close(c, BERR_SOCKET_ERROR, -1, 0);
 	}
+	coalesce_pause(el, w);
 }
 
 /* ---- packets we send ---- */
@@ -428,7 +442,8 @@ void bench_client_pump(struct bench_client *c)
 			return;
 		}
 		if (intended > now) {
-			event_timer_arm(c->w->el, &p->timer, intended);
+			event_timer_arm(c->w->el, &p->timer,
+					bench_pub_wake_ns(intended, run->o.pub_interval_ns));
 			return;
 		}
 		if (run->o.qos && p->inflight >= p->send_max)
@@ -601,8 +616,10 @@ static void on_publish(struct bench_client *c, const struct mqtt_publish *pb, ui
 			if (r == 1) {
 				LIVE_ADD(w, unique, 1);
 				uint64_t now = (h.flags & BENCH_FLAG_MONO) ? now_mono : now_real;
-				bench_hist_record_ns(w->hist,
-						     now > h.intended_ns ? now - h.intended_ns : 0);
+				uint64_t lat = now > h.intended_ns ? now - h.intended_ns : 0;
+				bench_hist_record_ns(w->hist, lat);
+				if (lat < w->iter_min_lat_ns)
+					w->iter_min_lat_ns = lat;
 			} else if (r < 0) {
 				count_err(w, BERR_NO_MEMORY);
 			}
@@ -714,6 +731,7 @@ static long parse(struct bench_client *c, const uint8_t *buf, size_t len)
 			return -1;
 		}
 		off += (size_t)r;
+		c->w->iter_pkts++;
 		if (!handle(c, &pk, now_mono, now_real))
 			return -1;
 	}

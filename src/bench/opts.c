@@ -49,7 +49,7 @@ void bench_opts_defaults(struct bench_opts *o, enum bench_mode mode)
 	o->connect_timeout_ns = 10 * NS_PER_S;
 	o->reconnect_delay_ns = 100 * NS_PER_MS;
 	o->reconnect_max_ns = 5 * NS_PER_S;
-	o->coalesce_ns = 300 * NS_PER_US;
+	o->coalesce_ns = 3 * NS_PER_MS;
 }
 
 void bench_usage(FILE *f)
@@ -87,9 +87,10 @@ void bench_usage(FILE *f)
 	    "                       to MAX, each delay jittered in [d/2, d]; durations like\n"
 	    "                       500ms or 2s, bare numbers are seconds [100ms,5s]\n"
 	    "      --threads N      event loops [one per core]\n"
-	    "      --coalesce US    after a busy loop iteration (>= 16 messages) pause this\n"
-	    "                       long so reads batch up; latency may read up to US high\n"
-	    "                       under such load; 0 = never [300]\n"
+	    "      --coalesce US    after a busy loop iteration (>= 16 packets) pause up to\n"
+	    "                       US so reads batch up, never past the next timer nor more\n"
+	    "                       than 1/16 of the smallest latency just measured (it reads\n"
+	    "                       at most ~6 %% high); 0 = never [3000]\n"
 	    "Messages:\n"
 	    "  -t, --topic T        topic, %%i = client index, %%c = client id [bench/test]\n"
 	    "      --also-subscribe F  subscribers also subscribe to filter F (one SUBSCRIBE;\n"

@@ -211,9 +211,21 @@ void bench_report_human(const struct bench_report *r, FILE *f)
 				"same message, not counted, MQTT 4.3.3)\n",
 				(unsigned long long)t->qos2_resent);
 	}
-	if (show & SHOW_LOSS) {
-		fprintf(f, "  lost         %llu (%.4f %%)\n", (unsigned long long)t->lost,
-			t->loss_ratio * 100.0);
+	if ((show & SHOW_LOSS) && r->late) {
+		fprintf(f,
+			"  late         %llu (%.4f %%): still arriving when the drain ended after "
+			"%.1f s (the last %.2f s before the end): late, not lost; a longer "
+			"--drain counts them\n",
+			(unsigned long long)r->late, t->loss_ratio * 100.0, r->drain_s,
+			r->late_last_s);
+		fprintf(f, "  lost         not known (%llu missing, all of them late)\n",
+			(unsigned long long)t->lost);
+	} else if (show & SHOW_LOSS) {
+		fprintf(f, "  lost         %llu (%.4f %%)%s\n", (unsigned long long)t->lost,
+			t->loss_ratio * 100.0,
+			r->drain_cut ? " (the drain ended at its bound, nothing arrived in its "
+				       "last second)"
+				     : "");
 		if (t->unconfirmed || t->foreign || t->late_subscribers || t->unsubscribed)
 			fprintf(f,
 				"  not counted  %llu unconfirmed, %llu foreign, %llu late "
@@ -399,6 +411,10 @@ int bench_report_json(const struct bench_report *r, const char *path)
 	json_u64(&j, "granted_qos_downgraded", r->granted_downgrade);
 	json_u64(&j, "qos0_unwritten_at_disconnect", r->unconfirmed_qos0);
 	json_u64(&j, "publish_resent", r->pub_resent);
+	json_u64(&j, "late", r->late);
+	json_bool(&j, "drain_cut", r->drain_cut);
+	json_u64(&j, "coalesce_pauses", r->coalesce_pauses);
+	json_double(&j, "coalesce_s", r->coalesce_s);
 	json_u64(&j, "disconnects", r->disconnects);
 	json_u64(&j, "sessions_resumed", r->sessions_resumed);
 	json_u64(&j, "sessions_lost", r->sessions_lost);

@@ -46,6 +46,15 @@ struct bench_report {
 	uint64_t bytes_in, bytes_out;
 	uint64_t granted_downgrade, unconfirmed_qos0;
 	uint64_t pub_resent; /* PUBLISH re-sent with DUP=1 on resumed sessions */
+	/* the drain ended at its bound with messages missing (drain_cut); when
+	 * some arrived within its last second, late = the missing ones (still on
+	 * their way, not known dropped; JSON lost still counts them as missing)
+	 * and late_last_s = the time from that last arrival to the end */
+	bool drain_cut;
+	uint64_t late;
+	double late_last_s, drain_s;
+	uint64_t coalesce_pauses; /* --coalesce pauses taken, their sum */
+	double coalesce_s;
 	/* faults: connections lost after their CONNACK, reconnect CONNACKs with
 	 * -C false by session present, and loss -> next CONNACK per reconnect
 	 * (owned, sorted ascending before the outputs) */

@@ -78,6 +78,7 @@ int bench_worker_init(struct bench_worker *w, struct bench_run *run, unsigned id
 	w->idx = idx;
 	w->run = run;
 	w->seen_phase = BPH_CONNECT;
+	w->iter_min_lat_ns = UINT64_MAX;
 	w->el = event_loop_new((int)w->nclients + 16);
 	w->scratch = malloc(65536);
 	w->hist = malloc(sizeof(*w->hist));
