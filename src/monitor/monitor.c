@@ -23,6 +23,7 @@
 #include "common/mqtt_probe.h"
 #include "common/parse.h"
 #include "common/rundir.h"
+#include "common/sigfd.h"
 #include "common/time.h"
 #include "monitor/monitor.h"
 
@@ -41,7 +42,9 @@ static const char *const sys_cols[] = {
 };
 #define N_SYS (sizeof(sys_topics) / sizeof(sys_topics[0]))
 
+struct monitor;
 struct mon_broker {
+	struct monitor *m;
 	const struct cluster_broker *b;
 	struct sockaddr_storage addr;
 	char addr_str[ADDR_STRLEN];
@@ -75,15 +78,12 @@ struct monitor {
 	struct monitor_prom prom;
 	int prom_on;
 	uint64_t samples;
+	/* one event loop: the sampling grid, $SYS subscriptions, /metrics, signals */
+	struct event_loop *el;
+	struct event_timer t_sample, t_end;
+	uint64_t start_ns, next_ns;
+	int sig_fd;
 };
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -118,6 +118,9 @@ static FILE *open_csv(const char *dir, const char *name, const char *header)
 	return f;
 }
 
+static void sys_drop(struct monitor *m, struct mon_broker *b, uint64_t now);
+static void on_sys(struct event_loop *el, int fd, void *ctx, unsigned events);
+
 static void sys_connect(struct monitor *m, struct mon_broker *b, uint64_t now)
 {
 	char err[256];
@@ -138,12 +141,16 @@ static void sys_connect(struct monitor *m, struct mon_broker *b, uint64_t now)
 		return;
 	}
 	b->sys = c;
+	if (m->el && event_add(m->el, c->fd, EVENT_READ, on_sys, b) != 0)
+		sys_drop(m, b, now);
 }
 
-static void sys_drop(struct mon_broker *b, uint64_t now)
+static void sys_drop(struct monitor *m, struct mon_broker *b, uint64_t now)
 {
 	if (!b->sys)
 		return;
+	if (m->el)
+		event_del(m->el, b->sys->fd);
 	mqtt_sys_close(b->sys);
 	free(b->sys);
 	b->sys = NULL;
@@ -280,13 +287,167 @@ static void reload_state(struct monitor *m)
 		log_info("broker %u: pid %d -> %d (state file)", b->id, b->pid, st.b[i].pid);
 		b->pid = st.b[i].pid;
 		m->mb[i].have_prev = 0; /* a CPU delta across two processes means nothing */
-		sys_drop(&m->mb[i], 0);
+		sys_drop(m, &m->mb[i], 0);
 	}
+}
+
+/* CPU (ns, from the cgroup when it has one: ns resolution beats clock ticks),
+ * RSS and cgroup memory of broker b now; sets b->alive, b->proc, b->cpu_pct
+ * (-1 = unknown: no previous figure of the same process). */
+static void broker_figures(struct monitor *m, struct mon_broker *b, uint64_t now_mono)
+{
+	uint64_t cpu_ns = UINT64_MAX, rss = 0, cg_mem = UINT64_MAX, cg_cpu = UINT64_MAX;
+	b->proc = cluster_broker_proc(&m->st, b->b);
+	b->alive = b->proc != CLUSTER_PROC_DEAD;
+	if (b->alive) {
+		if (monitor_proc_read(b->b->pid, &cpu_ns, &rss) != 0)
+			b->alive = 0;
+		if (b->b->cg.version != CGROUP_NONE)
+			cgroup_usage(&b->b->cg, &cg_cpu, &cg_mem);
+		if (cg_cpu != UINT64_MAX)
+			cpu_ns = cg_cpu;
+	}
+	b->cpu_pct = -1;
+	if (b->alive && cpu_ns != UINT64_MAX) {
+		if (b->have_prev && now_mono > b->prev_t_ns && cpu_ns >= b->prev_cpu_ns)
+			b->cpu_pct = 100.0 * (double)(cpu_ns - b->prev_cpu_ns) /
+				     (double)(now_mono - b->prev_t_ns);
+		b->prev_cpu_ns = cpu_ns;
+		b->prev_t_ns = now_mono;
+		b->have_prev = 1;
+	} else {
+		b->have_prev = 0;
+	}
+	b->rss = rss;
+	b->cg_mem = cg_mem;
+}
+
+/* One broker's rows of brokers.csv, connections.csv and sys.csv. */
+static void sample_broker(struct monitor *m, struct mon_broker *b, const char *ts, double el,
+			  uint64_t now_mono, int diag_ok, uint64_t count)
+{
+	char row[1024], cpu_s[32] = "", rss_s[24], cg_s[24], pid_s[16], conn_s[24] = "";
+	broker_figures(m, b, now_mono);
+	if (b->cpu_pct >= 0)
+		snprintf(cpu_s, sizeof(cpu_s), "%.2f", b->cpu_pct);
+	csv_num(rss_s, sizeof(rss_s), b->alive, (long long)b->rss);
+	csv_num(cg_s, sizeof(cg_s), b->alive && b->cg_mem != UINT64_MAX, (long long)b->cg_mem);
+	/* pid 0 = killed (cluster kill): empty, so that a kill and a start read
+	 * as one pid change (old -> new), as the lab counts restarts */
+	csv_num(pid_s, sizeof(pid_s), b->b->pid > 0, b->b->pid);
+	int n = snprintf(row, sizeof(row), "%s,%.3f,%u,%s,%s,%d,%s,%s,%s,%s\n", ts, el, b->b->id,
+			 b->addr_str, pid_s, b->alive, cpu_s, rss_s, cg_s,
+			 cluster_proc_name(b->alive ? b->proc : CLUSTER_PROC_DEAD));
+	fwrite(row, 1, (size_t)n, m->f_brokers);
+
+	b->conns = diag_ok ? count : 0;
+	if (diag_ok)
+		snprintf(conn_s, sizeof(conn_s), "%" PRIu64, count);
+	n = snprintf(row, sizeof(row), "%s,%.3f,%u,%u,%s\n", ts, el, b->b->id, (unsigned)b->b->port,
+		     conn_s);
+	fwrite(row, 1, (size_t)n, m->f_conns);
+
+	/* $SYS: take in what arrived, reconnect when needed */
+	if (b->sys && mqtt_sys_pump(b->sys) < 0)
+		sys_drop(m, b, now_mono);
+	if (!b->sys && b->proc == CLUSTER_PROC_ALIVE) /* a frozen one cannot answer */
+		sys_connect(m, b, now_mono);
+	n = snprintf(row, sizeof(row), "%s,%.3f,%u", ts, el, b->b->id);
+	for (size_t k = 0; k < N_SYS; k++) {
+		const struct mqtt_sys_value *v =
+		    b->sys ? mqtt_sys_get(b->sys, sys_topics[k]) : NULL;
+		n += snprintf(row + n, sizeof(row) - (size_t)n, ",%s", v ? v->value : "");
+	}
+	n += snprintf(row + n, sizeof(row) - (size_t)n, ",%d\n", b->sys != NULL);
+	fwrite(row, 1, (size_t)n, m->f_sys);
+}
+
+/* The brokers' metrics of /metrics, from the sample just taken. */
+static void prom_brokers(struct monitor *m, struct sbuf *prom, int diag_ok)
+{
+	sb_printf(prom, "# HELP mqlb_broker_up 1 when the broker process is alive\n"
+			"# TYPE mqlb_broker_up gauge\n");
+	for (unsigned i = 0; i < m->nb; i++)
+		sb_printf(prom, "mqlb_broker_up{broker=\"%u\",address=\"%s\"} %d\n", m->mb[i].b->id,
+			  m->mb[i].addr_str, m->mb[i].alive);
+	if (!m->nb)
+		return;
+	sb_printf(prom, "# HELP mqlb_broker_cpu_percent CPU use of the broker, %% of one "
+			"core, over the last interval\n# TYPE mqlb_broker_cpu_percent gauge\n");
+	for (unsigned i = 0; i < m->nb; i++)
+		if (m->mb[i].cpu_pct >= 0)
+			sb_printf(prom, "mqlb_broker_cpu_percent{broker=\"%u\"} %.3f\n",
+				  m->mb[i].b->id, m->mb[i].cpu_pct);
+	sb_printf(prom, "# HELP mqlb_broker_rss_bytes resident set size of the broker\n"
+			"# TYPE mqlb_broker_rss_bytes gauge\n");
+	for (unsigned i = 0; i < m->nb; i++)
+		if (m->mb[i].alive)
+			sb_printf(prom, "mqlb_broker_rss_bytes{broker=\"%u\"} %" PRIu64 "\n",
+				  m->mb[i].b->id, m->mb[i].rss);
+	if (diag_ok) {
+		sb_printf(prom, "# HELP mqlb_broker_established_connections established "
+				"TCP connections on the broker's port\n"
+				"# TYPE mqlb_broker_established_connections gauge\n");
+		for (unsigned i = 0; i < m->nb; i++)
+			sb_printf(prom,
+				  "mqlb_broker_established_connections{broker=\"%u\"} "
+				  "%" PRIu64 "\n",
+				  m->mb[i].b->id, m->mb[i].conns);
+	}
+	for (size_t k = 0; k < N_SYS; k++) {
+		int counter = strstr(sys_cols[k], "publish_") && !strstr(sys_cols[k], "1min");
+		sb_printf(prom, "# HELP mqlb_broker_%s%s %s\n# TYPE mqlb_broker_%s%s %s\n",
+			  sys_cols[k], counter ? "_total" : "", sys_topics[k], sys_cols[k],
+			  counter ? "_total" : "", counter ? "counter" : "gauge");
+		for (unsigned i = 0; i < m->nb; i++) {
+			const struct mqtt_sys_value *v =
+			    m->mb[i].sys ? mqtt_sys_get(m->mb[i].sys, sys_topics[k]) : NULL;
+			if (v && v->value[0])
+				sb_printf(prom, "mqlb_broker_%s%s{broker=\"%u\"} %s\n", sys_cols[k],
+					  counter ? "_total" : "", m->mb[i].b->id, v->value);
+		}
+	}
+}
+
+/* The directors' metrics of /metrics. */
+static void prom_directors(struct monitor *m, struct sbuf *prom)
+{
+	static const char *const names[] = {
+	    "weight",	      "healthy",	"active_connections", "total_connections",
+	    "bytes_in_total", "bytes_out_total"};
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		sb_printf(prom, "# TYPE mqlb_director_backend_%s %s\n", names[k],
+			  strstr(names[k], "total") ? "counter" : "gauge");
+		for (unsigned d = 0; d < m->nd; d++) {
+			if (!m->dir_ok[d])
+				continue;
+			for (unsigned j = 0; j < m->dir_last[d].n; j++) {
+				const struct monitor_backend *be = &m->dir_last[d].b[j];
+				int64_t v[] = {be->weight, be->healthy,	 be->active,
+					       be->total,  be->bytes_in, be->bytes_out};
+				sb_printf(prom,
+					  "mqlb_director_backend_%s{director=\"%s\","
+					  "backend=\"%s\"} %lld\n",
+					  names[k], m->directors[d], be->address, (long long)v[k]);
+			}
+		}
+	}
+	sb_printf(prom, "# HELP mqlb_director_up 1 when the director answered its status\n"
+			"# TYPE mqlb_director_up gauge\n");
+	for (unsigned d = 0; d < m->nd; d++)
+		sb_printf(prom, "mqlb_director_up{director=\"%s\"} %d\n", m->directors[d],
+			  m->dir_ok[d] == 1);
+	sb_printf(prom, "# HELP mqlb_director_conntrack_entries entries in the director "
+			"host's conntrack table\n# TYPE mqlb_director_conntrack_entries gauge\n");
+	for (unsigned d = 0; d < m->nd; d++)
+		if (m->dir_ok[d] == 1 && m->dir_last[d].conntrack >= 0)
+			sb_printf(prom, "mqlb_director_conntrack_entries{director=\"%s\"} %lld\n",
+				  m->directors[d], (long long)m->dir_last[d].conntrack);
 }
 
 static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 {
-	char ts[40], row[1024];
+	char ts[40];
 	time_iso8601_ms(time_real_ns(), ts, sizeof(ts));
 	double el = (double)(now_mono - start_mono) / 1e9;
 	struct sbuf prom = {0};
@@ -294,124 +455,17 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 
 	/* connections: one sock_diag dump for every broker port */
 	uint16_t ports[CLUSTER_MAX_BROKERS];
-	uint64_t counts[CLUSTER_MAX_BROKERS];
+	uint64_t counts[CLUSTER_MAX_BROKERS] = {0};
 	int diag_ok = 0;
 	for (unsigned i = 0; i < m->nb; i++)
 		ports[i] = m->mb[i].b->port;
 	if (m->nb && m->diag.fd >= 0)
 		diag_ok = monitor_diag_count(&m->diag, m->mb[0].addr.ss_family, ports, m->nb,
 					     counts) == 0;
-
-	if (m->prom_on) {
-		sb_printf(&prom, "# HELP mqlb_broker_up 1 when the broker process is alive\n"
-				 "# TYPE mqlb_broker_up gauge\n");
-	}
-	for (unsigned i = 0; i < m->nb; i++) {
-		struct mon_broker *b = &m->mb[i];
-		uint64_t cpu_ns = UINT64_MAX, rss = 0, cg_mem = UINT64_MAX, cg_cpu = UINT64_MAX;
-		b->proc = cluster_broker_proc(&m->st, b->b);
-		b->alive = b->proc != CLUSTER_PROC_DEAD;
-		if (b->alive) {
-			if (monitor_proc_read(b->b->pid, &cpu_ns, &rss) != 0)
-				b->alive = 0;
-			if (b->b->cg.version != CGROUP_NONE)
-				cgroup_usage(&b->b->cg, &cg_cpu, &cg_mem);
-			if (cg_cpu != UINT64_MAX)
-				cpu_ns = cg_cpu; /* ns resolution beats clock ticks */
-		}
-		char cpu_s[32] = "";
-		b->cpu_pct = -1;
-		if (b->alive && cpu_ns != UINT64_MAX) {
-			if (b->have_prev && now_mono > b->prev_t_ns && cpu_ns >= b->prev_cpu_ns) {
-				b->cpu_pct = 100.0 * (double)(cpu_ns - b->prev_cpu_ns) /
-					     (double)(now_mono - b->prev_t_ns);
-				snprintf(cpu_s, sizeof(cpu_s), "%.2f", b->cpu_pct);
-			}
-			b->prev_cpu_ns = cpu_ns;
-			b->prev_t_ns = now_mono;
-			b->have_prev = 1;
-		} else {
-			b->have_prev = 0;
-		}
-		b->rss = rss;
-		b->cg_mem = cg_mem;
-		char rss_s[24], cg_s[24];
-		csv_num(rss_s, sizeof(rss_s), b->alive, (long long)rss);
-		csv_num(cg_s, sizeof(cg_s), b->alive && cg_mem != UINT64_MAX, (long long)cg_mem);
-		/* pid 0 = killed (cluster kill): empty, so that a kill and a start read
-		 * as one pid change (old -> new), as the lab counts restarts */
-		char pid_s[16];
-		csv_num(pid_s, sizeof(pid_s), b->b->pid > 0, b->b->pid);
-		int n = snprintf(row, sizeof(row), "%s,%.3f,%u,%s,%s,%d,%s,%s,%s,%s\n", ts, el,
-				 b->b->id, b->addr_str, pid_s, b->alive, cpu_s, rss_s, cg_s,
-				 cluster_proc_name(b->alive ? b->proc : CLUSTER_PROC_DEAD));
-		fwrite(row, 1, (size_t)n, m->f_brokers);
-
-		b->conns = diag_ok ? counts[i] : 0;
-		n = snprintf(
-		    row, sizeof(row), "%s,%.3f,%u,%u,%s\n", ts, el, b->b->id, (unsigned)b->b->port,
-		    diag_ok ? (snprintf(cpu_s, sizeof(cpu_s), "%" PRIu64, counts[i]), cpu_s) : "");
-		fwrite(row, 1, (size_t)n, m->f_conns);
-
-		/* $SYS: take in what arrived, reconnect when needed */
-		if (b->sys && mqtt_sys_pump(b->sys) < 0)
-			sys_drop(b, now_mono);
-		if (!b->sys && b->proc == CLUSTER_PROC_ALIVE) /* a frozen one cannot answer */
-			sys_connect(m, b, now_mono);
-		n = snprintf(row, sizeof(row), "%s,%.3f,%u", ts, el, b->b->id);
-		for (size_t k = 0; k < N_SYS; k++) {
-			const struct mqtt_sys_value *v =
-			    b->sys ? mqtt_sys_get(b->sys, sys_topics[k]) : NULL;
-			n += snprintf(row + n, sizeof(row) - (size_t)n, ",%s", v ? v->value : "");
-		}
-		n += snprintf(row + n, sizeof(row) - (size_t)n, ",%d\n", b->sys != NULL);
-		fwrite(row, 1, (size_t)n, m->f_sys);
-
-		if (m->prom_on)
-			sb_printf(&prom, "mqlb_broker_up{broker=\"%u\",address=\"%s\"} %d\n",
-				  b->b->id, b->addr_str, b->alive);
-	}
-	if (m->prom_on && m->nb) {
-		sb_printf(&prom,
-			  "# HELP mqlb_broker_cpu_percent CPU use of the broker, %% of one "
-			  "core, over the last interval\n# TYPE mqlb_broker_cpu_percent gauge\n");
-		for (unsigned i = 0; i < m->nb; i++)
-			if (m->mb[i].cpu_pct >= 0)
-				sb_printf(&prom, "mqlb_broker_cpu_percent{broker=\"%u\"} %.3f\n",
-					  m->mb[i].b->id, m->mb[i].cpu_pct);
-		sb_printf(&prom, "# HELP mqlb_broker_rss_bytes resident set size of the broker\n"
-				 "# TYPE mqlb_broker_rss_bytes gauge\n");
-		for (unsigned i = 0; i < m->nb; i++)
-			if (m->mb[i].alive)
-				sb_printf(&prom,
-					  "mqlb_broker_rss_bytes{broker=\"%u\"} %" PRIu64 "\n",
-					  m->mb[i].b->id, m->mb[i].rss);
-		if (diag_ok) {
-			sb_printf(&prom, "# HELP mqlb_broker_established_connections established "
-					 "TCP connections on the broker's port\n"
-					 "# TYPE mqlb_broker_established_connections gauge\n");
-			for (unsigned i = 0; i < m->nb; i++)
-				sb_printf(&prom,
-					  "mqlb_broker_established_connections{broker=\"%u\"} "
-					  "%" PRIu64 "\n",
-					  m->mb[i].b->id, m->mb[i].conns);
-		}
-		for (size_t k = 0; k < N_SYS; k++) {
-			int counter =
-			    strstr(sys_cols[k], "publish_") && !strstr(sys_cols[k], "1min");
-			sb_printf(&prom, "# HELP mqlb_broker_%s%s %s\n# TYPE mqlb_broker_%s%s %s\n",
-				  sys_cols[k], counter ? "_total" : "", sys_topics[k], sys_cols[k],
-				  counter ? "_total" : "", counter ? "counter" : "gauge");
-			for (unsigned i = 0; i < m->nb; i++) {
-				const struct mqtt_sys_value *v =
-				    m->mb[i].sys ? mqtt_sys_get(m->mb[i].sys, sys_topics[k]) : NULL;
-				if (v && v->value[0])
-					sb_printf(&prom, "mqlb_broker_%s%s{broker=\"%u\"} %s\n",
-						  sys_cols[k], counter ? "_total" : "",
-						  m->mb[i].b->id, v->value);
-			}
-		}
-	}
+	for (unsigned i = 0; i < m->nb; i++)
+		sample_broker(m, &m->mb[i], ts, el, now_mono, diag_ok, counts[i]);
+	if (m->prom_on)
+		prom_brokers(m, &prom, diag_ok);
 
 	/* A director gets at most one interval (200 ms..2 s) to answer: one that
 	 * hangs costs a late sample, never a stalled monitor. */
@@ -422,42 +476,8 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 		dir_timeout = 2 * NS_PER_S;
 	for (unsigned d = 0; d < m->nd; d++)
 		sample_director(m, d, dir_timeout, ts, el);
-	if (m->prom_on && m->nd) {
-		static const char *const names[] = {
-		    "weight",	      "healthy",	"active_connections", "total_connections",
-		    "bytes_in_total", "bytes_out_total"};
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-			sb_printf(&prom, "# TYPE mqlb_director_backend_%s %s\n", names[k],
-				  strstr(names[k], "total") ? "counter" : "gauge");
-			for (unsigned d = 0; d < m->nd; d++) {
-				if (!m->dir_ok[d])
-					continue;
-				for (unsigned j = 0; j < m->dir_last[d].n; j++) {
-					const struct monitor_backend *be = &m->dir_last[d].b[j];
-					int64_t v[] = {be->weight, be->healthy,	 be->active,
-						       be->total,  be->bytes_in, be->bytes_out};
-					sb_printf(&prom,
-						  "mqlb_director_backend_%s{director=\"%s\","
-						  "backend=\"%s\"} %lld\n",
-						  names[k], m->directors[d], be->address,
-						  (long long)v[k]);
-				}
-			}
-		}
-		sb_printf(&prom, "# HELP mqlb_director_up 1 when the director answered its status\n"
-				 "# TYPE mqlb_director_up gauge\n");
-		for (unsigned d = 0; d < m->nd; d++)
-			sb_printf(&prom, "mqlb_director_up{director=\"%s\"} %d\n", m->directors[d],
-				  m->dir_ok[d] == 1);
-		sb_printf(&prom,
-			  "# HELP mqlb_director_conntrack_entries entries in the director "
-			  "host's conntrack table\n# TYPE mqlb_director_conntrack_entries gauge\n");
-		for (unsigned d = 0; d < m->nd; d++)
-			if (m->dir_ok[d] == 1 && m->dir_last[d].conntrack >= 0)
-				sb_printf(&prom,
-					  "mqlb_director_conntrack_entries{director=\"%s\"} %lld\n",
-					  m->directors[d], (long long)m->dir_last[d].conntrack);
-	}
+	if (m->prom_on && m->nd)
+		prom_directors(m, &prom);
 	fflush(m->f_brokers);
 	fflush(m->f_conns);
 	fflush(m->f_sys);
@@ -474,66 +494,99 @@ static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
 	m->samples++;
 }
 
-static int run(struct monitor *m)
+/* A $SYS subscription has bytes: take them in, or drop it when broken. */
+static void on_sys(struct event_loop *el, int fd, void *ctx, unsigned events)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	struct mon_broker *b = ctx;
+	(void)el;
+	(void)fd;
+	(void)events;
+	if (b->sys && mqtt_sys_pump(b->sys) < 0)
+		sys_drop(b->m, b, time_mono_ns());
+}
 
-	uint64_t start = time_mono_ns();
+/* The grid: start + k * interval, so no drift. */
+static void on_sample(struct event_loop *el, void *ctx)
+{
+	struct monitor *m = ctx;
+	uint64_t now = time_mono_ns();
+	sample(m, m->start_ns, now);
+	m->next_ns += m->interval_ns;
+	if (m->next_ns <= now) /* we fell behind (stopped?): skip, don't burst */
+		m->next_ns = now + m->interval_ns;
+	event_timer_arm(el, &m->t_sample, m->next_ns);
+}
+
+static void on_end(struct event_loop *el, void *ctx)
+{
+	(void)ctx;
+	event_loop_stop(el);
+}
+
+/* SIGINT/SIGTERM: stop between samples, so rows are written whole. */
+static void on_signal_fd(struct event_loop *el, int fd, void *ctx, unsigned events)
+{
+	(void)ctx;
+	(void)events;
+	int sig;
+	while ((sig = sigfd_read(fd)) > 0)
+		if (sig == SIGINT || sig == SIGTERM)
+			event_loop_stop(el);
+}
+
+/* The retained $SYS values follow the SUBACK at once: let the first row have them. */
+static void first_sys(struct monitor *m)
+{
+	uint64_t now = time_mono_ns();
 	for (unsigned i = 0; i < m->nb; i++)
 		if (cluster_broker_proc(&m->st, m->mb[i].b) == CLUSTER_PROC_ALIVE)
-			sys_connect(m, &m->mb[i], start);
-	/* The retained $SYS values follow the SUBACK at once: let the first row have them. */
+			sys_connect(m, &m->mb[i], now);
 	for (unsigned i = 0; i < m->nb; i++) {
 		struct pollfd pf = {.fd = m->mb[i].sys ? m->mb[i].sys->fd : -1, .events = POLLIN};
 		while (pf.fd >= 0 && m->mb[i].sys->n_values < N_SYS && poll(&pf, 1, 100) > 0)
 			if (mqtt_sys_pump(m->mb[i].sys) <= 0)
 				break;
 	}
-	start = time_mono_ns();
-	uint64_t next = start;
-	while (!stop_flag) {
-		uint64_t now = time_mono_ns();
-		if (m->duration_ns && now - start >= m->duration_ns)
-			break;
-		if (now >= next) {
-			sample(m, start, now);
-			next += m->interval_ns;
-			if (next <= now) /* we fell behind (stopped?): skip, don't burst */
-				next = now + m->interval_ns;
-			continue;
-		}
-		struct pollfd pf[CLUSTER_MAX_BROKERS + 1];
-		struct mon_broker *who[CLUSTER_MAX_BROKERS + 1];
-		nfds_t n = 0;
-		for (unsigned i = 0; i < m->nb; i++)
-			if (m->mb[i].sys) {
-				who[n] = &m->mb[i];
-				pf[n++] = (struct pollfd){.fd = m->mb[i].sys->fd, .events = POLLIN};
-			}
-		if (m->prom_on) {
-			who[n] = NULL;
-			pf[n++] = (struct pollfd){.fd = m->prom.fd, .events = POLLIN};
-		}
-		uint64_t wait = next - now;
-		if (m->duration_ns && start + m->duration_ns - now < wait)
-			wait = start + m->duration_ns - now;
-		int r = poll(pf, n, (int)((wait + NS_PER_MS - 1) / NS_PER_MS));
-		if (r <= 0)
-			continue; /* timeout, or EINTR from a signal: the loop checks */
-		for (nfds_t k = 0; k < n; k++) {
-			if (!pf[k].revents)
-				continue;
-			if (!who[k])
-				monitor_prom_serve(&m->prom);
-			else if (mqtt_sys_pump(who[k]->sys) < 0)
-				sys_drop(who[k], time_mono_ns());
-		}
+}
+
+static int run(struct monitor *m)
+{
+	static const int sigs[] = {SIGINT, SIGTERM};
+	m->sig_fd = sigfd_open(sigs, 2);
+	m->el = event_loop_new(64);
+	if (m->sig_fd < 0 || !m->el) {
+		log_error("monitor: event loop: %s", strerror(m->sig_fd < 0 ? -m->sig_fd : errno));
+		return -1;
 	}
-	return 0;
+	event_add(m->el, m->sig_fd, EVENT_READ, on_signal_fd, m);
+	if (m->prom_on && monitor_prom_attach(&m->prom, m->el) != 0)
+		log_warn("/metrics: cannot serve on the event loop");
+	first_sys(m);
+	m->start_ns = m->next_ns = time_mono_ns();
+	event_timer_init(&m->t_sample, on_sample, m);
+	event_timer_init(&m->t_end, on_end, m);
+	event_timer_arm(m->el, &m->t_sample, m->start_ns);
+	if (m->duration_ns)
+		event_timer_arm(m->el, &m->t_end, m->start_ns + m->duration_ns);
+	int r = event_loop_run(m->el);
+	return r;
+}
+
+/* Everything run() set up, in reverse. */
+static void run_end(struct monitor *m)
+{
+	for (unsigned i = 0; i < m->nb; i++)
+		sys_drop(m, &m->mb[i], 0);
+	monitor_prom_close(&m->prom);
+	if (m->el) {
+		if (m->sig_fd >= 0)
+			event_del(m->el, m->sig_fd);
+		event_loop_free(m->el);
+		m->el = NULL;
+	}
+	if (m->sig_fd >= 0)
+		close(m->sig_fd);
+	m->sig_fd = -1;
 }
 
 int cmd_monitor(int argc, char **argv)
@@ -556,6 +609,7 @@ int cmd_monitor(int argc, char **argv)
 	m.interval_ns = 400 * NS_PER_MS;
 	m.diag.fd = -1;
 	m.prom.fd = -1;
+	m.sig_fd = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -645,6 +699,7 @@ int cmd_monitor(int argc, char **argv)
 	m.nb = m.have_cluster ? m.st.n : 0;
 	for (unsigned i = 0; i < m.nb; i++) {
 		struct mon_broker *b = &m.mb[i];
+		b->m = &m;
 		b->b = &m.st.b[i];
 		addr_parse_host(m.st.spec.host, b->b->port, &b->addr);
 		addr_format(&b->addr, b->addr_str, sizeof(b->addr_str));
@@ -681,10 +736,8 @@ int cmd_monitor(int argc, char **argv)
 	log_info("%" PRIu64 " samples written to %s", m.samples, m.out_dir);
 	ret = CLI_OK;
 out:
-	for (unsigned i = 0; i < m.nb; i++)
-		sys_drop(&m.mb[i], 0);
+	run_end(&m);
 	monitor_diag_close(&m.diag);
-	monitor_prom_close(&m.prom);
 	FILE *fs[] = {m.f_brokers, m.f_conns, m.f_sys, m.f_dir};
 	for (size_t k = 0; k < 4; k++)
 		if (fs[k])

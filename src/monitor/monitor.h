@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/time.h"
+#include "event/event.h"
+
 /* Established TCP connections whose local port is one of ports[0..n), counted
  * through NETLINK_SOCK_DIAG (inet_diag, the kernel interface ss uses) in the
  * network namespace netns ("" / NULL = ours). family AF_INET or AF_INET6.
@@ -49,15 +52,37 @@ int monitor_director_parse(const char *json, struct monitor_director *out);
  * director must not stall the sampling grid). Returns 0 or -errno (-ETIMEDOUT). */
 int monitor_director_query(const char *path, uint64_t timeout_ns, struct monitor_director *out);
 
-/* Prometheus text exposition (format 0.0.4) over a tiny HTTP/1.0 server. */
+/* Prometheus text exposition (format 0.0.4) over a tiny HTTP/1.0 server on the
+ * monitor's event loop: one request per connection, each with an absolute
+ * deadline (MONITOR_PROM_DEADLINE_NS from accept to the last byte written;
+ * cut there, however it drips), at most MONITOR_PROM_MAX_CONNS at once. */
+#define MONITOR_PROM_MAX_CONNS	 8
+#define MONITOR_PROM_DEADLINE_NS (2 * NS_PER_S)
+struct monitor_prom;
+struct monitor_prom_conn {
+	int fd; /* -1 = free slot */
+	struct monitor_prom *p;
+	struct event_timer deadline;
+	char req[2048];
+	size_t got;
+	char *out; /* the answer (a copy), NULL until the request line is in */
+	size_t out_len, out_off;
+};
 struct monitor_prom {
-	int fd;
+	int fd;	    /* listening socket */
 	char *body; /* the current exposition, rebuilt each sample; owned */
 	size_t len;
+	struct event_loop *el;
+	uint64_t deadline_ns;
+	unsigned n_conns;
+	struct monitor_prom_conn conns[MONITOR_PROM_MAX_CONNS];
+	uint64_t served, cut; /* answered in full; cut at the deadline */
 };
+/* Binds and listens on spec (HOST:PORT, port not 0). 0, or -errno with err set. */
 int monitor_prom_listen(struct monitor_prom *p, const char *addr, char *err, size_t errlen);
-/* Accepts and answers one pending request (GET /metrics or 404). */
-void monitor_prom_serve(struct monitor_prom *p);
+/* Serves on el from now on. 0 or -errno. */
+int monitor_prom_attach(struct monitor_prom *p, struct event_loop *el);
+/* Closes the listener and every open connection; frees the body. */
 void monitor_prom_close(struct monitor_prom *p);
 
 int cmd_monitor(int argc, char **argv);
