@@ -64,7 +64,8 @@ static int act(struct lab_inject *x, int undo, const struct lab_fault *f, const 
 		strncat(line, strcmp(argv[i], LAB_SELF) ? argv[i] : "mqlb",
 			sizeof(line) - strlen(line) - 1);
 	}
-	int ret = lab_run_cmd(netns, argv, x->e.log_path, x->e.log_path, 20 * NS_PER_S);
+	/* a fault's action must finish even after Ctrl-C: undoing is what follows it */
+	int ret = lab_run_cmd_always(netns, argv, x->e.log_path, x->e.log_path, 20 * NS_PER_S);
 	if (x->log)
 		fseek(x->log, 0, SEEK_END); /* the child appended its output */
 	note(x, undo, f, "%s%s%s%s: %s (%d)", netns ? "[" : "", netns ? netns : "",

@@ -71,7 +71,7 @@ static void leftover_cluster(void)
 		if (dir[0]) {
 			log_info("lab: bringing down the cluster a previous lab left in %s", dir);
 			char *argv[] = {LAB_SELF, "cluster", "down", "--run-dir", dir, NULL};
-			lab_run_cmd(NULL, argv, NULL, NULL, 30 * NS_PER_S);
+			lab_run_cmd_always(NULL, argv, NULL, NULL, 30 * NS_PER_S);
 		}
 	}
 	fclose(f);

@@ -210,7 +210,7 @@ static void cluster_down(struct run_ctx *c)
 			c->cluster_dir, "--timeout", "5s",   NULL};
 	char path[1200];
 	path_in(c, "cluster.log", path, sizeof(path));
-	if (lab_run_cmd(NULL, argv, path, path, 30 * NS_PER_S) != 0)
+	if (lab_run_cmd_always(NULL, argv, path, path, 30 * NS_PER_S) != 0)
 		log_warn("lab: cluster down failed, see %s", path);
 	c->cluster_up = 0;
 	lab_state_cluster(NULL);

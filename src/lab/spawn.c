@@ -174,6 +174,18 @@ int lab_run_cmd(const char *netns, char *const argv[], const char *out_path, con
 	return ret;
 }
 
+int lab_run_cmd_always(const char *netns, char *const argv[], const char *out_path,
+		       const char *err_path, uint64_t timeout_ns)
+{
+	pid_t pid = lab_spawn(netns, argv, out_path, err_path);
+	if (pid < 0)
+		return pid;
+	int ret = reap_by(pid, time_mono_ns() + timeout_ns, false);
+	if (ret < 0 && ret != -ECHILD)
+		lab_kill(pid, SIGTERM, 3 * NS_PER_S);
+	return ret;
+}
+
 int lab_sleep(uint64_t ns)
 {
 	uint64_t end = time_mono_ns() + ns;

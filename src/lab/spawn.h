@@ -33,6 +33,10 @@ void lab_kill_all(void);
  * lab_wait result or a positive exit code. Output as lab_spawn. */
 int lab_run_cmd(const char *netns, char *const argv[], const char *out_path, const char *err_path,
 		uint64_t timeout_ns);
+/* lab_run_cmd that Ctrl-C does not cut short (timeout_ns > 0 still bounds
+ * it): for teardown and for undoing faults, which must finish after Ctrl-C. */
+int lab_run_cmd_always(const char *netns, char *const argv[], const char *out_path,
+		       const char *err_path, uint64_t timeout_ns);
 /* Sleeps up to ns, returning early (-EINTR) when lab_stop is set. */
 int lab_sleep(uint64_t ns);
 

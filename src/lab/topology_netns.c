@@ -87,7 +87,7 @@ void lab_netns_cleanup(void)
 	closedir(d);
 	for (int i = 0; i < n; i++) {
 		char *const argv[] = {"ip", "netns", "del", names[i], NULL};
-		if (lab_run_cmd(NULL, argv, NULL, NULL, 10 * NS_PER_S) != 0)
+		if (lab_run_cmd_always(NULL, argv, NULL, NULL, 10 * NS_PER_S) != 0)
 			log_warn("lab: could not delete namespace %s", names[i]);
 	}
 }
