@@ -32,6 +32,25 @@ try 2 "--base-port does not apply to 'cluster status' (a cluster is found by its
 try 2 "--json does not apply to 'cluster down'" down --json --run-dir "$R"
 try 2 "--run-dir does not apply to 'cluster probe'" probe 127.0.0.1:19701 --run-dir "$R"
 try 2 "missing HOST:PORT" probe
+try 2 "--cpus does not apply to 'cluster down'" down --cpus 1 --run-dir "$R"
+try 2 "--signal does not apply to 'cluster start'" start --broker 1 --signal KILL --run-dir "$R"
+try 2 "--sys does not apply to 'cluster render'" render --out "$T_TMP/r" --sys x
+try 2 "unexpected argument 'extra'" probe 127.0.0.1:19701 extra
+# each subcommand's --help comes from its own option table: its flags only
+help_has() { # help_has SUB FLAG: does 'cluster SUB --help' list --FLAG?
+	"$MQLB" cluster "$1" --help | grep -q -- "^  --$2[ =]"
+}
+for sub_flags in "up brokers timeout persistence" "status json run-dir" "down run-dir timeout" \
+	"kill broker signal timeout" "start broker timeout" "render out cpus" "probe sys netns"; do
+	set -- $sub_flags
+	sub=$1
+	shift
+	for f in "$@"; do ok "cluster $sub --help lists --$f" help_has "$sub" "$f"; done
+done
+for sub_flag in "down cpus" "status broker" "kill json" "start signal" "probe run-dir" "up out" "status timeout"; do
+	set -- $sub_flag
+	ok "cluster $1 --help does not list --$2" bash -c "! \"\$0\" cluster $1 --help | grep -q -- '^  --$2 '" "$MQLB"
+done
 # status/down with nothing up
 "$MQLB" cluster status --run-dir "$R" >"$T_TMP/out" 2>&1; rc=$?
 is "$rc" 1 "status with nothing up exits 1"

@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/cli.h"
 #include "common/json.h"
 #include "common/parse.h"
+#include "common/opt.h"
 #include "common/rundir.h"
 
 #include <fcntl.h>
@@ -192,12 +194,76 @@ static void test_rundir(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+static int took_n, took_flag;
+static int take_n(void *ctx, const char *cmd, const char *v)
+{
+	(void)ctx;
+	uint64_t u;
+	if (parse_u64(v, 1, 9, &u))
+		return cli_usage_error(cmd, "--n %s: want 1..9", v);
+	took_n = (int)u;
+	return 0;
+}
+static int take_flag(void *ctx, const char *cmd, const char *v)
+{
+	(void)ctx, (void)cmd;
+	took_flag = v == NULL ? 1 : -1;
+	return 0;
+}
+
+/* One table per subcommand: its flags taken in order, a sibling's refused,
+ * values and positional arguments checked; --help made from the table. */
+static void test_opt(void **state)
+{
+	static const struct opt o_n = {"n", "N", "a number\nsecond line", take_n};
+	static const struct opt o_flag = {"flag", NULL, "a flag", take_flag};
+	static const struct opt o_other = {"other", "X", "the sibling's", take_n};
+	static const struct opt *const a_opts[] = {&o_n, &o_flag, NULL};
+	static const struct opt *const b_opts[] = {&o_other, NULL};
+	static const struct opt_cmd fam[] = {
+	    {"t a", "[options]", "A.", a_opts, 1, NULL, " (hint %s)", NULL},
+	    {"t b", "", "B.", b_opts, 0, NULL, NULL, NULL},
+	};
+	const char *args[1];
+	unsigned na = 9;
+	char *ok[] = {"a", "--n", "3", "--flag", "pos", NULL};
+	took_n = took_flag = 0;
+	assert_int_equal(opt_parse(&fam[0], fam, 2, NULL, 5, ok, args, &na), 0);
+	assert_int_equal(took_n, 3);
+	assert_int_equal(took_flag, 1);
+	assert_int_equal(na, 1);
+	assert_string_equal(args[0], "pos");
+	char *sib[] = {"a", "--other=1", NULL};
+	assert_int_equal(opt_parse(&fam[0], fam, 2, NULL, 2, sib, args, &na), CLI_USAGE);
+	char *unk[] = {"a", "--nope", NULL};
+	assert_int_equal(opt_parse(&fam[0], fam, 2, NULL, 2, unk, args, &na), CLI_USAGE);
+	char *noval[] = {"a", "--n", NULL};
+	assert_int_equal(opt_parse(&fam[0], fam, 2, NULL, 2, noval, args, &na), CLI_USAGE);
+	char *bad[] = {"a", "--n", "10", NULL};
+	assert_int_equal(opt_parse(&fam[0], fam, 2, NULL, 3, bad, args, &na), CLI_USAGE);
+	char *two[] = {"a", "x", "y", NULL};
+	assert_int_equal(opt_parse(&fam[0], fam, 2, NULL, 3, two, args, &na), CLI_USAGE);
+	char *b_pos[] = {"b", "x", NULL};
+	assert_int_equal(opt_parse(&fam[1], fam, 2, NULL, 2, b_pos, args, &na), CLI_USAGE);
+	/* --help: the table's flags, aligned, continuation lines indented */
+	char buf[1024] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	opt_help(f, &fam[0]);
+	fclose(f);
+	assert_non_null(strstr(buf, "Usage: mqlb t a [options]\n"));
+	assert_non_null(strstr(buf, "  --n N                  a number\n"
+				    "                         second line\n"));
+	assert_non_null(strstr(buf, "  --flag                 a flag\n"));
+	assert_null(strstr(buf, "--other"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_parse_duration),
 	    cmocka_unit_test(test_parse_size), cmocka_unit_test(test_addr),
 	    cmocka_unit_test(test_json),       cmocka_unit_test(test_rundir),
+	    cmocka_unit_test(test_opt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
