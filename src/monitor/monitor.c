@@ -4,7 +4,6 @@
  * arrive as Mosquitto publishes them, every sys_interval = 1 s), and answers
  * /metrics scrapes. SIGINT/SIGTERM only set a flag: rows are written whole. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/mqtt_probe.h"
+#include "common/opt.h"
 #include "common/parse.h"
 #include "common/rundir.h"
 #include "common/sigfd.h"
@@ -84,29 +84,6 @@ struct monitor {
 	uint64_t start_ns, next_ns;
 	int sig_fd;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: mqlb monitor --out DIR [--interval 400ms] [--duration S] [--run-dir DIR]\n"
-		"                    [--director CONTROL]... [--prometheus HOST:PORT]\n"
-		"\n"
-		"Samples the brokers of the cluster in --run-dir (see mqlb cluster) and the\n"
-		"directors at the given control sockets every interval, and writes\n"
-		"  brokers.csv      CPU %% (of one core) and RSS per broker\n"
-		"  connections.csv  established TCP connections on each broker's port\n"
-		"                   (netlink sock_diag, inside the cluster's netns)\n"
-		"  sys.csv          $SYS counters over one subscription per broker\n"
-		"  director.csv     per director backend: weight, health, connections, bytes,\n"
-		"                   the director host's conntrack entries and VRRP state;\n"
-		"                   a director that does not answer gets one row per sample\n"
-		"                   with empty fields and its error (timeout, not running)\n"
-		"Every row starts with an ISO-8601 ms timestamp and seconds since start.\n"
-		"A broker killed, frozen (SIGSTOP) or restarted (mqlb cluster kill/start) is\n"
-		"followed: brokers.csv state alive/stopped/dead, the new pid from the state file.\n"
-		"Ends after --duration, or cleanly on SIGINT/SIGTERM.\n"
-		"--prometheus serves the latest sample at http://HOST:PORT/metrics.\n");
-}
 
 static FILE *open_csv(const char *dir, const char *name, const char *header)
 {
@@ -589,92 +566,125 @@ static void run_end(struct monitor *m)
 	m->sig_fd = -1;
 }
 
-int cmd_monitor(int argc, char **argv)
+/* Options: one function each, one table for getopt and --help (common/opt.h). */
+struct monitor_args {
+	struct monitor *m;
+	const char *run_dir, *prom_addr;
+};
+
+static int take_out(void *ctx, const char *cmd, const char *v)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},
-	    {"interval", required_argument, NULL, 'i'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"run-dir", required_argument, NULL, 'r'},
-	    {"director", required_argument, NULL, 'D'},
-	    {"prometheus", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	static struct monitor m;
-	const char *run_dir = NULL, *prom_addr = NULL;
-	char run_buf[PATH_MAX];
-	int c, ret = CLI_FAIL;
-	memset(&m, 0, sizeof(m));
-	m.interval_ns = 400 * NS_PER_MS;
-	m.diag.fd = -1;
-	m.prom.fd = -1;
-	m.sig_fd = -1;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return CLI_OK;
-		case 'o':
-			m.out_dir = optarg;
-			break;
-		case 'i':
-			if (parse_duration_ns(optarg, NS_PER_MS, &m.interval_ns) ||
-			    m.interval_ns < 10 * NS_PER_MS || m.interval_ns > 3600 * NS_PER_S)
-				return cli_usage_error(
-				    "monitor", "--interval %s: want 10ms..1h, e.g. 400ms", optarg);
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, NS_PER_S, &m.duration_ns) || !m.duration_ns)
-				return cli_usage_error(
-				    "monitor", "--duration %s: want e.g. 60 or 2.5s", optarg);
-			break;
-		case 'r':
-			run_dir = optarg;
-			break;
-		case 'D':
-			if (m.nd == MAX_DIRECTORS)
-				return cli_usage_error("monitor", "--director: at most %d",
-						       MAX_DIRECTORS);
-			m.directors[m.nd++] = optarg;
-			break;
-		case 'p':
-			prom_addr = optarg;
-			break;
-		case ':':
-			return cli_usage_error("monitor", "%s needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("monitor", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("monitor", "unexpected argument '%s'", argv[optind]);
-	if (!m.out_dir)
-		return cli_usage_error("monitor", "--out DIR is required");
+	(void)cmd;
+	((struct monitor_args *)ctx)->m->out_dir = v;
+	return 0;
+}
+
+static int take_interval(void *ctx, const char *cmd, const char *v)
+{
+	struct monitor *m = ((struct monitor_args *)ctx)->m;
+	if (parse_duration_ns(v, NS_PER_MS, &m->interval_ns) || m->interval_ns < 10 * NS_PER_MS ||
+	    m->interval_ns > 3600 * NS_PER_S)
+		return cli_usage_error(cmd, "--interval %s: want 10ms..1h, e.g. 400ms", v);
+	return 0;
+}
+
+static int take_duration(void *ctx, const char *cmd, const char *v)
+{
+	struct monitor *m = ((struct monitor_args *)ctx)->m;
+	if (parse_duration_ns(v, NS_PER_S, &m->duration_ns) || !m->duration_ns)
+		return cli_usage_error(cmd, "--duration %s: want e.g. 60 or 2.5s", v);
+	return 0;
+}
+
+static int take_run_dir(void *ctx, const char *cmd, const char *v)
+{
+	(void)cmd;
+	((struct monitor_args *)ctx)->run_dir = v;
+	return 0;
+}
+
+static int take_director(void *ctx, const char *cmd, const char *v)
+{
+	struct monitor *m = ((struct monitor_args *)ctx)->m;
+	if (m->nd == MAX_DIRECTORS)
+		return cli_usage_error(cmd, "--director: at most %d", MAX_DIRECTORS);
+	m->directors[m->nd++] = v;
+	return 0;
+}
+
+static int take_prometheus(void *ctx, const char *cmd, const char *v)
+{
+	(void)cmd;
+	((struct monitor_args *)ctx)->prom_addr = v;
+	return 0;
+}
+
+static const struct opt o_out = {"out", "DIR", "where the CSV files go (required)", take_out};
+static const struct opt o_interval = {"interval", "D",
+				      "sampling interval, 10ms..1h (default 400ms)", take_interval};
+static const struct opt o_duration = {"duration", "S", "stop after S (default: at SIGINT/SIGTERM)",
+				      take_duration};
+static const struct opt o_run_dir = {"run-dir", "DIR",
+				     "the cluster's run dir (default as mqlb cluster's;\n"
+				     "refused when not yours or open to others)",
+				     take_run_dir};
+static const struct opt o_director = {
+    "director", "CONTROL", "a director's control socket (repeatable, up to 8)", take_director};
+static const struct opt o_prometheus = {"prometheus", "HOST:PORT",
+					"serve the latest sample at http://HOST:PORT/metrics\n"
+					"(2 s per connection, at most 8 at once)",
+					take_prometheus};
+static const struct opt *const monitor_opts[] = {
+    &o_out, &o_interval, &o_duration, &o_run_dir, &o_director, &o_prometheus, NULL};
+static const struct opt_cmd monitor_cmd = {
+    "monitor",
+    "--out DIR [--interval 400ms] [--duration S] [--run-dir DIR]\n"
+    "                    [--director CONTROL]... [--prometheus HOST:PORT]",
+    "Samples the brokers of the cluster in --run-dir (see mqlb cluster) and the\n"
+    "directors at the given control sockets every interval.",
+    monitor_opts,
+    0,
+    "It writes\n"
+    "  brokers.csv      CPU % (of one core) and RSS per broker\n"
+    "  connections.csv  established TCP connections on each broker's port\n"
+    "                   (netlink sock_diag, inside the cluster's netns)\n"
+    "  sys.csv          $SYS counters over one subscription per broker\n"
+    "  director.csv     per director backend: weight, health, connections, bytes,\n"
+    "                   the director host's conntrack entries and VRRP state;\n"
+    "                   a director that does not answer gets one row per sample\n"
+    "                   with empty fields and its error (timeout, not running)\n"
+    "Every row starts with an ISO-8601 ms timestamp and seconds since start.\n"
+    "A broker killed, frozen (SIGSTOP) or restarted (mqlb cluster kill/start) is\n"
+    "followed: brokers.csv state alive/stopped/dead, the new pid from the state file.\n"
+    "Ends after --duration, or cleanly on SIGINT/SIGTERM.\n",
+    NULL,
+    NULL};
+
+/* The cluster (from its run dir, vetted) and /metrics. CLI_OK or what to return. */
+static int open_inputs(struct monitor *m, const char *run_dir, const char *prom_addr)
+{
+	static char run_buf[PATH_MAX];
+	char why[PATH_MAX + 160], state_path[PATH_MAX + 16];
+	struct stat sb;
 	if (!run_dir) {
 		rundir_default(run_buf, sizeof(run_buf));
 		run_dir = run_buf;
 	}
-	char why[PATH_MAX + 160];
-	int rr = rundir_check(run_dir, 0, why, sizeof(why));
-	if (rr && rr != -ENOENT) { /* planted by someone else: never read */
+	int r = rundir_check(run_dir, 0, why, sizeof(why));
+	if (r && r != -ENOENT) { /* planted by someone else: never read */
 		fprintf(stderr, "mqlb: monitor: %s\n", why);
 		return CLI_FAIL;
 	}
-	char state_path[PATH_MAX + 16];
-	struct stat sb;
 	snprintf(state_path, sizeof(state_path), "%s/state", run_dir);
 	if (stat(state_path, &sb) == 0) { /* before the read: a newer file is re-read */
-		m.state_ino = sb.st_ino;
-		m.state_mtime = sb.st_mtim;
+		m->state_ino = sb.st_ino;
+		m->state_mtime = sb.st_mtim;
 	}
-	m.run_dir = run_dir;
-	int r = cluster_state_read(run_dir, &m.st);
+	m->run_dir = run_dir;
+	r = cluster_state_read(run_dir, &m->st);
 	if (r == 0) {
-		m.have_cluster = 1;
-	} else if (!m.nd) {
+		m->have_cluster = 1;
+	} else if (!m->nd) {
 		fprintf(stderr,
 			"mqlb: no cluster in %s (%s) and no --director: nothing to monitor "
 			"(start one with 'mqlb cluster up --run-dir %s')\n",
@@ -683,59 +693,93 @@ int cmd_monitor(int argc, char **argv)
 	}
 	if (prom_addr) {
 		char err[256] = "";
-		r = monitor_prom_listen(&m.prom, prom_addr, err, sizeof(err));
+		r = monitor_prom_listen(&m->prom, prom_addr, err, sizeof(err));
 		if (r) {
 			fprintf(stderr, "mqlb: %s\n", err[0] ? err : strerror(-r));
 			/* a port in use or an address not here is a bad value, as in cluster up */
 			return r == -EINVAL || r == -EADDRINUSE || r == -EADDRNOTAVAIL ? CLI_USAGE
 										       : CLI_FAIL;
 		}
-		m.prom_on = 1;
+		m->prom_on = 1;
 	}
-	if (mkdir(m.out_dir, 0755) == -1 && errno != EEXIST) {
-		fprintf(stderr, "mqlb: cannot create %s: %s\n", m.out_dir, strerror(errno));
-		goto out;
+	return CLI_OK;
+}
+
+/* The brokers to follow, sock_diag, and the four CSV files. 0 or -1 (said why). */
+static int open_outputs(struct monitor *m)
+{
+	int r;
+	if (mkdir(m->out_dir, 0755) == -1 && errno != EEXIST) {
+		fprintf(stderr, "mqlb: cannot create %s: %s\n", m->out_dir, strerror(errno));
+		return -1;
 	}
-	m.nb = m.have_cluster ? m.st.n : 0;
-	for (unsigned i = 0; i < m.nb; i++) {
-		struct mon_broker *b = &m.mb[i];
-		b->m = &m;
-		b->b = &m.st.b[i];
-		addr_parse_host(m.st.spec.host, b->b->port, &b->addr);
+	m->nb = m->have_cluster ? m->st.n : 0;
+	for (unsigned i = 0; i < m->nb; i++) {
+		struct mon_broker *b = &m->mb[i];
+		b->m = m;
+		b->b = &m->st.b[i];
+		addr_parse_host(m->st.spec.host, b->b->port, &b->addr);
 		addr_format(&b->addr, b->addr_str, sizeof(b->addr_str));
 	}
-	if (m.nb && (r = monitor_diag_open(&m.diag, m.st.spec.netns)) != 0)
+	if (m->nb && (r = monitor_diag_open(&m->diag, m->st.spec.netns)) != 0)
 		log_warn("sock_diag%s%s: %s; connections.csv stays empty",
-			 m.st.spec.netns[0] ? " in netns " : "", m.st.spec.netns, strerror(-r));
-	m.f_brokers =
-	    open_csv(m.out_dir, "brokers.csv",
+			 m->st.spec.netns[0] ? " in netns " : "", m->st.spec.netns, strerror(-r));
+	m->f_brokers =
+	    open_csv(m->out_dir, "brokers.csv",
 		     "broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes,state");
-	m.f_conns = open_csv(m.out_dir, "connections.csv", "broker,port,established");
+	m->f_conns = open_csv(m->out_dir, "connections.csv", "broker,port,established");
 	char sys_hdr[512] = "broker";
 	for (size_t k = 0; k < N_SYS; k++) {
 		strcat(sys_hdr, ",");
 		strcat(sys_hdr, sys_cols[k]);
 	}
 	strcat(sys_hdr, ",sys_connected");
-	m.f_sys = open_csv(m.out_dir, "sys.csv", sys_hdr);
-	m.f_dir = open_csv(m.out_dir, "director.csv",
-			   "director,dataplane,scheduler,backend,weight,effective_weight,healthy,"
-			   "active_connections,inactive_connections,total_connections,bytes_in,"
-			   "bytes_out,conntrack,vrrp_state,error");
-	if (!m.f_brokers || !m.f_conns || !m.f_sys || !m.f_dir) {
-		fprintf(stderr, "mqlb: cannot write CSV files in %s: %s\n", m.out_dir,
+	m->f_sys = open_csv(m->out_dir, "sys.csv", sys_hdr);
+	m->f_dir = open_csv(m->out_dir, "director.csv",
+			    "director,dataplane,scheduler,backend,weight,effective_weight,healthy,"
+			    "active_connections,inactive_connections,total_connections,bytes_in,"
+			    "bytes_out,conntrack,vrrp_state,error");
+	if (!m->f_brokers || !m->f_conns || !m->f_sys || !m->f_dir) {
+		fprintf(stderr, "mqlb: cannot write CSV files in %s: %s\n", m->out_dir,
 			strerror(errno));
-		goto out;
+		return -1;
 	}
-	for (unsigned d = 0; d < m.nd; d++)
-		m.dir_ok[d] = -1;
-	log_info("monitoring %u broker%s and %u director%s every %.0f ms into %s%s%s", m.nb,
-		 m.nb == 1 ? "" : "s", m.nd, m.nd == 1 ? "" : "s", (double)m.interval_ns / 1e6,
-		 m.out_dir, prom_addr ? ", /metrics on " : "", prom_addr ? prom_addr : "");
-	run(&m);
-	log_info("%" PRIu64 " samples written to %s", m.samples, m.out_dir);
-	ret = CLI_OK;
-out:
+	for (unsigned d = 0; d < m->nd; d++)
+		m->dir_ok[d] = -1;
+	return 0;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	static struct monitor m;
+	struct monitor_args a = {.m = &m};
+	const char *args[1];
+	unsigned nargs;
+	memset(&m, 0, sizeof(m));
+	m.interval_ns = 400 * NS_PER_MS;
+	m.diag.fd = -1;
+	m.prom.fd = -1;
+	m.sig_fd = -1;
+	int r = opt_parse(&monitor_cmd, &monitor_cmd, 1, &a, argc, argv, args, &nargs);
+	if (r == OPT_HELP_SHOWN)
+		return CLI_OK;
+	if (r)
+		return r;
+	if (!m.out_dir)
+		return cli_usage_error("monitor", "--out DIR is required");
+	if ((r = open_inputs(&m, a.run_dir, a.prom_addr)) != CLI_OK)
+		return r;
+	int ret = CLI_FAIL;
+	if (open_outputs(&m) == 0) {
+		log_info("monitoring %u broker%s and %u director%s every %.0f ms into %s%s%s", m.nb,
+			 m.nb == 1 ? "" : "s", m.nd, m.nd == 1 ? "" : "s",
+			 (double)m.interval_ns / 1e6, m.out_dir,
+			 a.prom_addr ? ", /metrics on " : "", a.prom_addr ? a.prom_addr : "");
+		if (run(&m) == 0) {
+			log_info("%" PRIu64 " samples written to %s", m.samples, m.out_dir);
+			ret = CLI_OK;
+		}
+	}
 	run_end(&m);
 	monitor_diag_close(&m.diag);
 	FILE *fs[] = {m.f_brokers, m.f_conns, m.f_sys, m.f_dir};

@@ -179,11 +179,11 @@ is "$rc" 2 "--prometheus without a port exits 2 (it bound a random port)"
 # 200 ms grid, each dripper is cut at the 2 s deadline, and a scrape made
 # while the hostile ones are still connected is answered at once.
 O7="$T_TMP/o7"
-"$MQLB" monitor --out "$O7" --run-dir "$R" --interval 200ms --duration 5 --prometheus 127.0.0.1:19211 2>"$T_TMP/mon7.err" &
+"$MQLB" monitor --out "$O7" --run-dir "$R" --interval 200ms --duration 5 --prometheus 127.0.0.1:19297 2>"$T_TMP/mon7.err" &
 MON7=$!
 track $MON7
-wait_port 127.0.0.1 19211 10
-timeout 20 python3 - 127.0.0.1 19211 >"$T_TMP/drip" 2>&1 <<'PY'
+wait_port 127.0.0.1 19297 10
+timeout 20 python3 - 127.0.0.1 19297 >"$T_TMP/drip" 2>&1 <<'PY'
 import socket, sys, threading, time
 host, port = sys.argv[1], int(sys.argv[2])
 out = {}
@@ -239,6 +239,7 @@ for k, v in sorted(out.items()):
     print(k, "%.3f" % v if isinstance(v, float) else v)
 PY
 wait $MON7
+grep -v -e "monitoring" -e "samples written" "$T_TMP/mon7.err" | sed "s/^/# monitor: /"
 diag "$(tr '\n' ' ' <"$T_TMP/drip")"
 val() { awk -v k="$1" '$1 == k {print $2}' "$T_TMP/drip"; }
 for d in drip1s drip100ms; do
