@@ -27,7 +27,7 @@ sleep 0.5
 for i in $(seq 1 3); do mosquitto_pub -p 18892 -t mon/x -m "m$i" -q 1; done
 
 O="$T_TMP/out"
-"$MQLB" monitor --out "$O" --run-dir "$R" --interval 200ms --duration 3 --prometheus 127.0.0.1:19210 "${DARGS[@]}" 2>"$T_TMP/mon.err" &
+"$MQLB" monitor --out "$O" --run-dir "$R" --interval 200ms --duration 3 --prometheus 127.0.0.1:19296 "${DARGS[@]}" 2>"$T_TMP/mon.err" &
 MON=$!
 track $MON
 # Under load (sanitizers, a busy CI machine) the monitor may need a while to
@@ -41,7 +41,7 @@ for _ in $(seq 1 40); do
 done
 metrics=
 for _ in $(seq 1 20); do
-	metrics=$(/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19210/metrics", timeout=3).read().decode())' 2>/dev/null) && grep -q '^mqlb_broker_up{' <<<"$metrics" && break
+	metrics=$(/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19296/metrics", timeout=3).read().decode())' 2>/dev/null) && grep -q '^mqlb_broker_up{' <<<"$metrics" && break
 	sleep 0.1
 done
 wait $MON; rc=$?
