@@ -79,6 +79,9 @@ round() {
 		sleep 0.05
 	done
 	[ -n "${FAILOVER_DEBUG:-}" ] && echo "# before kill: holder $(ha_holder), states $(ha_state a)/$(ha_state b), ok $(grep -c "^ok" "$out")" >&2
+	# a random phase against keepalived's 1 s script clock: the pair was just
+	# started, and killing at a fixed time after it measures one phase only
+	sleep "0.$(printf '%03d' $((RANDOM % 1000)))"
 	# t0 once the failure is in place: the kill returned, or the link is down
 	# (an attempt already past the link before that could still succeed)
 	if [ "$1" = director ]; then

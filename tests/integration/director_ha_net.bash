@@ -123,6 +123,9 @@ ha_render() {
 # T_TMP/ka-H.vrrp.pid).
 ha_keepalived() {
 	local h=$1
+	# a killed predecessor's pids may live on as zombies (PID 1 here reaps
+	# nothing): keepalived would take them for a running daemon and refuse
+	rm -f "$T_TMP/ka-$h.pid" "$T_TMP/ka-$h.vrrp.pid"
 	keepalived -n -l -D -P -f "$T_TMP/ka-$h.conf" -p "$T_TMP/ka-$h.pid" \
 		-r "$T_TMP/ka-$h.vrrp.pid" >>"$T_TMP/ka-$h.log" 2>&1 &
 	HA_KA_PID[$h]=$!
