@@ -487,6 +487,12 @@ int cgroup_v2_prepare(const char *root, const char *self_cg, char *why, size_t l
 	int r = v2_base(root, self_cg, base, sizeof(base));
 	if (r)
 		return r;
+	if (access(base, F_OK) != 0) {
+		r = -errno;
+		snprintf(why, len, "cgroup v2: this process's cgroup %s is not there (%s)", base,
+			 strerror(-r));
+		return r;
+	}
 	/* the real root cgroup is the only one without cgroup.type */
 	if (path_fmt(p, sizeof(p), "%s/cgroup.type%s%s", base, "", "") || access(p, F_OK) != 0) {
 		snprintf(why, len,
