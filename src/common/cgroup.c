@@ -429,18 +429,22 @@ static const char *v2_fix(void)
 static int v2_check_offered(const char *base, char *why, size_t len)
 {
 	static const char *const need[] = {"cpu", "memory"};
-	char p[PATH_MAX], buf[1024];
+	char p[PATH_MAX], buf[1024], parent[PATH_MAX];
 	if (path_fmt(p, sizeof(p), "%s/cgroup.controllers%s%s", base, "", "") ||
 	    !read_small(p, buf, sizeof(buf)))
 		buf[0] = '\0';
+	snprintf(parent, sizeof(parent), "%s", base);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash > parent)
+		*slash = '\0';
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (has_word(buf, need[i]))
 			continue;
 		snprintf(why, len,
 			 "cgroup v2: controller %s is not enabled for %s by its parent (see its "
 			 "cgroup.controllers); run in a delegated scope: %s, or as root: echo +%s "
-			 "> <parent of that cgroup>/cgroup.subtree_control",
-			 need[i], base, v2_fix(), need[i]);
+			 "> %s/cgroup.subtree_control",
+			 need[i], base, v2_fix(), need[i], parent);
 		return -ENOTSUP;
 	}
 	return 0;
