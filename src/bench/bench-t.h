@@ -181,7 +181,10 @@ struct bench_worker {
 	uint64_t bytes_in, bytes_out;
 	uint64_t iter_pkts;	  /* MQTT packets handled in this loop iteration */
 	uint64_t iter_min_lat_ns; /* smallest latency measured in it (UINT64_MAX: none) */
-	uint64_t coalesce_pauses, coalesce_ns;	  /* pauses after busy iterations, their sum */
+	uint64_t coalesce_pauses, coalesce_ns; /* pauses after busy iterations, their sum */
+	/* pace.h bench_window_ns of the last tick, from the acks since the one
+	 * before (win_acked, win_ns) */
+	uint64_t window_ns, win_acked, win_ns;
 	uint64_t rng;				  /* reconnect jitter (backoff.h) */
 	uint64_t disconnects;			  /* connections lost after their CONNACK */
 	uint64_t sessions_resumed, sessions_lost; /* reconnect CONNACKs with -C false */

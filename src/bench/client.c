@@ -134,8 +134,8 @@ static int tx_flush(struct bench_client *c)
  * publisher's slot or the tick), so a schedule is not delayed by it. */
 static void coalesce_pause(struct event_loop *el, struct bench_worker *w)
 {
-	uint64_t pause =
-	    bench_coalesce_pause_ns(RUN_COALESCE_NS(w), w->iter_pkts, w->iter_min_lat_ns);
+	uint64_t pause = bench_coalesce_pause_ns(RUN_COALESCE_NS(w), w->iter_pkts,
+						 w->iter_min_lat_ns, w->window_ns);
 	w->iter_pkts = 0;
 	w->iter_min_lat_ns = UINT64_MAX;
 	if (!pause)

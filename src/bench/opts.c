@@ -49,7 +49,7 @@ void bench_opts_defaults(struct bench_opts *o, enum bench_mode mode)
 	o->connect_timeout_ns = 10 * NS_PER_S;
 	o->reconnect_delay_ns = 100 * NS_PER_MS;
 	o->reconnect_max_ns = 5 * NS_PER_S;
-	o->coalesce_ns = 3 * NS_PER_MS;
+	o->coalesce_ns = 20 * NS_PER_MS;
 }
 
 void bench_usage(FILE *f)
@@ -90,7 +90,8 @@ void bench_usage(FILE *f)
 	    "      --coalesce US    after a busy loop iteration (>= 16 packets) pause up to\n"
 	    "                       US so reads batch up, never past the next timer nor more\n"
 	    "                       than 1/16 of the smallest latency just measured (it reads\n"
-	    "                       at most ~6 %% high); 0 = never [3000]\n"
+	    "                       at most ~6 %% high) or past the time half\n"
+	    "                       the QoS 1/2 window needs at the broker; 0 = never [20000]\n"
 	    "Messages:\n"
 	    "  -t, --topic T        topic, %%i = client index, %%c = client id [bench/test]\n"
 	    "      --also-subscribe F  subscribers also subscribe to filter F (one SUBSCRIBE;\n"

@@ -21,9 +21,21 @@
 
 /* The pause after an iteration that handled pkts MQTT packets (received and
  * acknowledgements), the smallest latency measured in it min_lat_ns
- * (UINT64_MAX: none measured) and the --coalesce bound cap_ns: 0 when the
- * iteration was not busy or cap_ns is 0, else min(cap_ns, min_lat_ns / 16). */
-uint64_t bench_coalesce_pause_ns(uint64_t cap_ns, uint64_t pkts, uint64_t min_lat_ns);
+ * (UINT64_MAX: none measured), the --coalesce bound cap_ns and window_ns (the
+ * time the broker takes to acknowledge half the QoS 1/2 window of the
+ * worker's publishers, see bench_window_ns; UINT64_MAX: no window): 0 when
+ * the iteration was not busy or cap_ns is 0, else the least of cap_ns,
+ * min_lat_ns / 16 and window_ns. */
+uint64_t bench_coalesce_pause_ns(uint64_t cap_ns, uint64_t pkts, uint64_t min_lat_ns,
+				 uint64_t window_ns);
+
+/* How long the broker takes to acknowledge half of window messages when it
+ * acknowledged acks of them in the last dt_ns: a publisher whose window is
+ * full waits for acks, and a pause longer than that would leave the broker
+ * without work from it (a pause caps it at window / pause msg/s).
+ * UINT64_MAX when window is 0 (no QoS 1/2 publisher) or nothing was
+ * acknowledged (no rate known: the cap alone bounds the pause). */
+uint64_t bench_window_ns(uint64_t window, uint64_t acks, uint64_t dt_ns);
 
 /* When a publisher whose next slot is intended_ns (monotonic) and whose slots
  * are interval_ns apart wakes: intended_ns itself when interval_ns >=

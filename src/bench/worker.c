@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench/client.h"
+#include "bench/pace.h"
 #include "common/log.h"
 #include "common/time.h"
 
@@ -36,6 +37,23 @@ static void on_connect_timer(struct event_loop *el, void *ctx)
 	}
 }
 
+/* Once per tick: how long half the publishers' QoS 1/2 window lasts at the
+ * broker's current ack rate (the --coalesce pause stays below it). */
+static void update_window(struct bench_worker *w, uint64_t now)
+{
+	uint64_t window = 0, acked = LIVE_GET(w, acked);
+	if (w->run->o.qos)
+		for (uint32_t i = 0; i < w->nclients; i++) {
+			const struct bench_client *c = w->clients[i];
+			if (c->pub && !c->pub->done && c->state == BCS_READY)
+				window += c->pub->send_max;
+		}
+	if (w->win_ns)
+		w->window_ns = bench_window_ns(window, acked - w->win_acked, now - w->win_ns);
+	w->win_acked = acked;
+	w->win_ns = now;
+}
+
 static void on_tick(struct event_loop *el, void *ctx)
 {
 	struct bench_worker *w = ctx;
@@ -55,6 +73,7 @@ static void on_tick(struct event_loop *el, void *ctx)
 	}
 	for (uint32_t i = 0; i < w->next_connect; i++)
 		bench_client_tick(w->clients[i], now);
+	update_window(w, now);
 	event_timer_arm(el, &w->tick, now + BENCH_TICK_NS);
 }
 
@@ -79,6 +98,7 @@ int bench_worker_init(struct bench_worker *w, struct bench_run *run, unsigned id
 	w->run = run;
 	w->seen_phase = BPH_CONNECT;
 	w->iter_min_lat_ns = UINT64_MAX;
+	w->window_ns = UINT64_MAX;
 	w->el = event_loop_new((int)w->nclients + 16);
 	w->scratch = malloc(65536);
 	w->hist = malloc(sizeof(*w->hist));
