@@ -27,7 +27,7 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -DMQLB_VERSION=\"$(VERSION)\" -Isrc -MMD -MP
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -pthread
-LDLIBS   += -lnftables -lmnl -lm -pthread
+LDLIBS   += -lnftables -lmnl -lssl -lcrypto -lm -pthread
 
 # Quiet by default (one line per file, like the kernel); V=1 shows the commands.
 ifeq ($(V),1)
