@@ -1,8 +1,11 @@
 /* monitor.c — `mqlb monitor`: the sampling loop and the CSV / Prometheus
- * writers. One poll loop: samples on a fixed grid (start + k * interval, so no
- * drift), keeps one $SYS subscription per broker open between samples (values
- * arrive as Mosquitto publishes them, every sys_interval = 1 s), and answers
- * /metrics scrapes. SIGINT/SIGTERM only set a flag: rows are written whole. */
+ * writers. One event loop (src/event): a timer samples on a fixed grid
+ * (start + k * interval, so no drift), one $SYS subscription per broker stays
+ * open between samples as an fd on the loop (values arrive as Mosquitto
+ * publishes them, every sys_interval = 1 s), /metrics is served there too
+ * (monitor_prom.c, each connection with its own deadline), and SIGINT/SIGTERM
+ * come through a signalfd and stop the loop between samples: rows are written
+ * whole. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
