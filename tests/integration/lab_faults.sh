@@ -64,7 +64,12 @@ timeout -k 10 200 "$MQLB" lab faults --quick --scenario client-flap,broker-resta
 rc=$?
 diag "lab faults --quick took $(($(date +%s) - start)) s"
 is "$rc" 0 "lab faults --quick exits 0"
-[ "$rc" -eq 0 ] || tail -n 30 "$T_TMP/stderr" | sed 's/^/#   /'
+if [ "$rc" -ne 0 ]; then
+	tail -n 30 "$T_TMP/stderr" | sed 's/^/#   /'
+	for f in "$D"/*/*/*/cluster.log; do # why a cluster did not come up
+		grep -qiE 'error|fail' "$f" 2>/dev/null && sed "s|^|#   ${f#"$D"/}: |" "$f" | tail -n 8
+	done
+fi
 col() { # col SCENARIO VARIANT COLUMN: the field of faults.csv
 	awk -F, -v s="$1" -v v="$2" -v c="$3" '
 		NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
