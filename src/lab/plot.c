@@ -385,7 +385,7 @@ int lab_plots(const char *dir, const struct lab_row *rows, int n)
 
 /* connections.csv of a run as gnuplot index blocks, one per broker, time in s
  * from t0_ms. Returns the number of blocks. */
-static unsigned timeline_conns(const char *rundir, FILE *f, uint64_t t0_ms)
+static unsigned timeline_conns(const char *rundir, FILE *f, uint64_t t0_ms, double *top)
 {
 	char path[1200];
 	struct lab_csv c;
@@ -402,7 +402,10 @@ static unsigned timeline_conns(const char *rundir, FILE *f, uint64_t t0_ms)
 				continue;
 			double t =
 			    ((double)lab_iso_ms(lab_csv_get(&c, r, ct)) - (double)t0_ms) / 1000;
-			fprintf(f, "%.3f %s\n", t, lab_csv_get(&c, r, ce));
+			double v = strtod(lab_csv_get(&c, r, ce), NULL);
+			fprintf(f, "%.3f %.0f\n", t, v);
+			if (v > *top)
+				*top = v;
 			any = 1;
 		}
 		if (!any)
@@ -432,7 +435,8 @@ int lab_plot_timeline(const char *rundir, const char *pdir, const char *name, co
 	for (unsigned s = 0; s < secs; s++)
 		fprintf(f, "%u.5 %.0f\n", s, rate[s]);
 	fprintf(f, "\n\n");
-	unsigned nb = timeline_conns(rundir, f, t0);
+	double top = 0; /* the connections axis leaves room above the highest line */
+	unsigned nb = timeline_conns(rundir, f, t0, &top);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/%s.gp", pdir, name);
 	FILE *gp = fopen(path, "w");
@@ -444,7 +448,8 @@ int lab_plot_timeline(const char *rundir, const char *pdir, const char *name, co
 	    "\"pngcairo enhanced font 'sans,10'\" : \"png\"\n"
 	    "set key top right noenhanced\nset grid\nset xlabel 's from the first publish'\n"
 	    "set ylabel 'messages/s'\nset y2label 'connections'\nset y2tics\nset ytics nomirror\n"
-	    "set yrange [0:*]\nset y2range [0:*]\nset xrange [-2:*]\n");
+	    "set yrange [0:*]\nset y2range [0:%.0f]\nset xrange [-2:*]\n",
+	    top * 1.15 + 1);
 	for (int m = 0; m < n_marks; m++)
 		fprintf(gp,
 			"set arrow from %.2f, graph 0 to %.2f, graph 1 nohead dt 2 lw 2 lc "
