@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/time.h"
+#include "director/peers.h"
 
 int director_name_valid(const char *name)
 {
@@ -157,7 +158,8 @@ static void run_usage(FILE *f)
 		"                         [--mode local|nat|dr] [--name NAME] [--control PATH]\n"
 		"                         [--health-interval 1s] [--health-timeout 500ms]\n"
 		"                         [--health-fall 2] [--health-rise 2] [--fail-closed]\n"
-		"                         [--peers ADDR,...] [--max-connections N] [--threads N]\n"
+		"                         [--peers ADDR,... [--peers-key FILE]]\n"
+		"                         [--max-connections N] [--threads N]\n"
 		"                         [--vrrp-state FILE]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
@@ -191,7 +193,10 @@ static void run_usage(FILE *f)
 		"                          connections (default: fail open, keep them all in)\n"
 		"  --vrrp-state FILE       keepalived's state file (director ha render\n"
 		"                          --state-file): status shows vrrp_state from it\n"
-		"  --peers, --max-connections, --threads   proxy dataplane only\n",
+		"  --peers, --max-connections, --threads   proxy dataplane only\n"
+		"  --peers-key FILE        HMAC-SHA256 key of the --peers datagrams (the same\n"
+		"                          file, mode 0600, on every director); required\n"
+		"                          unless --listen and every peer are loopback\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
 
@@ -209,11 +214,25 @@ enum {
 	OPT_HRISE,
 	OPT_FAILCLOSED,
 	OPT_PEERS,
+	OPT_PEERSKEY,
 	OPT_MAXCONN,
 	OPT_THREADS,
 	OPT_VRRPSTATE,
 	OPT_HELP,
 };
+
+/* --peers / --peers-key (peers.h: a key, unless everything is loopback).
+ * Returns 0, or CLI_USAGE after one line. */
+static int peers_flags_check(const struct director_config *cfg)
+{
+	char err[320];
+	if (cfg->peers_key && !cfg->peers)
+		return cli_usage_error("director run", "--peers-key needs --peers");
+	if (cfg->peers &&
+	    peers_config_check(cfg->peers, cfg->peers_key, &cfg->listen, err, sizeof(err)) != 0)
+		return cli_usage_error("director run", "%s", err);
+	return 0;
+}
 
 int director_run_parse(int argc, char **argv, struct director *d, const struct dataplane **dp,
 		       char *path_buf, size_t len)
@@ -232,6 +251,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"health-rise", required_argument, NULL, OPT_HRISE},
 	    {"fail-closed", no_argument, NULL, OPT_FAILCLOSED},
 	    {"peers", required_argument, NULL, OPT_PEERS},
+	    {"peers-key", required_argument, NULL, OPT_PEERSKEY},
 	    {"max-connections", required_argument, NULL, OPT_MAXCONN},
 	    {"threads", required_argument, NULL, OPT_THREADS},
 	    {"vrrp-state", required_argument, NULL, OPT_VRRPSTATE},
@@ -346,6 +366,9 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 		case OPT_PEERS:
 			cfg->peers = optarg;
 			break;
+		case OPT_PEERSKEY:
+			cfg->peers_key = optarg;
+			break;
 		case OPT_MAXCONN:
 			if (parse_u64(optarg, 1, 10000000, &v) != 0)
 				return cli_usage_error(cmd, "invalid --max-connections '%s'",
@@ -394,6 +417,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 			return cli_usage_error(cmd, "--health-timeout must not exceed "
 						    "--health-interval");
 	}
+	if (peers_flags_check(cfg) != 0)
+		return CLI_USAGE;
 	*dp = director_dataplane_find(dp_name);
 	if (!*dp) {
 		if (strcmp(dp_name, "nft") == 0 || strcmp(dp_name, "ipvs") == 0 ||
