@@ -17,6 +17,7 @@
 #include "common/addr.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "director/director.h"
 #include "director/peers.h"
 
 #define LISTEN_BACKLOG 4096
@@ -122,6 +123,7 @@ static void proxy_stop(struct director *d)
 		proxy_pool_free(t);
 	}
 	free(px->threads);
+	proxy_tls_free(px->tls);
 	free(px);
 	d->dp_state = NULL;
 }
@@ -139,6 +141,10 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 	px->d = d;
 	px->n = d->n_backends;
 	sched_kind_parse(d->cfg.scheduler, &px->kind); /* checked by proxy_check */
+	rc = proxy_tls_new(&px->tls, &director_edge, err, errlen);
+	if (rc < 0)
+		goto fail;
+	px->hash_cn = director_edge.hash_cn;
 	for (unsigned i = 0; i < px->n; i++) {
 		atomic_store(&px->cfg_w[i], d->backends[i].weight);
 		atomic_store(&d->backends[i].proxy_active, 0);
@@ -229,10 +235,14 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 		}
 		t->started = 1;
 	}
-	log_info("proxy: %u thread(s), scheduler %s, max %u connections, CONNECT <= %u bytes "
-		 "within %llu s",
-		 px->n_threads, sched_kind_name(px->kind), px->max_conns, PROXY_CONNECT_MAX,
-		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / 1000000000ULL));
+	log_info("proxy: %u thread(s), scheduler %s%s, max %u connections, CONNECT <= %u bytes "
+		 "within %llu s%s%s%s",
+		 px->n_threads, sched_kind_name(px->kind), px->hash_cn ? " (certificate CN)" : "",
+		 px->max_conns, PROXY_CONNECT_MAX,
+		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / 1000000000ULL),
+		 proxy_tls_server(px->tls) ? ", TLS listener" : "",
+		 director_edge.tls_ca ? " (client certificates required)" : "",
+		 proxy_tls_client(px->tls) ? ", TLS to backends" : "");
 	return 0;
 fail:
 	proxy_stop(d);
@@ -264,6 +274,9 @@ static uint64_t sum(struct proxy *px, size_t off, unsigned i)
 static int proxy_stats(struct director *d)
 {
 	struct proxy *px = d->dp_state;
+	/* Every second on the controller thread: certificates renewed in place
+	 * (certbot, a Kubernetes secret) are picked up without a restart. */
+	proxy_tls_reload_if_changed(px->tls);
 	for (unsigned i = 0; i < px->n; i++) {
 		struct director_backend *b = &d->backends[i];
 		b->active_connections = atomic_load(&b->proxy_active);
@@ -273,6 +286,23 @@ static int proxy_stats(struct director *d)
 		b->bytes_out = sum(px, offsetof(struct proxy_counters, bytes_out), i);
 	}
 	return 0;
+}
+
+/* "tls": handshakes by version, failures by reason, reloads. */
+static void tls_status_json(struct proxy *px, struct json *j)
+{
+	json_obj_begin(j, "tls");
+	proxy_tls_status_json(px->tls, j);
+	json_u64(j, "handshakes", sum(px, offsetof(struct proxy_counters, tls_handshakes), 0));
+	json_u64(j, "tls1_2", sum(px, offsetof(struct proxy_counters, tls_versions), 0));
+	json_u64(j, "tls1_3", sum(px, offsetof(struct proxy_counters, tls_versions), 1));
+	json_u64(j, "backend_handshakes", sum(px, offsetof(struct proxy_counters, tls_backend), 0));
+	json_obj_begin(j, "failures");
+	for (unsigned f = 0; f < PROXY_TLS_FAIL_COUNT; f++)
+		json_u64(j, proxy_tls_fail_name(f),
+			 sum(px, offsetof(struct proxy_counters, tls_fail), f));
+	json_obj_end(j);
+	json_obj_end(j);
 }
 
 static void proxy_status_json(const struct director *d, struct json *j)
@@ -291,6 +321,8 @@ static void proxy_status_json(const struct director *d, struct json *j)
 		json_u64(j, proxy_reject_name(r),
 			 sum(px, offsetof(struct proxy_counters, rejects), r));
 	json_obj_end(j);
+	if (px->tls)
+		tls_status_json(px, j);
 	if (px->peers) {
 		json_arr_begin(j, "global_active");
 		for (unsigned i = 0; i < px->n; i++)

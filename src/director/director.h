@@ -96,4 +96,48 @@ int director_control_request(const char *path, const char *line, FILE *out);
  * answer goes to out. */
 void director_control_handle(struct director *d, const char *line, FILE *out);
 
+/* The control server on an event loop (control.c). Each connection is
+ * non-blocking and has ONE absolute deadline, DIRECTOR_CTL_DEADLINE_NS from
+ * accept to the last byte of the answer (a client that drips bytes is cut
+ * then, whatever it sends); at most DIRECTOR_CTL_MAX_CONNS are open, more wait
+ * in the listen backlog. Nothing blocks the loop, so the controller's timers
+ * (stats) and wake-ups (health verdicts) go on while clients are slow. */
+#define DIRECTOR_CTL_DEADLINE_NS (2ULL * 1000000000ULL)
+#define DIRECTOR_CTL_MAX_CONNS	 8
+
+struct event_loop;
+struct director_control_server;
+/* Answers one request line (without its '\n') into out; ctx as given. */
+typedef void (*director_control_fn)(void *ctx, const char *line, FILE *out);
+/* Counters of the server (for tests and logs). */
+struct director_control_stats {
+	uint64_t accepted, served, bad, timed_out, full;
+};
+/* Serves listen_fd (non-blocking, from director_control_listen) on el, calling
+ * fn for each request. Returns 0 with *out set, or -errno. */
+int director_control_serve(struct director_control_server **out, struct event_loop *el,
+			   int listen_fd, director_control_fn fn, void *ctx);
+/* Closes the open connections and unregisters listen_fd (not closed). NULL ok. */
+void director_control_server_free(struct director_control_server *s);
+const struct director_control_stats *
+director_control_stats(const struct director_control_server *s);
+/* Framing of a request: the bytes received so far, buf[0..len). Returns the
+ * index of the '\n' that ends a complete line, -2 when more bytes may still
+ * make one, -1 when they cannot (a NUL, or DIRECTOR_CTL_LINE_MAX bytes and no
+ * '\n'). */
+int director_control_frame(const char *buf, size_t len);
+
+/* Edge options of the proxy dataplane (issue 13: TLS). Kept outside struct
+ * director_config, whose home (dataplane.h) is shared by every dataplane; set by
+ * director_run_parse (zeroed there first), read by the proxy at start. Paths are
+ * borrowed from argv. */
+struct director_edge {
+	const char *tls_cert, *tls_key; /* --tls-cert/--tls-key: terminate TLS */
+	const char *tls_ca;		/* --tls-ca: require and verify client certs */
+	int hash_cn;			/* --hash-cn: clientid scheduler hashes the cert CN */
+	int backend_tls;		/* --backend-tls: TLS to the brokers */
+	const char *backend_ca;		/* --backend-ca: verify the brokers against it */
+};
+extern struct director_edge director_edge;
+
 #endif

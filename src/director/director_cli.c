@@ -161,6 +161,8 @@ static void run_usage(FILE *f)
 		"                         [--peers ADDR,... [--peers-key FILE]]\n"
 		"                         [--max-connections N] [--threads N]\n"
 		"                         [--vrrp-state FILE]\n"
+		"                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]\n"
+		"                          [--hash-cn]] [--backend-tls [--backend-ca FILE]]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
 		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
@@ -196,7 +198,15 @@ static void run_usage(FILE *f)
 		"  --peers, --max-connections, --threads   proxy dataplane only\n"
 		"  --peers-key FILE        HMAC-SHA256 key of the --peers datagrams (the same\n"
 		"                          file, mode 0600, on every director); required\n"
-		"                          unless --listen and every peer are loopback\n",
+		"                          unless --listen and every peer are loopback\n"
+		"  --tls-cert FILE         proxy: terminate TLS 1.2/1.3 with this PEM chain;\n"
+		"  --tls-key FILE          ... and its key (both re-read when they change)\n"
+		"  --tls-ca FILE           proxy: require client certificates signed by it\n"
+		"  --hash-cn               proxy, --scheduler clientid: hash the client\n"
+		"                          certificate's CN instead of the ClientID\n"
+		"  --backend-tls           proxy: TLS to the brokers (needs --health-interval 0:\n"
+		"                          health probes are plain MQTT)\n"
+		"  --backend-ca FILE       verify the brokers' certificates (IP SAN) with it\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
 
@@ -218,8 +228,72 @@ enum {
 	OPT_MAXCONN,
 	OPT_THREADS,
 	OPT_VRRPSTATE,
+	OPT_TLSCERT,
+	OPT_TLSKEY,
+	OPT_TLSCA,
+	OPT_HASHCN,
+	OPT_BTLS,
+	OPT_BCA,
 	OPT_HELP,
 };
+
+struct director_edge director_edge;
+
+/* Name of an edge file flag (for errors). */
+static const char *edge_flag(int opt)
+{
+	return opt == OPT_TLSCERT  ? "tls-cert"
+	       : opt == OPT_TLSKEY ? "tls-key"
+	       : opt == OPT_TLSCA  ? "tls-ca"
+				   : "backend-ca";
+}
+
+/* Takes a file flag of the edge (readable now, or -1 with errno). */
+static int edge_file(int opt, const char *path)
+{
+	if (access(path, R_OK) != 0)
+		return -1;
+	if (opt == OPT_TLSCERT)
+		director_edge.tls_cert = path;
+	else if (opt == OPT_TLSKEY)
+		director_edge.tls_key = path;
+	else if (opt == OPT_TLSCA)
+		director_edge.tls_ca = path;
+	else
+		director_edge.backend_ca = path;
+	return 0;
+}
+
+/* The edge flags make sense together and with the rest (proxy only). Returns
+ * 0, or -1 with one line in err. */
+static int edge_check(const struct director_config *cfg, const char *dp_name, char *err,
+		      size_t errlen)
+{
+	const struct director_edge *e = &director_edge;
+	int any =
+	    e->tls_cert || e->tls_key || e->tls_ca || e->hash_cn || e->backend_tls || e->backend_ca;
+	if (any && strcmp(dp_name, "proxy") != 0)
+		snprintf(err, errlen,
+			 "TLS flags need --dataplane proxy (nft and ipvs pass "
+			 "TLS through untouched)");
+	else if (!e->tls_cert != !e->tls_key)
+		snprintf(err, errlen, "--tls-cert and --tls-key go together");
+	else if (e->tls_ca && !e->tls_cert)
+		snprintf(err, errlen, "--tls-ca needs --tls-cert and --tls-key");
+	else if (e->hash_cn && (!e->tls_ca || strcmp(cfg->scheduler, "clientid") != 0))
+		snprintf(err, errlen,
+			 "--hash-cn needs --scheduler clientid and --tls-ca "
+			 "(a verified client certificate)");
+	else if (e->backend_ca && !e->backend_tls)
+		snprintf(err, errlen, "--backend-ca needs --backend-tls");
+	else if (e->backend_tls && cfg->health_interval_ns)
+		snprintf(err, errlen,
+			 "--backend-tls: the health checks speak plain MQTT; add "
+			 "--health-interval 0");
+	else
+		return 0;
+	return -1;
+}
 
 /* --peers / --peers-key (peers.h: a key, unless everything is loopback).
  * Returns 0, or CLI_USAGE after one line. */
@@ -255,6 +329,12 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"max-connections", required_argument, NULL, OPT_MAXCONN},
 	    {"threads", required_argument, NULL, OPT_THREADS},
 	    {"vrrp-state", required_argument, NULL, OPT_VRRPSTATE},
+	    {"tls-cert", required_argument, NULL, OPT_TLSCERT},
+	    {"tls-key", required_argument, NULL, OPT_TLSKEY},
+	    {"tls-ca", required_argument, NULL, OPT_TLSCA},
+	    {"hash-cn", no_argument, NULL, OPT_HASHCN},
+	    {"backend-tls", no_argument, NULL, OPT_BTLS},
+	    {"backend-ca", required_argument, NULL, OPT_BCA},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -272,6 +352,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	cfg->health_fall = 2;
 	cfg->health_rise = 2;
 	cfg->threads = 0; /* proxy: 0 = one worker per core (dataplane_proxy.c) */
+	memset(&director_edge, 0, sizeof(director_edge));
 
 	optind = 1;
 	opterr = 0;
@@ -387,6 +468,20 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 				    cmd, "invalid --vrrp-state '%s' (a file path)", optarg);
 			cfg->vrrp_state_file = optarg;
 			break;
+		case OPT_TLSCERT:
+		case OPT_TLSKEY:
+		case OPT_TLSCA:
+		case OPT_BCA:
+			if (edge_file(c, optarg) != 0)
+				return cli_usage_error(cmd, "cannot read --%s '%s': %s",
+						       edge_flag(c), optarg, strerror(errno));
+			break;
+		case OPT_HASHCN:
+			director_edge.hash_cn = 1;
+			break;
+		case OPT_BTLS:
+			director_edge.backend_tls = 1;
+			break;
 		case ':':
 			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -427,6 +522,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 			    cmd, "--dataplane %s is not built into this mqlb yet", dp_name);
 		return cli_usage_error(cmd, "invalid --dataplane '%s' (nft, ipvs, proxy)", dp_name);
 	}
+	if (edge_check(cfg, dp_name, err, sizeof(err)) != 0)
+		return cli_usage_error(cmd, "%s", err);
 	if (!cfg->control_path) {
 		if (director_control_default_path(cfg->name, path_buf, len) != 0)
 			return cli_usage_error(cmd, "control socket path too long; use --control");

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "director/dataplane.h"
 #include "director/scheduler.h"
@@ -45,7 +46,8 @@
 	X(CLOSED, "closed_early")	    /* client closed or reset before its CONNECT */        \
 	X(LIMIT, "limit")		    /* --max-connections reached (or out of fds) */        \
 	X(NO_BACKEND, "no_backend")	    /* every backend is down or drained */                 \
-	X(BACKEND_FAILED, "backend_failed") /* connect failed on two backends */
+	X(BACKEND_FAILED, "backend_failed") /* connect failed on two backends */                   \
+	X(TLS, "tls_handshake")		    /* TLS handshake failed (tls.failures says why) */
 
 enum proxy_reject {
 #define PROXY__REJ_ENUM(name, str) PROXY_REJ_##name,
@@ -83,6 +85,74 @@ int proxy_hello_peek(const uint8_t *buf, size_t len, uint32_t max, struct proxy_
 size_t proxy_hello_connack(const struct proxy_hello *h, enum proxy_reject reject, uint8_t *out,
 			   size_t cap);
 
+/* ---- TLS (proxy_tls.c) ---- */
+
+/* Why a client's TLS handshake failed; status JSON keys under tls.failures. */
+#define PROXY_TLS_FAIL_LIST(X)                                                                     \
+	X(NOT_TLS, "not_tls")	     /* first byte is not a TLS handshake record */                \
+	X(NO_CERT, "no_client_cert") /* --tls-ca and the client sent none */                       \
+	X(EXPIRED, "cert_expired")   /* client certificate expired or not yet valid */             \
+	X(UNKNOWN_CA, "unknown_ca")  /* not signed by --tls-ca */                                  \
+	X(BAD_CERT, "bad_cert")	     /* any other verification failure */                          \
+	X(PROTOCOL, "protocol")	     /* version, ciphers, malformed records */                     \
+	X(CLOSED, "closed")	     /* EOF or reset during the handshake */                       \
+	X(TIMEOUT, "timeout")	     /* no handshake within PROXY_CONNECT_TIMEOUT */               \
+	X(BACKEND, "backend")	     /* handshake with a broker failed (--backend-tls) */
+
+enum proxy_tls_fail {
+#define PROXY__TLS_ENUM(name, str) PROXY_TLS_##name,
+	PROXY_TLS_FAIL_LIST(PROXY__TLS_ENUM)
+#undef PROXY__TLS_ENUM
+	    PROXY_TLS_FAIL_COUNT
+};
+
+/* "not_tls" ...; "?" when out of range. */
+const char *proxy_tls_fail_name(enum proxy_tls_fail f);
+
+struct proxy_tls;
+struct director_edge;
+typedef struct ssl_st SSL;
+
+/* Builds the TLS contexts the edge options ask for into *out (NULL when they
+ * ask for none). Returns 0, or -EINVAL with a one-line reason (file, OpenSSL's
+ * words) in err. */
+int proxy_tls_new(struct proxy_tls **out, const struct director_edge *e, char *err, size_t errlen);
+/* Frees t (NULL is fine); live SSL objects keep their own references. */
+void proxy_tls_free(struct proxy_tls *t);
+/* Re-reads the certificate, key and CA files when one of them changed (inode,
+ * size or mtime) since the last load; new handshakes use the new ones, open
+ * connections keep theirs. A bad set is logged and the old one kept. Called by
+ * the controller thread. Returns 1 reloaded, 0 unchanged, -1 failed. */
+int proxy_tls_reload_if_changed(struct proxy_tls *t);
+/* 1 when the listener terminates TLS / the backends are dialled with TLS. */
+int proxy_tls_server(const struct proxy_tls *t);
+int proxy_tls_client(const struct proxy_tls *t);
+/* A server-side SSL on fd (listener) or client-side on fd to backend addr
+ * (its certificate must name that IP when --backend-ca is set); NULL when out
+ * of memory. Thread-safe. */
+SSL *proxy_tls_accept_new(struct proxy_tls *t, int fd);
+SSL *proxy_tls_connect_new(struct proxy_tls *t, int fd, const struct sockaddr_storage *addr);
+/* One step of the handshake. Returns 1 done, 0 in progress (*want set to
+ * EVENT_READ or EVENT_WRITE), -1 failed: *fail and a short reason in why. */
+int proxy_tls_handshake(SSL *ssl, unsigned *want, enum proxy_tls_fail *fail, char *why,
+			size_t whylen);
+/* The verified peer certificate's CN into out (NUL-terminated); its length,
+ * or 0 when there is none. */
+size_t proxy_tls_peer_cn(SSL *ssl, char *out, size_t cap);
+/* "TLSv1.3" ... of an established ssl. */
+const char *proxy_tls_version(const SSL *ssl);
+/* read(2)/write(2) through ssl when not NULL, else on fd: >0 bytes, 0 EOF
+ * (close_notify, or a TCP FIN without one), -1 with errno (EAGAIN while TLS
+ * needs more bytes either way; ECONNRESET for a TLS protocol error). */
+ssize_t proxy_io_read(SSL *ssl, int fd, void *buf, size_t len);
+ssize_t proxy_io_write(SSL *ssl, int fd, const void *buf, size_t len);
+/* Half-close: close_notify (TLS), then shutdown(SHUT_WR). */
+void proxy_io_shutdown_wr(SSL *ssl, int fd);
+/* Bytes already decrypted in ssl that epoll cannot announce (0 without TLS). */
+int proxy_io_pending(SSL *ssl);
+/* Counters of one proxy_tls, for the status JSON (controller thread). */
+void proxy_tls_status_json(const struct proxy_tls *t, struct json *j);
+
 /* ---- buffers ---- */
 
 struct proxy_buf {
@@ -101,7 +171,11 @@ struct proxy_counters {
 	atomic_uint_fast64_t bytes_out[DIRECTOR_MAX_BACKENDS]; /* backend -> client */
 	atomic_uint_fast64_t rejects[PROXY_REJ_COUNT];
 	atomic_uint_fast64_t accepted;
-	atomic_uint_fast64_t retries; /* dials that went to a second backend */
+	atomic_uint_fast64_t retries;	      /* dials that went to a second backend */
+	atomic_uint_fast64_t tls_handshakes;  /* client handshakes completed */
+	atomic_uint_fast64_t tls_versions[2]; /* ... of them TLS 1.2, TLS 1.3 */
+	atomic_uint_fast64_t tls_backend;     /* backend handshakes completed */
+	atomic_uint_fast64_t tls_fail[PROXY_TLS_FAIL_COUNT];
 };
 
 struct proxy;
@@ -139,7 +213,9 @@ struct proxy {
 	atomic_uint cfg_w[DIRECTOR_MAX_BACKENDS];
 	atomic_uint open; /* client connections open (all threads) */
 	unsigned max_conns;
-	struct peers *peers; /* NULL without --peers */
+	struct peers *peers;   /* NULL without --peers */
+	struct proxy_tls *tls; /* NULL without TLS flags */
+	int hash_cn;	       /* --hash-cn */
 };
 
 /* ---- proxy_conn.c ---- */

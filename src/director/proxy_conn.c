@@ -18,6 +18,8 @@
 #include "common/time.h"
 #include "mqtt/mqtt.h"
 
+#include <openssl/ssl.h>
+
 #define LINGER_NS	  (1ULL * NS_PER_S) /* after a refusal: wait for the client's FIN */
 #define LINGER_MAX_BYTES  (1u << 20)	    /* ... discarding at most this much */
 #define ACCEPT_BATCH	  64
@@ -25,10 +27,12 @@
 #define PROXY_READ_ROUNDS 4		       /* reads per event while buffers fill up */
 
 enum conn_state {
-	PC_HELLO = 0, /* reading the CONNECT */
-	PC_DIALING,   /* connecting to a backend */
-	PC_FORWARD,   /* both ways */
-	PC_LINGER,    /* refused, CONNACK sent: draining until the client closes */
+	PC_HELLO = 0,	/* reading the CONNECT */
+	PC_TLS_ACCEPT,	/* TLS handshake with the client (before PC_HELLO) */
+	PC_TLS_CONNECT, /* TLS handshake with the backend (after PC_DIALING) */
+	PC_DIALING,	/* connecting to a backend */
+	PC_FORWARD,	/* both ways */
+	PC_LINGER,	/* refused, CONNACK sent: draining until the client closes */
 	PC_STATE_COUNT
 };
 
@@ -55,9 +59,20 @@ struct proxy_conn {
 	struct proxy_hello h;
 	uint32_t lingered;
 	struct proxy_dir c2b, b2c;
+	SSL *cssl, *bssl; /* TLS on that side, else NULL */
+	unsigned want;	  /* the event a TLS handshake waits for */
+	uint8_t cn_len;	  /* --hash-cn: the client certificate's CN */
+	char cn[65];	  /* X.509 ub-common-name is 64 */
 };
 
+/* The TLS object of the side fd is (NULL: plain TCP). */
+static SSL *ssl_of(const struct proxy_conn *c, int fd)
+{
+	return fd == c->cfd ? c->cssl : fd == c->bfd ? c->bssl : NULL;
+}
+
 static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events);
+static void tls_failed(struct proxy_conn *c, enum proxy_tls_fail f, const char *why);
 
 /* ---- buffers ---- */
 
@@ -129,6 +144,12 @@ static void update_masks(struct proxy_conn *c)
 	case PC_DIALING:
 		bm = EVENT_WRITE;
 		break;
+	case PC_TLS_ACCEPT:
+		cm = c->want;
+		break;
+	case PC_TLS_CONNECT:
+		bm = c->want;
+		break;
 	case PC_FORWARD:
 		cm = (!c->c2b.buf && !c->c2b.eof ? EVENT_READ : 0) | (c->b2c.buf ? EVENT_WRITE : 0);
 		bm = (!c->b2c.buf && !c->b2c.eof ? EVENT_READ : 0) | (c->c2b.buf ? EVENT_WRITE : 0);
@@ -171,6 +192,8 @@ static void conn_destroy(struct proxy_conn *c, int reset_c, int reset_b)
 	struct proxy_thread *t = c->t;
 	event_timer_cancel(t->el, &c->timer);
 	release_backend(c);
+	SSL_free(c->cssl); /* no close_notify: a refusal or a reset */
+	SSL_free(c->bssl);
 	close_fd(c, &c->cfd, &c->cmask, reset_c);
 	close_fd(c, &c->bfd, &c->bmask, reset_b);
 	pool_put(t, c->hello);
@@ -234,13 +257,15 @@ static void conn_refuse(struct proxy_conn *c, enum proxy_reject r, const char *d
 	count_reject(t, r);
 	log_reject(t, &c->src, r, detail);
 	size_t n = proxy_hello_connack(&c->h, r, ack, sizeof(ack));
+	SSL_free(c->bssl);
+	c->bssl = NULL;
 	close_fd(c, &c->bfd, &c->bmask, 0);
 	release_backend(c);
-	if (n == 0 || write(c->cfd, ack, n) != (ssize_t)n) {
+	if (n == 0 || proxy_io_write(c->cssl, c->cfd, ack, n) != (ssize_t)n) {
 		conn_destroy(c, r == PROXY_REJ_NOT_MQTT, 0);
 		return;
 	}
-	shutdown(c->cfd, SHUT_WR);
+	proxy_io_shutdown_wr(c->cssl, c->cfd);
 	c->state = PC_LINGER;
 	c->timer.fn = linger_timeout;
 	event_timer_arm(t->el, &c->timer, event_loop_now(t->el) + LINGER_NS);
@@ -250,7 +275,7 @@ static void conn_refuse(struct proxy_conn *c, enum proxy_reject r, const char *d
 static void linger_read(struct proxy_conn *c)
 {
 	uint8_t sink[4096];
-	ssize_t n = read(c->cfd, sink, sizeof(sink));
+	ssize_t n = proxy_io_read(c->cssl, c->cfd, sink, sizeof(sink));
 	if (n > 0)
 		c->lingered += (uint32_t)n;
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
@@ -276,6 +301,10 @@ static int pick(struct proxy_conn *c)
 		for (unsigned i = 0; i < px->n; i++)
 			active[i] = proxy_active_global(px, i);
 	struct sched_key key = {c->hello->data + c->cid_off, c->cid_len, &c->src};
+	if (px->hash_cn) { /* verified at the handshake: the CN names the device */
+		key.clientid = (const uint8_t *)c->cn;
+		key.clientid_len = c->cn_len;
+	}
 	return sched_pick(&t->sched, &key, active, c->tried);
 }
 
@@ -319,6 +348,8 @@ static void dial_failed(struct proxy_conn *c, int err)
 	char a[ADDR_STRLEN];
 	log_warn("proxy: backend %s: connect failed: %s",
 		 addr_format(&t->px->d->backends[c->backend].addr, a, sizeof(a)), strerror(err));
+	SSL_free(c->bssl);
+	c->bssl = NULL;
 	close_fd(c, &c->bfd, &c->bmask, 0);
 	release_backend(c);
 	event_timer_cancel(t->el, &c->timer);
@@ -357,7 +388,8 @@ static void forward_start(struct proxy_conn *c)
 static int dir_flush(struct proxy_conn *c, struct proxy_dir *d, int fd)
 {
 	while (d->buf && d->off < d->len) {
-		ssize_t w = write(fd, d->buf->data + d->off, d->len - d->off);
+		ssize_t w =
+		    proxy_io_write(ssl_of(c, fd), fd, d->buf->data + d->off, d->len - d->off);
 		if (w > 0) {
 			d->off += (uint32_t)w;
 			continue;
@@ -382,12 +414,12 @@ static int dir_pump(struct proxy_conn *c, struct proxy_dir *d, int src, int sink
 		struct proxy_buf *b = pool_get(c->t);
 		if (!b)
 			return 0; /* out of memory: try again on the next event */
-		ssize_t n = read(src, b->data, b->cap);
+		ssize_t n = proxy_io_read(ssl_of(c, src), src, b->data, b->cap);
 		if (n <= 0) {
 			pool_put(c->t, b);
 			if (n == 0) {
 				d->eof = 1;
-				shutdown(sink, SHUT_WR);
+				proxy_io_shutdown_wr(ssl_of(c, sink), sink);
 				return 1;
 			}
 			if (errno == EAGAIN || errno == EINTR)
@@ -400,7 +432,7 @@ static int dir_pump(struct proxy_conn *c, struct proxy_dir *d, int src, int sink
 		d->len = (uint32_t)n;
 		if (dir_flush(c, d, sink) < 0)
 			return -2;
-		if ((uint32_t)n < b->cap)
+		if ((uint32_t)n < b->cap && !proxy_io_pending(ssl_of(c, src)))
 			break; /* drained the socket (most likely): back to epoll */
 	}
 	return 0;
@@ -445,6 +477,11 @@ static void forward_event(struct proxy_conn *c, int fd, unsigned events)
 		return;
 	}
 	update_masks(c);
+	/* Bytes TLS decrypted already do not make the socket readable again. */
+	if (!c->c2b.buf && !c->c2b.eof && proxy_io_pending(c->cssl))
+		forward_event(c, c->cfd, EVENT_READ);
+	else if (!c->b2c.buf && !c->b2c.eof && proxy_io_pending(c->bssl))
+		forward_event(c, c->bfd, EVENT_READ);
 }
 
 /* ---- the CONNECT ---- */
@@ -453,6 +490,10 @@ static void hello_timeout(struct event_loop *el, void *ctx)
 {
 	struct proxy_conn *c = ctx;
 	char why[48];
+	if (c->state == PC_TLS_ACCEPT) {
+		tls_failed(c, PROXY_TLS_TIMEOUT, "no TLS handshake within the CONNECT timeout");
+		return;
+	}
 	snprintf(why, sizeof(why), "%u bytes in %llu s", c->hello_len,
 		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / NS_PER_S));
 	count_reject(c->t, PROXY_REJ_TIMEOUT);
@@ -475,7 +516,8 @@ static void hello_read(struct proxy_conn *c)
 		pool_put(t, c->hello);
 		c->hello = big;
 	}
-	ssize_t n = read(c->cfd, c->hello->data + c->hello_len, c->hello->cap - c->hello_len);
+	ssize_t n = proxy_io_read(c->cssl, c->cfd, c->hello->data + c->hello_len,
+				  c->hello->cap - c->hello_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		count_reject(t, PROXY_REJ_CLOSED);
 		log_reject(t, &c->src, PROXY_REJ_CLOSED,
@@ -487,16 +529,113 @@ static void hello_read(struct proxy_conn *c)
 		return;
 	c->hello_len += (uint32_t)n;
 	int r = proxy_hello_peek(c->hello->data, c->hello_len, PROXY_CONNECT_MAX, &c->h);
-	if (r == 0)
-		return; /* more to come (the buffer grows to h.want on the next read) */
+	if (r == 0) { /* more to come (the buffer grows to h.want on the next read) */
+		if (proxy_io_pending(c->cssl))
+			hello_read(c); /* already decrypted: epoll will not say so */
+		return;
+	}
 	if (r < 0) {
 		conn_refuse(c, c->h.reject, c->h.mqtt_err ? mqtt_err_str(c->h.mqtt_err) : NULL);
 		return;
 	}
 	c->cid_off = (uint32_t)(c->h.clientid ? c->h.clientid - c->hello->data : 0);
 	c->cid_len = c->h.clientid_len;
+	if (t->px->hash_cn && c->cssl)
+		c->cn_len = (uint8_t)proxy_tls_peer_cn(c->cssl, c->cn, sizeof(c->cn));
 	event_timer_cancel(t->el, &c->timer);
 	dial(c);
+}
+
+/* ---- TLS handshakes ---- */
+
+/* A client handshake failed: counted by reason, logged, closed (OpenSSL has
+ * sent its alert where there is one). */
+static void tls_failed(struct proxy_conn *c, enum proxy_tls_fail f, const char *why)
+{
+	struct proxy_thread *t = c->t;
+	char detail[200];
+	snprintf(detail, sizeof(detail), "%s (%s)", proxy_tls_fail_name(f), why);
+	atomic_fetch_add_explicit(&t->ctr.tls_fail[f], 1, memory_order_relaxed);
+	count_reject(t, PROXY_REJ_TLS);
+	log_reject(t, &c->src, PROXY_REJ_TLS, detail);
+	conn_destroy(c, f == PROXY_TLS_NOT_TLS, 0);
+}
+
+/* A plain MQTT client on the TLS port sends 0x10 where TLS sends 0x16: say so
+ * instead of OpenSSL's "wrong version number". Returns 1 when it is not TLS. */
+static int not_tls(struct proxy_conn *c, char *why, size_t whylen)
+{
+	uint8_t b;
+	if (SSL_in_before(c->cssl) == 0 || recv(c->cfd, &b, 1, MSG_PEEK) != 1 || b == 0x16)
+		return 0;
+	snprintf(why, whylen, "first byte 0x%02x%s", b,
+		 b == 0x10 ? ", an MQTT CONNECT: plain TCP on the TLS port" : "");
+	return 1;
+}
+
+static void tls_accept_step(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	enum proxy_tls_fail f = PROXY_TLS_PROTOCOL;
+	char why[160];
+	if (not_tls(c, why, sizeof(why))) {
+		tls_failed(c, PROXY_TLS_NOT_TLS, why);
+		return;
+	}
+	int r = proxy_tls_handshake(c->cssl, &c->want, &f, why, sizeof(why));
+	if (r < 0) {
+		tls_failed(c, f, why);
+		return;
+	}
+	if (r == 0) {
+		update_masks(c);
+		return;
+	}
+	atomic_fetch_add_explicit(&t->ctr.tls_handshakes, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(
+	    &t->ctr.tls_versions[strcmp(proxy_tls_version(c->cssl), "TLSv1.3") == 0], 1,
+	    memory_order_relaxed);
+	c->state = PC_HELLO; /* the CONNECT timer keeps running */
+	update_masks(c);
+	hello_read(c); /* the CONNECT may have come with the client's Finished */
+}
+
+static void tls_connect_step(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	enum proxy_tls_fail f = PROXY_TLS_PROTOCOL;
+	char why[160], a[ADDR_STRLEN];
+	int r = proxy_tls_handshake(c->bssl, &c->want, &f, why, sizeof(why));
+	if (r == 0) {
+		update_masks(c);
+		return;
+	}
+	if (r < 0) {
+		atomic_fetch_add_explicit(&t->ctr.tls_fail[PROXY_TLS_BACKEND], 1,
+					  memory_order_relaxed);
+		log_warn("proxy: backend %s: TLS handshake failed: %s (%s)",
+			 addr_format(&t->px->d->backends[c->backend].addr, a, sizeof(a)),
+			 proxy_tls_fail_name(f), why);
+		dial_failed(c, EPROTO);
+		return;
+	}
+	atomic_fetch_add_explicit(&t->ctr.tls_backend, 1, memory_order_relaxed);
+	forward_start(c);
+	forward_event(c, c->bfd, EVENT_WRITE); /* the replay */
+}
+
+/* TCP to the backend is up: TLS over it (the dial timer bounds both). */
+static void tls_connect_start(struct proxy_conn *c)
+{
+	c->bssl =
+	    proxy_tls_connect_new(c->t->px->tls, c->bfd, &c->t->px->d->backends[c->backend].addr);
+	if (!c->bssl) {
+		dial_failed(c, ENOMEM);
+		return;
+	}
+	c->state = PC_TLS_CONNECT;
+	c->want = EVENT_WRITE;
+	tls_connect_step(c);
 }
 
 /* ---- events ---- */
@@ -521,9 +660,19 @@ static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events
 				dial_failed(c, err);
 				return;
 			}
+			if (proxy_tls_client(c->t->px->tls)) {
+				tls_connect_start(c);
+				return;
+			}
 			forward_start(c);
 			forward_event(c, c->bfd, EVENT_WRITE); /* the replay */
 		}
+		return;
+	case PC_TLS_ACCEPT:
+		tls_accept_step(c);
+		return;
+	case PC_TLS_CONNECT:
+		tls_connect_step(c);
 		return;
 	case PC_FORWARD:
 		forward_event(c, fd, events);
@@ -582,6 +731,11 @@ void proxy_accept(struct event_loop *el, int lfd, void *ctx, unsigned events)
 		c->backend = -1;
 		c->src = ss;
 		c->state = PC_HELLO;
+		if (proxy_tls_server(px->tls)) {
+			c->state = PC_TLS_ACCEPT;
+			c->want = EVENT_READ;
+			c->cssl = proxy_tls_accept_new(px->tls, fd);
+		}
 		c->next = t->conns;
 		if (t->conns)
 			t->conns->prev = c;
@@ -589,7 +743,7 @@ void proxy_accept(struct event_loop *el, int lfd, void *ctx, unsigned events)
 		event_timer_init(&c->timer, hello_timeout, c);
 		event_timer_arm(el, &c->timer, event_loop_now(el) + PROXY_CONNECT_TIMEOUT);
 		update_masks(c);
-		if (c->cmask == 0) /* could not register: give up on it */
+		if (c->cmask == 0 || (c->state == PC_TLS_ACCEPT && !c->cssl))
 			conn_destroy(c, 1, 0);
 	}
 }
