@@ -137,6 +137,7 @@ struct director_edge {
 	int hash_cn;			/* --hash-cn: clientid scheduler hashes the cert CN */
 	int backend_tls;		/* --backend-tls: TLS to the brokers */
 	const char *backend_ca;		/* --backend-ca: verify the brokers against it */
+	const char *backend_cert, *backend_key; /* --backend-cert/-key: ours to them */
 };
 extern struct director_edge director_edge;
 

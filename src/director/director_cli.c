@@ -162,7 +162,8 @@ static void run_usage(FILE *f)
 		"                         [--max-connections N] [--threads N]\n"
 		"                         [--vrrp-state FILE]\n"
 		"                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]\n"
-		"                          [--hash-cn]] [--backend-tls [--backend-ca FILE]]\n"
+		"                          [--hash-cn]] [--backend-tls [--backend-ca FILE]\n"
+		"                          [--backend-cert FILE --backend-key FILE]]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
 		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
@@ -206,7 +207,9 @@ static void run_usage(FILE *f)
 		"                          certificate's CN instead of the ClientID\n"
 		"  --backend-tls           proxy: TLS to the brokers (needs --health-interval 0:\n"
 		"                          health probes are plain MQTT)\n"
-		"  --backend-ca FILE       verify the brokers' certificates (IP SAN) with it\n",
+		"  --backend-ca FILE       verify the brokers' certificates (IP SAN) with it\n"
+		"  --backend-cert FILE     a client certificate for brokers that require one\n"
+		"  --backend-key FILE      ... and its key\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
 
@@ -234,34 +237,37 @@ enum {
 	OPT_HASHCN,
 	OPT_BTLS,
 	OPT_BCA,
+	OPT_BCERT,
+	OPT_BKEY,
 	OPT_HELP,
 };
 
 struct director_edge director_edge;
 
-/* Name of an edge file flag (for errors). */
-static const char *edge_flag(int opt)
+/* The flag name and the slot of an edge file option. */
+static const char **edge_slot(int opt, const char **name)
 {
-	return opt == OPT_TLSCERT  ? "tls-cert"
-	       : opt == OPT_TLSKEY ? "tls-key"
-	       : opt == OPT_TLSCA  ? "tls-ca"
-				   : "backend-ca";
-}
-
-/* Takes a file flag of the edge (readable now, or -1 with errno). */
-static int edge_file(int opt, const char *path)
-{
-	if (access(path, R_OK) != 0)
-		return -1;
-	if (opt == OPT_TLSCERT)
-		director_edge.tls_cert = path;
-	else if (opt == OPT_TLSKEY)
-		director_edge.tls_key = path;
-	else if (opt == OPT_TLSCA)
-		director_edge.tls_ca = path;
-	else
-		director_edge.backend_ca = path;
-	return 0;
+	struct director_edge *e = &director_edge;
+	switch (opt) {
+	case OPT_TLSCERT:
+		*name = "tls-cert";
+		return &e->tls_cert;
+	case OPT_TLSKEY:
+		*name = "tls-key";
+		return &e->tls_key;
+	case OPT_TLSCA:
+		*name = "tls-ca";
+		return &e->tls_ca;
+	case OPT_BCERT:
+		*name = "backend-cert";
+		return &e->backend_cert;
+	case OPT_BKEY:
+		*name = "backend-key";
+		return &e->backend_key;
+	default:
+		*name = "backend-ca";
+		return &e->backend_ca;
+	}
 }
 
 /* The edge flags make sense together and with the rest (proxy only). Returns
@@ -270,8 +276,8 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 		      size_t errlen)
 {
 	const struct director_edge *e = &director_edge;
-	int any =
-	    e->tls_cert || e->tls_key || e->tls_ca || e->hash_cn || e->backend_tls || e->backend_ca;
+	int any = e->tls_cert || e->tls_key || e->tls_ca || e->hash_cn || e->backend_tls ||
+		  e->backend_ca || e->backend_cert || e->backend_key;
 	if (any && strcmp(dp_name, "proxy") != 0)
 		snprintf(err, errlen,
 			 "TLS flags need --dataplane proxy (nft and ipvs pass "
@@ -284,8 +290,10 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 		snprintf(err, errlen,
 			 "--hash-cn needs --scheduler clientid and --tls-ca "
 			 "(a verified client certificate)");
-	else if (e->backend_ca && !e->backend_tls)
-		snprintf(err, errlen, "--backend-ca needs --backend-tls");
+	else if ((e->backend_ca || e->backend_cert || e->backend_key) && !e->backend_tls)
+		snprintf(err, errlen, "--backend-ca/-cert/-key need --backend-tls");
+	else if (!e->backend_cert != !e->backend_key)
+		snprintf(err, errlen, "--backend-cert and --backend-key go together");
 	else if (e->backend_tls && cfg->health_interval_ns)
 		snprintf(err, errlen,
 			 "--backend-tls: the health checks speak plain MQTT; add "
@@ -335,6 +343,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"hash-cn", no_argument, NULL, OPT_HASHCN},
 	    {"backend-tls", no_argument, NULL, OPT_BTLS},
 	    {"backend-ca", required_argument, NULL, OPT_BCA},
+	    {"backend-cert", required_argument, NULL, OPT_BCERT},
+	    {"backend-key", required_argument, NULL, OPT_BKEY},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -472,10 +482,15 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 		case OPT_TLSKEY:
 		case OPT_TLSCA:
 		case OPT_BCA:
-			if (edge_file(c, optarg) != 0)
-				return cli_usage_error(cmd, "cannot read --%s '%s': %s",
-						       edge_flag(c), optarg, strerror(errno));
+		case OPT_BCERT:
+		case OPT_BKEY: {
+			const char *flag, **slot = edge_slot(c, &flag);
+			if (access(optarg, R_OK) != 0) /* now: not in a log after the start */
+				return cli_usage_error(cmd, "cannot read --%s '%s': %s", flag,
+						       optarg, strerror(errno));
+			*slot = optarg;
 			break;
+		}
 		case OPT_HASHCN:
 			director_edge.hash_cn = 1;
 			break;

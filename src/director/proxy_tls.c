@@ -125,6 +125,16 @@ static SSL_CTX *client_ctx(const struct director_edge *e, char *err, size_t errl
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}
+	if (e->backend_cert &&
+	    (SSL_CTX_use_certificate_chain_file(ctx, e->backend_cert) != 1 ||
+	     SSL_CTX_use_PrivateKey_file(ctx, e->backend_key, SSL_FILETYPE_PEM) != 1 ||
+	     SSL_CTX_check_private_key(ctx) != 1)) {
+		snprintf(err, errlen, "--backend-cert %s / --backend-key %s: %s", e->backend_cert,
+			 e->backend_key, ssl_err(eb, sizeof(eb)));
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
 	ERR_clear_error();
 	return ctx;
 }
