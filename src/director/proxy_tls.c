@@ -63,6 +63,7 @@ static void common_opts(SSL_CTX *ctx)
 	 * a write. Partial writes and a retried write from the same (moved) buffer
 	 * behave like write(2); idle connections give their 16 KiB buffers back. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_read_ahead(ctx, 1); /* whole socket buffers, not record by record */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
 }
@@ -374,11 +375,26 @@ ssize_t proxy_io_read(SSL *ssl, int fd, void *buf, size_t len)
 {
 	if (!ssl)
 		return read(fd, buf, len);
-	size_t n = 0;
-	ERR_clear_error();
-	errno = 0;
-	int r = SSL_read_ex(ssl, buf, len, &n);
-	return r == 1 ? (ssize_t)n : io_fail(ssl, r);
+	/* One SSL_read gives one record: an MQTT client writes one per packet, so
+	 * collect them all (read-ahead fetched them in one read(2)) and pass them
+	 * on in one write instead of one write and one epoll round per packet. */
+	size_t total = 0;
+	while (total < len) {
+		size_t n = 0;
+		ERR_clear_error();
+		errno = 0;
+		int r = SSL_read_ex(ssl, (char *)buf + total, len - total, &n);
+		if (r == 1) {
+			total += n;
+			continue;
+		}
+		if (total) { /* an EOF or error after data says so again next time */
+			ERR_clear_error();
+			break;
+		}
+		return io_fail(ssl, r);
+	}
+	return (ssize_t)total;
 }
 
 ssize_t proxy_io_write(SSL *ssl, int fd, const void *buf, size_t len)
@@ -411,7 +427,7 @@ void proxy_io_shutdown_wr(SSL *ssl, int fd)
 
 int proxy_io_pending(SSL *ssl)
 {
-	return ssl ? SSL_pending(ssl) : 0;
+	return ssl ? SSL_has_pending(ssl) : 0;
 }
 
 void proxy_tls_status_json(const struct proxy_tls *t, struct json *j)
