@@ -42,6 +42,9 @@ static void evidence_directors(const char *path, struct lab_run_evidence *ev)
 		return;
 	int c_el = lab_csv_col(&c, "elapsed_s"), c_dir = lab_csv_col(&c, "director");
 	int c_eff = lab_csv_col(&c, "effective_weight"), c_ok = lab_csv_col(&c, "healthy");
+	/* the monitor writes a row with empty fields and an error for a director
+	 * that did not answer (killed, hung): that is no verdict, not "all down" */
+	int c_err = lab_csv_col(&c, "error");
 	enum { MAX_DIRS = 8 };
 	const char *name[MAX_DIRS];
 	double last_t[MAX_DIRS], down_s[MAX_DIRS];
@@ -58,6 +61,8 @@ static void evidence_directors(const char *path, struct lab_run_evidence *ev)
 		for (; g < c.n_rows && strcmp(lab_csv_get(&c, g, c_dir), dn) == 0 &&
 		       strcmp(lab_csv_get(&c, g, c_el), el) == 0;
 		     g++) {
+			if (c_err >= 0 && lab_csv_get(&c, g, c_err)[0])
+				all_down = 0;
 			all_down &= atoi(lab_csv_get(&c, g, c_ok)) == 0;
 			open |= atoi(lab_csv_get(&c, g, c_eff)) > 0;
 		}

@@ -604,6 +604,8 @@ static void teardown(struct run_ctx *c)
 	}
 	lab_ha_stop(&c->ha, LAB_DIRECTOR_HOSTS);
 	directors_stop(c);
+	if (c->env->hosts == LAB_HOSTS_NETNS)
+		lab_netns_reset_directors(c->env);
 	cluster_down(c);
 }
 

@@ -253,6 +253,13 @@ void lab_netns_cleanup(void);
 int lab_netns_route_clients(const struct lab_env *env, const int client_dir[LAB_CLIENT_HOSTS]);
 /* Counts leftover mqlb-lab-* namespaces (for the checks after a run). */
 int lab_netns_count(void);
+/* Leaves the director hosts as lab_netns_setup made them, after a run: no nft
+ * ruleset, no conntrack entries, no HA VIP. A director killed by a fault
+ * (director-kill) cannot remove its own nft table, and a killed keepalived can
+ * leave the VIP on its link; the next run's directors must not inherit either
+ * (a stale DNAT rule would take the proxy's connections before it sees them).
+ * Failures are logged, not fatal. */
+void lab_netns_reset_directors(const struct lab_env *env);
 /* topology_loop.c: loopback hosts (no root). */
 int lab_loop_setup(struct lab_env *env);
 

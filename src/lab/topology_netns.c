@@ -92,6 +92,29 @@ void lab_netns_cleanup(void)
 	}
 }
 
+void lab_netns_reset_directors(const struct lab_env *env)
+{
+	char vip[32];
+	snprintf(vip, sizeof(vip), "%s/24", LAB_HA_VIP);
+	for (int i = 0; i < LAB_DIRECTOR_HOSTS; i++) {
+		const char *ns = env->director_ns[i];
+		if (!ns[0])
+			continue;
+		char *const flush[] = {"nft", "flush", "ruleset", NULL};
+		const char *log = ip_log[0] ? ip_log : NULL;
+		if (lab_run_cmd_always(ns, flush, log, log, 10 * NS_PER_S) != 0)
+			log_warn("lab: nft flush ruleset in %s failed", ns);
+		char *const ct[] = {"conntrack", "-F", NULL};
+		lab_run_cmd_always(ns, ct, NULL, NULL, 10 * NS_PER_S); /* none: nothing to do */
+		if (strcmp(env->dataplane, "ipvs") == 0) {
+			char *const ipvs[] = {"ipvsadm", "-C", NULL};
+			lab_run_cmd_always(ns, ipvs, NULL, NULL, 10 * NS_PER_S);
+		}
+		char *const del[] = {"ip", "addr", "del", vip, "dev", "front", NULL};
+		lab_run_cmd_always(ns, del, NULL, NULL, 10 * NS_PER_S); /* absent: fine */
+	}
+}
+
 int lab_netns_count(void)
 {
 	DIR *d = opendir("/run/netns");

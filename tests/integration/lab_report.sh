@@ -58,6 +58,23 @@ for i in $(seq 0 10); do
 	done
 done
 
+# director.csv for distributed QoS 0, as the monitor writes it since it gained
+# the error column: director c stops answering after 0.8 s (killed, as in lab
+# faults director-failover): its rows have empty fields and an error, which is
+# no health verdict, so its all-down time stays 0
+dcsv=$D/distributed-c480-q0/monitor/director.csv
+echo "timestamp,elapsed_s,director,dataplane,scheduler,backend,weight,effective_weight,healthy,active_connections,inactive_connections,total_connections,bytes_in,bytes_out,conntrack,vrrp_state,error" >"$dcsv"
+for i in $(seq 0 10); do
+	s=$(awk -v i="$i" 'BEGIN{printf "%.3f", i*0.4}')
+	if [ "$i" -le 2 ]; then
+		for b in 1 2 3; do
+			echo "2026-11-24T16:00:00.000+0000,$s,/run/mqlb/lab-c.sock,nft,rr,198.18.1.31:188$b,1,1,1,10,0,10,100,100,40,MASTER," >>"$dcsv"
+		done
+	else
+		echo "2026-11-24T16:00:00.000+0000,$s,/run/mqlb/lab-c.sock,,,,,,,,,,,,,,not running" >>"$dcsv"
+	fi
+done
+
 "$MQLB" lab report "$D" >"$T_TMP/out.txt" 2>"$T_TMP/err.txt"
 rc=$?
 is "$rc" 0 "lab report exits 0"
@@ -75,6 +92,7 @@ ok "per-broker dropped counts from \$SYS" grep -qF 'broker1 280, broker2 560, br
 ok "hub share of drops" grep -qE '\| 16\.7 \|' "$D/report.md"
 ok "scheduler note from lab.json" grep -qF 'lc is not expressible in nftables' "$D/report.md"
 ok "all-down time from director.csv, failing open" grep -qE '^\| 480 \| distributed \| 1 \| .* \| 1\.2 \(open\) \|$' "$D/report.md"
+ok "a director that stopped answering is not 'all down'" grep -qE '^\| 480 \| distributed \| 0 \| .* \| 0\.0 \|$' "$D/report.md"
 ok "no director.csv: all-down not shown" grep -qE '^\| 480 \| centralized \| 2 \| .* \| — \|$' "$D/report.md"
 ok "lossy runs point at lab search" grep -qF 'Messages were lost at QoS 0, 1 and 2. `mqlb lab search`' "$D/report.md"
 
