@@ -145,6 +145,8 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 	if (rc < 0)
 		goto fail;
 	px->hash_cn = director_edge.hash_cn;
+	px->send_v2 = director_edge.send_proxy_v2;
+	px->accept_v2 = director_edge.accept_proxy;
 	for (unsigned i = 0; i < px->n; i++) {
 		atomic_store(&px->cfg_w[i], d->backends[i].weight);
 		atomic_store(&d->backends[i].proxy_active, 0);
@@ -236,13 +238,15 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 		t->started = 1;
 	}
 	log_info("proxy: %u thread(s), scheduler %s%s, max %u connections, CONNECT <= %u bytes "
-		 "within %llu s%s%s%s",
+		 "within %llu s%s%s%s%s%s",
 		 px->n_threads, sched_kind_name(px->kind), px->hash_cn ? " (certificate CN)" : "",
 		 px->max_conns, PROXY_CONNECT_MAX,
 		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / 1000000000ULL),
 		 proxy_tls_server(px->tls) ? ", TLS listener" : "",
 		 director_edge.tls_ca ? " (client certificates required)" : "",
-		 proxy_tls_client(px->tls) ? ", TLS to backends" : "");
+		 proxy_tls_client(px->tls) ? ", TLS to backends" : "",
+		 px->accept_v2 ? ", PROXY v2 header from clients" : "",
+		 px->send_v2 ? ", PROXY v2 header to backends" : "");
 	return 0;
 fail:
 	proxy_stop(d);

@@ -138,6 +138,8 @@ struct director_edge {
 	int backend_tls;		/* --backend-tls: TLS to the brokers */
 	const char *backend_ca;		/* --backend-ca: verify the brokers against it */
 	const char *backend_cert, *backend_key; /* --backend-cert/-key: ours to them */
+	int send_proxy_v2; /* --send-proxy-v2: a PROXY v2 header to every backend */
+	int accept_proxy;  /* --accept-proxy: clients come with a PROXY v2 header */
 };
 extern struct director_edge director_edge;
 

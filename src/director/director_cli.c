@@ -164,6 +164,7 @@ static void run_usage(FILE *f)
 		"                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]\n"
 		"                          [--hash-cn]] [--backend-tls [--backend-ca FILE]\n"
 		"                          [--backend-cert FILE --backend-key FILE]]\n"
+		"                         [--send-proxy-v2] [--accept-proxy]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
 		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
@@ -209,7 +210,12 @@ static void run_usage(FILE *f)
 		"                          health probes are plain MQTT)\n"
 		"  --backend-ca FILE       verify the brokers' certificates (IP SAN) with it\n"
 		"  --backend-cert FILE     a client certificate for brokers that require one\n"
-		"  --backend-key FILE      ... and its key\n",
+		"  --backend-key FILE      ... and its key\n"
+		"  --send-proxy-v2         proxy: a PROXY protocol v2 header to every backend\n"
+		"                          (the broker must accept it: not mosquitto 2.0;\n"
+		"                          needs --health-interval 0)\n"
+		"  --accept-proxy          proxy: every client starts with a PROXY v2 header\n"
+		"                          (a balancer in front); missing/malformed: refused\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
 
@@ -239,6 +245,8 @@ enum {
 	OPT_BCA,
 	OPT_BCERT,
 	OPT_BKEY,
+	OPT_SENDPROXY,
+	OPT_ACCEPTPROXY,
 	OPT_HELP,
 };
 
@@ -277,11 +285,12 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 {
 	const struct director_edge *e = &director_edge;
 	int any = e->tls_cert || e->tls_key || e->tls_ca || e->hash_cn || e->backend_tls ||
-		  e->backend_ca || e->backend_cert || e->backend_key;
+		  e->backend_ca || e->backend_cert || e->backend_key || e->send_proxy_v2 ||
+		  e->accept_proxy;
 	if (any && strcmp(dp_name, "proxy") != 0)
 		snprintf(err, errlen,
-			 "TLS flags need --dataplane proxy (nft and ipvs pass "
-			 "TLS through untouched)");
+			 "TLS and PROXY protocol flags need --dataplane proxy (nft and ipvs "
+			 "pass TLS through untouched)");
 	else if (!e->tls_cert != !e->tls_key)
 		snprintf(err, errlen, "--tls-cert and --tls-key go together");
 	else if (e->tls_ca && !e->tls_cert)
@@ -294,10 +303,10 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 		snprintf(err, errlen, "--backend-ca/-cert/-key need --backend-tls");
 	else if (!e->backend_cert != !e->backend_key)
 		snprintf(err, errlen, "--backend-cert and --backend-key go together");
-	else if (e->backend_tls && cfg->health_interval_ns)
+	else if ((e->backend_tls || e->send_proxy_v2) && cfg->health_interval_ns)
 		snprintf(err, errlen,
-			 "--backend-tls: the health checks speak plain MQTT; add "
-			 "--health-interval 0");
+			 "%s: the health checks speak plain MQTT; add --health-interval 0",
+			 e->backend_tls ? "--backend-tls" : "--send-proxy-v2");
 	else
 		return 0;
 	return -1;
@@ -345,6 +354,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"backend-ca", required_argument, NULL, OPT_BCA},
 	    {"backend-cert", required_argument, NULL, OPT_BCERT},
 	    {"backend-key", required_argument, NULL, OPT_BKEY},
+	    {"send-proxy-v2", no_argument, NULL, OPT_SENDPROXY},
+	    {"accept-proxy", no_argument, NULL, OPT_ACCEPTPROXY},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -496,6 +507,12 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 			break;
 		case OPT_BTLS:
 			director_edge.backend_tls = 1;
+			break;
+		case OPT_SENDPROXY:
+			director_edge.send_proxy_v2 = 1;
+			break;
+		case OPT_ACCEPTPROXY:
+			director_edge.accept_proxy = 1;
 			break;
 		case ':':
 			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);

@@ -47,7 +47,8 @@
 	X(LIMIT, "limit")		    /* --max-connections reached (or out of fds) */        \
 	X(NO_BACKEND, "no_backend")	    /* every backend is down or drained */                 \
 	X(BACKEND_FAILED, "backend_failed") /* connect failed on two backends */                   \
-	X(TLS, "tls_handshake")		    /* TLS handshake failed (tls.failures says why) */
+	X(TLS, "tls_handshake")		    /* TLS handshake failed (tls.failures says why) */     \
+	X(PROXY_HDR, "proxy_header")	    /* --accept-proxy: header missing or malformed */
 
 enum proxy_reject {
 #define PROXY__REJ_ENUM(name, str) PROXY_REJ_##name,
@@ -153,6 +154,23 @@ int proxy_io_pending(SSL *ssl);
 /* Counters of one proxy_tls, for the status JSON (controller thread). */
 void proxy_tls_status_json(const struct proxy_tls *t, struct json *j);
 
+/* ---- PROXY protocol v2 (proxy_v2.c: pure, no I/O) ---- */
+
+#define PROXY_V2_HDR 16	  /* signature, version/command, family, length */
+#define PROXY_V2_MAX 1024 /* whole header we accept (addresses + a cloud LB's TLVs) */
+
+/* Writes a v2 PROXY header for a TCP connection from src to dst into out (cap
+ * >= PROXY_V2_HDR + 36). Families that differ or are not IP give an AF_UNSPEC
+ * header (the broker keeps the real peer). Returns its length, 0 if cap is short. */
+size_t proxy_v2_build(uint8_t *out, size_t cap, const struct sockaddr_storage *src,
+		      const struct sockaddr_storage *dst);
+/* Looks at the first len bytes of a connection. Returns 1: a complete header of
+ * *need bytes, *src set to the client it names (left alone for LOCAL, UNSPEC
+ * and unix); 0: *need bytes are needed in total (read no more than that: what
+ * follows is the client's); -1: not a v2 header or malformed, *why says which. */
+int proxy_v2_parse(const uint8_t *buf, size_t len, struct sockaddr_storage *src, size_t *need,
+		   const char **why);
+
 /* ---- buffers ---- */
 
 struct proxy_buf {
@@ -213,9 +231,10 @@ struct proxy {
 	atomic_uint cfg_w[DIRECTOR_MAX_BACKENDS];
 	atomic_uint open; /* client connections open (all threads) */
 	unsigned max_conns;
-	struct peers *peers;   /* NULL without --peers */
-	struct proxy_tls *tls; /* NULL without TLS flags */
-	int hash_cn;	       /* --hash-cn */
+	struct peers *peers;	/* NULL without --peers */
+	struct proxy_tls *tls;	/* NULL without TLS flags */
+	int hash_cn;		/* --hash-cn */
+	int send_v2, accept_v2; /* --send-proxy-v2, --accept-proxy */
 };
 
 /* ---- proxy_conn.c ---- */

@@ -30,6 +30,7 @@ enum conn_state {
 	PC_HELLO = 0,	/* reading the CONNECT */
 	PC_TLS_ACCEPT,	/* TLS handshake with the client (before PC_HELLO) */
 	PC_TLS_CONNECT, /* TLS handshake with the backend (after PC_DIALING) */
+	PC_PROXY_HDR,	/* --accept-proxy: reading the PROXY v2 header (first of all) */
 	PC_DIALING,	/* connecting to a backend */
 	PC_FORWARD,	/* both ways */
 	PC_LINGER,	/* refused, CONNACK sent: draining until the client closes */
@@ -59,10 +60,11 @@ struct proxy_conn {
 	struct proxy_hello h;
 	uint32_t lingered;
 	struct proxy_dir c2b, b2c;
-	SSL *cssl, *bssl; /* TLS on that side, else NULL */
-	unsigned want;	  /* the event a TLS handshake waits for */
-	uint8_t cn_len;	  /* --hash-cn: the client certificate's CN */
-	char cn[65];	  /* X.509 ub-common-name is 64 */
+	SSL *cssl, *bssl;	   /* TLS on that side, else NULL */
+	enum conn_state after_hdr; /* --accept-proxy: the state once the header is read */
+	unsigned want;		   /* the event a TLS handshake waits for */
+	uint8_t cn_len;		   /* --hash-cn: the client certificate's CN */
+	char cn[65];		   /* X.509 ub-common-name is 64 */
 };
 
 /* The TLS object of the side fd is (NULL: plain TCP). */
@@ -139,6 +141,7 @@ static void update_masks(struct proxy_conn *c)
 	switch (c->state) {
 	case PC_HELLO:
 	case PC_LINGER:
+	case PC_PROXY_HDR:
 		cm = EVENT_READ;
 		break;
 	case PC_DIALING:
@@ -638,6 +641,61 @@ static void tls_connect_start(struct proxy_conn *c)
 	tls_connect_step(c);
 }
 
+/* ---- PROXY protocol v2 ---- */
+
+/* --accept-proxy: reads the header, exactly its bytes (what follows is TLS or
+ * the CONNECT), then the connection goes on as if accepted from the client the
+ * header names. */
+static void proxy_hdr_read(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	const char *why = NULL;
+	size_t need = PROXY_V2_HDR;
+	if (!c->hello && !(c->hello = pool_get(t)))
+		return;
+	if (c->hello_len)
+		proxy_v2_parse(c->hello->data, c->hello_len, &c->src, &need, &why);
+	ssize_t n = read(c->cfd, c->hello->data + c->hello_len, need - c->hello_len);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		count_reject(t, PROXY_REJ_PROXY_HDR);
+		log_reject(t, &c->src, PROXY_REJ_PROXY_HDR, "closed before a complete header");
+		conn_destroy(c, 0, 0);
+		return;
+	}
+	if (n < 0)
+		return;
+	c->hello_len += (uint32_t)n;
+	int r = proxy_v2_parse(c->hello->data, c->hello_len, &c->src, &need, &why);
+	if (r < 0) {
+		count_reject(t, PROXY_REJ_PROXY_HDR);
+		log_reject(t, &c->src, PROXY_REJ_PROXY_HDR, why);
+		conn_destroy(c, 1, 0);
+		return;
+	}
+	if (r == 0)
+		return;
+	c->hello_len = 0; /* the buffer is the CONNECT's from here */
+	c->state = c->after_hdr;
+	update_masks(c);
+}
+
+/* --send-proxy-v2: the header goes first on a fresh connection (before any
+ * TLS), so one write takes it whole. Returns 0, or -1 after dial_failed. */
+static int send_proxy_hdr(struct proxy_conn *c)
+{
+	uint8_t h[PROXY_V2_HDR + 36];
+	struct sockaddr_storage dst;
+	socklen_t dl = sizeof(dst);
+	if (getsockname(c->cfd, (struct sockaddr *)&dst, &dl) != 0)
+		memset(&dst, 0, sizeof(dst));
+	size_t n = proxy_v2_build(h, sizeof(h), &c->src, &dst);
+	if (write(c->bfd, h, n) != (ssize_t)n) {
+		dial_failed(c, errno ? errno : EIO);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- events ---- */
 
 static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events)
@@ -660,6 +718,8 @@ static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events
 				dial_failed(c, err);
 				return;
 			}
+			if (c->t->px->send_v2 && send_proxy_hdr(c) < 0)
+				return;
 			if (proxy_tls_client(c->t->px->tls)) {
 				tls_connect_start(c);
 				return;
@@ -673,6 +733,9 @@ static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events
 		return;
 	case PC_TLS_CONNECT:
 		tls_connect_step(c);
+		return;
+	case PC_PROXY_HDR:
+		proxy_hdr_read(c);
 		return;
 	case PC_FORWARD:
 		forward_event(c, fd, events);
@@ -735,6 +798,10 @@ void proxy_accept(struct event_loop *el, int lfd, void *ctx, unsigned events)
 			c->state = PC_TLS_ACCEPT;
 			c->want = EVENT_READ;
 			c->cssl = proxy_tls_accept_new(px->tls, fd);
+		}
+		if (px->accept_v2) {
+			c->after_hdr = c->state;
+			c->state = PC_PROXY_HDR;
 		}
 		c->next = t->conns;
 		if (t->conns)
