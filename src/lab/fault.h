@@ -110,7 +110,8 @@ void lab_inject_close(struct lab_inject *x);
 #define LAB_FAULTS_HEADER                                                                          \
 	"scenario,variant,topology,dataplane,scheduler,qos,bridge,persistence,fault,expected,"     \
 	"unique,lost,duplicates,disconnects,reconnects,sessions_resumed,sessions_lost,"            \
-	"reconnect_p50_ms,reconnect_p99_ms,reconnect_max_ms,recovery_s,out_of_rotation_s,run"
+	"reconnect_p50_ms,reconnect_p99_ms,reconnect_max_ms,recovery_s,out_of_rotation_s,run,"     \
+	"repeat"	 /* since --repeat; older files read repeat 1 */
 #define LAB_NEVER (-1.0) /* recovery / out of rotation: not within the run */
 #define LAB_NA	  (-2.0) /* no fault, or the figure does not apply */
 
@@ -119,6 +120,7 @@ struct lab_fault_row {
 	char fault[128]; /* the specs, ' ' separated ("" = none) */
 	char run[160];	 /* run folder, relative to the faults folder */
 	int qos, persistence;
+	unsigned repeat; /* 1..N (lab faults --repeat) */
 	uint64_t expected, unique, lost, duplicates;
 	uint64_t disconnects, reconnects, sessions_resumed, sessions_lost;
 	double reconnect_p50_ms, reconnect_p99_ms, reconnect_max_ms;

@@ -33,11 +33,13 @@ static void table(FILE *md, const struct lab_fault_row *rows, int n, const char 
 		char rec[16], rot[16];
 		if (strcmp(r->scenario, scenario) != 0)
 			continue;
+		char var[48];
+		snprintf(var, sizeof(var), r->repeat > 1 ? "%s #%u" : "%s", r->variant, r->repeat);
 		fprintf(md,
 			"| %s | %s | %s | %s | %s | %s | %" PRIu64 " | %" PRIu64
 			" (%.2f %%) | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64
 			" | %" PRIu64 " | %.0f / %.0f / %.0f | %s | %s |\n",
-			r->variant, r->topology, r->dataplane, r->scheduler, r->bridge,
+			var, r->topology, r->dataplane, r->scheduler, r->bridge,
 			r->persistence ? "yes" : "no", r->expected, r->lost,
 			100 * lab_loss_ratio(r->lost, r->expected), r->duplicates, r->disconnects,
 			r->reconnects, r->sessions_resumed, r->sessions_lost, r->reconnect_p50_ms,
@@ -104,9 +106,12 @@ static void timeline(FILE *md, const char *dir, const struct lab_fault_row *r)
 	}
 	snprintf(rundir, sizeof(rundir), "%s/%s", dir, r->run);
 	snprintf(pdir, sizeof(pdir), "%s/plots", dir);
-	snprintf(name, sizeof(name), "%s-%s", r->scenario, r->variant);
-	snprintf(title, sizeof(title), "%s, %s: %s", r->scenario, r->variant,
-		 r->fault[0] ? r->fault : "no fault");
+	if (r->repeat > 1)
+		snprintf(name, sizeof(name), "%s-%s-r%u", r->scenario, r->variant, r->repeat);
+	else
+		snprintf(name, sizeof(name), "%s-%s", r->scenario, r->variant);
+	snprintf(title, sizeof(title), "%s, %s%s: %s", r->scenario, r->variant,
+		 r->repeat > 1 ? " (repeat)" : "", r->fault[0] ? r->fault : "no fault");
 	for (char *p = title; *p; p++)
 		if (*p == '\'')
 			*p = ' ';

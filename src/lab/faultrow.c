@@ -221,13 +221,14 @@ void lab_fault_row_write(FILE *f, const struct lab_fault_row *r)
 			*p = ';'; /* netem's params: no commas in a CSV field */
 	fprintf(f,
 		"%s,%s,%s,%s,%s,%d,%s,%d,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-		",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.0f,%.0f,%.0f,%s,%s,%s\n",
+		",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.0f,%.0f,%.0f,%s,%s,%s,%u\n",
 		r->scenario, r->variant, r->topology, r->dataplane, r->scheduler, r->qos, r->bridge,
 		r->persistence, fault[0] ? fault : "none", r->expected, r->unique, r->lost,
 		r->duplicates, r->disconnects, r->reconnects, r->sessions_resumed, r->sessions_lost,
 		r->reconnect_p50_ms, r->reconnect_p99_ms, r->reconnect_max_ms,
 		lab_fault_secs(r->recovery_s, rec, sizeof(rec)),
-		lab_fault_secs(r->out_of_rotation_s, rot, sizeof(rot)), r->run);
+		lab_fault_secs(r->out_of_rotation_s, rot, sizeof(rot)), r->run,
+		r->repeat ? r->repeat : 1);
 }
 
 static double secs_parse(const char *s)
@@ -259,6 +260,9 @@ static void row_parse(const struct lab_csv *c, unsigned i, struct lab_fault_row 
 #define NUM(col) strtod(lab_csv_get(c, i, lab_csv_col(c, col)), NULL)
 	r->qos = (int)NUM("qos");
 	r->persistence = (int)NUM("persistence");
+	r->repeat = lab_csv_col(c, "repeat") < 0 ? 1 : (unsigned)NUM("repeat");
+	if (!r->repeat)
+		r->repeat = 1;
 	r->expected = (uint64_t)NUM("expected");
 	r->unique = (uint64_t)NUM("unique");
 	r->lost = (uint64_t)NUM("lost");

@@ -171,13 +171,16 @@ static int skip_reason(const struct lab_session *s, const struct lab_scenario *s
 	return 0;
 }
 
-/* One variant: its folder, the run, the row. Returns 0 or < 0. */
+/* One variant's repeat rep: its folder (repeats >= 2 append to the same
+ * summary.csv, their run folders end in -r<rep>), the run, the row. Returns 0
+ * or < 0. */
 static int run_variant(const struct lab_opts *o, struct lab_session *s, const char *out,
 		       const struct lab_scenario *sc, const struct lab_variant *v, int k, int total,
-		       FILE *csv)
+		       unsigned rep, FILE *csv)
 {
 	char dir[1200], rel[160], name[128];
-	struct lab_run run = {.topology = v->topology, .qos = o->qos[0], .clients = o->clients[0]};
+	struct lab_run run = {
+	    .topology = v->topology, .qos = o->qos[0], .clients = o->clients[0], .repeat = rep};
 	struct lab_row row;
 	int failed = 0;
 	snprintf(dir, sizeof(dir), "%s/%s", out, sc->name);
@@ -203,6 +206,7 @@ static int run_variant(const struct lab_opts *o, struct lab_session *s, const ch
 	snprintf(r.run, sizeof(r.run), "%s", rel);
 	snprintf(r.fault, sizeof(r.fault), "%s", o->n_faults ? o->faults[0].spec : "");
 	r.qos = row.qos;
+	r.repeat = rep;
 	r.persistence = v->persistence;
 	r.expected = row.expected;
 	r.unique = row.unique;
@@ -256,21 +260,25 @@ int lab_cmd_faults(struct lab_faults_opts *x)
 		return CLI_FAIL;
 	}
 	fprintf(csv, "%s\n", LAB_FAULTS_HEADER);
-	int failed = 0, done = 0;
+	int failed = 0, done = 0, reps = x->base.repeat > 0 ? x->base.repeat : 1;
 	uint64_t t0 = time_mono_ns();
-	for (int i = 0; i < n && !lab_stop; i++) {
-		const struct lab_scenario *sc = &scenarios[sc_of[i]];
-		if (skip_reason(&s, sc, why, sizeof(why))) {
-			if (v_of[i] == 0)
-				log_warn("lab faults: scenario %s skipped: %s", sc->name, why);
-			continue;
+	/* interleaved: every variant once, then every variant again */
+	for (int r = 1; r <= reps && !lab_stop; r++)
+		for (int i = 0; i < n && !lab_stop; i++) {
+			const struct lab_scenario *sc = &scenarios[sc_of[i]];
+			if (skip_reason(&s, sc, why, sizeof(why))) {
+				if (v_of[i] == 0 && r == 1)
+					log_warn("lab faults: scenario %s skipped: %s", sc->name,
+						 why);
+				continue;
+			}
+			if (run_variant(&opts[i], &s, s.out, sc, &sc->v[v_of[i]], (r - 1) * n + i,
+					n * reps, (unsigned)r, csv) < 0) {
+				failed++;
+				continue;
+			}
+			done++;
 		}
-		if (run_variant(&opts[i], &s, s.out, sc, &sc->v[v_of[i]], i, n, csv) < 0) {
-			failed++;
-			continue;
-		}
-		done++;
-	}
 	fclose(csv);
 	lab_session_close(&s);
 	if (lab_stop) {

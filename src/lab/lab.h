@@ -6,7 +6,8 @@
  *   summary.csv                 one row per run, columns LAB_SUMMARY_HEADER
  *   report.md, plots/NAME.{png,svg}  written by lab_report()
  *   lab.json                    how the lab ran (hosts, dataplane, why this scheduler)
- *   <topology>-c<clients>-q<qos>/   one folder per run (lab_run_dirname):
+ *   <topology>-c<clients>-q<qos>[-r<k>]/   one folder per run (lab_run_dirname;
+ *                               -r<k> for repeat k >= 2 of the same point):
  *       sub-<host>.json pub-<host>.json merged.json   mqlb bench --json
  *       sub-<host>.csv                                mqlb bench --csv (per second)
  *       monitor/{brokers,connections,sys,director}.csv  mqlb monitor
@@ -30,10 +31,14 @@
  * (lab_cluster_label). The reader takes both headers (older folders have no
  * setup; their rows read setup ""). */
 #define LAB_SUMMARY_HEADER_SETUP LAB_SUMMARY_HEADER ",setup"
+/* Since --repeat (issue 16): which repeat of its point a row is (1..N). Older
+ * files have no such column; their rows read repeat 1. */
+#define LAB_SUMMARY_HEADER_REPEAT LAB_SUMMARY_HEADER_SETUP ",repeat"
 
 /* One row of summary.csv. conns_per_broker is written "a/b/c" (no commas). */
 struct lab_row {
-	char setup[96]; /* cluster setup label; "" when the folder predates it */
+	char setup[96];	 /* cluster setup label; "" when the folder predates it */
+	unsigned repeat; /* 1..N: the how-manieth run of this point (1 in older files) */
 	char topology[32];
 	char dataplane[16];
 	char scheduler[16];
@@ -53,13 +58,15 @@ struct lab_row {
 double lab_jain(const uint64_t *x, unsigned n);
 /* lost / expected; 0 when expected is 0. */
 double lab_loss_ratio(uint64_t lost, uint64_t expected);
-/* "<topology>-c<publishers+subscribers>-q<qos>" into buf. */
+/* "<topology>-c<publishers+subscribers>-q<qos>" into buf, "-r<repeat>" added
+ * for repeat >= 2 (repeat 1 keeps the name older folders have). */
 void lab_run_dirname(const struct lab_row *r, char *buf, size_t len);
-/* One CSV line under LAB_SUMMARY_HEADER_SETUP (a ',' in the setup becomes ';'). */
+/* One CSV line under LAB_SUMMARY_HEADER_REPEAT (a ',' in the setup becomes ';'). */
 void lab_row_write(FILE *f, const struct lab_row *r);
 /* Reads path (summary.csv) into a malloc'd array (*rows, owned by the caller).
- * Returns the row count, or -errno / -EINVAL (header neither LAB_SUMMARY_HEADER
- * nor LAB_SUMMARY_HEADER_SETUP, or a row that does not parse). */
+ * Returns the row count, or -errno / -EINVAL (header not LAB_SUMMARY_HEADER,
+ * LAB_SUMMARY_HEADER_SETUP or LAB_SUMMARY_HEADER_REPEAT, or a row that does
+ * not parse). */
 int lab_summary_read(const char *path, struct lab_row **rows);
 /* Parses "a/b/c" into r->conns. Returns 0 or -EINVAL. */
 int lab_conns_parse(const char *s, struct lab_row *r);

@@ -6,7 +6,8 @@
 #include "lab/run.h"
 
 static const char *const topo_names[LAB_TOPO_COUNT] = {
-    "distributed", "centralized", "distributed-shared", "clientid", "ha", "ha-clientid"};
+    "distributed", "centralized", "distributed-shared", "clientid",
+    "ha",	   "ha-clientid", "distributed-lc"};
 
 const char *lab_topology_name(enum lab_topology t)
 {
@@ -20,15 +21,17 @@ int lab_topology_ha(enum lab_topology t)
 
 const char *lab_topology_dataplane(enum lab_topology t, const char *dp)
 {
-	return t == LAB_TOPO_SHARED || t == LAB_TOPO_CLIENTID || t == LAB_TOPO_HA_CLIENTID ? "proxy"
-											   : dp;
+	return t == LAB_TOPO_SHARED || t == LAB_TOPO_CLIENTID || t == LAB_TOPO_HA_CLIENTID ||
+		       t == LAB_TOPO_LC
+		   ? "proxy"
+		   : dp;
 }
 
 const char *lab_topology_scheduler(enum lab_topology t, const char *sched)
 {
 	if (t == LAB_TOPO_CLIENTID || t == LAB_TOPO_HA_CLIENTID)
 		return "clientid";
-	return t == LAB_TOPO_SHARED ? "lc" : sched;
+	return t == LAB_TOPO_SHARED || t == LAB_TOPO_LC ? "lc" : sched;
 }
 
 int lab_topology_parse(const char *s)
@@ -39,20 +42,42 @@ int lab_topology_parse(const char *s)
 	return -1;
 }
 
+/* Adds one run unless runs is full (then only counts it). */
+static void plan(struct lab_run *runs, int *n, enum lab_topology t, int qos, uint64_t clients,
+		 unsigned repeat)
+{
+	if (runs && *n < LAB_MAX_RUNS)
+		runs[*n] = (struct lab_run){
+		    .topology = t, .qos = qos, .clients = clients, .repeat = repeat};
+	(*n)++;
+}
+
+/* The whole plan into runs (NULL = count only). Returns the count. */
+static int matrix(const struct lab_opts *o, struct lab_run *runs)
+{
+	static const enum lab_topology pair[] = {LAB_TOPO_LC, LAB_TOPO_SHARED};
+	int n = 0, reps = o->repeat > 0 ? o->repeat : 1;
+	for (int r = 1; r <= reps; r++)
+		for (int c = 0; c < o->n_clients; c++) {
+			for (int t = 0; t < o->n_topologies; t++)
+				for (int q = 0; q < o->n_qos; q++)
+					plan(runs, &n, (enum lab_topology)o->topologies[t],
+					     o->qos[q], o->clients[c], (unsigned)r);
+			for (int p = 0; o->lc_pair && p < 2; p++)
+				plan(runs, &n, pair[p], o->lc_pair_qos, o->clients[c], (unsigned)r);
+		}
+	return n;
+}
+
 int lab_matrix(const struct lab_opts *o, struct lab_run *runs)
 {
-	int n = 0;
-	for (int c = 0; c < o->n_clients; c++)
-		for (int t = 0; t < o->n_topologies; t++)
-			for (int q = 0; q < o->n_qos; q++) {
-				if (n == LAB_MAX_RUNS)
-					return n;
-				runs[n].clients = o->clients[c];
-				runs[n].topology = (enum lab_topology)o->topologies[t];
-				runs[n].qos = o->qos[q];
-				n++;
-			}
-	return n;
+	int n = matrix(o, runs);
+	return n < LAB_MAX_RUNS ? n : LAB_MAX_RUNS;
+}
+
+int lab_matrix_size(const struct lab_opts *o)
+{
+	return matrix(o, NULL);
 }
 
 uint64_t lab_publish_ms(const struct lab_opts *o, uint64_t clients)

@@ -308,13 +308,18 @@ static int resolve(const struct lab_opts *o, struct lab_env *env)
 				  lab_topology_name((enum lab_topology)o->topologies[t]));
 			return -EPERM;
 		}
-	for (int t = 0; t < o->n_topologies; t++)
-		if (strcmp(lab_topology_dataplane((enum lab_topology)o->topologies[t], "x"),
+	for (int t = 0; t < o->n_topologies + 2 * !!o->lc_pair; t++)
+		if (strcmp(lab_topology_dataplane(t < o->n_topologies
+						      ? (enum lab_topology)o->topologies[t]
+						      : LAB_TOPO_LC,
+						  "x"),
 			   "proxy") == 0 &&
 		    !director_dataplane_find("proxy")) {
 			log_error("lab: topology %s needs the user-space director (--dataplane "
 				  "proxy), not in this build yet",
-				  lab_topology_name((enum lab_topology)o->topologies[t]));
+				  t < o->n_topologies
+				      ? lab_topology_name((enum lab_topology)o->topologies[t])
+				      : "distributed-lc (the lc pair; --topology without it)");
 			return -ENOENT;
 		}
 	return 0;
@@ -417,23 +422,27 @@ int lab_run_list(const struct lab_opts *o, struct lab_session *s, const char *di
 		 int *failed)
 {
 	char path[PATH_MAX + 32];
-	int n_ok = 0;
-	if (write_lab_json(dir, &s->env, o) < 0)
+	int n_ok = 0, append = n > 0 && runs[0].repeat > 1;
+	if (!append && write_lab_json(dir, &s->env, o) < 0)
 		log_warn("lab: cannot write %s/lab.json", dir);
 	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	FILE *sum = fopen(path, "w");
+	FILE *sum = fopen(path, append ? "a" : "w");
 	if (!sum) {
 		log_error("lab: %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	fprintf(sum, "%s\n", LAB_SUMMARY_HEADER_SETUP);
+	if (!append)
+		fprintf(sum, "%s\n", LAB_SUMMARY_HEADER_REPEAT);
 	fflush(sum);
 	for (int i = 0; i < n && !lab_stop; i++) {
-		char prog[160];
+		char prog[160], rep[32] = "";
+		if (o->repeat > 1)
+			snprintf(rep, sizeof(rep), " repeat %u/%d", runs[i].repeat, o->repeat);
 		if (dir == s->out) /* lab run: one setup, named in its first line */
-			snprintf(prog, sizeof(prog), "%d/%d", first + i + 1, total);
+			snprintf(prog, sizeof(prog), "%d/%d%s", first + i + 1, total, rep);
 		else
-			snprintf(prog, sizeof(prog), "%d/%d %s", first + i + 1, total, o->setup);
+			snprintf(prog, sizeof(prog), "%d/%d%s %s", first + i + 1, total, rep,
+				 o->setup);
 		int r = lab_run_one(o, &s->env, &runs[i], dir, prog, &rows[n_ok]);
 		if (r < 0) {
 			if (!lab_stop)
@@ -465,7 +474,7 @@ int lab_cmd_run(const struct lab_opts *o)
 	struct lab_run runs[LAB_MAX_RUNS];
 	int ret = CLI_FAIL, n_ok = 0, failed = 0;
 
-	int n = lab_matrix(o, runs);
+	int n = lab_matrix(o, runs), reps = o->repeat > 0 ? o->repeat : 1;
 	char err[256];
 	/* a bad fault is a usage error: nothing may start for it */
 	if (lab_faults_validate(o, runs, n, err, sizeof(err)) < 0)
@@ -477,9 +486,10 @@ int lab_cmd_run(const struct lab_opts *o)
 		lab_session_close(&s);
 		return CLI_FAIL;
 	}
-	log_info("lab: %d runs (%s, %s, hosts: %s, cluster %s) into %s", n, s.env.dataplane,
-		 s.env.scheduler, s.env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback",
-		 o->setup, s.out);
+	log_info("lab: %d runs (%d point%s x %d, interleaved; %s, %s, hosts: %s, cluster %s) "
+		 "into %s",
+		 n, n / reps, n / reps == 1 ? "" : "s", reps, s.env.dataplane, s.env.scheduler,
+		 s.env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback", o->setup, s.out);
 	n_ok = lab_run_list(o, &s, s.out, runs, n, 0, n, rows, &failed);
 	if (n_ok >= 0 && !lab_stop)
 		ret = failed ? CLI_FAIL : CLI_OK;

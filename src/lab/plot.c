@@ -1,6 +1,8 @@
 /* plot.c — the report's plots: data files and one gnuplot script under
  * DIR/plots, rendered to PNG (pngcairo when gnuplot has it, else png) and SVG.
- *   loss     loss % by topology x QoS, with the study's figure beside ours
+ *   loss     loss % by topology x QoS (mean over the repeats, 95 % CI as error
+ *            bars), with the study's figure beside ours
+ *   repeats  the loss % of every run as a point, per topology x QoS
  *   conns    connections per broker per topology x QoS
  *   cpu      broker CPU over time, one panel per run (largest client count)
  *   rate     delivery rate over time (subscribers of both client hosts summed)
@@ -17,6 +19,7 @@
 #include "common/time.h"
 #include "lab/fault.h"
 #include "lab/lab.h"
+#include "lab/points.h"
 #include "lab/series.h"
 #include "lab/spawn.h"
 
@@ -62,40 +65,88 @@ static void label(const struct lab_row *r, int with_qos, int with_size, char *bu
 	snprintf(buf, len, "\"%s%s%s\"", r->topology, sz, q);
 }
 
-/* The loss table: one line per (topology, size), QoS 0/1/2 and the study. */
+/* The loss table: one line per (topology, size), per QoS 0/1/2 the mean and
+ * the half width of its 95 % interval (0 from one run), then the study. */
 static int write_loss(const char *pdir, const struct lab_row *rows, int n)
 {
+	struct lab_point pts[LAB_MAX_POINTS];
+	int np = lab_points(rows, n, pts, LAB_MAX_POINTS);
 	FILE *f = open_dat(pdir, "loss.dat");
 	if (!f)
 		return -errno;
 	int sizes = several_sizes(rows, n);
-	fprintf(f, "# label qos0 qos1 qos2 study (loss %%; - = not run)\n");
-	for (int i = 0; i < n; i++) {
+	fprintf(f, "# label qos0 ci0 qos1 ci1 qos2 ci2 study (loss %%, mean and 95 %% CI half "
+		   "width; - = not run)\n");
+	for (int i = 0; i < np; i++) {
 		int first = 1;
 		for (int j = 0; j < i; j++)
-			if (strcmp(rows[j].topology, rows[i].topology) == 0 &&
-			    rows[j].publishers + rows[j].subscribers ==
-				rows[i].publishers + rows[i].subscribers)
-				first = 0;
+			first &= strcmp(pts[j].topology, pts[i].topology) != 0 ||
+				 pts[j].clients != pts[i].clients;
 		if (!first)
 			continue;
-		char lb[96], v[3][24];
-		label(&rows[i], 0, sizes, lb, sizeof(lb));
+		char lb[96], v[3][48];
+		label(&rows[pts[i].first], 0, sizes, lb, sizeof(lb));
 		for (int q = 0; q < 3; q++)
-			snprintf(v[q], sizeof(v[q]), "-");
-		for (int j = i; j < n; j++)
-			if (strcmp(rows[j].topology, rows[i].topology) == 0 &&
-			    rows[j].publishers + rows[j].subscribers ==
-				rows[i].publishers + rows[i].subscribers)
-				snprintf(v[rows[j].qos], sizeof(v[0]), "%.3f",
-					 100 * rows[j].loss_ratio);
-		const char *study = strcmp(rows[i].topology, "centralized") == 0   ? "25"
-				    : strcmp(rows[i].topology, "distributed") == 0 ? "14"
-										   : "-";
+			snprintf(v[q], sizeof(v[q]), "- -");
+		for (int j = i; j < np; j++)
+			if (strcmp(pts[j].topology, pts[i].topology) == 0 &&
+			    pts[j].clients == pts[i].clients && pts[j].qos >= 0 && pts[j].qos <= 2)
+				snprintf(v[pts[j].qos], sizeof(v[0]), "%.3f %.3f", pts[j].loss.mean,
+					 isnan(pts[j].loss.half_width) ? 0
+								       : pts[j].loss.half_width);
+		const char *study = strcmp(pts[i].topology, "centralized") == 0	  ? "25"
+				    : strcmp(pts[i].topology, "distributed") == 0 ? "14"
+										  : "-";
 		fprintf(f, "%s %s %s %s %s\n", lb, v[0], v[1], v[2], study);
 	}
 	fclose(f);
 	return 0;
+}
+
+/* Every run's loss as a point: x = its point's place (points in order, the
+ * repeats spread a little around it), one block per QoS present. Writes the
+ * x tic labels to xtics ("'label' x, ...") and the QoS of each block to qos.
+ * Returns the number of blocks. */
+static int write_repeats(const char *pdir, const struct lab_row *rows, int n, char *xtics,
+			 size_t len, int qos[3])
+{
+	struct lab_point pts[LAB_MAX_POINTS];
+	int np = lab_points(rows, n, pts, LAB_MAX_POINTS), nb = 0, sizes = several_sizes(rows, n);
+	FILE *f = open_dat(pdir, "repeats.dat");
+	if (!f)
+		return 0;
+	xtics[0] = '\0';
+	for (int i = 0; i < np; i++) {
+		char lb[96], one[128];
+		label(&rows[pts[i].first], 1, sizes, lb, sizeof(lb));
+		lb[0] = lb[strlen(lb) - 1] = '\''; /* gnuplot's quotes inside a macro */
+		snprintf(one, sizeof(one), "%s%s %d", i ? ", " : "", lb, i);
+		strncat(xtics, one, len - strlen(xtics) - 1);
+	}
+	fprintf(f, "# x (point, spread by repeat) loss %%; one block per QoS\n");
+	for (int q = 0; q < 3; q++) {
+		int any = 0;
+		for (int i = 0; i < np; i++) {
+			if (pts[i].qos != q)
+				continue;
+			for (int k = 0; k < n; k++) {
+				const struct lab_row *r = &rows[k];
+				if (strcmp(r->topology, pts[i].topology) != 0 || r->qos != q ||
+				    r->publishers + r->subscribers != pts[i].clients)
+					continue;
+				double rep = r->repeat ? r->repeat : 1;
+				fprintf(f, "%.3f %.4f\n", i + 0.06 * (rep - (pts[i].n + 1) / 2.0),
+					100 * r->loss_ratio);
+				any = 1;
+			}
+		}
+		if (any) {
+			fprintf(f, "\n\n");
+			qos[nb++] = q;
+		}
+	}
+	fclose(f);
+	return nb;
 }
 
 static unsigned write_conns(const char *pdir, const struct lab_row *rows, int n)
@@ -275,12 +326,32 @@ int lab_plots(const char *dir, const struct lab_row *rows, int n)
 		    "set style fill solid 0.85 border -1\nset grid ytics\nset key top left\n"
 		    "set xtics nomirror noenhanced\nset key noenhanced\n");
 	/* loss */
-	fprintf(gp,
-		"loss = \"set title 'Messages lost (lost / expected)'; set ylabel 'loss %%'; "
-		"set yrange [0:*]; set offsets 0,0,graph 0.15,0; unset logscale y; "
-		"plot 'loss.dat' using 2:xtic(1) title 'QoS 0', '' using 3 title 'QoS 1', "
-		"'' using 4 title 'QoS 2', '' using 5 title 'study (all QoS)' lc rgb 'gray60'\"\n");
+	fprintf(
+	    gp,
+	    "loss = \"set title 'Messages lost (lost / expected; mean over the runs, 95 %% CI)'; "
+	    "set ylabel 'loss %%'; set style histogram errorbars gap 1 lw 1; "
+	    "set yrange [0:*]; set offsets 0,0,graph 0.15,0; unset logscale y; "
+	    "plot 'loss.dat' using 2:3:xtic(1) title 'QoS 0', '' using 4:5 title 'QoS 1', "
+	    "'' using 6:7 title 'QoS 2', '' using 8:(0) title 'study (all QoS)' lc rgb "
+	    "'gray60'; set style histogram clustered gap 1\"\n");
 	gp_both(gp, "loss", "900,500", "900,500");
+	/* repeats: every run as a point */
+	char xtics[4096];
+	int rq[3], nrq = write_repeats(pdir, rows, n, xtics, sizeof(xtics), rq);
+	if (nrq > 0) {
+		fprintf(gp,
+			"repeats = \"set title 'Loss of every run (each point one repeat)'; "
+			"set ylabel 'loss %%'; set yrange [0:*]; set offsets 0.5,0.5,graph 0.15,0; "
+			"unset logscale y; set xtics (%s) rotate by -20; plot ",
+			xtics);
+		for (int k = 0; k < nrq; k++)
+			fprintf(gp,
+				"%s'repeats.dat' index %d using 1:2 with points pt 7 ps 1.3 "
+				"title 'QoS %d'",
+				k ? ", " : "", k, rq[k]);
+		fprintf(gp, "; set xtics norotate; set xtics auto\"\n");
+		gp_both(gp, "repeats", "900,500", "900,500");
+	}
 	/* conns */
 	if (nb) {
 		fprintf(gp, "conns = \"set title 'Connections per broker (the directors choice)'; "

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "lab/lab.h"
+#include "lab/points.h"
 #include "lab/series.h"
 
 static const char *const cpu_words[] = {"cpu", NULL};
@@ -204,6 +205,25 @@ static uint64_t clients(const struct lab_row *r)
 	return r->publishers + r->subscribers;
 }
 
+/* The topology of a row in the per-run tables: "distributed", or
+ * "distributed #2" when the folder holds repeats (several > 1 set). */
+static const char *run_label(const struct lab_row *r, int several, char *buf, size_t len)
+{
+	if (several)
+		snprintf(buf, len, "%s #%u", r->topology, r->repeat ? r->repeat : 1);
+	else
+		snprintf(buf, len, "%s", r->topology);
+	return buf;
+}
+
+static int has_repeats(const struct lab_row *rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (rows[i].repeat > 1)
+			return 1;
+	return 0;
+}
+
 static void meta(const char *json, const char *key, char *out, size_t len, const char *dflt)
 {
 	if (!json || lab_json_get(json, key, out, len) < 0)
@@ -212,6 +232,7 @@ static void meta(const char *json, const char *key, char *out, size_t len, const
 
 static void write_table(FILE *f, const char *dir, const struct lab_row *rows, int n)
 {
+	int several = has_repeats(rows, n);
 	fprintf(f, "| clients | topology | QoS | published | expected | unique | lost | loss %% "
 		   "| duplicates | p50 µs | p99 µs | connections per broker | Jain | peak broker "
 		   "CPU %% |\n");
@@ -219,7 +240,7 @@ static void write_table(FILE *f, const char *dir, const struct lab_row *rows, in
 	for (int i = 0; i < n; i++) {
 		const struct lab_row *r = &rows[i];
 		struct lab_run_evidence ev;
-		char conns[256], cpu[96] = "—";
+		char conns[256], cpu[96] = "—", lbl[48];
 		lab_run_evidence(dir, r, &ev);
 		conns_str(r, conns, sizeof(conns));
 		if (ev.have_cpu && ev.n_brokers) {
@@ -235,9 +256,9 @@ static void write_table(FILE *f, const char *dir, const struct lab_row *rows, in
 			"| %" PRIu64 " | %s | %d | %" PRIu64 " | %" PRIu64 " | %" PRIu64
 			" | %" PRIu64 " | %.2f | %" PRIu64 " | %" PRIu64 " | %" PRIu64
 			" | %s | %.3f | %s |\n",
-			clients(r), r->topology, r->qos, r->published, r->expected, r->unique,
-			r->lost, 100 * r->loss_ratio, r->duplicates, r->p50_us, r->p99_us, conns,
-			r->jain_index, cpu);
+			clients(r), run_label(r, several, lbl, sizeof(lbl)), r->qos, r->published,
+			r->expected, r->unique, r->lost, 100 * r->loss_ratio, r->duplicates,
+			r->p50_us, r->p99_us, conns, r->jain_index, cpu);
 	}
 }
 
@@ -263,7 +284,7 @@ static void write_study(FILE *f, const struct lab_row *rows, int n)
 		"bursts of 6,000 messages, QoS 0/1/2) reports about **25 %%** of messages lost "
 		"with one central director and about **14 %%** with two distributed ones; it "
 		"publishes no per-QoS table. Ours at %" PRIu64 " clients, pooled over the QoS "
-		"levels run (lost / expected):\n\n",
+		"levels run (lost / expected over every run; per QoS the mean over the runs):\n\n",
 		top);
 	fprintf(f, "| topology | study loss %% | our loss %% | QoS 0 | QoS 1 | QoS 2 | "
 		   "mean Jain |\n|---|---:|---:|---:|---:|---:|---:|\n");
@@ -278,15 +299,16 @@ static void write_study(FILE *f, const struct lab_row *rows, int n)
 			continue;
 		seen[n_seen++] = t;
 		uint64_t lost = 0, exp = 0;
-		double per_q[3] = {-1, -1, -1}, jain = 0;
-		unsigned nj = 0;
+		double per_q[3] = {0, 0, 0}, jain = 0;
+		unsigned nj = 0, nq[3] = {0, 0, 0};
 		for (int j = 0; j < n; j++) {
 			const struct lab_row *r = &rows[j];
 			if (strcmp(r->topology, t) != 0 || clients(r) != top)
 				continue;
 			lost += r->lost;
 			exp += r->expected;
-			per_q[r->qos] = 100 * r->loss_ratio;
+			per_q[r->qos] += 100 * r->loss_ratio; /* mean over the repeats */
+			nq[r->qos]++;
 			jain += r->jain_index;
 			nj++;
 		}
@@ -294,10 +316,10 @@ static void write_study(FILE *f, const struct lab_row *rows, int n)
 		if (study_loss(t) >= 0)
 			snprintf(study, sizeof(study), "~%.0f", study_loss(t));
 		for (int k = 0; k < 3; k++) {
-			if (per_q[k] < 0)
+			if (!nq[k])
 				snprintf(q[k], sizeof(q[k]), "—");
 			else
-				snprintf(q[k], sizeof(q[k]), "%.2f", per_q[k]);
+				snprintf(q[k], sizeof(q[k]), "%.2f", per_q[k] / nq[k]);
 		}
 		fprintf(f, "| %s | %s | %.2f | %s | %s | %s | %.3f |\n", t, study,
 			100 * lab_loss_ratio(lost, exp), q[0], q[1], q[2], nj ? jain / nj : 0);
@@ -353,10 +375,11 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 	uint64_t hub_total = 0, all_total = 0;
 	int any = 0;
 	char undropped[1024] = ""; /* runs that lost deliveries the brokers never dropped */
+	int several = has_repeats(rows, n);
 	for (int i = 0; i < n; i++) {
 		const struct lab_row *r = &rows[i];
 		struct lab_run_evidence ev;
-		char drops[256] = "—", share[16] = "—", conns[256];
+		char drops[256] = "—", share[16] = "—", conns[256], lbl[48];
 		lab_run_evidence(dir, r, &ev);
 		conns_str(r, conns, sizeof(conns));
 		if (ev.have_sys) {
@@ -377,7 +400,9 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 			if (tot == 0 && r->lost > 0) {
 				char one[96];
 				snprintf(one, sizeof(one), "%s%s QoS %d (%" PRIu64 " clients)",
-					 undropped[0] ? ", " : "", r->topology, r->qos, clients(r));
+					 undropped[0] ? ", " : "",
+					 run_label(r, several, lbl, sizeof(lbl)), r->qos,
+					 clients(r));
 				strncat(undropped, one, sizeof(undropped) - strlen(undropped) - 1);
 			}
 			hub_total += ev.n_brokers ? ev.dropped[0] : 0;
@@ -389,7 +414,8 @@ static void write_evidence(FILE *f, const char *dir, const struct lab_row *rows,
 			snprintf(down, sizeof(down), "%.1f%s", ev.all_down_s,
 				 ev.failed_open ? " (open)" : "");
 		fprintf(f, "| %" PRIu64 " | %s | %d | %s | %s | %" PRIu64 " | %s | %s |\n",
-			clients(r), r->topology, r->qos, drops, share, r->lost, conns, down);
+			clients(r), run_label(r, several, lbl, sizeof(lbl)), r->qos, drops, share,
+			r->lost, conns, down);
 	}
 	fprintf(f, "\n");
 	if (!any) {
@@ -503,9 +529,12 @@ int lab_report(const char *dir)
 	if (n == 0)
 		fprintf(f, "summary.csv holds no runs.\n\n");
 	else
-		write_table(f, dir, rows, n);
-	fprintf(f, "\n");
+		lab_write_points(f, rows, n);
 	if (n > 0) {
+		fprintf(f, "## Every run\n\n");
+		write_table(f, dir, rows, n);
+		fprintf(f, "\n");
+		lab_write_compare(f, rows, n);
 		write_study(f, rows, n);
 		write_evidence(f, dir, rows, n);
 		write_next(f, rows, n);
@@ -518,8 +547,11 @@ int lab_report(const char *dir)
 			strerror(-plots), dir);
 	} else {
 		static const char *const names[][2] = {
-		    {"loss", "Loss % by topology and QoS"}, {"conns", "Connections per broker"},
-		    {"cpu", "Broker CPU over time"},	    {"rate", "Delivery rate over time"},
+		    {"loss", "Loss % by topology and QoS (mean, 95 % CI as error bars)"},
+		    {"repeats", "Loss % of every run"},
+		    {"conns", "Connections per broker"},
+		    {"cpu", "Broker CPU over time"},
+		    {"rate", "Delivery rate over time"},
 		    {"latency", "Latency percentiles"},
 		};
 		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -533,8 +565,9 @@ int lab_report(const char *dir)
 		}
 	}
 	fprintf(f,
-		"## Files\n\n`summary.csv` (one row per run), one folder per run "
-		"(`<topology>-c<clients>-q<qos>/`: bench JSON and per-second CSV, monitor CSVs, "
+		"## Files\n\n`summary.csv` (one row per run, its repeat in the last column), one "
+		"folder per run (`<topology>-c<clients>-q<qos>/`, `-r<k>` for repeat k >= 2: bench "
+		"JSON and per-second CSV, monitor CSVs, "
 		"director status), `plots/` (PNG, SVG, the gnuplot script and its data). "
 		"`mqlb lab report %s` rebuilds this page from them.\n",
 		dir);

@@ -755,6 +755,7 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 	snprintf(tmp.topology, sizeof(tmp.topology), "%s", lab_topology_name(run->topology));
 	tmp.qos = run->qos;
 	tmp.publishers = tmp.subscribers = run->clients / 2;
+	tmp.repeat = run->repeat ? run->repeat : 1;
 	lab_run_dirname(&tmp, name, sizeof(name));
 	snprintf(c.dir, sizeof(c.dir), "%s/%s", dir, name);
 	snprintf(c.cluster_dir, sizeof(c.cluster_dir), "%s/cluster", c.dir);

@@ -9,10 +9,15 @@
 #include "lab/fault.h"
 #include "lab/lab.h"
 
-#define LAB_MAX_LIST	   8
-#define LAB_MAX_RUNS	   128
-#define LAB_CLIENT_HOSTS   2
-#define LAB_DIRECTOR_HOSTS 2
+#define LAB_MAX_LIST   8
+#define LAB_MAX_RUNS   128
+#define LAB_MAX_REPEAT 20 /* --repeat 1..20 */
+/* lab run's default repeat count: what `make lab` runs (15 minutes on two
+ * cores, measured: docs/findings/2026-12-01-repeats.md) */
+#define LAB_DEFAULT_REPEAT   3
+#define LAB_DEFAULT_REPEAT_S "3"
+#define LAB_CLIENT_HOSTS     2
+#define LAB_DIRECTOR_HOSTS   2
 
 enum lab_topology {
 	LAB_TOPO_DISTRIBUTED = 0, /* two directors, each its own client host, own state */
@@ -21,6 +26,7 @@ enum lab_topology {
 	LAB_TOPO_CLIENTID,	  /* two proxy directors, Maglev on the ClientID */
 	LAB_TOPO_HA,		  /* two directors (the lab's dataplane) sharing a keepalived VIP */
 	LAB_TOPO_HA_CLIENTID,	  /* the same with proxy directors, Maglev on the ClientID */
+	LAB_TOPO_LC,		  /* two proxy directors, lc, each on its own connections */
 	LAB_TOPO_COUNT
 };
 
@@ -75,6 +81,12 @@ struct lab_opts {
 	uint64_t keepalive_s;	     /* bench -k; 0 = bench's default */
 	const char *reconnect_delay; /* bench --reconnect-delay MIN[,MAX]; NULL = default */
 	const char *health_interval; /* director --health-interval; NULL = default */
+	int repeat;		     /* every point this many times, interleaved (>= 1) */
+	/* The lc pair of the default study (issue 16): distributed-lc (each
+	 * director's own least-connection view) and distributed-shared (one view
+	 * over --peers) run besides the topologies when lc_pair is set, at
+	 * lc_pair_qos only. */
+	int lc_pair, lc_pair_qos;
 };
 
 /* One planned run. */
@@ -82,6 +94,7 @@ struct lab_run {
 	enum lab_topology topology;
 	int qos;
 	uint64_t clients;
+	unsigned repeat; /* 1..opts.repeat; run folders -r<k> for k >= 2 */
 };
 
 /* How the hosts were made, for the runs and lab.json. */
@@ -231,9 +244,13 @@ const struct lab_scenario *lab_scenarios(int *n);
 int lab_scenarios_pick(const char *list, int *idx, int cap, char *err, size_t errlen);
 int lab_cmd_faults(struct lab_faults_opts *x);
 
-/* matrix.c: fills runs (cap LAB_MAX_RUNS) in the order clients, topology, QoS.
- * Returns the count. */
+/* matrix.c: fills runs (cap LAB_MAX_RUNS): repeat 1 of every point in the
+ * order clients, topology, QoS (then the lc pair at its QoS), then repeat 2 of
+ * every point, ...: interleaved (A B A B), so that drift of a shared machine
+ * hits every point alike. Returns the count. */
 int lab_matrix(const struct lab_opts *o, struct lab_run *runs);
+/* The number of runs lab_matrix would plan without its cap. */
+int lab_matrix_size(const struct lab_opts *o);
 /* How long the publishers of a run with `clients` clients publish: the larger
  * host's share of the burst per publisher times -I, in ms. */
 uint64_t lab_publish_ms(const struct lab_opts *o, uint64_t clients);
@@ -286,7 +303,10 @@ struct lab_session {
 int lab_session_open(const struct lab_opts *o, struct lab_session *s);
 void lab_session_close(struct lab_session *s);
 /* Runs runs[0..n-1] into dir (lab.json, summary.csv, run folders) with o's
- * cluster setup; progress "first+i+1/total [setup]". Fills rows (cap n) and
+ * cluster setup; progress "first+i+1/total [setup]" (", repeat k/N" when
+ * o->repeat > 1). A list whose first run is repeat 1 starts dir's summary.csv
+ * and lab.json; a later repeat's list appends its rows to them (lab faults and
+ * lab search run a folder's repeats in several lists). Fills rows (cap n) and
  * counts failures in *failed. Returns the rows written, or -errno. */
 int lab_run_list(const struct lab_opts *o, struct lab_session *s, const char *dir,
 		 const struct lab_run *runs, int n, int first, int total, struct lab_row *rows,

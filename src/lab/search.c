@@ -357,7 +357,7 @@ static void write_csv(const char *out, const struct srow *rs, int n)
 	}
 	fprintf(f, "setup,topology,dataplane,scheduler,qos,clients,published,expected,unique,lost,"
 		   "loss_ratio,duplicates,p99_us,peak_cpu_pct,cpu_limit_pct,peak_rss_bytes,"
-		   "memory_limit_bytes,sys_dropped,hub_dropped,broker_restarts,status\n");
+		   "memory_limit_bytes,sys_dropped,hub_dropped,broker_restarts,status,repeat\n");
 	for (int i = 0; i < n; i++) {
 		const struct srow *s = &rs[i];
 		const struct lab_row *r = &s->row;
@@ -365,11 +365,12 @@ static void write_csv(const char *out, const struct srow *rs, int n)
 		fprintf(f,
 			"%s,%s,%s,%s,%d,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
 			",%.6f,%" PRIu64 ",%" PRIu64 ",%.1f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64
-			",%u,%s\n",
+			",%u,%s,%u\n",
 			s->setup->name, s->topology, r->dataplane, r->scheduler, s->qos, s->clients,
 			r->published, r->expected, r->unique, r->lost, r->loss_ratio, r->duplicates,
 			r->p99_us, g->peak_cpu_pct, g->cpu_limit_pct, g->peak_rss, g->mem_limit,
-			g->dropped, g->hub_dropped, g->restarts, g->failed ? "failed" : "ok");
+			g->dropped, g->hub_dropped, g->restarts, g->failed ? "failed" : "ok",
+			r->repeat ? r->repeat : 1);
 	}
 	fclose(f);
 }
@@ -383,7 +384,7 @@ static int setup_lost_nothing(const struct srow *rs, int n, const struct lab_set
 				return 0;
 			k++;
 		}
-	return k == n_qos;
+	return k >= n_qos; /* every run of every QoS (repeats: more than n_qos) */
 }
 
 /* What search.md's first paragraph says (from the options, or when rebuilt
@@ -439,9 +440,11 @@ static void write_md(const char *out, const struct search_head *h, const struct 
 		"|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (int i = 0; i < n; i++) {
 		const struct srow *s = &rs[i];
+		char name[64]; /* a repeat >= 2 of the setup: "name #k" */
+		snprintf(name, sizeof(name), s->row.repeat > 1 ? "%s #%u" : "%s", s->setup->name,
+			 s->row.repeat);
 		if (s->fig.failed) {
-			fprintf(f, "| %s | %d | failed | — | — | — | — | — | — |\n", s->setup->name,
-				s->qos);
+			fprintf(f, "| %s | %d | failed | — | — | — | — | — | — |\n", name, s->qos);
 			continue;
 		}
 		char cpu[32] = "—", rss[32] = "—", drop[32] = "—";
@@ -458,8 +461,8 @@ static void write_md(const char *out, const struct search_head *h, const struct 
 		if (s->fig.have_sys)
 			snprintf(drop, sizeof(drop), "%" PRIu64, s->fig.dropped);
 		fprintf(f, "| %s | %d | %" PRIu64 " | %.2f | %" PRIu64 " | %.0f | %s | %s | %s |\n",
-			s->setup->name, s->qos, s->row.lost, 100 * s->row.loss_ratio,
-			s->row.duplicates, (double)s->row.p99_us / 1000, cpu, rss, drop);
+			name, s->qos, s->row.lost, 100 * s->row.loss_ratio, s->row.duplicates,
+			(double)s->row.p99_us / 1000, cpu, rss, drop);
 	}
 	fprintf(f, "\nCPU is the peak of one broker in %% of one core against its limit; RSS "
 		   "the peak of one broker against its memory limit; $SYS dropped the sum over "
@@ -552,11 +555,12 @@ int lab_cmd_search(const struct lab_search_opts *x)
 	struct lab_session ss;
 	if (lab_session_open(&all, &ss) < 0)
 		return CLI_FAIL;
-	int per = x->base.n_qos * x->base.n_clients, total = n_pick * per;
+	int reps = x->base.repeat > 0 ? x->base.repeat : 1;
+	int per = x->base.n_qos * x->base.n_clients * reps, total = n_pick * per;
 	uint64_t est = 0;
 	for (int c = 0; c < x->base.n_clients; c++)
-		est +=
-		    estimate_s(&x->base, x->base.clients[c]) * (uint64_t)(n_pick * x->base.n_qos);
+		est += estimate_s(&x->base, x->base.clients[c]) *
+		       (uint64_t)(n_pick * x->base.n_qos * reps);
 	log_info("lab search: %d setups x %d QoS x %d load%s = %d runs (%s, %s, hosts: %s) into "
 		 "%s; estimated %.0f min (at most %.0f min: --run-timeout %" PRIu64 " s per run)",
 		 n_pick, x->base.n_qos, x->base.n_clients, x->base.n_clients == 1 ? "" : "s", total,
@@ -598,7 +602,9 @@ int lab_cmd_search(const struct lab_search_opts *x)
 			sr->clients = runs[r].clients;
 			snprintf(sr->topology, sizeof(sr->topology), "%s",
 				 lab_topology_name(runs[r].topology));
+			sr->row.repeat = runs[r].repeat;
 			if (k < ok && rows[k].qos == runs[r].qos &&
+			    rows[k].repeat == runs[r].repeat &&
 			    rows[k].publishers + rows[k].subscribers == runs[r].clients) {
 				sr->row = rows[k++];
 				fig_fill(dir, &sr->row, &o.cluster, &sr->fig);
@@ -679,7 +685,7 @@ int lab_cmd_search(const struct lab_search_opts *x)
 
 int lab_search_rebuild(const char *dir)
 {
-	struct srow *rs = calloc(LAB_MAX_SETUPS * 6, sizeof(*rs));
+	struct srow *rs = calloc(LAB_MAX_SETUPS * LAB_MAX_RUNS, sizeof(*rs));
 	int pick[LAB_MAX_SETUPS], n_pick = 0, n = 0;
 	struct search_head h;
 	memset(&h, 0, sizeof(h));
@@ -720,11 +726,16 @@ int lab_search_rebuild(const char *dir)
 			h.burst = rows[0].burst;
 			h.topology = setups[i].topology >= 0 ? LAB_TOPO_DISTRIBUTED
 							     : lab_topology_parse(rows[0].topology);
-			for (int r = 0; r < k && h.n_qos < 3; r++)
-				h.qos[h.n_qos++] = rows[r].qos;
+			for (int r = 0; r < k && h.n_qos < 3; r++) { /* each QoS once */
+				int seen = 0;
+				for (int q = 0; q < h.n_qos; q++)
+					seen |= h.qos[q] == rows[r].qos;
+				if (!seen)
+					h.qos[h.n_qos++] = rows[r].qos;
+			}
 		}
 		pick[n_pick++] = i;
-		for (int r = 0; r < k && n < LAB_MAX_SETUPS * 6; r++) {
+		for (int r = 0; r < k && n < LAB_MAX_SETUPS * LAB_MAX_RUNS; r++) {
 			struct srow *sr = &rs[n++];
 			sr->setup = &setups[i];
 			sr->row = rows[r];

@@ -27,8 +27,10 @@ double lab_loss_ratio(uint64_t lost, uint64_t expected)
 
 void lab_run_dirname(const struct lab_row *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s-c%" PRIu64 "-q%d", r->topology, r->publishers + r->subscribers,
-		 r->qos);
+	int w = snprintf(buf, len, "%s-c%" PRIu64 "-q%d", r->topology,
+			 r->publishers + r->subscribers, r->qos);
+	if (r->repeat > 1 && w > 0 && (size_t)w < len)
+		snprintf(buf + w, len - (size_t)w, "-r%u", r->repeat);
 }
 
 void lab_row_write(FILE *f, const struct lab_row *r)
@@ -44,7 +46,7 @@ void lab_row_write(FILE *f, const struct lab_row *r)
 	fputc(',', f);
 	for (const char *p = r->setup; *p; p++) /* no quoting in our CSV: no ',' or '\n' */
 		fputc(*p == ',' ? ';' : *p == '\n' ? ' ' : *p, f);
-	fputc('\n', f);
+	fprintf(f, ",%u\n", r->repeat ? r->repeat : 1);
 }
 
 int lab_conns_parse(const char *s, struct lab_row *r)
@@ -76,7 +78,7 @@ static int field_double(const char *s, double *out)
 	return 0;
 }
 
-/* fields = 17 (DESIGN.md's columns) or 18 (+ setup). */
+/* fields = 17 (DESIGN.md's columns), 18 (+ setup) or 19 (+ repeat). */
 static int row_parse(const struct lab_csv *c, unsigned i, unsigned fields, struct lab_row *r)
 {
 	char *const *f = c->rows[i];
@@ -84,8 +86,13 @@ static int row_parse(const struct lab_csv *c, unsigned i, unsigned fields, struc
 	memset(r, 0, sizeof(*r));
 	if (c->n_fields[i] != fields)
 		return -EINVAL;
-	if (fields == 18)
+	if (fields >= 18)
 		snprintf(r->setup, sizeof(r->setup), "%s", f[17]);
+	r->repeat = 1;
+	if (fields == 19 && parse_int(f[18], 1, 1000000, &q) < 0)
+		return -EINVAL;
+	if (fields == 19)
+		r->repeat = (unsigned)q;
 	snprintf(r->topology, sizeof(r->topology), "%s", f[0]);
 	snprintf(r->dataplane, sizeof(r->dataplane), "%s", f[1]);
 	snprintf(r->scheduler, sizeof(r->scheduler), "%s", f[2]);
@@ -123,6 +130,8 @@ int lab_summary_read(const char *path, struct lab_row **rows)
 		fields = 17;
 	else if (c.n_rows && strcmp(header, LAB_SUMMARY_HEADER_SETUP) == 0)
 		fields = 18;
+	else if (c.n_rows && strcmp(header, LAB_SUMMARY_HEADER_REPEAT) == 0)
+		fields = 19;
 	if (!fields) {
 		lab_csv_free(&c);
 		return -EINVAL;
@@ -147,9 +156,9 @@ int lab_summary_read(const char *path, struct lab_row **rows)
 
 void lab_summary_print(FILE *f, const struct lab_row *rows, int n)
 {
-	fprintf(f, "%-18s %3s %7s %9s %10s %10s %10s %7s %6s %9s %9s %5s  %s\n", "topology", "qos",
-		"clients", "published", "expected", "unique", "lost", "loss%", "dups", "p50_us",
-		"p99_us", "jain", "conns/broker");
+	fprintf(f, "%-18s %3s %3s %7s %9s %10s %10s %10s %7s %6s %9s %9s %5s  %s\n", "topology",
+		"qos", "rep", "clients", "published", "expected", "unique", "lost", "loss%", "dups",
+		"p50_us", "p99_us", "jain", "conns/broker");
 	for (int i = 0; i < n; i++) {
 		const struct lab_row *r = &rows[i];
 		char conns[256] = "";
@@ -159,10 +168,11 @@ void lab_summary_print(FILE *f, const struct lab_row *rows, int n)
 			strncat(conns, one, sizeof(conns) - strlen(conns) - 1);
 		}
 		fprintf(f,
-			"%-18s %3d %7" PRIu64 " %9" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-			" %6.2f%% %6" PRIu64 " %9" PRIu64 " %9" PRIu64 " %5.3f  %s\n",
-			r->topology, r->qos, r->publishers + r->subscribers, r->published,
-			r->expected, r->unique, r->lost, 100 * r->loss_ratio, r->duplicates,
-			r->p50_us, r->p99_us, r->jain_index, conns);
+			"%-18s %3d %3u %7" PRIu64 " %9" PRIu64 " %10" PRIu64 " %10" PRIu64
+			" %10" PRIu64 " %6.2f%% %6" PRIu64 " %9" PRIu64 " %9" PRIu64 " %5.3f  %s\n",
+			r->topology, r->qos, r->repeat ? r->repeat : 1,
+			r->publishers + r->subscribers, r->published, r->expected, r->unique,
+			r->lost, 100 * r->loss_ratio, r->duplicates, r->p50_us, r->p99_us,
+			r->jain_index, conns);
 	}
 }

@@ -82,7 +82,10 @@ is "$rc" 0 "lab report exits 0"
 ok "prints the report's path" grep -qF "$D/report.md" "$T_TMP/out.txt"
 ok "report.md exists" test -s "$D/report.md"
 ok "report holds the summary table header" grep -q '^| clients | topology | QoS | published | expected | unique | lost | loss %' "$D/report.md"
-is "$(grep -cE '^\| 480 \| (distributed|centralized) \| [012] \| [0-9]+ \| 14' "$D/report.md")" 6 "one table line per run"
+is "$(grep -cE '^\| 480 \| (distributed|centralized) \| [012] \| [0-9]+ \| 14[0-9]{5} \|' "$D/report.md")" 6 "one table line per run"
+# an older summary.csv (no repeat column): one run per point, no interval
+ok "grouped table: one run, no interval" grep -qF '| 480 | centralized | 1 | 1 | 24.00 ± — | 24.00 | 24.00 |' "$D/report.md"
+ok "one run per point: the direction cannot be judged" grep -qF "**The study's direction (distributed loses less than centralized) cannot be judged" "$D/report.md"
 ok "centralized QoS 2 row shows its figures" grep -qF '| 480 | centralized | 2 | 5998 | 1439520 | 1094035 | 345485 | 24.00 |' "$D/report.md"
 ok "peak broker CPU from the monitor" grep -qE '\| 0\.992 \| 34\.5 \(broker3\) \|' "$D/report.md"
 ok "section Against the study" grep -q '^## Against the study' "$D/report.md"
@@ -100,7 +103,7 @@ ok "lossy runs point at lab search" grep -qF 'Messages were lost at QoS 0, 1 and
 bad=$(awk -F, 'NR>1 { if ($9 > 0 && sprintf("%.4f", $11 / $9) != sprintf("%.4f", $12)) print NR }' "$D/summary.csv")
 is "$bad" "" "loss_ratio = lost / expected on every row"
 
-for p in loss conns cpu rate latency; do
+for p in loss repeats conns cpu rate latency; do
 	f=$D/plots/$p.png
 	sig=$(head -c 8 "$f" 2>/dev/null | od -An -tx1 | tr -d ' \n')
 	is "$sig" "89504e470d0a1a0a" "plots/$p.png is a PNG (8-byte signature)"
@@ -125,6 +128,45 @@ is "$?" 1 "lossless: no search pointer"
 echo "distributed,nft,rr,2,240,240,6000,6000,1440000,1440000,7,0.000005,0,2100,120000,1.0000,160/160/160" >>"$L/summary.csv"
 "$MQLB" lab report "$L" >/dev/null 2>&1
 ok "one lossy QoS: named alone" grep -qF 'Messages were lost at QoS 2. ' "$L/report.md"
+
+# repeats (issue 16): three runs per point, interleaved, with known figures;
+# the expected means, intervals and p-values were computed outside mqlb
+# (Python: Student t integrated numerically with Simpson's rule, not the
+# incomplete beta of stats.c):
+#   distributed q1 10,12,14 % -> 12.00 ± 4.97; centralized q1 20,21,22 -> 21.00 ± 2.48;
+#   difference -9.00 ± 4.16 points, Welch t -6.971, df 2.94, p 0.00646
+#   pooled per repeat (with q0 = 0): 5,6,7 vs 10,10.5,11 -> -4.50 ± 2.08, p 0.00646
+#   distributed-lc 30,33,36 vs distributed-shared 31,32,33 -> +1.00 ± 6.64, p 0.630
+R=$T_TMP/repeats
+mkdir -p "$R"
+{
+	echo "topology,dataplane,scheduler,qos,publishers,subscribers,burst,published,expected,unique,lost,loss_ratio,duplicates,p50_us,p99_us,jain_index,conns_per_broker,setup,repeat"
+	for k in 1 2 3; do
+		dl=$((8000 + 2000 * k)) cl=$((19000 + 1000 * k)) ll=$((27000 + 3000 * k)) sl=$((30000 + 1000 * k))
+		echo "distributed,nft,rr,0,240,240,6000,1000,100000,100000,0,0.000000,0,1000,500000,1.0000,160/160/160,thesis,$k"
+		echo "distributed,nft,rr,1,240,240,6000,1000,100000,$((100000 - dl)),$dl,0.$(printf %06d $((dl * 10))),0,1000,$((900000 + 100000 * k)),1.0000,160/160/160,thesis,$k"
+		echo "centralized,nft,rr,0,240,240,6000,1000,100000,100000,0,0.000000,0,1000,500000,1.0000,160/160/160,thesis,$k"
+		echo "centralized,nft,rr,1,240,240,6000,1000,100000,$((100000 - cl)),$cl,0.$(printf %06d $((cl * 10))),0,1000,2000000,1.0000,160/160/160,thesis,$k"
+		echo "distributed-lc,proxy,lc,1,240,240,6000,1000,100000,$((100000 - ll)),$ll,0.$(printf %06d $((ll * 10))),0,1000,2000000,0.8889,200/200/80,thesis,$k"
+		echo "distributed-shared,proxy,lc,1,240,240,6000,1000,100000,$((100000 - sl)),$sl,0.$(printf %06d $((sl * 10))),0,1000,2000000,1.0000,160/160/160,thesis,$k"
+	done
+} >"$R/summary.csv"
+"$MQLB" lab report "$R" >/dev/null 2>"$T_TMP/rep.err"
+is "$?" 0 "repeats: lab report exits 0"
+ok "repeats: distributed QoS 1 mean ± 95 % CI, min, max" grep -qF '| 480 | distributed | 1 | 3 | 12.00 ± 4.97 | 10.00 | 14.00 | 1100.00 ± 248.41 |' "$R/report.md"
+ok "repeats: centralized QoS 1" grep -qF '| 480 | centralized | 1 | 3 | 21.00 ± 2.48 | 20.00 | 22.00 |' "$R/report.md"
+ok "repeats: the pair's difference, interval and Welch's p" grep -qF '| 480 | 1 | distributed | centralized | 12.00 ± 4.97 | 21.00 ± 2.48 | -9.00 ± 4.16 | 0.006 |' "$R/report.md"
+ok "repeats: the pair's verdict" grep -qE '^\| 480 \| 1 \| distributed \| centralized \|.*\| first loses less \|$' "$R/report.md"
+ok "repeats: the study's direction holds at 95 %, pooled per repeat" grep -qF "**The study's direction (distributed loses less than centralized) holds at 95 %** at 480 clients: pooled over the QoS levels per repeat, distributed 6.00 ± 2.48 %, centralized 10.50 ± 1.24 % (difference -4.50 ± 2.08 points, Welch's p = 0.006, 3 + 3 runs)" "$R/report.md"
+ok "repeats: QoS 0 (no loss in any run) cannot be told apart" grep -qF "at QoS 0 it cannot be told apart" "$R/report.md"
+ok "repeats: the lc pair with its connection balance" grep -qF "each director's own view lost 33.00 ± 7.45 % with Jain 0.889, one shared view 32.00 ± 2.48 % with Jain 1.000 (difference +1.00 ± 6.64 points, Welch's p = 0.630): the shared view losing less cannot be told apart" "$R/report.md"
+ok "repeats: distributed-lc is the study's mechanism" grep -qF -- "- distributed-lc (proxy/lc): **the study's mechanism**" "$R/report.md"
+ok "repeats: rr is not" grep -qF -- "- distributed (nft/rr): not the study's mechanism" "$R/report.md"
+ok "repeats: every run listed with its repeat" grep -qF '| 480 | centralized #3 | 1 |' "$R/report.md"
+ok "repeats: loss.dat has the interval half widths" grep -qE '^"distributed" 0\.000 0\.000 12\.000 4\.968 - - 14$' "$R/plots/loss.dat"
+is "$(grep -vc '^#\|^$' "$R/plots/repeats.dat")" 18 "repeats.dat: every run a point"
+is "$(head -c 8 "$R/plots/repeats.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" "89504e470d0a1a0a" "plots/repeats.png is a PNG"
+ok "report links the repeats plot" grep -qF "(plots/repeats.png)" "$R/report.md"
 
 # bad input: not a folder with a summary, a wrong header, no argument
 "$MQLB" lab report "$T_TMP/nope" >/dev/null 2>"$T_TMP/err"; rc=$?

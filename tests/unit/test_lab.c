@@ -72,12 +72,15 @@ static void test_summary_roundtrip(void **state)
 	r.loss_ratio = lab_loss_ratio(r.lost, r.expected);
 	r.jain_index = lab_jain(r.conns, 3);
 	snprintf(r.setup, sizeof(r.setup), "thesis+opt:a=b,c");
-	fprintf(f, "%s\n", LAB_SUMMARY_HEADER_SETUP);
-	lab_row_write(f, &r);
+	fprintf(f, "%s\n", LAB_SUMMARY_HEADER_REPEAT);
+	lab_row_write(f, &r); /* repeat 0 (unset) is written as 1 */
+	r.repeat = 2;
 	lab_row_write(f, &r);
 	fclose(f);
 	struct lab_row *rows = NULL;
 	assert_int_equal(lab_summary_read(path, &rows), 2);
+	assert_int_equal(rows[0].repeat, 1);
+	assert_int_equal(rows[1].repeat, 2);
 	assert_string_equal(rows[0].setup, "thesis+opt:a=b;c"); /* no ',' in the CSV */
 	assert_string_equal(rows[1].topology, "centralized");
 	assert_int_equal(rows[1].qos, 2);
@@ -88,8 +91,25 @@ static void test_summary_roundtrip(void **state)
 	assert_int_equal(rows[1].conns[1], 161);
 	char dir[64];
 	lab_run_dirname(&rows[0], dir, sizeof(dir));
-	assert_string_equal(dir, "centralized-c480-q2");
+	assert_string_equal(dir, "centralized-c480-q2"); /* repeat 1: the old name */
+	lab_run_dirname(&rows[1], dir, sizeof(dir));
+	assert_string_equal(dir, "centralized-c480-q2-r2");
 	free(rows);
+
+	/* the setup column but no repeat (before --repeat): repeat 1 */
+	f = fopen(path, "w");
+	fprintf(f, "%s\ncentralized,nft,rr,1,1,1,1,1,1,1,0,0,0,1,1,1,1/1,thesis\n",
+		LAB_SUMMARY_HEADER_SETUP);
+	fclose(f);
+	assert_int_equal(lab_summary_read(path, &rows), 1);
+	assert_int_equal(rows[0].repeat, 1);
+	free(rows);
+	/* repeat 0 or not a number is refused */
+	f = fopen(path, "w");
+	fprintf(f, "%s\ncentralized,nft,rr,1,1,1,1,1,1,1,0,0,0,1,1,1,1/1,thesis,0\n",
+		LAB_SUMMARY_HEADER_REPEAT);
+	fclose(f);
+	assert_int_equal(lab_summary_read(path, &rows), -EINVAL);
 
 	/* an older folder: DESIGN.md's 17 columns, no setup */
 	f = fopen(path, "w");
@@ -98,6 +118,7 @@ static void test_summary_roundtrip(void **state)
 	assert_int_equal(lab_summary_read(path, &rows), 1);
 	assert_string_equal(rows[0].setup, "");
 	assert_int_equal(rows[0].qos, 1);
+	assert_int_equal(rows[0].repeat, 1);
 	free(rows);
 	/* a row with the setup under the old header (or without under the new) */
 	f = fopen(path, "w");
@@ -220,6 +241,35 @@ static void test_matrix(void **state)
 	assert_int_equal(runs[3].topology, LAB_TOPO_CENTRALIZED);
 	assert_int_equal(runs[5].qos, 2);
 	assert_int_equal(runs[6].clients, 480);
+	assert_int_equal(runs[6].repeat, 1);
+	/* --repeat 2 interleaved: every point once, then every point again (A B A B) */
+	o.repeat = 2;
+	o.n_clients = 1;
+	assert_int_equal(lab_matrix(&o, runs), 12);
+	assert_int_equal(lab_matrix_size(&o), 12);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(runs[i].repeat, 1);
+		assert_int_equal(runs[i + 6].repeat, 2);
+		assert_int_equal(runs[i + 6].topology, runs[i].topology);
+		assert_int_equal(runs[i + 6].qos, runs[i].qos);
+	}
+	/* the lc pair: distributed-lc and distributed-shared at its QoS, in each repeat */
+	o.lc_pair = 1;
+	o.lc_pair_qos = 1;
+	assert_int_equal(lab_matrix(&o, runs), 16);
+	assert_int_equal(runs[6].topology, LAB_TOPO_LC);
+	assert_int_equal(runs[6].qos, 1);
+	assert_int_equal(runs[7].topology, LAB_TOPO_SHARED);
+	assert_int_equal(runs[8].repeat, 2);
+	assert_int_equal(runs[15].topology, LAB_TOPO_SHARED);
+	assert_int_equal(runs[15].repeat, 2);
+	/* the cap: the size is still counted */
+	o.repeat = 20, o.n_clients = 2;
+	assert_int_equal(lab_matrix(&o, runs), LAB_MAX_RUNS);
+	assert_int_equal(lab_matrix_size(&o), 320);
+	assert_int_equal(lab_topology_parse("distributed-lc"), LAB_TOPO_LC);
+	assert_string_equal(lab_topology_dataplane(LAB_TOPO_LC, "nft"), "proxy");
+	assert_string_equal(lab_topology_scheduler(LAB_TOPO_LC, "rr"), "lc");
 	assert_int_equal(lab_topology_parse("distributed-shared"), LAB_TOPO_SHARED);
 	assert_int_equal(lab_topology_parse("central"), -1);
 	assert_string_equal(lab_topology_name(LAB_TOPO_CLIENTID), "clientid");

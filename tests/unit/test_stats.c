@@ -1,7 +1,8 @@
 /* Unit tests for src/lab/stats: the t distribution against closed forms
  * (df 1 and 2) and tabled quantiles, the confidence interval of a mean, and
  * Welch's t-test against values integrated numerically outside this code
- * (Simpson's rule over the t density). */
+ * (Simpson's rule over the t density); runs grouped into points and the
+ * verdict on the study's direction (points.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,9 @@
 
 #include <math.h>
 
+#include <string.h>
+
+#include "lab/points.h"
 #include "lab/stats.h"
 
 #define near(a, b, eps) assert_true(fabs((a) - (b)) < (eps))
@@ -92,6 +96,80 @@ static void test_welch(void **state)
 	assert_int_equal(lab_welch(&a, &b, &w), -1);
 }
 
+static struct lab_row row(const char *topology, int qos, unsigned rep, uint64_t lost)
+{
+	struct lab_row r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.topology, sizeof(r.topology), "%s", topology);
+	r.qos = qos, r.repeat = rep;
+	r.publishers = r.subscribers = 240;
+	r.expected = 100000, r.lost = lost;
+	r.loss_ratio = lab_loss_ratio(lost, r.expected);
+	r.p99_us = 1000000;
+	r.n_brokers = 3;
+	r.conns[0] = r.conns[1] = r.conns[2] = 160;
+	r.jain_index = 1;
+	return r;
+}
+
+/* Interleaved rows (A B A B) grouped by point; the figures as in
+ * tests/integration/lab_report.sh, computed outside this code (Python,
+ * Simpson's rule): 10,12,14 % vs 20,21,22 % -> -9.00 +- 4.155, p 0.00646. */
+static void test_points_verdict(void **state)
+{
+	(void)state;
+	struct lab_row rows[9];
+	int n = 0;
+	for (unsigned k = 1; k <= 3; k++) {
+		rows[n++] = row("distributed", 1, k, 8000 + 2000 * k);
+		rows[n++] = row("centralized", 1, k, 19000 + 1000 * k);
+		rows[n++] = row("centralized", 0, k, 0);
+	}
+	struct lab_point pts[LAB_MAX_POINTS];
+	assert_int_equal(lab_points(rows, n, pts, LAB_MAX_POINTS), 3);
+	const struct lab_point *a = lab_point_find(pts, 3, "distributed", 1, 480);
+	const struct lab_point *b = lab_point_find(pts, 3, "centralized", 1, 480);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_null(lab_point_find(pts, 3, "distributed", 0, 480));
+	assert_int_equal(a->n, 3);
+	near(a->loss.mean, 12, 1e-9);
+	near(a->loss.half_width, 4.9683, 1e-4);
+	near(a->loss.min, 10, 1e-9);
+	near(a->loss.max, 14, 1e-9);
+	near(a->p99_ms.mean, 1000, 1e-9);
+	struct lab_welch w;
+	assert_int_equal(lab_verdict_of(&a->loss, &b->loss, &w), LAB_VERDICT_HOLDS);
+	near(w.diff, -9, 1e-9);
+	near(w.half_width, 4.1554, 1e-4);
+	near(w.p, 0.00646, 1e-5);
+	assert_int_equal(lab_verdict_of(&b->loss, &a->loss, &w), LAB_VERDICT_REVERSED);
+	/* QoS 0: every run lost 0 on both sides: cannot be told apart */
+	const struct lab_point *z = lab_point_find(pts, 3, "centralized", 0, 480);
+	assert_int_equal(lab_verdict_of(&z->loss, &z->loss, &w), LAB_VERDICT_UNCLEAR);
+	/* overlapping: 30,33,36 vs 31,32,33 -> +1.00 +- 6.645, p 0.630 */
+	double x[] = {30, 33, 36}, y[] = {31, 32, 33};
+	struct lab_stat sx, sy;
+	lab_stat_of(x, 3, &sx);
+	lab_stat_of(y, 3, &sy);
+	assert_int_equal(lab_verdict_of(&sx, &sy, &w), LAB_VERDICT_UNCLEAR);
+	near(w.p, 0.62994, 1e-4);
+	/* one run a side: no interval */
+	lab_stat_of(x, 1, &sx);
+	assert_int_equal(lab_verdict_of(&sx, &sy, &w), LAB_VERDICT_UNKNOWN);
+	/* no spread, different means */
+	double c1[] = {5, 5}, c2[] = {7, 7};
+	lab_stat_of(c1, 2, &sx);
+	lab_stat_of(c2, 2, &sy);
+	assert_int_equal(lab_verdict_of(&sx, &sy, &w), LAB_VERDICT_NO_SPREAD);
+	/* pooled over the QoS levels per repeat: centralized (20+q0 0)/2 = 10, 10.5, 11 */
+	struct lab_stat pooled;
+	assert_int_equal(lab_pooled_loss(rows, n, "centralized", 480, &pooled), 3);
+	near(pooled.mean, 10.5, 1e-9);
+	near(pooled.half_width, 1.2421, 1e-4);
+	assert_int_equal(lab_pooled_loss(rows, n, "distributed-lc", 480, &pooled), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +177,7 @@ int main(void)
 	    cmocka_unit_test(test_t_quantiles),
 	    cmocka_unit_test(test_stat_of),
 	    cmocka_unit_test(test_welch),
+	    cmocka_unit_test(test_points_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
