@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,16 +15,17 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "common/sigfd.h"
 #include "common/time.h"
 #include "director/ha.h"
 #include "director/health.h"
+#include "event/event.h"
 
 #define STATS_PERIOD_MS 1000
 
@@ -111,99 +111,75 @@ struct controller {
 	pthread_mutex_t lock;
 	struct director_health health;
 	int listen_fd, sig_fd, notify[2];
+	struct event_loop *el;
+	struct event_timer stats;
 };
 
-/* One client: read a line (1 s deadline), answer, close. */
-static void serve_client(struct controller *c, int fd)
+/* The control server's handler: one request under the controller's lock. */
+static void handle_locked(void *ctx, const char *line, FILE *out)
 {
-	char line[DIRECTOR_CTL_LINE_MAX];
-	size_t len = 0;
-	struct timeval tv = {.tv_sec = 1};
-	char *reply = NULL;
-	size_t reply_len = 0;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (len < sizeof(line) - 1) {
-		ssize_t r = read(fd, line + len, sizeof(line) - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (memchr(line, '\n', len))
-			break;
-	}
-	line[len] = '\0';
-	char *nl = strchr(line, '\n');
-	if (!nl) {
-		static const char msg[] = "error: request must be one line ending in \\n\n";
-		if (write(fd, msg, sizeof(msg) - 1) < 0)
-			log_debug("control: client went away");
-		return;
-	}
-	*nl = '\0';
-	FILE *out = open_memstream(&reply, &reply_len);
-	if (!out)
-		return;
+	struct controller *c = ctx;
 	pthread_mutex_lock(&c->lock);
 	director_control_handle(&c->d, line, out);
 	pthread_mutex_unlock(&c->lock);
-	fclose(out);
-	for (size_t off = 0; off < reply_len;) {
-		ssize_t w = write(fd, reply + off, reply_len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	free(reply);
 }
 
-static void loop(struct controller *c)
+static void on_signal(struct event_loop *el, int fd, void *ctx, unsigned events)
 {
-	struct pollfd p[3] = {
-	    {.fd = c->sig_fd, .events = POLLIN},
-	    {.fd = c->listen_fd, .events = POLLIN},
-	    {.fd = c->notify[0], .events = POLLIN},
-	};
-	uint64_t next_stats = time_mono_ns() + STATS_PERIOD_MS * NS_PER_MS;
-	for (;;) {
-		uint64_t now = time_mono_ns();
-		int wait_ms = now >= next_stats ? 0 : (int)((next_stats - now) / NS_PER_MS) + 1;
-		int n = poll(p, 3, wait_ms);
-		if (n == -1 && errno != EINTR) {
-			log_error("poll: %s", strerror(errno));
-			return;
-		}
-		if (n > 0 && (p[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-			if (read(c->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				log_info("signal %s: stopping", strsignal((int)si.ssi_signo));
-			return;
-		}
-		if (n > 0 && (p[2].revents & POLLIN)) {
-			char buf[64];
-			while (read(c->notify[0], buf, sizeof(buf)) > 0)
-				;
-			pthread_mutex_lock(&c->lock);
-			int rc = c->d.dp->update(&c->d);
-			pthread_mutex_unlock(&c->lock);
-			if (rc < 0)
-				log_error("dataplane update failed: %s", strerror(-rc));
-		}
-		if (n > 0 && (p[1].revents & POLLIN)) {
-			for (int k = 0; k < 16; k++) {
-				int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-				if (fd == -1)
-					break;
-				serve_client(c, fd);
-				close(fd);
-			}
-		}
-		if (time_mono_ns() >= next_stats) {
-			pthread_mutex_lock(&c->lock);
-			c->d.dp->stats(&c->d);
-			pthread_mutex_unlock(&c->lock);
-			next_stats = time_mono_ns() + STATS_PERIOD_MS * NS_PER_MS;
-		}
-	}
+	int sig = sigfd_read(fd);
+	if (sig <= 0)
+		return;
+	log_info("signal %s: stopping", strsignal(sig));
+	event_loop_stop(el);
+}
+
+/* The health checker changed an effective weight: apply it. */
+static void on_notify(struct event_loop *el, int fd, void *ctx, unsigned events)
+{
+	struct controller *c = ctx;
+	char buf[64];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&c->lock);
+	int rc = c->d.dp->update(&c->d);
+	pthread_mutex_unlock(&c->lock);
+	if (rc < 0)
+		log_error("dataplane update failed: %s", strerror(-rc));
+}
+
+static void on_stats(struct event_loop *el, void *ctx)
+{
+	struct controller *c = ctx;
+	pthread_mutex_lock(&c->lock);
+	c->d.dp->stats(&c->d);
+	pthread_mutex_unlock(&c->lock);
+	event_timer_arm(el, &c->stats, event_loop_now(el) + STATS_PERIOD_MS * NS_PER_MS);
+}
+
+/* The controller's loop (src/event): signals, health wake-ups, the stats timer
+ * and the control socket, none of which can stall the others. */
+static int loop(struct controller *c)
+{
+	struct director_control_server *srv = NULL;
+	int rc;
+	c->el = event_loop_new(16);
+	if (!c->el)
+		return -errno;
+	event_timer_init(&c->stats, on_stats, c);
+	if ((rc = event_add(c->el, c->sig_fd, EVENT_READ, on_signal, c)) < 0 ||
+	    (rc = event_add(c->el, c->notify[0], EVENT_READ, on_notify, c)) < 0 ||
+	    (rc = director_control_serve(&srv, c->el, c->listen_fd, handle_locked, c)) < 0 ||
+	    (rc = event_timer_arm(c->el, &c->stats, time_mono_ns() + STATS_PERIOD_MS * NS_PER_MS)) <
+		0)
+		goto out;
+	rc = event_loop_run(c->el);
+out:
+	if (rc < 0)
+		log_error("controller loop: %s", strerror(-rc));
+	director_control_server_free(srv);
+	event_loop_free(c->el);
+	c->el = NULL;
+	return rc;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -272,8 +248,7 @@ static int cmd_run(int argc, char **argv)
 		log_error("health checker: %s", strerror(-rc));
 		goto out;
 	}
-	loop(&c);
-	ret = CLI_OK;
+	ret = loop(&c) < 0 ? CLI_FAIL : CLI_OK;
 out:
 	director_health_stop(&c.health);
 	if (started) {
