@@ -3,6 +3,7 @@
  * them from the figures, and per run a timeline (plot.c). */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "common/log.h"
 #include "lab/fault.h"
 #include "lab/run.h"
+#include "lab/stats.h"
 
 static const char *scenario_what(const char *name)
 {
@@ -57,13 +59,14 @@ static void compare(FILE *md, const struct lab_fault_row *rows, int n, const cha
 	fprintf(md, "\n");
 	for (int i = 0; i < n; i++) {
 		const struct lab_fault_row *r = &rows[i];
-		char rec[16];
+		char rec[16], var[48];
 		if (strcmp(r->scenario, scenario) != 0)
 			continue;
+		snprintf(var, sizeof(var), r->repeat > 1 ? "%s #%u" : "%s", r->variant, r->repeat);
 		fprintf(md,
 			"%s%s lost %" PRIu64 " of %" PRIu64 " (%.2f %%) with %" PRIu64
 			" of %" PRIu64 " reconnects resuming their session",
-			count ? "; " : "", r->variant, r->lost, r->expected,
+			count ? "; " : "", var, r->lost, r->expected,
 			100 * lab_loss_ratio(r->lost, r->expected), r->sessions_resumed,
 			r->reconnects);
 		if (r->recovery_s == LAB_NEVER)
@@ -84,6 +87,53 @@ static void compare(FILE *md, const struct lab_fault_row *rows, int n, const cha
 			rows[best].variant);
 	else
 		fprintf(md, ".\n");
+}
+
+/* Loss % of every run of scenario/variant into s. */
+static void variant_loss(const struct lab_fault_row *rows, int n, const char *scenario,
+			 const char *variant, struct lab_stat *s)
+{
+	double x[64];
+	size_t k = 0;
+	for (int i = 0; i < n && k < 64; i++)
+		if (strcmp(rows[i].scenario, scenario) == 0 &&
+		    strcmp(rows[i].variant, variant) == 0)
+			x[k++] = 100 * lab_loss_ratio(rows[i].lost, rows[i].expected);
+	lab_stat_of(x, k, s);
+}
+
+/* With repeats (--repeat): per variant the mean loss with its 95 % interval,
+ * and each variant against the first with Welch's t-test. */
+static void compare_repeats(FILE *md, const struct lab_fault_row *rows, int n, const char *scenario)
+{
+	const char *first = NULL;
+	struct lab_stat s0;
+	int any = 0;
+	for (int i = 0; i < n; i++)
+		any |= strcmp(rows[i].scenario, scenario) == 0 && rows[i].repeat > 1;
+	if (!any)
+		return;
+	fprintf(md, "\nOver the repeats (loss %%, mean ± 95 %% CI):");
+	for (int i = 0; i < n; i++) {
+		const struct lab_fault_row *r = &rows[i];
+		if (strcmp(r->scenario, scenario) != 0 || r->repeat != 1)
+			continue;
+		struct lab_stat s;
+		struct lab_welch w;
+		variant_loss(rows, n, scenario, r->variant, &s);
+		fprintf(md, "%s %s %.2f ± %.2f (%zu runs, %.2f..%.2f)", first ? ";" : "",
+			r->variant, s.mean, isnan(s.half_width) ? 0 : s.half_width, s.n, s.min,
+			s.max);
+		if (!first) {
+			first = r->variant, s0 = s;
+			continue;
+		}
+		if (lab_welch(&s, &s0, &w) == 0)
+			fprintf(md, ", %+.2f ± %.2f points against %s (Welch's p = %.3f: %s)",
+				w.diff, w.half_width, first, w.p,
+				w.p < 0.05 ? "a difference at 95 %" : "cannot be told apart");
+	}
+	fprintf(md, ".\n");
 }
 
 /* The timeline of row r as plots/<scenario>-<variant>.png. */
@@ -155,6 +205,7 @@ int lab_faults_report(const char *dir)
 			scenario_what(rows[i].scenario), rows[i].fault[0] ? rows[i].fault : "none");
 		table(md, rows, n, rows[i].scenario);
 		compare(md, rows, n, rows[i].scenario);
+		compare_repeats(md, rows, n, rows[i].scenario);
 		for (int j = i; j < n; j++)
 			if (strcmp(rows[j].scenario, rows[i].scenario) == 0)
 				timeline(md, dir, &rows[j]);

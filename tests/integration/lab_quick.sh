@@ -29,10 +29,11 @@ is "$rc" 0 "lab run --quick exits 0"
 [ "$rc" -eq 0 ] || tail -n 30 "$T_TMP/stderr" | sed 's/^/#   /'
 
 # summary.csv: the contract header (DESIGN.md's columns, then the cluster
-# setup) and a row per topology x QoS
+# setup and the repeat) and a row per topology x QoS (--quick: once)
 is "$(head -n1 "$D/summary.csv")" \
-	"topology,dataplane,scheduler,qos,publishers,subscribers,burst,published,expected,unique,lost,loss_ratio,duplicates,p50_us,p99_us,jain_index,conns_per_broker,setup" \
-	"summary.csv header is DESIGN.md's + setup"
+	"topology,dataplane,scheduler,qos,publishers,subscribers,burst,published,expected,unique,lost,loss_ratio,duplicates,p50_us,p99_us,jain_index,conns_per_broker,setup,repeat" \
+	"summary.csv header is DESIGN.md's + setup + repeat"
+is "$(awk -F, 'NR>1 {print $19}' "$D/summary.csv" | sort -u)" "1" "--quick runs every point once"
 is "$(awk -F, 'NR>1 {print $18}' "$D/summary.csv" | sort -u)" "thesis" "every row names the setup (thesis)"
 for t in distributed centralized; do
 	for q in 0 1 2; do
@@ -56,13 +57,13 @@ ok "run folder holds bench JSON, monitor CSVs, director status" \
 	test -s "$r/sub-client1.json" -a -s "$r/pub-client2.json" -a -s "$r/monitor/brokers.csv" \
 	-a -s "$r/monitor/sys.csv" -a -s "$r/director-lab-d1.json"
 
-for p in loss conns cpu rate latency; do
+for p in loss repeats conns cpu rate latency; do
 	is "$(head -c 8 "$D/plots/$p.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" "89504e470d0a1a0a" \
 		"plots/$p.png is a PNG"
 done
 ok "report.md holds the summary table" grep -q '^| clients | topology | QoS | published' "$D/report.md"
-is "$(grep -cE '^\| 20 \| (distributed|centralized) \| [012] \|' "$D/report.md")" 12 \
-	"report.md: 6 table rows + 6 evidence rows"
+is "$(grep -cE '^\| 20 \| (distributed|centralized) \| [012] \|' "$D/report.md")" 18 \
+	"report.md: 6 rows per point + 6 per run + 6 evidence rows"
 ok "stdout ends with the report's path" grep -qF "report: $D/report.md" "$T_TMP/stdout"
 
 # nothing of the lab remains

@@ -44,11 +44,11 @@ is "$(awk -F, 'NR>1 {printf "%s:%s ", $1, $5}' "$S")" "queue-unlimited:1 queue-u
 is "$(awk -F, 'NR>1 && !($8 > 0 ? sprintf("%.6f", $10/$8) == $11 : $11 == 0)' "$S")" "" \
 	"loss_ratio = lost / expected on every row"
 is "$(awk -F, 'NR>1 && $9 + $10 != $8' "$S")" "" "unique + lost = expected on every row"
-is "$(awk -F, 'NR>1 && ($6 != 20 || $7 == 0 || $NF != "ok")' "$S")" "" \
+is "$(awk -F, 'NR>1 && ($6 != 20 || $7 == 0 || $21 != "ok")' "$S")" "" \
 	"20 clients, something published, status ok on every row"
 # the rows are the setups' own lab folders, figure for figure
 for s in queue-unlimited mesh; do
-	is "$(awk -F, 'NR>1 {print $NF}' "$D/$s/summary.csv" | sort -u)" "$s" "$s/summary.csv names the setup"
+	is "$(awk -F, 'NR>1 {print $18}' "$D/$s/summary.csv" | sort -u)" "$s" "$s/summary.csv names the setup"
 	is "$(awk -F, 'NR>1 {print $4":"$11}' "$D/$s/summary.csv" | tr '\n' ' ')" \
 		"$(awk -F, -v s=$s 'NR>1 && $1==s {print $5":"$10}' "$S" | tr '\n' ' ')" \
 		"$s: search.csv's lost = its summary.csv's"
