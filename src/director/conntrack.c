@@ -150,54 +150,74 @@ static int on_entry(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int director_ct_count(const struct director *d, struct director_ct_count *counts)
+/* The backends' and the VIP's addresses as ctnetlink writes them. */
+static void ctx_init(struct dump_ctx *c, const struct director *d, struct director_ct_count *counts)
 {
-	struct mnl_socket *nl = NULL;
-	struct dump_ctx *c = NULL;
-	char *buf = NULL;
-	size_t bufsz = 32768; /* a dump message batch fits */
-	int rc = 0;
-	unsigned seq = (unsigned)time(NULL), portid;
-
-	memset(counts, 0, sizeof(*counts) * d->n_backends);
-	c = calloc(1, sizeof(*c));
-	buf = malloc(bufsz);
-	if (!c || !buf) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	memset(c, 0, sizeof(*c));
 	c->d = d;
 	c->counts = counts;
 	c->family = d->cfg.listen.ss_family;
 	addr_bytes(&d->cfg.listen, c->vip, &c->vport);
 	for (unsigned i = 0; i < d->n_backends; i++)
 		addr_bytes(&d->backends[i].addr, c->be[i], &c->be_port[i]);
+}
 
+int director_ct_parse(const struct director *d, const void *buf, size_t len, uint32_t seq,
+		      uint32_t portid, struct director_ct_count *counts)
+{
+	struct dump_ctx *c = malloc(sizeof(*c));
+	if (!c) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	ctx_init(c, d, counts);
+	int r = mnl_cb_run(buf, len, seq, portid, on_entry, c);
+	free(c);
+	return r;
+}
+
+/* Sends the dump request on nl. Returns 0 or -errno. */
+static int ct_request(struct mnl_socket *nl, char *buf, int family, unsigned seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	struct nfgenmsg *nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = (uint8_t)family;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
+}
+
+int director_ct_count(const struct director *d, struct director_ct_count *counts)
+{
+	struct mnl_socket *nl = NULL;
+	char *buf = NULL;
+	size_t bufsz = 32768; /* a dump message batch fits */
+	int rc = 0;
+	unsigned seq = (unsigned)time(NULL), portid;
+
+	memset(counts, 0, sizeof(*counts) * d->n_backends);
+	buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		rc = -errno;
 		goto out;
 	}
 	portid = mnl_socket_get_portid(nl);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	struct nfgenmsg *nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
-	nfh->nfgen_family = (uint8_t)c->family;
-	nfh->version = NFNETLINK_V0;
-	nfh->res_id = 0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		rc = -errno;
+	if ((rc = ct_request(nl, buf, d->cfg.listen.ss_family, seq)) < 0)
 		goto out;
-	}
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl, buf, bufsz);
 		if (n < 0) {
 			rc = -errno;
 			break;
 		}
-		int r = mnl_cb_run(buf, (size_t)n, seq, portid, on_entry, c);
+		errno = 0;
+		int r = director_ct_parse(d, buf, (size_t)n, seq, portid, counts);
 		if (r == MNL_CB_ERROR) {
 			rc = errno ? -errno : -EIO;
 			break;
@@ -209,6 +229,5 @@ out:
 	if (nl)
 		mnl_socket_close(nl);
 	free(buf);
-	free(c);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef MQLB_DIRECTOR_CONNTRACK_H
 #define MQLB_DIRECTOR_CONNTRACK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "director/dataplane.h"
@@ -18,5 +19,13 @@ struct director_ct_count {
  * d->cfg.listen and whose reply tuple comes from backends[i]. counts must hold
  * d->n_backends entries; it is zeroed first. Returns 0 or -errno. */
 int director_ct_count(const struct director *d, struct director_ct_count *counts);
+
+/* Adds the entries of one batch of ctnetlink dump replies, buf[0..len) as
+ * recvfrom gave it, to counts (not zeroed: a dump comes in several batches).
+ * seq and portid as sent (0 = not checked). Returns libmnl's verdict:
+ * MNL_CB_OK (more batches follow), MNL_CB_STOP (NLMSG_DONE) or MNL_CB_ERROR
+ * (errno set: a netlink error, a malformed batch). Exposed for the fuzz target. */
+int director_ct_parse(const struct director *d, const void *buf, size_t len, uint32_t seq,
+		      uint32_t portid, struct director_ct_count *counts);
 
 #endif
