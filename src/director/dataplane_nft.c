@@ -17,7 +17,8 @@
  *          instead of hanging in SYN retries for a minute, and the answer does
  *          not depend on whether something happens to listen on VIP:PORT.
  *   masq   (--mode nat) postrouting: masquerade our connections only (matched by
- *          their original tuple), so brokers reply through the director.
+ *          their original tuple), so brokers reply through the director; with
+ *          --snat ADDR, snat to ADDR instead (a back VIP shared by an HA pair).
  *   cnt_*  filter chains with per-backend named counters b<i>_in (client ->
  *          broker packets/bytes), b<i>_out (broker -> client), b<i>_new (new
  *          connections). Backends are matched by conntrack's reply tuple, which
@@ -47,6 +48,28 @@
 #define SH_SEED                                                                                    \
 	0x6d716c62U /* "mqlb": every instance hashes alike, so independent
 			      * directors with the same backends agree */
+
+/* --snat ADDR; family 0 = masquerade. A module value like director_edge: the
+ * director config belongs to every dataplane, this flag to nft alone. */
+static struct sockaddr_storage snat_addr;
+
+int director_nft_set_snat(const char *s, char *err, size_t errlen)
+{
+	memset(&snat_addr, 0, sizeof(snat_addr));
+	if (!s)
+		return 0;
+	if (addr_parse_host(s, 0, &snat_addr) != 0) {
+		memset(&snat_addr, 0, sizeof(snat_addr));
+		snprintf(err, errlen, "invalid --snat '%s' (an IPv4 or IPv6 address, no port)", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int director_nft_has_snat(void)
+{
+	return snat_addr.ss_family != 0;
+}
 
 struct nft_state {
 	struct nft_ctx *ctx;
@@ -188,12 +211,15 @@ int director_nft_start_cmds(const struct director *d, FILE *out)
 			"add chain %s %s masq { type nat hook postrouting priority 100; "
 			"policy accept; }\n",
 			fam, t);
-		char h[ADDR_STRLEN];
+		char h[ADDR_STRLEN], s[ADDR_STRLEN], sn[ADDR_STRLEN + 16] = "masquerade";
+		if (director_nft_has_snat())
+			snprintf(sn, sizeof(sn), "snat %s to %s", fam,
+				 addr_format_host(&snat_addr, s, sizeof(s)));
 		fprintf(out,
 			"add rule %s %s masq ct original %s daddr %s ct original protocol tcp ct "
-			"original proto-dst %u masquerade\n",
+			"original proto-dst %u %s\n",
 			fam, t, fam, addr_format_host(&d->cfg.listen, h, sizeof(h)),
-			addr_port(&d->cfg.listen));
+			addr_port(&d->cfg.listen), sn);
 	}
 	/* counting: chain for the original direction, and for replies */
 	const char *co = local ? "cnt_out" : "cnt_fwd", *cr = local ? "cnt_in" : "cnt_fwd";
@@ -260,6 +286,12 @@ static int nft_check(const struct director *d, char *err, size_t errlen)
 	}
 	if (d->cfg.listen.ss_family != AF_INET && d->cfg.listen.ss_family != AF_INET6) {
 		snprintf(err, errlen, "--listen must be an IPv4 or IPv6 address");
+		return -EINVAL;
+	}
+	if (director_nft_has_snat() &&
+	    (d->cfg.mode != DIRECTOR_MODE_NAT || snat_addr.ss_family != d->cfg.listen.ss_family)) {
+		snprintf(err, errlen,
+			 "--snat needs --mode nat and an address of the --listen address's family");
 		return -EINVAL;
 	}
 	if (!have_cap_net_admin()) {

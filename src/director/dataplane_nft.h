@@ -22,4 +22,16 @@ int director_nft_start_cmds(const struct director *d, FILE *out);
  * change (flush lb + guard, add the new map), to out. */
 int director_nft_lb_cmds(const struct director *d, FILE *out);
 
+/* --snat ADDR (director run, --mode nat): SNAT our connections to ADDR instead
+ * of masquerading to the outgoing interface's address. For an HA pair with
+ * conntrackd: ADDR is a back-side VIP keepalived moves with the front VIP, so
+ * the brokers answer an address the new master holds and the synced NAT
+ * entries stay valid there. The rule is installed whether or not this host
+ * holds ADDR yet (harmless until it does: a standby forwards nothing). Parses
+ * and keeps s (an IPv4/IPv6 address, no port); NULL clears it. Returns 0 or
+ * -EINVAL with a one-line reason in err. */
+int director_nft_set_snat(const char *s, char *err, size_t errlen);
+/* 1 when --snat was given. */
+int director_nft_has_snat(void);
+
 #endif

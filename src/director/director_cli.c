@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/time.h"
+#include "director/dataplane_nft.h"
 #include "director/peers.h"
 
 int director_name_valid(const char *name)
@@ -160,7 +161,7 @@ static void run_usage(FILE *f)
 		"                         [--health-fall 2] [--health-rise 2] [--fail-closed]\n"
 		"                         [--peers ADDR,... [--peers-key FILE]]\n"
 		"                         [--max-connections N] [--threads N]\n"
-		"                         [--vrrp-state FILE]\n"
+		"                         [--vrrp-state FILE] [--snat ADDR]\n"
 		"                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]\n"
 		"                          [--hash-cn]] [--backend-tls [--backend-ca FILE]\n"
 		"                          [--backend-cert FILE --backend-key FILE]]\n"
@@ -195,6 +196,8 @@ static void run_usage(FILE *f)
 		"  --health-rise N         successes before it comes back (default 2)\n"
 		"  --fail-closed           when every backend fails its checks, refuse new\n"
 		"                          connections (default: fail open, keep them all in)\n"
+		"  --snat ADDR             nft --mode nat: SNAT to ADDR instead of masquerade\n"
+		"                          (a back VIP an HA pair shares, for conntrackd)\n"
 		"  --vrrp-state FILE       keepalived's state file (director ha render\n"
 		"                          --state-file): status shows vrrp_state from it\n"
 		"  --peers, --max-connections, --threads   proxy dataplane only\n"
@@ -247,6 +250,7 @@ enum {
 	OPT_BKEY,
 	OPT_SENDPROXY,
 	OPT_ACCEPTPROXY,
+	OPT_SNAT,
 	OPT_HELP,
 };
 
@@ -356,6 +360,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"backend-key", required_argument, NULL, OPT_BKEY},
 	    {"send-proxy-v2", no_argument, NULL, OPT_SENDPROXY},
 	    {"accept-proxy", no_argument, NULL, OPT_ACCEPTPROXY},
+	    {"snat", required_argument, NULL, OPT_SNAT},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -374,6 +379,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	cfg->health_rise = 2;
 	cfg->threads = 0; /* proxy: 0 = one worker per core (dataplane_proxy.c) */
 	memset(&director_edge, 0, sizeof(director_edge));
+	director_nft_set_snat(NULL, NULL, 0);
 
 	optind = 1;
 	opterr = 0;
@@ -514,6 +520,10 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 		case OPT_ACCEPTPROXY:
 			director_edge.accept_proxy = 1;
 			break;
+		case OPT_SNAT:
+			if (director_nft_set_snat(optarg, err, sizeof(err)) != 0)
+				return cli_usage_error(cmd, "%s", err);
+			break;
 		case ':':
 			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -556,6 +566,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	}
 	if (edge_check(cfg, dp_name, err, sizeof(err)) != 0)
 		return cli_usage_error(cmd, "%s", err);
+	if (director_nft_has_snat() && (strcmp(dp_name, "nft") || cfg->mode != DIRECTOR_MODE_NAT))
+		return cli_usage_error(cmd, "--snat needs --dataplane nft --mode nat");
 	if (!cfg->control_path) {
 		if (director_control_default_path(cfg->name, path_buf, len) != 0)
 			return cli_usage_error(cmd, "control socket path too long; use --control");
