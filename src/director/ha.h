@@ -1,7 +1,8 @@
 /* ha.h — a pair of directors sharing one virtual IP held by keepalived (VRRP):
  * the keepalived.conf `mqlb director ha render` writes (ha_render.c), the state
  * file keepalived's notify hook keeps and the director reports (ha_state.c),
- * and the `ha` / `check` subcommands (ha_cli.c).
+ * connection sync with conntrackd (ha_sync.c) and the `ha` / `check`
+ * subcommands (ha_cli.c).
  *
  * How the pieces meet: keepalived runs `mqlb director check --control SOCK`
  * as a vrrp_script; when the director process is dead or stuck the check fails,
@@ -38,6 +39,14 @@ struct ha_config {
 	char peers[HA_MAX_PEERS][48];
 	unsigned n_peers;
 	int nopreempt;
+	/* Connection sync (ha_sync.c): a back VIP that moves with the front one
+	 * (the nft director SNATs to it: director run --snat) and conntrackd. */
+	char back_vip[64];	 /* "ADDR/PLEN" or "" */
+	char back_interface[16]; /* its device */
+	const char *ct_dir;	 /* --conntrackd DIR, NULL = no sync */
+	char sync_interface[16]; /* the link conntrackd's FTFW datagrams use */
+	char sync_address[48];	 /* this host's address there */
+	char sync_peer[48];	 /* the other host's address there */
 };
 
 /* Fills c with the defaults (priority 100, advert 1 s, fall 2, rise 2). */
@@ -61,6 +70,29 @@ unsigned ha_vrrp_version(unsigned advert_cs);
  * below 1 s or fractional, so a director death is seen after at most
  * interval x fall seconds however short advert_int is. */
 unsigned ha_script_interval_s(unsigned advert_cs);
+
+/* --back-vip ADDR/PLEN (same family as the VIP: call after ha_parse_vip). */
+int ha_parse_back_vip(const char *s, struct ha_config *c, char *err, size_t errlen);
+/* --sync-address / --sync-peer: an IPv4 address (conntrackd's UDP transport
+ * here is IPv4 only) into out (48 bytes). */
+int ha_parse_sync_addr(const char *what, const char *s, char *out, char *err, size_t errlen);
+/* Checks that the sync flags go together: --conntrackd needs --sync-interface,
+ * --sync-address and --sync-peer (two different addresses) and --back-vip;
+ * --back-vip needs --back-interface; the sync flags need --conntrackd. */
+int ha_sync_check(const struct ha_config *c, char *err, size_t errlen);
+/* The files --conntrackd DIR holds: conntrackd.conf, the notify hook
+ * primary-backup.sh, and conntrackd's control socket, lock file and log. */
+void ha_sync_path(const struct ha_config *c, const char *file, char *buf, size_t len);
+/* conntrackd.conf for c: FTFW over UDP unicast to the peer on the sync link,
+ * TCP only, the host's own sync address ignored. */
+void ha_render_conntrackd(const struct ha_config *c, FILE *f);
+/* The notify hook keepalived runs on transitions (primary | backup | fault),
+ * conntrackd's documented primary-backup.sh semantics: primary commits the
+ * external cache to the kernel, flushes the caches, resyncs from the kernel and
+ * bulk-sends to the peer; backup (re)starts conntrackd if it does not answer,
+ * shortens the kernel timers of stale entries and asks the master for a
+ * resync; fault shortens the timers. */
+void ha_render_ct_hook(const struct ha_config *c, FILE *f);
 
 /* Writes the keepalived.conf for c to f. */
 void ha_render(const struct ha_config *c, FILE *f);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cli.h"
@@ -22,6 +23,9 @@ static void render_usage(FILE *f)
 		   "                               [--state-file FILE] [--unicast-peer ADDR ...]\n"
 		   "                               [--netns NAME] [--nopreempt] [--fall N]\n"
 		   "                               [--rise N] [--mqlb PATH] [--out FILE]\n"
+		   "                               [--back-vip ADDR/PLEN --back-interface IF]\n"
+		   "                               [--conntrackd DIR --sync-interface IF\n"
+		   "                                --sync-address ADDR --sync-peer ADDR]\n"
 		   "\n"
 		   "Writes the keepalived.conf of one director host of an HA pair: the VIP\n"
 		   "moves to the peer when this host's director stops answering on its\n"
@@ -44,7 +48,17 @@ static void render_usage(FILE *f)
 		   "  --fall N, --rise N  failed / passed checks (1 s apart) before FAULT /\n"
 		   "                      back (default 2, 2; 1-20)\n"
 		   "  --mqlb PATH         the mqlb binary the scripts run (default: this one)\n"
-		   "  --out FILE          write there (atomically) instead of stdout\n");
+		   "  --out FILE          write there (atomically) instead of stdout\n"
+		   "  --back-vip ADDR/PLEN a second VIP on the brokers' side, in the same\n"
+		   "                      instance (nft directors SNAT to it: run --snat)\n"
+		   "  --back-interface IF its device\n"
+		   "  --conntrackd DIR    connection sync: write DIR/conntrackd.conf (FTFW,\n"
+		   "                      UDP unicast) and DIR/primary-backup.sh, which\n"
+		   "                      keepalived runs on every transition (commit the\n"
+		   "                      peer's entries on MASTER); needs --back-vip\n"
+		   "  --sync-interface IF the link conntrackd's datagrams use\n"
+		   "  --sync-address ADDR this host's IPv4 address on it\n"
+		   "  --sync-peer ADDR    the other host's address on it\n");
 }
 
 enum {
@@ -62,6 +76,12 @@ enum {
 	R_RISE,
 	R_MQLB,
 	R_OUT,
+	R_BVIP,
+	R_BIF,
+	R_CTDIR,
+	R_SIF,
+	R_SADDR,
+	R_SPEER,
 	R_HELP
 };
 
@@ -80,9 +100,42 @@ static const struct option render_opts[] = {
     {"rise", required_argument, NULL, R_RISE},
     {"mqlb", required_argument, NULL, R_MQLB},
     {"out", required_argument, NULL, R_OUT},
+    {"back-vip", required_argument, NULL, R_BVIP},
+    {"back-interface", required_argument, NULL, R_BIF},
+    {"conntrackd", required_argument, NULL, R_CTDIR},
+    {"sync-interface", required_argument, NULL, R_SIF},
+    {"sync-address", required_argument, NULL, R_SADDR},
+    {"sync-peer", required_argument, NULL, R_SPEER},
     {"help", no_argument, NULL, R_HELP},
     {NULL, 0, NULL, 0},
 };
+
+/* The sync flags that need no other flag first (--back-vip is checked
+ * against the VIP at the end). Returns 0 or -EINVAL with err set. */
+static int sync_flag(int opt, const char *arg, struct ha_config *c, char *err, size_t errlen)
+{
+	char *ifname = opt == R_BIF ? c->back_interface : c->sync_interface;
+	switch (opt) {
+	case R_BIF:
+	case R_SIF:
+		if (ha_check_ifname(arg, err, errlen) != 0) {
+			snprintf(err, errlen, "invalid --%s '%s' (an interface name, 1-15 chars)",
+				 opt == R_BIF ? "back-interface" : "sync-interface", arg);
+			return -EINVAL;
+		}
+		snprintf(ifname, 16, "%s", arg);
+		return 0;
+	case R_CTDIR:
+		if (ha_check_path("--conntrackd", arg, err, errlen) != 0)
+			return -EINVAL;
+		c->ct_dir = arg;
+		return 0;
+	default:
+		return ha_parse_sync_addr(opt == R_SADDR ? "--sync-address" : "--sync-peer", arg,
+					  opt == R_SADDR ? c->sync_address : c->sync_peer, err,
+					  errlen);
+	}
+}
 
 /* One render flag into c. Returns 0, 1 (--help printed) or CLI_USAGE. */
 static int render_flag(int opt, const char *arg, struct ha_config *c, const char **out)
@@ -142,6 +195,13 @@ static int render_flag(int opt, const char *arg, struct ha_config *c, const char
 	case R_OUT:
 		*out = arg;
 		break;
+	case R_BIF:
+	case R_SIF:
+	case R_CTDIR:
+	case R_SADDR:
+	case R_SPEER:
+		rc = sync_flag(opt, arg, c, err, sizeof(err));
+		break;
 	case R_HELP:
 		render_usage(stdout);
 		return 1;
@@ -149,9 +209,10 @@ static int render_flag(int opt, const char *arg, struct ha_config *c, const char
 	return rc ? cli_usage_error(cmd, "%s", err) : 0;
 }
 
-/* Writes the config to path via a temporary file and rename, so keepalived
- * (or a reload) never reads half a file. */
-static int write_out(const struct ha_config *c, const char *path)
+/* Writes fn's text for c to path via a temporary file (mode) and rename, so
+ * keepalived (or a reload) never reads half a file. */
+static int write_file(const struct ha_config *c, const char *path,
+		      void (*fn)(const struct ha_config *, FILE *), mode_t mode)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
@@ -161,8 +222,8 @@ static int write_out(const struct ha_config *c, const char *path)
 		fprintf(stderr, "mqlb: director ha render: %s: %s\n", tmp, strerror(errno));
 		return CLI_FAIL;
 	}
-	ha_render(c, f);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+	fn(c, f);
+	if (fchmod(fileno(f), mode) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
 		fprintf(stderr, "mqlb: director ha render: %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		return CLI_FAIL;
@@ -170,10 +231,32 @@ static int write_out(const struct ha_config *c, const char *path)
 	return CLI_OK;
 }
 
+/* keepalived.conf to out (or stdout), and with --conntrackd DIR the
+ * conntrackd.conf and the notify hook there (written first: keepalived may
+ * run the hook as soon as it reads the new config). */
+static int write_all(const struct ha_config *c, const char *out)
+{
+	char path[PATH_MAX];
+	int rc;
+	if (c->ct_dir) {
+		ha_sync_path(c, "conntrackd.conf", path, sizeof(path));
+		if ((rc = write_file(c, path, ha_render_conntrackd, 0644)) != CLI_OK)
+			return rc;
+		ha_sync_path(c, "primary-backup.sh", path, sizeof(path));
+		if ((rc = write_file(c, path, ha_render_ct_hook, 0755)) != CLI_OK)
+			return rc;
+	}
+	if (!out) {
+		ha_render(c, stdout);
+		return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+	}
+	return write_file(c, out, ha_render, 0644);
+}
+
 /* The VIP must be given before --unicast-peer can be checked: peers are
  * re-checked here once every flag is read. */
 static int render_finish(struct ha_config *c, const char *const *peers, unsigned n_peers,
-			 char *self, size_t selflen)
+			 const char *back_vip, char *self, size_t selflen)
 {
 	const char *cmd = "director ha render";
 	char err[256];
@@ -189,6 +272,10 @@ static int render_finish(struct ha_config *c, const char *const *peers, unsigned
 	for (unsigned i = 0; i < n_peers; i++)
 		if (ha_add_peer(c, peers[i], err, sizeof(err)) != 0)
 			return cli_usage_error(cmd, "%s", err);
+	if (back_vip && ha_parse_back_vip(back_vip, c, err, sizeof(err)) != 0)
+		return cli_usage_error(cmd, "%s", err);
+	if (ha_sync_check(c, err, sizeof(err)) != 0)
+		return cli_usage_error(cmd, "%s", err);
 	if (!c->mqlb) {
 		ssize_t n = readlink("/proc/self/exe", self, selflen - 1);
 		if (n <= 0)
@@ -208,7 +295,7 @@ static int cmd_render(int argc, char **argv)
 {
 	static struct ha_config c;
 	static char self[PATH_MAX];
-	const char *out = NULL, *peers[HA_MAX_PEERS];
+	const char *out = NULL, *back_vip = NULL, *peers[HA_MAX_PEERS];
 	unsigned n_peers = 0;
 	int opt, rc;
 	ha_config_defaults(&c);
@@ -231,19 +318,19 @@ static int cmd_render(int argc, char **argv)
 			peers[n_peers++] = optarg;
 			continue;
 		}
+		if (opt == R_BVIP) { /* checked against the VIP at the end */
+			back_vip = optarg;
+			continue;
+		}
 		if ((rc = render_flag(opt, optarg, &c, &out)) != 0)
 			return rc == 1 ? CLI_OK : rc;
 	}
 	if (optind < argc)
 		return cli_usage_error("director ha render", "unexpected argument '%s'",
 				       argv[optind]);
-	if ((rc = render_finish(&c, peers, n_peers, self, sizeof(self))) != 0)
+	if ((rc = render_finish(&c, peers, n_peers, back_vip, self, sizeof(self))) != 0)
 		return rc;
-	if (!out) {
-		ha_render(&c, stdout);
-		return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
-	}
-	return write_out(&c, out);
+	return write_all(&c, out);
 }
 
 /* keepalived runs the notify hook as SCRIPT TYPE NAME STATE PRIORITY. */

@@ -225,7 +225,18 @@ static void render_instance(const struct ha_config *c, FILE *f)
 			fprintf(f, "\t\t%s\n", c->peers[i]);
 		fprintf(f, "\t}\n");
 	}
-	fprintf(f, "\tvirtual_ipaddress {\n\t\t%s dev %s\n\t}\n", c->vip, c->interface);
+	fprintf(f, "\tvirtual_ipaddress {\n\t\t%s dev %s\n", c->vip, c->interface);
+	/* the back VIP moves with the front one: the directors SNAT to it */
+	if (c->back_vip[0])
+		fprintf(f, "\t\t%s dev %s\n", c->back_vip, c->back_interface);
+	fprintf(f, "\t}\n");
+	if (c->ct_dir) {
+		char hook[HA_PATH_MAX + 32];
+		ha_sync_path(c, "primary-backup.sh", hook, sizeof(hook));
+		fprintf(f, "\tnotify_master \"%s primary\"\n\tnotify_backup \"%s backup\"\n", hook,
+			hook);
+		fprintf(f, "\tnotify_fault \"%s fault\"\n", hook);
+	}
 	fprintf(f, "\ttrack_script {\n\t\tmqlb_director\n\t}\n");
 	fprintf(f, "}\n");
 }
