@@ -25,6 +25,7 @@
 #include "director/dataplane_nft.h"
 #include "director/director.h"
 #include "director/ha.h"
+#include "director/peers.h"
 
 static int parse(struct director *d, const char *const *args)
 {
@@ -647,6 +648,154 @@ static void test_ha_state(void **state)
 	rmdir(dir);
 }
 
+/* ---- peers (issue 14, item 1) and the control framing (item 5) ---- */
+
+static const unsigned char ukey[] = "unit-test-key-0123456789";
+
+static size_t dgram(char *buf, const struct director *d, const char *name, uint64_t boot,
+		    uint64_t seq, uint64_t c0, uint64_t c1, const unsigned char *key)
+{
+	uint64_t counts[DIRECTOR_MAX_BACKENDS] = {c0, c1};
+	size_t n = peers_encode(buf, PEERS_DGRAM_MAX, name, boot, seq, d, counts, key,
+				strlen((const char *)key));
+	assert_true(n > 0);
+	return n;
+}
+
+static void peers_director(struct director *d)
+{
+	char err[128];
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(addr_parse("127.0.0.1:19000", 0, &d->cfg.listen), 0);
+	assert_int_equal(director_backend_parse("10.0.0.1:1883", &d->backends[0], err, sizeof(err)),
+			 0);
+	assert_int_equal(director_backend_parse("10.0.0.2:1883", &d->backends[1], err, sizeof(err)),
+			 0);
+	d->n_backends = 2;
+	d->cfg.peers = "127.0.0.1:19001,127.0.0.1:19002,127.0.0.1:19000";
+}
+
+static void test_peers_verdicts(void **state)
+{
+	static struct director d;
+	struct sockaddr_storage p1, p2, self, stranger;
+	char buf[PEERS_DGRAM_MAX], err[128];
+	size_t n;
+	(void)state;
+	peers_director(&d);
+	addr_parse("127.0.0.1:19001", 0, &p1);
+	addr_parse("127.0.0.1:19002", 0, &p2);
+	addr_parse("127.0.0.1:19000", 0, &self);
+	addr_parse("127.0.0.1:40000", 0, &stranger);
+	struct peers *p = peers_new(&d, ukey, sizeof(ukey) - 1, err, sizeof(err));
+	assert_non_null(p);
+	n = dgram(buf, &d, "b", 100, 1, 3, 4, ukey);
+	assert_int_equal(peers_input(p, &stranger, buf, n, 1), PEERS_STRANGER);
+	assert_int_equal(peers_active(p, 0), 0);
+	assert_int_equal(peers_input(p, &self, buf, n, 1), PEERS_SELF);
+	assert_int_equal(peers_input(p, &p1, buf, n, 1), PEERS_TAKEN);
+	assert_int_equal(peers_active(p, 0), 3);
+	assert_int_equal(peers_active(p, 1), 4);
+	assert_int_equal(peers_input(p, &p1, buf, n, 2), PEERS_REPLAY);
+	/* a forgery (wrong key) from the listed address: seq = UINT64_MAX, a takeover */
+	n = dgram(buf, &d, "b", 101, UINT64_MAX, 100, 100,
+		  (const unsigned char *)"guessed-key-guessed");
+	assert_int_equal(peers_input(p, &p1, buf, n, 3), PEERS_BAD_MAC);
+	n = dgram(buf, &d, "b", 100, 2, 6, 7, ukey); /* not silenced */
+	assert_int_equal(peers_input(p, &p1, buf, n, 4), PEERS_TAKEN);
+	assert_int_equal(peers_active(p, 0), 6);
+	/* an older boot is a replay from before a restart; a newer one is a restart */
+	n = dgram(buf, &d, "b", 99, 50, 1, 1, ukey);
+	assert_int_equal(peers_input(p, &p1, buf, n, 5), PEERS_REPLAY);
+	n = dgram(buf, &d, "b", 200, 1, 8, 9, ukey);
+	assert_int_equal(peers_input(p, &p1, buf, n, 6), PEERS_TAKEN);
+	/* a count over the cap is refused; two peers at the cap sum without wrapping */
+	n = dgram(buf, &d, "c", 1, 1, PEERS_COUNT_MAX + 1, 0, ukey);
+	assert_int_equal(peers_input(p, &p2, buf, n, 7), PEERS_BAD);
+	n = dgram(buf, &d, "b", 200, 2, PEERS_COUNT_MAX, 0, ukey);
+	assert_int_equal(peers_input(p, &p1, buf, n, 8), PEERS_TAKEN);
+	n = dgram(buf, &d, "c", 1, 2, PEERS_COUNT_MAX, 0, ukey);
+	assert_int_equal(peers_input(p, &p2, buf, n, 9), PEERS_TAKEN);
+	assert_int_equal(peers_active(p, 0), 2 * PEERS_COUNT_MAX);
+	/* the empty key (loopback, no --peers-key) is not a wildcard for a keyed table */
+	n = dgram(buf, &d, "c", 1, 3, 0, 0, (const unsigned char *)"");
+	assert_int_equal(peers_input(p, &p2, buf, n, 10), PEERS_BAD_MAC);
+	peers_free(p);
+}
+
+static void test_peers_decode_strict(void **state)
+{
+	static struct director d;
+	struct peers_dgram dg;
+	char buf[PEERS_DGRAM_MAX];
+	(void)state;
+	peers_director(&d);
+	size_t n = dgram(buf, &d, "b", 0x1234, 5, 1, 2, ukey);
+	assert_int_equal(peers_decode(buf, n, &d, &dg), 0);
+	assert_string_equal(dg.name, "b");
+	assert_int_equal(dg.boot, 0x1234);
+	assert_int_equal(dg.seq, 5);
+	assert_int_equal(dg.found, 3);
+	assert_true(peers_mac_ok(buf, &dg, ukey, sizeof(ukey) - 1));
+	assert_false(peers_mac_ok(buf, &dg, (const unsigned char *)"x", 1));
+	static const char *const bad[] = {
+	    "MQLBPEER 1 b 0000000000000001 1\n10.0.0.1:1883 1\n", /* version 1 */
+	    "MQLBPEER 2 b 0000000000000001 1\n10.0.0.1:1883 1\n", /* no MAC */
+	    "MQLBPEER 2 b 0000000000000001 -1\nMAC "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n",
+	    "MQLBPEER 2 b 0000000000000001 1\n10.0.0.1:1883 +1\nMAC "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n",
+	    "MQLBPEER 2 b 1 1\nMAC "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n",
+	    "MQLBPEER 2 b 0000000000000001 1\nMAC "
+	    "0000000000000000000000000000000000000000000000000000000000000000\nx 1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(peers_decode(bad[i], strlen(bad[i]), &d, &dg), -EINVAL);
+}
+
+static void test_peers_config(void **state)
+{
+	struct sockaddr_storage lo, ns;
+	char err[320], path[] = "/tmp/mqlb-unit-peers-key.XXXXXX";
+	(void)state;
+	addr_parse("127.0.0.1:1883", 0, &lo);
+	addr_parse("198.18.0.1:1883", 0, &ns);
+	assert_int_equal(peers_config_check("127.0.0.2:1883", NULL, &lo, err, sizeof(err)), 0);
+	assert_int_equal(peers_config_check("198.18.0.2:1883", NULL, &lo, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "198.18.0.2:1883"));
+	assert_int_equal(peers_config_check("127.0.0.2:1883", NULL, &ns, err, sizeof(err)),
+			 -EINVAL);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789abcdef\n", 17), 17);
+	close(fd);
+	assert_int_equal(peers_config_check("198.18.0.2:1883", path, &ns, err, sizeof(err)), 0);
+	chmod(path, 0640);
+	assert_int_equal(peers_config_check("198.18.0.2:1883", path, &ns, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "chmod 600"));
+	unlink(path);
+}
+
+static void test_control_frame(void **state)
+{
+	char big[DIRECTOR_CTL_LINE_MAX + 1];
+	(void)state;
+	assert_int_equal(director_control_frame("status\n", 7), 6);
+	assert_int_equal(director_control_frame("stat", 4), -2);
+	assert_int_equal(director_control_frame("", 0), -2);
+	assert_int_equal(director_control_frame("st\0tus\n", 7), -1);
+	assert_int_equal(director_control_frame("a\nb\n", 4), 1);
+	memset(big, 's', sizeof(big));
+	assert_int_equal(director_control_frame(big, DIRECTOR_CTL_LINE_MAX - 1), -2);
+	assert_int_equal(director_control_frame(big, DIRECTOR_CTL_LINE_MAX), -1);
+	big[DIRECTOR_CTL_LINE_MAX - 1] = '\n';
+	assert_int_equal(director_control_frame(big, DIRECTOR_CTL_LINE_MAX),
+			 DIRECTOR_CTL_LINE_MAX - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +804,8 @@ int main(void)
 	    cmocka_unit_test(test_weights_refresh), cmocka_unit_test(test_control_requests),
 	    cmocka_unit_test(test_control_timeout), cmocka_unit_test(test_ha_values),
 	    cmocka_unit_test(test_ha_render),	    cmocka_unit_test(test_ha_state),
+	    cmocka_unit_test(test_peers_verdicts),  cmocka_unit_test(test_peers_decode_strict),
+	    cmocka_unit_test(test_peers_config),    cmocka_unit_test(test_control_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
