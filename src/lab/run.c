@@ -20,6 +20,7 @@
  * not add up: with pairwise merges p50/p99 are those of the worse client host
  * (the larger value), which the report states. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -237,6 +238,33 @@ static int director_wait(struct run_ctx *c, int i)
 	return lab_stop ? -EINTR : -ETIMEDOUT;
 }
 
+/* The shared key of the distributed-shared directors' --peers datagrams
+ * (the director requires one off loopback): 32 random bytes, hex, in
+ * <run>/peers.key, mode 0600. Returns 0 or -errno. */
+static int peers_key_write(struct run_ctx *c, char *path, size_t len)
+{
+	unsigned char key[32];
+	path_in(c, "peers.key", path, len);
+	FILE *r = fopen("/dev/urandom", "rb");
+	if (!r)
+		return -errno;
+	size_t got = fread(key, 1, sizeof(key), r);
+	fclose(r);
+	if (got != sizeof(key))
+		return -EIO;
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -errno;
+	char hex[2 * sizeof(key) + 2];
+	for (size_t i = 0; i < sizeof(key); i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	hex[2 * sizeof(key)] = '\n';
+	ssize_t w = write(fd, hex, 2 * sizeof(key) + 1);
+	close(fd);
+	return w == (ssize_t)(2 * sizeof(key) + 1) ? 0 : -EIO;
+}
+
 static int directors_start(struct run_ctx *c)
 {
 	enum lab_topology t = c->run->topology;
@@ -249,6 +277,11 @@ static int directors_start(struct run_ctx *c)
 		int ret = lab_netns_route_clients(c->env, c->client_dir);
 		if (ret < 0)
 			return ret;
+	}
+	char key[1200];
+	if (t == LAB_TOPO_SHARED && peers_key_write(c, key, sizeof(key)) < 0) {
+		log_error("lab: cannot write %s", key);
+		return -EIO;
 	}
 	for (int i = 0; i < c->n_dirs; i++) {
 		char listen[64], backends[LAB_MAX_BROKERS][64], log[1200], peers[128] = "";
@@ -301,6 +334,8 @@ static int directors_start(struct run_ctx *c)
 				 c->env->vip_port);
 			argv[n++] = "--peers";
 			argv[n++] = peers;
+			argv[n++] = "--peers-key";
+			argv[n++] = key;
 		}
 		argv[n] = NULL;
 		snprintf(name, sizeof(name), "%s.log", c->dir_name[i]);
