@@ -64,7 +64,7 @@ struct director_config {
 	const char
 	    *vrrp_state_file; /* --vrrp-state: keepalived's notify hook writes it; borrowed */
 	/* Proxy options (ignored by kernel dataplanes). */
-	const char *peers; /* "ADDR,..." for --peers; borrowed */
+	const char *peers;     /* "ADDR,..." for --peers; borrowed */
 	const char *peers_key; /* --peers-key FILE (peers.h); borrowed; NULL = none */
 	unsigned max_connections;
 	unsigned threads;
