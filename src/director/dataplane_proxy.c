@@ -104,7 +104,7 @@ static void proxy_stop(struct director *d)
 		return;
 	peers_stop(px->peers);
 	px->peers = NULL;
-	for (unsigned k = 0; k < px->n_threads; k++) {
+	for (unsigned k = 0; px->threads && k < px->n_threads; k++) { /* NULL: failed early */
 		struct proxy_thread *t = &px->threads[k];
 		if (t->started) {
 			event_loop_stop(t->el);
@@ -124,8 +124,30 @@ static void proxy_stop(struct director *d)
 	}
 	free(px->threads);
 	proxy_tls_free(px->tls);
+	proxy_limits_free(px->limits);
 	free(px);
 	d->dp_state = NULL;
+}
+
+/* The edge options (director_edge): TLS contexts, PROXY protocol, limits. */
+static int edge_start(struct proxy *px, char *err, size_t errlen)
+{
+	const struct director_edge *e = &director_edge;
+	int rc = proxy_tls_new(&px->tls, e, err, errlen);
+	if (rc < 0)
+		return rc;
+	px->hash_cn = e->hash_cn;
+	px->send_v2 = e->send_proxy_v2;
+	px->accept_v2 = e->accept_proxy;
+	px->max_pending = e->max_pending;
+	px->idle_ns = e->idle_ns;
+	px->fin_ns = e->fin_ns;
+	if (proxy_limits_new(&px->limits, e->max_per_source, e->rate_per_source, px->max_conns) <
+	    0) {
+		snprintf(err, errlen, "per-source table: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int proxy_start(struct director *d, char *err, size_t errlen)
@@ -141,12 +163,6 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 	px->d = d;
 	px->n = d->n_backends;
 	sched_kind_parse(d->cfg.scheduler, &px->kind); /* checked by proxy_check */
-	rc = proxy_tls_new(&px->tls, &director_edge, err, errlen);
-	if (rc < 0)
-		goto fail;
-	px->hash_cn = director_edge.hash_cn;
-	px->send_v2 = director_edge.send_proxy_v2;
-	px->accept_v2 = director_edge.accept_proxy;
 	for (unsigned i = 0; i < px->n; i++) {
 		atomic_store(&px->cfg_w[i], d->backends[i].weight);
 		atomic_store(&d->backends[i].proxy_active, 0);
@@ -159,6 +175,9 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 			   ? (nofile - FDS_RESERVED - 2 * px->n_threads) / 2
 			   : 1;
 	px->max_conns = d->cfg.max_connections ? d->cfg.max_connections : fit;
+	rc = edge_start(px, err, errlen);
+	if (rc < 0)
+		goto fail;
 	if (px->max_conns > fit)
 		log_warn("proxy: --max-connections %u exceeds what %u file descriptors allow "
 			 "(%u); accept pauses when they run out",
@@ -320,6 +339,15 @@ static void proxy_status_json(const struct director *d, struct json *j)
 	json_u64(j, "open_connections", atomic_load(&px->open));
 	json_u64(j, "accepted", sum(px, offsetof(struct proxy_counters, accepted), 0));
 	json_u64(j, "retries", sum(px, offsetof(struct proxy_counters, retries), 0));
+	json_u64(j, "pending", atomic_load(&px->pending));
+	json_u64(j, "max_pending", px->max_pending);
+	json_u64(j, "max_conns_per_source", director_edge.max_per_source);
+	json_u64(j, "connect_rate_per_source", director_edge.rate_per_source);
+	json_u64(j, "source_table_bytes", proxy_limits_bytes(px->limits));
+	json_obj_begin(j, "timeouts");
+	json_u64(j, "idle", sum(px, offsetof(struct proxy_counters, idle_closed), 0));
+	json_u64(j, "client_fin", sum(px, offsetof(struct proxy_counters, fin_closed), 0));
+	json_obj_end(j);
 	json_obj_begin(j, "rejects");
 	for (unsigned r = 1; r < PROXY_REJ_COUNT; r++)
 		json_u64(j, proxy_reject_name(r),

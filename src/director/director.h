@@ -138,8 +138,13 @@ struct director_edge {
 	int backend_tls;		/* --backend-tls: TLS to the brokers */
 	const char *backend_ca;		/* --backend-ca: verify the brokers against it */
 	const char *backend_cert, *backend_key; /* --backend-cert/-key: ours to them */
-	int send_proxy_v2; /* --send-proxy-v2: a PROXY v2 header to every backend */
-	int accept_proxy;  /* --accept-proxy: clients come with a PROXY v2 header */
+	int send_proxy_v2;	  /* --send-proxy-v2: a PROXY v2 header to every backend */
+	int accept_proxy;	  /* --accept-proxy: clients come with a PROXY v2 header */
+	unsigned max_pending;	  /* --max-pending: connections before their CONNECT */
+	unsigned max_per_source;  /* --max-conns-per-source */
+	unsigned rate_per_source; /* --connect-rate-per-source, per second */
+	uint64_t idle_ns;	  /* --idle-timeout: keepalive 0 tunnels (0 = never) */
+	uint64_t fin_ns;	  /* --client-fin-timeout (0 = never) */
 };
 extern struct director_edge director_edge;
 

@@ -166,6 +166,9 @@ static void run_usage(FILE *f)
 		"                          [--hash-cn]] [--backend-tls [--backend-ca FILE]\n"
 		"                          [--backend-cert FILE --backend-key FILE]]\n"
 		"                         [--send-proxy-v2] [--accept-proxy]\n"
+		"                         [--max-pending N] [--max-conns-per-source N]\n"
+		"                         [--connect-rate-per-source N/s] [--idle-timeout D]\n"
+		"                         [--client-fin-timeout D]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
 		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
@@ -218,7 +221,17 @@ static void run_usage(FILE *f)
 		"                          (the broker must accept it: not mosquitto 2.0;\n"
 		"                          needs --health-interval 0)\n"
 		"  --accept-proxy          proxy: every client starts with a PROXY v2 header\n"
-		"                          (a balancer in front); missing/malformed: refused\n",
+		"                          (a balancer in front); missing/malformed: refused\n"
+		"  --max-pending N         proxy: at most N connections without a complete\n"
+		"                          CONNECT; a new one closes the oldest (default: off)\n"
+		"  --max-conns-per-source N      proxy: open connections per client address\n"
+		"  --connect-rate-per-source N/s proxy: new connections per address and second\n"
+		"                          (a burst of N allowed)\n"
+		"  --idle-timeout D        proxy: close a tunnel whose CONNECT had keepalive 0\n"
+		"                          after D without client bytes (1.5 x keepalive\n"
+		"                          otherwise, always on); default: never\n"
+		"  --client-fin-timeout D  proxy: close a half-closed tunnel after D (default:\n"
+		"                          never)\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
 
@@ -250,6 +263,11 @@ enum {
 	OPT_BKEY,
 	OPT_SENDPROXY,
 	OPT_ACCEPTPROXY,
+	OPT_MAXPENDING,
+	OPT_PERSOURCE,
+	OPT_RATESOURCE,
+	OPT_IDLE,
+	OPT_FINTIMEOUT,
 	OPT_SNAT,
 	OPT_HELP,
 };
@@ -282,6 +300,49 @@ static const char **edge_slot(int opt, const char **name)
 	}
 }
 
+/* Takes a limit or timeout of the edge. Returns 0, or -1 with err set. */
+static int edge_limit(int opt, const char *arg, char *err, size_t errlen)
+{
+	struct director_edge *e = &director_edge;
+	uint64_t v;
+	char num[32];
+	const char *slash = strchr(arg, '/');
+	switch (opt) {
+	case OPT_MAXPENDING:
+	case OPT_PERSOURCE:
+		if (parse_u64(arg, 1, 10000000, &v) != 0)
+			break;
+		*(opt == OPT_MAXPENDING ? &e->max_pending : &e->max_per_source) = (unsigned)v;
+		return 0;
+	case OPT_RATESOURCE: /* N or N/s */
+		if (strlen(arg) >= sizeof(num) || (slash && strcmp(slash, "/s") != 0))
+			break;
+		snprintf(num, sizeof(num), "%.*s", (int)(slash ? slash - arg : (long)strlen(arg)),
+			 arg);
+		if (parse_u64(num, 1, 1000000, &v) != 0)
+			break;
+		e->rate_per_source = (unsigned)v;
+		return 0;
+	default: /* durations: 1s-1d */
+		if (parse_duration_ns(arg, NS_PER_S, &v) != 0 || v < NS_PER_S ||
+		    v > 86400 * NS_PER_S)
+			break;
+		*(opt == OPT_IDLE ? &e->idle_ns : &e->fin_ns) = v;
+		return 0;
+	}
+	snprintf(err, errlen, "invalid --%s '%s' (%s)",
+		 opt == OPT_MAXPENDING	 ? "max-pending"
+		 : opt == OPT_PERSOURCE	 ? "max-conns-per-source"
+		 : opt == OPT_RATESOURCE ? "connect-rate-per-source"
+		 : opt == OPT_IDLE	 ? "idle-timeout"
+					 : "client-fin-timeout",
+		 arg,
+		 opt == OPT_RATESOURCE				 ? "N or N/s, 1-1000000"
+		 : opt == OPT_MAXPENDING || opt == OPT_PERSOURCE ? "1-10000000"
+								 : "a duration, 1s-1d");
+	return -1;
+}
+
 /* The edge flags make sense together and with the rest (proxy only). Returns
  * 0, or -1 with one line in err. */
 static int edge_check(const struct director_config *cfg, const char *dp_name, char *err,
@@ -290,11 +351,12 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 	const struct director_edge *e = &director_edge;
 	int any = e->tls_cert || e->tls_key || e->tls_ca || e->hash_cn || e->backend_tls ||
 		  e->backend_ca || e->backend_cert || e->backend_key || e->send_proxy_v2 ||
-		  e->accept_proxy;
+		  e->accept_proxy || e->max_pending || e->max_per_source || e->rate_per_source ||
+		  e->idle_ns || e->fin_ns;
 	if (any && strcmp(dp_name, "proxy") != 0)
 		snprintf(err, errlen,
-			 "TLS and PROXY protocol flags need --dataplane proxy (nft and ipvs "
-			 "pass TLS through untouched)");
+			 "TLS, PROXY protocol, limit and timeout flags need --dataplane proxy "
+			 "(nft and ipvs pass TLS through untouched)");
 	else if (!e->tls_cert != !e->tls_key)
 		snprintf(err, errlen, "--tls-cert and --tls-key go together");
 	else if (e->tls_ca && !e->tls_cert)
@@ -360,6 +422,11 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"backend-key", required_argument, NULL, OPT_BKEY},
 	    {"send-proxy-v2", no_argument, NULL, OPT_SENDPROXY},
 	    {"accept-proxy", no_argument, NULL, OPT_ACCEPTPROXY},
+	    {"max-pending", required_argument, NULL, OPT_MAXPENDING},
+	    {"max-conns-per-source", required_argument, NULL, OPT_PERSOURCE},
+	    {"connect-rate-per-source", required_argument, NULL, OPT_RATESOURCE},
+	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+	    {"client-fin-timeout", required_argument, NULL, OPT_FINTIMEOUT},
 	    {"snat", required_argument, NULL, OPT_SNAT},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
@@ -519,6 +586,14 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 			break;
 		case OPT_ACCEPTPROXY:
 			director_edge.accept_proxy = 1;
+			break;
+		case OPT_MAXPENDING:
+		case OPT_PERSOURCE:
+		case OPT_RATESOURCE:
+		case OPT_IDLE:
+		case OPT_FINTIMEOUT:
+			if (edge_limit(c, optarg, err, sizeof(err)) != 0)
+				return cli_usage_error(cmd, "%s", err);
 			break;
 		case OPT_SNAT:
 			if (director_nft_set_snat(optarg, err, sizeof(err)) != 0)

@@ -48,7 +48,10 @@
 	X(NO_BACKEND, "no_backend")	    /* every backend is down or drained */                 \
 	X(BACKEND_FAILED, "backend_failed") /* connect failed on two backends */                   \
 	X(TLS, "tls_handshake")		    /* TLS handshake failed (tls.failures says why) */     \
-	X(PROXY_HDR, "proxy_header")	    /* --accept-proxy: header missing or malformed */
+	X(PROXY_HDR, "proxy_header")	    /* --accept-proxy: header missing or malformed */      \
+	X(SOURCE_CONNS, "source_conns")	    /* --max-conns-per-source reached */                   \
+	X(SOURCE_RATE, "source_rate")	    /* --connect-rate-per-source exceeded */               \
+	X(PENDING, "pending_evicted")	    /* oldest CONNECT-less connection, for a new one */
 
 enum proxy_reject {
 #define PROXY__REJ_ENUM(name, str) PROXY_REJ_##name,
@@ -171,6 +174,25 @@ size_t proxy_v2_build(uint8_t *out, size_t cap, const struct sockaddr_storage *s
 int proxy_v2_parse(const uint8_t *buf, size_t len, struct sockaddr_storage *src, size_t *need,
 		   const char **why);
 
+/* ---- limits (proxy_limits.c) ---- */
+
+struct proxy_limits;
+/* The per-source table for limits per_source (open connections) and rate
+ * (connects per second, burst of one second), sized for max_conns; *out NULL
+ * when both are 0. Returns 0 or -1 (out of memory). */
+int proxy_limits_new(struct proxy_limits **out, unsigned per_source, unsigned rate,
+		     unsigned max_conns);
+void proxy_limits_free(struct proxy_limits *l);
+/* Its memory (0 for NULL). */
+size_t proxy_limits_bytes(const struct proxy_limits *l);
+/* A connection from src at now: PROXY_REJ_NONE (counted: release it later),
+ * PROXY_REJ_SOURCE_CONNS or PROXY_REJ_SOURCE_RATE. Thread-safe; NULL admits. */
+enum proxy_reject proxy_limits_admit(struct proxy_limits *l, const struct sockaddr_storage *src,
+				     uint64_t now);
+void proxy_limits_release(struct proxy_limits *l, const struct sockaddr_storage *src);
+/* The Keep Alive (seconds) of a complete CONNECT in b[0..len), 0 if absent. */
+uint32_t proxy_connect_keepalive(const uint8_t *b, size_t len);
+
 /* ---- buffers ---- */
 
 struct proxy_buf {
@@ -194,6 +216,8 @@ struct proxy_counters {
 	atomic_uint_fast64_t tls_versions[2]; /* ... of them TLS 1.2, TLS 1.3 */
 	atomic_uint_fast64_t tls_backend;     /* backend handshakes completed */
 	atomic_uint_fast64_t tls_fail[PROXY_TLS_FAIL_COUNT];
+	atomic_uint_fast64_t idle_closed; /* no client bytes for 1.5 x keepalive */
+	atomic_uint_fast64_t fin_closed;  /* half-closed longer than --client-fin-timeout */
 };
 
 struct proxy;
@@ -213,8 +237,9 @@ struct proxy_thread {
 	struct proxy_counters ctr;
 	struct proxy_buf *pool;
 	unsigned pool_n;
-	struct proxy_conn *conns; /* every open connection: cleanup at stop */
-	uint64_t log_sec;	  /* rate limit of reject logs */
+	struct proxy_conn *conns;		  /* every open connection: cleanup at stop */
+	struct proxy_conn *pend_head, *pend_tail; /* --max-pending: oldest first */
+	uint64_t log_sec;			  /* rate limit of reject logs */
 	unsigned log_n, log_dropped;
 };
 
@@ -231,10 +256,14 @@ struct proxy {
 	atomic_uint cfg_w[DIRECTOR_MAX_BACKENDS];
 	atomic_uint open; /* client connections open (all threads) */
 	unsigned max_conns;
-	struct peers *peers;	/* NULL without --peers */
-	struct proxy_tls *tls;	/* NULL without TLS flags */
-	int hash_cn;		/* --hash-cn */
-	int send_v2, accept_v2; /* --send-proxy-v2, --accept-proxy */
+	struct peers *peers;	     /* NULL without --peers */
+	struct proxy_tls *tls;	     /* NULL without TLS flags */
+	int hash_cn;		     /* --hash-cn */
+	int send_v2, accept_v2;	     /* --send-proxy-v2, --accept-proxy */
+	struct proxy_limits *limits; /* NULL without per-source limits */
+	unsigned max_pending;	     /* 0 = off */
+	atomic_uint pending;	     /* connections without a complete CONNECT */
+	uint64_t idle_ns, fin_ns;    /* --idle-timeout (keepalive 0), --client-fin-timeout */
 };
 
 /* ---- proxy_conn.c ---- */

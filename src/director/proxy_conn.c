@@ -25,6 +25,7 @@
 #define ACCEPT_BATCH	  64
 #define ACCEPT_PAUSE_NS	  (100ULL * NS_PER_MS) /* out of fds: retry accept after */
 #define PROXY_READ_ROUNDS 4		       /* reads per event while buffers fill up */
+#define HELLO_FIRST	  512 /* first CONNECT buffer: a slow client costs this, not 32 KiB */
 
 enum conn_state {
 	PC_HELLO = 0,	/* reading the CONNECT */
@@ -62,9 +63,15 @@ struct proxy_conn {
 	struct proxy_dir c2b, b2c;
 	SSL *cssl, *bssl;	   /* TLS on that side, else NULL */
 	enum conn_state after_hdr; /* --accept-proxy: the state once the header is read */
-	unsigned want;		   /* the event a TLS handshake waits for */
-	uint8_t cn_len;		   /* --hash-cn: the client certificate's CN */
-	char cn[65];		   /* X.509 ub-common-name is 64 */
+	uint8_t admitted;	   /* counted in the per-source table (release at close) */
+	uint8_t pending;	   /* in the thread's --max-pending FIFO */
+	struct proxy_conn *pprev, *pnext;
+	uint64_t idle_ns;   /* FORWARD: close after this long without client bytes */
+	uint64_t last_c2b;  /* ... the last time the client sent some */
+	uint64_t fin_since; /* when the first side half-closed (0 = none) */
+	unsigned want;	    /* the event a TLS handshake waits for */
+	uint8_t cn_len;	    /* --hash-cn: the client certificate's CN */
+	char cn[65];	    /* X.509 ub-common-name is 64 */
 };
 
 /* The TLS object of the side fd is (NULL: plain TCP). */
@@ -74,6 +81,40 @@ static SSL *ssl_of(const struct proxy_conn *c, int fd)
 }
 
 static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events);
+
+/* ---- --max-pending: a FIFO per thread of the connections before their CONNECT ---- */
+
+static void pending_enter(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	c->pending = 1;
+	c->pnext = NULL;
+	c->pprev = t->pend_tail;
+	if (t->pend_tail)
+		t->pend_tail->pnext = c;
+	else
+		t->pend_head = c;
+	t->pend_tail = c;
+	atomic_fetch_add_explicit(&t->px->pending, 1, memory_order_relaxed);
+}
+
+/* c has its CONNECT (or is gone): no longer pending. */
+static void pending_leave(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	if (!c->pending)
+		return;
+	if (c->pprev)
+		c->pprev->pnext = c->pnext;
+	else
+		t->pend_head = c->pnext;
+	if (c->pnext)
+		c->pnext->pprev = c->pprev;
+	else
+		t->pend_tail = c->pprev;
+	c->pending = 0;
+	atomic_fetch_sub_explicit(&t->px->pending, 1, memory_order_relaxed);
+}
 static void tls_failed(struct proxy_conn *c, enum proxy_tls_fail f, const char *why);
 
 /* ---- buffers ---- */
@@ -195,6 +236,9 @@ static void conn_destroy(struct proxy_conn *c, int reset_c, int reset_b)
 	struct proxy_thread *t = c->t;
 	event_timer_cancel(t->el, &c->timer);
 	release_backend(c);
+	pending_leave(c);
+	if (c->admitted)
+		proxy_limits_release(t->px->limits, &c->src);
 	SSL_free(c->cssl); /* no close_notify: a refusal or a reset */
 	SSL_free(c->bssl);
 	close_fd(c, &c->cfd, &c->cmask, reset_c);
@@ -259,6 +303,7 @@ static void conn_refuse(struct proxy_conn *c, enum proxy_reject r, const char *d
 	uint8_t ack[8];
 	count_reject(t, r);
 	log_reject(t, &c->src, r, detail);
+	pending_leave(c); /* lingering is bounded by LINGER_NS */
 	size_t n = proxy_hello_connack(&c->h, r, ack, sizeof(ack));
 	SSL_free(c->bssl);
 	c->bssl = NULL;
@@ -371,6 +416,44 @@ static void dial_timeout(struct event_loop *el, void *ctx)
 
 /* ---- forwarding ---- */
 
+/* The earliest FORWARD deadline (idle, half-close), UINT64_MAX for none. */
+static uint64_t fwd_deadline(const struct proxy_conn *c)
+{
+	uint64_t d = UINT64_MAX, fin = c->t->px->fin_ns;
+	if (c->idle_ns)
+		d = c->last_c2b + c->idle_ns;
+	if (fin && c->fin_since && c->fin_since + fin < d)
+		d = c->fin_since + fin;
+	return d;
+}
+
+static void fwd_arm(struct proxy_conn *c)
+{
+	uint64_t d = fwd_deadline(c);
+	if (d != UINT64_MAX)
+		event_timer_arm(c->t->el, &c->timer, d);
+}
+
+/* Armed for the earliest deadline; client bytes move the idle one without
+ * touching the timer, so this re-arms until one has really passed. */
+static void fwd_timeout(struct event_loop *el, void *ctx)
+{
+	struct proxy_conn *c = ctx;
+	struct proxy_thread *t = c->t;
+	uint64_t now = event_loop_now(el), fin = t->px->fin_ns;
+	if (fin && c->fin_since && now >= c->fin_since + fin) {
+		atomic_fetch_add_explicit(&t->ctr.fin_closed, 1, memory_order_relaxed);
+		conn_destroy(c, 0, 0);
+		return;
+	}
+	if (c->idle_ns && now >= c->last_c2b + c->idle_ns) {
+		atomic_fetch_add_explicit(&t->ctr.idle_closed, 1, memory_order_relaxed);
+		conn_destroy(c, 0, 0);
+		return;
+	}
+	fwd_arm(c);
+}
+
 static void forward_start(struct proxy_conn *c)
 {
 	struct proxy_thread *t = c->t;
@@ -384,6 +467,9 @@ static void forward_start(struct proxy_conn *c)
 	c->c2b.off = 0;
 	c->c2b.len = c->hello_len;
 	c->hello = NULL;
+	c->last_c2b = event_loop_now(t->el);
+	c->timer.fn = fwd_timeout;
+	fwd_arm(c);
 }
 
 /* Writes d's pending bytes to fd. Returns 0, or -1 when the sink failed
@@ -423,6 +509,10 @@ static int dir_pump(struct proxy_conn *c, struct proxy_dir *d, int src, int sink
 			if (n == 0) {
 				d->eof = 1;
 				proxy_io_shutdown_wr(ssl_of(c, sink), sink);
+				if (c->t->px->fin_ns && !c->fin_since) {
+					c->fin_since = event_loop_now(c->t->el);
+					fwd_arm(c);
+				}
 				return 1;
 			}
 			if (errno == EAGAIN || errno == EINTR)
@@ -430,6 +520,8 @@ static int dir_pump(struct proxy_conn *c, struct proxy_dir *d, int src, int sink
 			return -1;
 		}
 		atomic_fetch_add_explicit(bytes, (uint64_t)n, memory_order_relaxed);
+		if (d == &c->c2b)
+			c->last_c2b = event_loop_now(c->t->el);
 		d->buf = b;
 		d->off = 0;
 		d->len = (uint32_t)n;
@@ -504,10 +596,19 @@ static void hello_timeout(struct event_loop *el, void *ctx)
 	conn_destroy(c, 0, 0);
 }
 
+/* A buffer for the first bytes of a connection (freed, not pooled: cap differs). */
+static struct proxy_buf *small_buf(uint32_t cap)
+{
+	struct proxy_buf *b = malloc(sizeof(*b) + cap);
+	if (b)
+		b->cap = cap;
+	return b;
+}
+
 static void hello_read(struct proxy_conn *c)
 {
 	struct proxy_thread *t = c->t;
-	if (!c->hello && !(c->hello = pool_get(t)))
+	if (!c->hello && !(c->hello = small_buf(HELLO_FIRST)))
 		return;
 	if (c->hello_len == c->hello->cap && c->h.want > c->hello->cap) {
 		/* a CONNECT larger than a pool buffer (up to PROXY_CONNECT_MAX) */
@@ -543,6 +644,11 @@ static void hello_read(struct proxy_conn *c)
 	}
 	c->cid_off = (uint32_t)(c->h.clientid ? c->h.clientid - c->hello->data : 0);
 	c->cid_len = c->h.clientid_len;
+	pending_leave(c);
+	/* the broker closes after 1.5 x keepalive without a packet (3.1.1 §3.1.2.10):
+	 * so does the tunnel, or after --idle-timeout when the client has none */
+	uint32_t ka = proxy_connect_keepalive(c->hello->data, c->h.connect_len);
+	c->idle_ns = ka ? (uint64_t)ka * 3 * NS_PER_S / 2 : t->px->idle_ns;
 	if (t->px->hash_cn && c->cssl)
 		c->cn_len = (uint8_t)proxy_tls_peer_cn(c->cssl, c->cn, sizeof(c->cn));
 	event_timer_cancel(t->el, &c->timer);
@@ -641,6 +747,43 @@ static void tls_connect_start(struct proxy_conn *c)
 	tls_connect_step(c);
 }
 
+/* ---- admission ---- */
+
+/* Per-source limits for c->src (the real client: after --accept-proxy's
+ * header). Returns 1 admitted, 0 refused and destroyed. */
+static int admit(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	enum proxy_reject r = proxy_limits_admit(t->px->limits, &c->src, event_loop_now(t->el));
+	if (r == PROXY_REJ_NONE) {
+		c->admitted = t->px->limits != NULL;
+		return 1;
+	}
+	count_reject(t, r);
+	log_reject(t, &c->src, r, NULL);
+	conn_destroy(c, 1, 0);
+	return 0;
+}
+
+/* --max-pending reached: the oldest connection of this thread still without
+ * its CONNECT makes room (a silent one would hold its slot for the whole
+ * CONNECT timeout; a real client sends its CONNECT within a round trip).
+ * Returns 1 when there is room now. */
+static int pending_room(struct proxy_thread *t)
+{
+	struct proxy *px = t->px;
+	if (!px->max_pending ||
+	    atomic_load_explicit(&px->pending, memory_order_relaxed) < px->max_pending)
+		return 1;
+	struct proxy_conn *old = t->pend_head;
+	if (!old)
+		return 0; /* every pending one is on other threads */
+	count_reject(t, PROXY_REJ_PENDING);
+	log_reject(t, &old->src, PROXY_REJ_PENDING, "--max-pending reached: the oldest goes");
+	conn_destroy(old, 1, 0);
+	return 1;
+}
+
 /* ---- PROXY protocol v2 ---- */
 
 /* --accept-proxy: reads the header, exactly its bytes (what follows is TLS or
@@ -651,7 +794,7 @@ static void proxy_hdr_read(struct proxy_conn *c)
 	struct proxy_thread *t = c->t;
 	const char *why = NULL;
 	size_t need = PROXY_V2_HDR;
-	if (!c->hello && !(c->hello = pool_get(t)))
+	if (!c->hello && !(c->hello = small_buf(PROXY_V2_MAX)))
 		return;
 	if (c->hello_len)
 		proxy_v2_parse(c->hello->data, c->hello_len, &c->src, &need, &why);
@@ -675,6 +818,8 @@ static void proxy_hdr_read(struct proxy_conn *c)
 	if (r == 0)
 		return;
 	c->hello_len = 0; /* the buffer is the CONNECT's from here */
+	if (!admit(c))
+		return;
 	c->state = c->after_hdr;
 	update_masks(c);
 }
@@ -778,6 +923,13 @@ void proxy_accept(struct event_loop *el, int lfd, void *ctx, unsigned events)
 		atomic_fetch_add_explicit(&t->ctr.accepted, 1, memory_order_relaxed);
 		unsigned open = atomic_fetch_add_explicit(&px->open, 1, memory_order_relaxed);
 		struct proxy_conn *c = NULL;
+		if (!pending_room(t)) {
+			atomic_fetch_sub_explicit(&px->open, 1, memory_order_relaxed);
+			count_reject(t, PROXY_REJ_PENDING);
+			log_reject(t, &ss, PROXY_REJ_PENDING, "--max-pending reached");
+			close(fd);
+			continue;
+		}
 		if (open >= px->max_conns || !(c = calloc(1, sizeof(*c)))) {
 			atomic_fetch_sub_explicit(&px->open, 1, memory_order_relaxed);
 			count_reject(t, PROXY_REJ_LIMIT);
@@ -803,12 +955,15 @@ void proxy_accept(struct event_loop *el, int lfd, void *ctx, unsigned events)
 			c->after_hdr = c->state;
 			c->state = PC_PROXY_HDR;
 		}
+		pending_enter(c);
 		c->next = t->conns;
 		if (t->conns)
 			t->conns->prev = c;
 		t->conns = c;
 		event_timer_init(&c->timer, hello_timeout, c);
 		event_timer_arm(el, &c->timer, event_loop_now(el) + PROXY_CONNECT_TIMEOUT);
+		if (!px->accept_v2 && !admit(c))
+			continue;
 		update_masks(c);
 		if (c->cmask == 0 || (c->state == PC_TLS_ACCEPT && !c->cssl))
 			conn_destroy(c, 1, 0);
