@@ -41,6 +41,7 @@ pair_start() {
 	local h
 	for h in a b; do
 		ip -n "${HA_NS[$h]}" link set fr up
+		ip -n "${HA_NS[$h]}" link set bk up
 		rm -f "$T_TMP/$h.state"
 		ha_director "$h" || return 1
 		ha_render "$h" "$@" || return 1

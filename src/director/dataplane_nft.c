@@ -19,6 +19,14 @@
  *   masq   (--mode nat) postrouting: masquerade our connections only (matched by
  *          their original tuple), so brokers reply through the director; with
  *          --snat ADDR, snat to ADDR instead (a back VIP shared by an HA pair).
+ *   nopick (--snat) filter prerouting, after conntrack, before lb: a TCP packet
+ *          to VIP:PORT or to ADDR that is not a SYN and belongs to no known
+ *          connection is dropped. After a failover the new master must not
+ *          pick such a packet up as a new connection (nf_conntrack_tcp_loose):
+ *          lb would balance it anew, likely to another broker (a reset), and
+ *          its entry would block conntrackd's commit of the synced one; a
+ *          packet to ADDR would reach the local stack (a reset to the broker).
+ *          Dropped, it is retransmitted and finds the committed entry.
  *   cnt_*  filter chains with per-backend named counters b<i>_in (client ->
  *          broker packets/bytes), b<i>_out (broker -> client), b<i>_new (new
  *          connections). Backends are matched by conntrack's reply tuple, which
@@ -188,6 +196,22 @@ int director_nft_lb_cmds(const struct director *d, FILE *out)
 	return 0;
 }
 
+/* The nopick chain of --snat (see the top of this file). */
+static void nopick_cmds(const struct director *d, FILE *out, const char *fam, const char *t)
+{
+	char h[ADDR_STRLEN];
+	const char *midstream = "tcp flags & (syn | ack) != syn ct state new,invalid drop";
+	fprintf(out,
+		"add chain %s %s nopick { type filter hook prerouting priority -150; policy "
+		"accept; }\n",
+		fam, t);
+	fprintf(out, "add rule %s %s nopick %s daddr %s tcp dport %u %s\n", fam, t, fam,
+		addr_format_host(&d->cfg.listen, h, sizeof(h)), addr_port(&d->cfg.listen),
+		midstream);
+	fprintf(out, "add rule %s %s nopick %s daddr %s %s\n", fam, t, fam,
+		addr_format_host(&snat_addr, h, sizeof(h)), midstream);
+}
+
 int director_nft_start_cmds(const struct director *d, FILE *out)
 {
 	const char *fam = director_nft_family(d);
@@ -221,6 +245,8 @@ int director_nft_start_cmds(const struct director *d, FILE *out)
 			fam, t, fam, addr_format_host(&d->cfg.listen, h, sizeof(h)),
 			addr_port(&d->cfg.listen), sn);
 	}
+	if (!local && director_nft_has_snat())
+		nopick_cmds(d, out, fam, t);
 	/* counting: chain for the original direction, and for replies */
 	const char *co = local ? "cnt_out" : "cnt_fwd", *cr = local ? "cnt_in" : "cnt_fwd";
 	fprintf(out, "add chain %s %s %s { type filter hook %s priority 0; policy accept; }\n", fam,

@@ -1,6 +1,7 @@
 # director_ha_net.bash — sourced (after tests/lib.sh) by tests/integration/
 # director_ha.sh and bench/failover.sh: two director "hosts" sharing a VIP held
-# by real keepalived, in namespaces this script owns, all named mqlb-ha-<tag>-*:
+# by real keepalived, in namespaces this script owns, all named
+# $HA_PREFIX-<tag>-* (HA_PREFIX default mqlb-ha):
 #
 #   client 198.18.0.2 ─┐            ┌─ director A 198.18.0.11 | 198.18.1.11 ─┐
 #                      └─ br0 (sw) ─┤                                         ├─ br1 (sw) ─ brokers
@@ -12,6 +13,11 @@
 # holds the VIP) and keepalived -P with the config `mqlb director ha render`
 # wrote (--netns: keepalived enters the namespace itself). Brokers: real
 # mosquitto on port 19501 of each broker address.
+#
+# The nft variant (director_ha_sync.sh, bench/failover.sh): ha_director_nft
+# runs `director run --dataplane nft --mode nat --snat $HA_BACK_VIP`, keepalived
+# moves the back VIP 198.18.1.10/24 on "bk" with the front one, and with
+# ha_conntrackd each host runs conntrackd (FTFW over the back link).
 
 HA_VIP=198.18.0.10
 HA_PORT=19500
@@ -20,7 +26,9 @@ HA_BROKERS=(198.18.1.21 198.18.1.22 198.18.1.23)
 declare -A HA_FRONT=([a]=198.18.0.11 [b]=198.18.0.12)
 declare -A HA_BACK=([a]=198.18.1.11 [b]=198.18.1.12)
 declare -A HA_PRIO=([a]=150 [b]=100)
-declare -A HA_DIR_PID HA_KA_PID
+HA_BACK_VIP=198.18.1.10
+HA_PREFIX=${HA_PREFIX:-mqlb-ha}
+declare -A HA_DIR_PID HA_KA_PID HA_CT_PID
 
 # ha_own_binary: copies $MQLB to T_TMP/mqlb (until the copy runs: the tree
 # may be mid-rebuild) and points MQLB there.
@@ -40,8 +48,9 @@ ha_own_binary() {
 declare -A HA_NS
 ha_up() {
 	local tag=$1 ns h
-	HA_NS_C=mqlb-ha-$tag-c HA_NS_K=mqlb-ha-$tag-k HA_NS_SW=mqlb-ha-$tag-sw
-	HA_NS[a]=mqlb-ha-$tag-a HA_NS[b]=mqlb-ha-$tag-b
+	local p=$HA_PREFIX-$tag
+	HA_NS_C=$p-c HA_NS_K=$p-k HA_NS_SW=$p-sw
+	HA_NS[a]=$p-a HA_NS[b]=$p-b
 	for ns in $HA_NS_C $HA_NS_K $HA_NS_SW ${HA_NS[a]} ${HA_NS[b]}; do
 		ip netns del "$ns" 2>/dev/null
 		ip netns add "$ns" || return 1
@@ -109,6 +118,54 @@ ha_director() {
 	return 1
 }
 
+# ha_director_nft H ARGS...: the nft NAT director of host H (forwarding on),
+# otherwise like ha_director; ARGS go to director run (e.g. --snat ADDR).
+ha_director_nft() {
+	local h=$1 k bk=()
+	shift
+	for b in "${HA_BROKERS[@]}"; do bk+=(--backend "$b:$HA_BPORT"); done
+	ip netns exec "${HA_NS[$h]}" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "${HA_NS[$h]}" "$MQLB" director run --name "ha$h" --control "$T_TMP/$h.sock" \
+		--dataplane nft --mode nat --listen "$HA_VIP:$HA_PORT" "${bk[@]}" \
+		--health-interval 500ms --vrrp-state "$T_TMP/$h.state" "$@" >>"$T_TMP/dir-$h.log" 2>&1 &
+	HA_DIR_PID[$h]=$!
+	track "${HA_DIR_PID[$h]}"
+	for ((k = 0; k < 100; k++)); do
+		"$MQLB" director check --control "$T_TMP/$h.sock" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "# nft director $h did not come up:"
+	sed 's/^/#   /' "$T_TMP/dir-$h.log"
+	return 1
+}
+
+# ha_sync_flags H: the render flags of host H for the back VIP and conntrackd
+# (files in T_TMP/ct-H, FTFW to the other host's back address).
+ha_sync_flags() {
+	local o=b
+	[ "$1" = b ] && o=a
+	mkdir -p "$T_TMP/ct-$1"
+	echo --back-vip "$HA_BACK_VIP/24" --back-interface bk --conntrackd "$T_TMP/ct-$1" \
+		--sync-interface bk --sync-address "${HA_BACK[$1]}" --sync-peer "${HA_BACK[$o]}"
+}
+
+# ha_conntrackd H: conntrackd (foreground) in host H's namespace with the
+# config ha render wrote; waits until it answers. Sets HA_CT_PID[H].
+ha_conntrackd() {
+	local h=$1 k conf=$T_TMP/ct-$1/conntrackd.conf
+	rm -f "$T_TMP/ct-$h/conntrackd.lock" "$T_TMP/ct-$h/conntrackd.ctl"
+	ip netns exec "${HA_NS[$h]}" conntrackd -C "$conf" >>"$T_TMP/ct-$h.out" 2>&1 &
+	HA_CT_PID[$h]=$!
+	track "${HA_CT_PID[$h]}"
+	for ((k = 0; k < 100; k++)); do
+		conntrackd -C "$conf" -s >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "# conntrackd $h did not come up:"
+	sed 's/^/#   /' "$T_TMP/ct-$h.out" "$T_TMP/ct-$h/conntrackd.log" 2>/dev/null
+	return 1
+}
+
 # ha_render H ARGS...: keepalived.conf of host H into T_TMP/ka-H.conf.
 ha_render() {
 	local h=$1
@@ -141,18 +198,21 @@ ha_kill_vrrp_child() {
 	[ -n "$p" ] && grep -q keepalived "/proc/$p/comm" 2>/dev/null && kill -9 "$p"
 }
 
-# ha_host_down H: host H "loses power": its front link goes down first (no
-# farewell advert reaches the peer), then keepalived stops without a word:
+# ha_host_down H: host H "loses power": its links go down first (no
+# farewell advert reaches the peer; its back VIP, left behind by a killed
+# keepalived, answers no broker), then keepalived stops without a word:
 # the parent is frozen so it cannot respawn its VRRP child or pass it a
 # SIGTERM (the child's parent-death signal, on which it would send a
 # priority-0 advert), the child is SIGKILLed, then the parent, then the director.
 ha_host_down() {
 	local h=$1
 	ip -n "${HA_NS[$h]}" link set fr down
+	ip -n "${HA_NS[$h]}" link set bk down
 	kill -STOP "${HA_KA_PID[$h]}"
 	ha_kill_vrrp_child "$h"
-	kill -9 "${HA_KA_PID[$h]}" "${HA_DIR_PID[$h]}"
-	wait "${HA_KA_PID[$h]}" "${HA_DIR_PID[$h]}" 2>/dev/null
+	kill -9 "${HA_KA_PID[$h]}" "${HA_DIR_PID[$h]}" ${HA_CT_PID[$h]:+"${HA_CT_PID[$h]}"}
+	wait "${HA_KA_PID[$h]}" "${HA_DIR_PID[$h]}" ${HA_CT_PID[$h]:+"${HA_CT_PID[$h]}"} 2>/dev/null
+	HA_CT_PID[$h]=""
 }
 
 # ha_diag: the last lines of both keepalived logs, as TAP comments.
