@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "director/ipvs_nl.h"
+
 struct tuple {
 	uint8_t addr_src[16], addr_dst[16];
 	uint8_t proto;
@@ -171,6 +173,12 @@ int director_ct_parse(const struct director *d, const void *buf, size_t len, uin
 		return MNL_CB_ERROR;
 	}
 	ctx_init(c, d, counts);
+	/* libmnl's own length check is signed: a huge nlmsg_len walks off buf */
+	if (!ipvs_nl_batch_ok(buf, len)) {
+		free(c);
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
 	int r = mnl_cb_run(buf, len, seq, portid, on_entry, c);
 	free(c);
 	return r;

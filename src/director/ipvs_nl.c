@@ -411,6 +411,24 @@ static int exch_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int ipvs_nl_batch_ok(const void *buf, size_t len)
+{
+	const char *p = buf;
+	/* unsigned lengths: libmnl's mnl_nlmsg_ok compares (int)nlmsg_len, so a
+	 * length of 2^31 or more passes it and the walk jumps out of the buffer */
+	while (len >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)p;
+		if (nlh->nlmsg_len < sizeof(struct nlmsghdr) || nlh->nlmsg_len > len)
+			return 0;
+		size_t step = MNL_ALIGN(nlh->nlmsg_len);
+		if (step >= len)
+			return 1;
+		p += step;
+		len -= step;
+	}
+	return len == 0;
+}
+
 /* One request: send nlh, read replies until the ack / NLMSG_DONE, passing
  * every data message to x->parse. Returns 0, the first parse failure, or
  * -errno (the kernel's error from the ack; -ETIMEDOUT when the kernel does not
@@ -424,6 +442,8 @@ static int exchange(struct ipvs_nl *h, struct nlmsghdr *nlh, struct exch *x)
 		ssize_t n = mnl_socket_recvfrom(h->nl, h->buf, sizeof h->buf);
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+		if (!ipvs_nl_batch_ok(h->buf, (size_t)n))
+			return -EPROTO;
 		int r = mnl_cb_run(h->buf, (size_t)n, seq, h->portid, exch_cb, x);
 		if (r < 0)
 			return errno ? -errno : -EPROTO;

@@ -107,6 +107,11 @@ int ipvs_nl_parse_service(const struct nlattr *nest, struct ipvs_nl_service *out
 int ipvs_nl_parse_dest(const struct nlattr *nest, int default_af, struct ipvs_nl_dest *out);
 int ipvs_nl_parse_stats(const struct nlattr *nest, struct ipvs_nl_stats *out);
 
+/* 1 when buf[0..len) is a run of netlink messages whose lengths each fit the
+ * bytes left (a trailing partial header is refused), else 0. Checked before
+ * libmnl walks a reply batch: its length check is signed (see ipvs_nl.c). */
+int ipvs_nl_batch_ok(const void *buf, size_t len);
+
 /* Whole-message parsers for replies (genl header + top-level attributes).
  * Return 0, -ENOENT when the message lacks the nested attribute, or -EPROTO. */
 int ipvs_nl_parse_service_msg(const struct nlmsghdr *nlh, struct ipvs_nl_service *out);

@@ -4,7 +4,9 @@
  * families' worth of tuples land in the same code). The batch is an exact-size
  * heap copy, so ASan catches a read past it. Invariants: the counts never
  * exceed the number of messages in the batch (each entry counts at most once)
- * and a batch parsed twice adds exactly the same counts again. */
+ * and a batch parsed twice adds exactly the same counts again. Found here: a
+ * message length of 2^31 or more passed libmnl's signed check and the walk left
+ * the batch (director_ct_parse now checks the batch first). */
 #include <libmnl/libmnl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,11 +31,7 @@ static void setup(struct director *d, const char *vip, const char *const *be)
 /* Messages libmnl would hand to the callback (an upper bound on entries). */
 static uint64_t messages(const void *buf, size_t len)
 {
-	uint64_t n = 0;
-	int left = (int)len;
-	for (const struct nlmsghdr *h = buf; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left))
-		n++;
-	return n;
+	return len / sizeof(struct nlmsghdr); /* each message has a header at least */
 }
 
 static void check(const struct director *d, const void *buf, size_t len)

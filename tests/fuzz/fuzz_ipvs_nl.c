@@ -1,8 +1,9 @@
 /* fuzz_ipvs_nl.c — libFuzzer target for the IPVS generic netlink reply parsers
  * (ipvs_nl.h: family, service, dest, stats, info), fed the way the handle feeds
- * them: a batch of messages as recvfrom returns it, walked by libmnl's
- * mnl_cb_run (which checks each message's length) with every parser on every
- * data message. A kernel we do not control (or a netlink peer in the same
+ * them: a batch of messages as recvfrom returns it, checked by
+ * ipvs_nl_batch_ok and walked by libmnl's mnl_cb_run with every parser on every
+ * data message (found here: libmnl's signed length check let a message length
+ * of 2^31 or more walk off the batch; ipvs_nl_batch_ok refuses it now). A kernel we do not control (or a netlink peer in the same
  * namespace that answers first) writes these bytes. The batch is an exact-size
  * heap copy, so ASan catches a read past it. Invariants: a parsed service or
  * destination has family AF_INET or AF_INET6 and a NUL-terminated scheduler
@@ -72,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
-	mnl_cb_run(buf, size, 0, 0, on_msg, NULL);
+	if (ipvs_nl_batch_ok(buf, size)) /* as exchange() does before libmnl walks it */
+		mnl_cb_run(buf, size, 0, 0, on_msg, NULL);
 	free(buf);
 	return 0;
 }
