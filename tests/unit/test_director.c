@@ -25,6 +25,7 @@
 #include "director/dataplane_nft.h"
 #include "director/director.h"
 #include "director/ha.h"
+#include "director/ipvs_nl.h"
 #include "director/peers.h"
 
 static int parse(struct director *d, const char *const *args)
@@ -796,6 +797,24 @@ static void test_control_frame(void **state)
 			 DIRECTOR_CTL_LINE_MAX - 1);
 }
 
+static void test_nl_batch_ok(void **state)
+{
+	uint32_t b[12] = {0}; /* two 24-byte messages */
+	(void)state;
+	b[0] = 24;
+	b[6] = 24;
+	assert_int_equal(ipvs_nl_batch_ok(b, 48), 1);
+	assert_int_equal(ipvs_nl_batch_ok(b, 24), 1);
+	assert_int_equal(ipvs_nl_batch_ok(b, 0), 1);
+	assert_int_equal(ipvs_nl_batch_ok(b, 30), 0); /* a partial header after one */
+	b[6] = 0xffffff24u; /* libmnl's signed check took this for a short length */
+	assert_int_equal(ipvs_nl_batch_ok(b, 48), 0);
+	b[6] = 25; /* longer than what is left */
+	assert_int_equal(ipvs_nl_batch_ok(b, 48), 0);
+	b[6] = 8; /* shorter than a header */
+	assert_int_equal(ipvs_nl_batch_ok(b, 48), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -806,6 +825,7 @@ int main(void)
 	    cmocka_unit_test(test_ha_render),	    cmocka_unit_test(test_ha_state),
 	    cmocka_unit_test(test_peers_verdicts),  cmocka_unit_test(test_peers_decode_strict),
 	    cmocka_unit_test(test_peers_config),    cmocka_unit_test(test_control_frame),
+	    cmocka_unit_test(test_nl_batch_ok),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
