@@ -162,7 +162,8 @@ mosq_round() {
 	bad=$(cat "$tmp"/rc.* 2>/dev/null | grep -cvE '^0$')
 	local note="$killed killed at the $BOUND s bound"
 	[ "$rc" = 124 ] && note="stopped: nothing arrived for ${IDLE:-30} s"
-	if [ "$rc" = 0 ] && [ "$rcv" -eq $((total * S)) ] && [ "$bad" -eq 0 ] && [ "$(ls "$tmp"/rc.* | wc -l)" -eq $((P + S)) ]; then
+	# QoS 1 may deliver a message twice (at least once): more is complete
+	if [ "$rc" = 0 ] && [ "$rcv" -ge $((total * S)) ] && [ "$bad" -eq 0 ] && [ "$(ls "$tmp"/rc.* | wc -l)" -eq $((P + S)) ]; then
 		per_m "$t" "$h" >"$tmp/fig.mosq"
 		printf '%-14s %-9s %12s %10s %10s\n' "$name" mosquitto "$h" "$t" "$(cat "$tmp/fig.mosq")"
 	else
@@ -178,7 +179,7 @@ node_round() {
 	read -r t rc < <(cpu "NODE_PATH='$node_dir/node_modules' timeout -k 10 $((BOUND + 10)) node '$here/bench_mqttjs.js' mqtt://127.0.0.1:$PORT $P $S $M $Q $SIZE $BOUND >'$tmp/node.out' 2>&1" | tail -1)
 	read -r pub rcv < <(awk '/^published/{print $2, $4}' "$tmp/node.out")
 	pub=${pub:-0} rcv=${rcv:-0}
-	if [ "$rc" -eq 0 ] && [ "$pub" -eq "$total" ] && [ "$rcv" -eq $((total * S)) ]; then
+	if [ "$rc" -eq 0 ] && [ "$pub" -eq "$total" ] && [ "$rcv" -ge $((total * S)) ]; then
 		per_m "$t" $((pub + rcv)) >"$tmp/fig.node"
 		printf '%-14s %-9s %12s %10s %10s\n' "$name" mqtt.js $((pub + rcv)) "$t" "$(cat "$tmp/fig.node")"
 	else
