@@ -128,17 +128,20 @@ def flood(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     s.setblocking(False)
-    lines = ["10.%d.%d.%d:1883 %d" % (i // 65536 % 256, i // 256 % 256, i % 256, i) for i in range(200)]
+    # short lines: as many as fit, each one a parse for a receiver that reads them
+    lines = ["1.%d.%d.%d:1 1" % (i // 65536 % 256, i // 256 % 256, i % 256) for i in range(400)]
     body = "MQLBPEER 1 flood 0000000000000001 1\n" + "\n".join(lines) + "\n"
     d1 = body.encode()[:4000]
     d1 = d1[: d1.rfind(b"\n") + 1]
     d2 = d1.replace(b"MQLBPEER 1", b"MQLBPEER 2") + b"MAC " + b"0" * 64 + b"\n"
     end = time.monotonic() + a.seconds
     n = 0
+    r = 0
     while n < a.max and time.monotonic() < end:
-        for t in tos:
+        r += 1
+        for t in tos:  # every target gets both kinds, in turn
             try:
-                s.sendto(d1 if n & 1 else d2, t)
+                s.sendto(d1 if r & 1 else d2, t)
                 n += 1
             except (BlockingIOError, ConnectionRefusedError):
                 pass
