@@ -12,11 +12,13 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/addr.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "director/director.h"
 #include "director/peers.h"
 
@@ -97,11 +99,41 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static uint64_t sum(struct proxy *px, size_t off, unsigned i);
+
+/* --drain-time: the threads stop taking clients and close theirs spread over
+ * the drain time, then stop (bounded: the drain time + 3 s). */
+static void drain(struct proxy *px)
+{
+	unsigned started = 0;
+	for (unsigned k = 0; px->threads && k < px->n_threads; k++)
+		started += px->threads[k].started != 0;
+	if (!px->drain_ns || !started)
+		return;
+	log_info("proxy: draining %u connections over %.1f s (no new ones)", atomic_load(&px->open),
+		 (double)px->drain_ns / 1e9);
+	atomic_store(&px->drain, 1);
+	for (unsigned k = 0; k < px->n_threads; k++)
+		if (px->threads[k].started)
+			event_loop_wake(px->threads[k].el);
+	uint64_t end = time_mono_ns() + px->drain_ns + 3 * NS_PER_S;
+	while (atomic_load(&px->drained) < started && time_mono_ns() < end) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	log_info("proxy: drained: %llu connections closed, %llu of them after a DISCONNECT "
+		 "0x9C (Use another server)%s",
+		 (unsigned long long)sum(px, offsetof(struct proxy_counters, drain_closed), 0),
+		 (unsigned long long)sum(px, offsetof(struct proxy_counters, drain_disconnects), 0),
+		 atomic_load(&px->drained) < started ? "; time out: the rest closed at once" : "");
+}
+
 static void proxy_stop(struct director *d)
 {
 	struct proxy *px = d->dp_state;
 	if (!px)
 		return;
+	drain(px);
 	peers_stop(px->peers);
 	px->peers = NULL;
 	for (unsigned k = 0; px->threads && k < px->n_threads; k++) { /* NULL: failed early */
@@ -142,6 +174,8 @@ static int edge_start(struct proxy *px, char *err, size_t errlen)
 	px->max_pending = e->max_pending;
 	px->idle_ns = e->idle_ns;
 	px->fin_ns = e->fin_ns;
+	px->drain_ns = e->drain_ns;
+	px->server_ref = e->server_ref;
 	if (proxy_limits_new(&px->limits, e->max_per_source, e->rate_per_source, px->max_conns) <
 	    0) {
 		snprintf(err, errlen, "per-source table: out of memory");
@@ -236,6 +270,8 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 			goto fail;
 		}
 		t->listen_fd = rc;
+		if (px->drain_ns)
+			event_loop_set_before_wait(t->el, proxy_drain_check, t);
 		rc = event_add(t->el, t->listen_fd, EVENT_READ, proxy_accept, t);
 		if (rc < 0) {
 			snprintf(err, errlen, "event loop: %s", strerror(-rc));

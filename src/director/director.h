@@ -145,6 +145,8 @@ struct director_edge {
 	unsigned rate_per_source; /* --connect-rate-per-source, per second */
 	uint64_t idle_ns;	  /* --idle-timeout: keepalive 0 tunnels (0 = never) */
 	uint64_t fin_ns;	  /* --client-fin-timeout (0 = never) */
+	uint64_t drain_ns;	  /* --drain-time: spread closes over it on SIGTERM */
+	const char *server_ref;	  /* --server-reference: in the DISCONNECT 0x9C */
 };
 extern struct director_edge director_edge;
 

@@ -168,7 +168,8 @@ static void run_usage(FILE *f)
 		"                         [--send-proxy-v2] [--accept-proxy]\n"
 		"                         [--max-pending N] [--max-conns-per-source N]\n"
 		"                         [--connect-rate-per-source N/s] [--idle-timeout D]\n"
-		"                         [--client-fin-timeout D]\n"
+		"                         [--client-fin-timeout D] [--drain-time D\n"
+		"                          [--server-reference HOST:PORT]]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
 		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
@@ -231,7 +232,11 @@ static void run_usage(FILE *f)
 		"                          after D without client bytes (1.5 x keepalive\n"
 		"                          otherwise, always on); default: never\n"
 		"  --client-fin-timeout D  proxy: close a half-closed tunnel after D (default:\n"
-		"                          never)\n",
+		"                          never)\n"
+		"  --drain-time D          proxy: on SIGTERM stop accepting, then close the\n"
+		"                          connections spread over D (MQTT 5: DISCONNECT 0x9C\n"
+		"                          first); default 0: all at once\n"
+		"  --server-reference S    proxy: the Server Reference in that DISCONNECT\n",
 		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
 }
 
@@ -268,6 +273,8 @@ enum {
 	OPT_RATESOURCE,
 	OPT_IDLE,
 	OPT_FINTIMEOUT,
+	OPT_DRAINTIME,
+	OPT_SERVERREF,
 	OPT_SNAT,
 	OPT_HELP,
 };
@@ -323,6 +330,11 @@ static int edge_limit(int opt, const char *arg, char *err, size_t errlen)
 			break;
 		e->rate_per_source = (unsigned)v;
 		return 0;
+	case OPT_DRAINTIME: /* 0 = close at once, as without it */
+		if (parse_duration_ns(arg, NS_PER_S, &v) != 0 || v > 3600 * NS_PER_S)
+			break;
+		e->drain_ns = v;
+		return 0;
 	default: /* durations: 1s-1d */
 		if (parse_duration_ns(arg, NS_PER_S, &v) != 0 || v < NS_PER_S ||
 		    v > 86400 * NS_PER_S)
@@ -335,10 +347,12 @@ static int edge_limit(int opt, const char *arg, char *err, size_t errlen)
 		 : opt == OPT_PERSOURCE	 ? "max-conns-per-source"
 		 : opt == OPT_RATESOURCE ? "connect-rate-per-source"
 		 : opt == OPT_IDLE	 ? "idle-timeout"
+		 : opt == OPT_DRAINTIME	 ? "drain-time"
 					 : "client-fin-timeout",
 		 arg,
 		 opt == OPT_RATESOURCE				 ? "N or N/s, 1-1000000"
 		 : opt == OPT_MAXPENDING || opt == OPT_PERSOURCE ? "1-10000000"
+		 : opt == OPT_DRAINTIME				 ? "a duration, 0-1h"
 								 : "a duration, 1s-1d");
 	return -1;
 }
@@ -352,7 +366,7 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 	int any = e->tls_cert || e->tls_key || e->tls_ca || e->hash_cn || e->backend_tls ||
 		  e->backend_ca || e->backend_cert || e->backend_key || e->send_proxy_v2 ||
 		  e->accept_proxy || e->max_pending || e->max_per_source || e->rate_per_source ||
-		  e->idle_ns || e->fin_ns;
+		  e->idle_ns || e->fin_ns || e->drain_ns || e->server_ref;
 	if (any && strcmp(dp_name, "proxy") != 0)
 		snprintf(err, errlen,
 			 "TLS, PROXY protocol, limit and timeout flags need --dataplane proxy "
@@ -365,6 +379,8 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 		snprintf(err, errlen,
 			 "--hash-cn needs --scheduler clientid and --tls-ca "
 			 "(a verified client certificate)");
+	else if (e->server_ref && !e->drain_ns)
+		snprintf(err, errlen, "--server-reference goes with --drain-time");
 	else if ((e->backend_ca || e->backend_cert || e->backend_key) && !e->backend_tls)
 		snprintf(err, errlen, "--backend-ca/-cert/-key need --backend-tls");
 	else if (!e->backend_cert != !e->backend_key)
@@ -427,6 +443,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"connect-rate-per-source", required_argument, NULL, OPT_RATESOURCE},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
 	    {"client-fin-timeout", required_argument, NULL, OPT_FINTIMEOUT},
+	    {"drain-time", required_argument, NULL, OPT_DRAINTIME},
+	    {"server-reference", required_argument, NULL, OPT_SERVERREF},
 	    {"snat", required_argument, NULL, OPT_SNAT},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
@@ -587,11 +605,21 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 		case OPT_ACCEPTPROXY:
 			director_edge.accept_proxy = 1;
 			break;
+		case OPT_SERVERREF:
+			/* 1024: proxy.h PROXY_SERVER_REF_MAX (a UTF-8 string, 5.0 §3.14.2.2.5) */
+			if (strlen(optarg) == 0 || strlen(optarg) > 1024 || strchr(optarg, ' '))
+				return cli_usage_error(
+				    cmd,
+				    "invalid --server-reference '%s' (1-1024 bytes, no spaces)",
+				    optarg);
+			director_edge.server_ref = optarg;
+			break;
 		case OPT_MAXPENDING:
 		case OPT_PERSOURCE:
 		case OPT_RATESOURCE:
 		case OPT_IDLE:
 		case OPT_FINTIMEOUT:
+		case OPT_DRAINTIME:
 			if (edge_limit(c, optarg, err, sizeof(err)) != 0)
 				return cli_usage_error(cmd, "%s", err);
 			break;

@@ -193,6 +193,26 @@ void proxy_limits_release(struct proxy_limits *l, const struct sockaddr_storage 
 /* The Keep Alive (seconds) of a complete CONNECT in b[0..len), 0 if absent. */
 uint32_t proxy_connect_keepalive(const uint8_t *b, size_t len);
 
+/* ---- graceful drain (proxy_drain.c: pure) ---- */
+
+#define PROXY_SERVER_REF_MAX 1024 /* --server-reference bytes */
+
+/* Where the MQTT packets of a byte stream end. Zeroed = at a packet boundary. */
+struct proxy_frame {
+	uint32_t left; /* body bytes of the current packet still to come */
+	uint32_t len;  /* remaining length being decoded */
+	uint8_t hdr;   /* fixed-header bytes seen of the next packet (0 = none) */
+};
+/* Follows n more bytes of the stream. */
+void proxy_frame_feed(struct proxy_frame *f, const uint8_t *p, size_t n);
+/* How many bytes may be read before the next packet boundary (a header is
+ * read byte by byte); 0 at a boundary. */
+size_t proxy_frame_room(const struct proxy_frame *f);
+/* An MQTT 5 DISCONNECT with reason 0x9C (Use another server) and, when ref is
+ * not NULL, a Server Reference property. Returns its length, 0 when cap is
+ * short or ref longer than PROXY_SERVER_REF_MAX. */
+size_t proxy_disconnect_use_another(uint8_t *out, size_t cap, const char *ref);
+
 /* ---- buffers ---- */
 
 struct proxy_buf {
@@ -216,8 +236,10 @@ struct proxy_counters {
 	atomic_uint_fast64_t tls_versions[2]; /* ... of them TLS 1.2, TLS 1.3 */
 	atomic_uint_fast64_t tls_backend;     /* backend handshakes completed */
 	atomic_uint_fast64_t tls_fail[PROXY_TLS_FAIL_COUNT];
-	atomic_uint_fast64_t idle_closed; /* no client bytes for 1.5 x keepalive */
-	atomic_uint_fast64_t fin_closed;  /* half-closed longer than --client-fin-timeout */
+	atomic_uint_fast64_t idle_closed;	/* no client bytes for 1.5 x keepalive */
+	atomic_uint_fast64_t fin_closed;	/* half-closed longer than --client-fin-timeout */
+	atomic_uint_fast64_t drain_closed;	/* closed by a drain */
+	atomic_uint_fast64_t drain_disconnects; /* ... of them after a DISCONNECT 0x9C */
 };
 
 struct proxy;
@@ -239,7 +261,11 @@ struct proxy_thread {
 	unsigned pool_n;
 	struct proxy_conn *conns;		  /* every open connection: cleanup at stop */
 	struct proxy_conn *pend_head, *pend_tail; /* --max-pending: oldest first */
-	uint64_t log_sec;			  /* rate limit of reject logs */
+	int draining;				  /* saw px->drain: listener closed */
+	uint64_t drain_start;			  /* ... at */
+	unsigned drain_total, drain_done;	  /* connections then / closed (or closing) since */
+	struct event_timer drain_timer;
+	uint64_t log_sec; /* rate limit of reject logs */
 	unsigned log_n, log_dropped;
 };
 
@@ -264,12 +290,21 @@ struct proxy {
 	unsigned max_pending;	     /* 0 = off */
 	atomic_uint pending;	     /* connections without a complete CONNECT */
 	uint64_t idle_ns, fin_ns;    /* --idle-timeout (keepalive 0), --client-fin-timeout */
+	uint64_t drain_ns;	     /* --drain-time (0: close at once on stop) */
+	const char *server_ref;	     /* --server-reference or NULL */
+	atomic_int drain;	     /* set by proxy_stop: threads drain, then stop */
+	atomic_uint drained;	     /* threads done draining */
 };
 
 /* ---- proxy_conn.c ---- */
 
 /* Listener callback (ctx = struct proxy_thread). */
 void proxy_accept(struct event_loop *el, int fd, void *ctx, unsigned events);
+/* Before each wait of t's loop (ctx = t): starts the drain once px->drain is
+ * set: closes the listener, then t's connections spread evenly over
+ * px->drain_ns (MQTT 5 ones after a DISCONNECT 0x9C between two packets of
+ * the broker's stream), then stops the loop. */
+void proxy_drain_check(struct event_loop *el, void *ctx);
 /* Closes every connection of t (thread stopped). */
 void proxy_close_all(struct proxy_thread *t);
 /* Frees t's buffer pool. */

@@ -25,6 +25,7 @@
 #define ACCEPT_BATCH	  64
 #define ACCEPT_PAUSE_NS	  (100ULL * NS_PER_MS) /* out of fds: retry accept after */
 #define PROXY_READ_ROUNDS 4		       /* reads per event while buffers fill up */
+#define DRAIN_PACKET_NS	  (2ULL * NS_PER_S)    /* drain: to finish the packet under way */
 #define HELLO_FIRST	  512 /* first CONNECT buffer: a slow client costs this, not 32 KiB */
 
 enum conn_state {
@@ -66,12 +67,15 @@ struct proxy_conn {
 	uint8_t admitted;	   /* counted in the per-source table (release at close) */
 	uint8_t pending;	   /* in the thread's --max-pending FIFO */
 	struct proxy_conn *pprev, *pnext;
-	uint64_t idle_ns;   /* FORWARD: close after this long without client bytes */
-	uint64_t last_c2b;  /* ... the last time the client sent some */
-	uint64_t fin_since; /* when the first side half-closed (0 = none) */
-	unsigned want;	    /* the event a TLS handshake waits for */
-	uint8_t cn_len;	    /* --hash-cn: the client certificate's CN */
-	char cn[65];	    /* X.509 ub-common-name is 64 */
+	uint64_t idle_ns;	 /* FORWARD: close after this long without client bytes */
+	uint64_t last_c2b;	 /* ... the last time the client sent some */
+	uint64_t fin_since;	 /* when the first side half-closed (0 = none) */
+	struct proxy_frame b2cf; /* MQTT 5 with --drain-time: packet ends, broker -> client */
+	uint8_t framed;		 /* b2cf is kept */
+	uint8_t draining;	 /* its turn came: a DISCONNECT at the next boundary */
+	unsigned want;		 /* the event a TLS handshake waits for */
+	uint8_t cn_len;		 /* --hash-cn: the client certificate's CN */
+	char cn[65];		 /* X.509 ub-common-name is 64 */
 };
 
 /* The TLS object of the side fd is (NULL: plain TCP). */
@@ -81,6 +85,7 @@ static SSL *ssl_of(const struct proxy_conn *c, int fd)
 }
 
 static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events);
+static int drain_try(struct proxy_conn *c);
 
 /* ---- --max-pending: a FIFO per thread of the connections before their CONNECT ---- */
 
@@ -196,7 +201,10 @@ static void update_masks(struct proxy_conn *c)
 		break;
 	case PC_FORWARD:
 		cm = (!c->c2b.buf && !c->c2b.eof ? EVENT_READ : 0) | (c->b2c.buf ? EVENT_WRITE : 0);
-		bm = (!c->b2c.buf && !c->b2c.eof ? EVENT_READ : 0) | (c->c2b.buf ? EVENT_WRITE : 0);
+		bm = (!c->b2c.buf && !c->b2c.eof && !(c->draining && !proxy_frame_room(&c->b2cf))
+			  ? EVENT_READ
+			  : 0) |
+		     (c->c2b.buf ? EVENT_WRITE : 0);
 		break;
 	case PC_STATE_COUNT:
 		break;
@@ -503,7 +511,16 @@ static int dir_pump(struct proxy_conn *c, struct proxy_dir *d, int src, int sink
 		struct proxy_buf *b = pool_get(c->t);
 		if (!b)
 			return 0; /* out of memory: try again on the next event */
-		ssize_t n = proxy_io_read(ssl_of(c, src), src, b->data, b->cap);
+		size_t want = b->cap;
+		if (c->draining && d == &c->b2c) { /* up to the next packet boundary only */
+			want = proxy_frame_room(&c->b2cf);
+			want = want < b->cap ? want : b->cap;
+			if (!want) {
+				pool_put(c->t, b);
+				return 0;
+			}
+		}
+		ssize_t n = proxy_io_read(ssl_of(c, src), src, b->data, want);
 		if (n <= 0) {
 			pool_put(c->t, b);
 			if (n == 0) {
@@ -522,12 +539,14 @@ static int dir_pump(struct proxy_conn *c, struct proxy_dir *d, int src, int sink
 		atomic_fetch_add_explicit(bytes, (uint64_t)n, memory_order_relaxed);
 		if (d == &c->c2b)
 			c->last_c2b = event_loop_now(c->t->el);
+		else if (c->framed)
+			proxy_frame_feed(&c->b2cf, b->data, (size_t)n);
 		d->buf = b;
 		d->off = 0;
 		d->len = (uint32_t)n;
 		if (dir_flush(c, d, sink) < 0)
 			return -2;
-		if ((uint32_t)n < b->cap && !proxy_io_pending(ssl_of(c, src)))
+		if ((size_t)n < want && !proxy_io_pending(ssl_of(c, src)))
 			break; /* drained the socket (most likely): back to epoll */
 	}
 	return 0;
@@ -572,6 +591,8 @@ static void forward_event(struct proxy_conn *c, int fd, unsigned events)
 		return;
 	}
 	update_masks(c);
+	if (c->draining && drain_try(c))
+		return;
 	/* Bytes TLS decrypted already do not make the socket readable again. */
 	if (!c->c2b.buf && !c->c2b.eof && proxy_io_pending(c->cssl))
 		forward_event(c, c->cfd, EVENT_READ);
@@ -649,6 +670,7 @@ static void hello_read(struct proxy_conn *c)
 	 * so does the tunnel, or after --idle-timeout when the client has none */
 	uint32_t ka = proxy_connect_keepalive(c->hello->data, c->h.connect_len);
 	c->idle_ns = ka ? (uint64_t)ka * 3 * NS_PER_S / 2 : t->px->idle_ns;
+	c->framed = c->h.level == 5 && t->px->drain_ns; /* only they get a DISCONNECT */
 	if (t->px->hash_cn && c->cssl)
 		c->cn_len = (uint8_t)proxy_tls_peer_cn(c->cssl, c->cn, sizeof(c->cn));
 	event_timer_cancel(t->el, &c->timer);
@@ -839,6 +861,94 @@ static int send_proxy_hdr(struct proxy_conn *c)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- drain ---- */
+
+/* A draining MQTT 5 connection at a packet boundary with nothing queued for
+ * the client: DISCONNECT 0x9C, then closed. Returns 1 when c is gone. */
+static int drain_try(struct proxy_conn *c)
+{
+	struct proxy_thread *t = c->t;
+	uint8_t pkt[8 + PROXY_SERVER_REF_MAX];
+	if (c->b2c.buf || proxy_frame_room(&c->b2cf))
+		return 0;
+	size_t n = proxy_disconnect_use_another(pkt, sizeof(pkt), t->px->server_ref);
+	/* the socket's buffer is empty (b2c flushed): it takes these bytes whole */
+	if (n && proxy_io_write(c->cssl, c->cfd, pkt, n) == (ssize_t)n)
+		atomic_fetch_add_explicit(&t->ctr.drain_disconnects, 1, memory_order_relaxed);
+	conn_destroy(c, 0, 0);
+	return 1;
+}
+
+static void drain_force(struct event_loop *el, void *ctx)
+{
+	conn_destroy(ctx, 0, 0); /* a packet that never ended: no DISCONNECT */
+}
+
+/* c's turn in the drain. */
+static void drain_one(struct proxy_conn *c)
+{
+	atomic_fetch_add_explicit(&c->t->ctr.drain_closed, 1, memory_order_relaxed);
+	if (c->state != PC_FORWARD || !c->framed) {
+		conn_destroy(c, 0, 0); /* FIN: 3.1.1 has no DISCONNECT from the server */
+		return;
+	}
+	c->draining = 1;
+	c->timer.fn = drain_force;
+	/* a client that takes no bytes for this long is cut, like any other */
+	event_timer_arm(c->t->el, &c->timer, event_loop_now(c->t->el) + DRAIN_PACKET_NS);
+	if (!drain_try(c))
+		update_masks(c);
+}
+
+/* Closes the connections whose time has come: the k-th of n at k/n of the
+ * drain time, so clients reconnect elsewhere spread out, not in a storm. */
+static void drain_tick(struct event_loop *el, void *ctx)
+{
+	struct proxy_thread *t = ctx;
+	uint64_t now = event_loop_now(el), span = t->px->drain_ns;
+	while (t->drain_done < t->drain_total &&
+	       now >= t->drain_start + span * t->drain_done / t->drain_total) {
+		struct proxy_conn *c = t->conns;
+		while (c && c->draining)
+			c = c->next;
+		if (!c)
+			break;
+		t->drain_done++;
+		drain_one(c);
+	}
+	if (!t->conns) {
+		atomic_fetch_add(&t->px->drained, 1);
+		event_loop_stop(el);
+		return;
+	}
+	uint64_t next = t->drain_done < t->drain_total
+			    ? t->drain_start + span * t->drain_done / t->drain_total
+			    : now + 10 * NS_PER_MS; /* the last ones finish their packet */
+	event_timer_arm(el, &t->drain_timer, next);
+}
+
+void proxy_drain_check(struct event_loop *el, void *ctx)
+{
+	struct proxy_thread *t = ctx;
+	if (t->draining || !atomic_load_explicit(&t->px->drain, memory_order_relaxed))
+		return;
+	t->draining = 1;
+	if (t->accept_paused) /* out of fds a moment ago: no resume now */
+		event_timer_cancel(el, &t->accept_timer);
+	if (t->listen_fd >= 0) { /* no new clients here: the kernel resets its backlog */
+		event_del(el, t->listen_fd);
+		close(t->listen_fd);
+		t->listen_fd = -1;
+	}
+	t->drain_start = event_loop_now(el);
+	t->drain_total = 0;
+	for (struct proxy_conn *c = t->conns; c; c = c->next)
+		t->drain_total++;
+	t->drain_done = 0;
+	event_timer_init(&t->drain_timer, drain_tick, t);
+	event_timer_arm(el, &t->drain_timer, t->drain_start);
 }
 
 /* ---- events ---- */

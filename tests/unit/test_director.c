@@ -649,6 +649,57 @@ static void test_ha_state(void **state)
 	rmdir(dir);
 }
 
+/* The TLS flags of the proxy (issue 13): taken into director_edge, zeroed by
+ * every parse, refused (exit 2) when alone, unreadable or on a kernel
+ * dataplane. /dev/null stands for a readable file: parsing does not load it. */
+static void test_edge_tls_flags(void **state)
+{
+	static struct director d;
+	static const struct {
+		const char *args[8];
+		int rc;
+	} rows[] = {
+	    {{"--tls-cert", "/dev/null", "--tls-key", "/dev/null", NULL}, 0},
+	    {{"--tls-cert", "/dev/null", NULL}, CLI_USAGE},
+	    {{"--tls-cert", "/dev/null", "--tls-key", "/nonexistent/k.pem", NULL}, CLI_USAGE},
+	    {{"--tls-ca", "/dev/null", NULL}, CLI_USAGE},
+	    {{"--tls-cert", "/dev/null", "--tls-key", "/dev/null", "--hash-cn", NULL}, CLI_USAGE},
+	    {{"--backend-tls", NULL}, CLI_USAGE}, /* health checks are plain MQTT */
+	    {{"--backend-tls", "--health-interval", "0", NULL}, 0},
+	    {{"--backend-ca", "/dev/null", "--health-interval", "0", NULL}, CLI_USAGE},
+	    {{"--backend-tls", "--health-interval", "0", "--backend-cert", "/dev/null", NULL},
+	     CLI_USAGE},
+	    {{"--hash-cn", NULL}, CLI_USAGE},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *args[16] = {"--dataplane",	   "proxy",	"--listen",
+					"127.0.0.1:19810", "--backend", "127.0.0.1:19811"};
+		size_t n = 6;
+		for (size_t k = 0; rows[i].args[k]; k++)
+			args[n++] = rows[i].args[k];
+		args[n] = NULL;
+		if (parse(&d, args) != rows[i].rc)
+			fail_msg("row %zu: want %d", i, rows[i].rc);
+	}
+	assert_int_equal(
+	    parse(&d, ARGS("--dataplane", "proxy", "--listen", "127.0.0.1:19810", "--backend",
+			   "127.0.0.1:19811", "--scheduler", "clientid", "--tls-cert", "/dev/null",
+			   "--tls-key", "/dev/null", "--tls-ca", "/dev/null", "--hash-cn")),
+	    0);
+	assert_string_equal(director_edge.tls_ca, "/dev/null");
+	assert_int_equal(director_edge.hash_cn, 1);
+	/* a kernel dataplane passes TLS through: the flags make no sense there */
+	assert_int_equal(
+	    parse(&d, ARGS("--listen", "127.0.0.1:19810", "--backend", "127.0.0.1:19811",
+			   "--tls-cert", "/dev/null", "--tls-key", "/dev/null")),
+	    CLI_USAGE);
+	assert_int_equal(parse(&d, ARGS("--dataplane", "proxy", "--listen", "127.0.0.1:19810",
+					"--backend", "127.0.0.1:19811")),
+			 0);
+	assert_null(director_edge.tls_cert); /* nothing left over from the last parse */
+	assert_int_equal(director_edge.hash_cn, 0);
+}
+
 /* ---- peers (issue 14, item 1) and the control framing (item 5) ---- */
 
 static const unsigned char ukey[] = "unit-test-key-0123456789";
@@ -825,7 +876,7 @@ int main(void)
 	    cmocka_unit_test(test_ha_render),	    cmocka_unit_test(test_ha_state),
 	    cmocka_unit_test(test_peers_verdicts),  cmocka_unit_test(test_peers_decode_strict),
 	    cmocka_unit_test(test_peers_config),    cmocka_unit_test(test_control_frame),
-	    cmocka_unit_test(test_nl_batch_ok),
+	    cmocka_unit_test(test_nl_batch_ok),	    cmocka_unit_test(test_edge_tls_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
