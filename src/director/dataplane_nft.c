@@ -437,6 +437,94 @@ static int vip_taken(struct nft_state *st, const struct director *d, char *owner
 	return found;
 }
 
+/* Process start time (clock ticks since boot, /proc/PID/stat field 22) and
+ * liveness: 0 when pid is gone or a zombie. */
+static unsigned long long proc_start(long pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* the command may hold spaces and parentheses */
+	char state = 0;
+	unsigned long long start = 0;
+	if (!p ||
+	    sscanf(p + 1,
+		   " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+		   "%*s %*s %*s %*s %llu",
+		   &state, &start) != 2 ||
+	    state == 'Z')
+		return 0;
+	return start;
+}
+
+/* The owner mark of our table: a named counter "owner_<pid>_<start time>", so
+ * a director restarted after a crash (SIGKILL: no cleanup) can tell its dead
+ * predecessor's table from a live director's of the same name. */
+static void mark_owner(struct nft_state *st, const struct director *d)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "add counter %s %s owner_%ld_%llu\n", director_nft_family(d),
+		 st->table, (long)getpid(), proc_start(getpid()));
+	if (run(st, cmd, NULL, 0) < 0)
+		log_warn("nft: could not mark table %s as ours (a restart after a crash will "
+			 "not take it over)",
+			 st->table);
+}
+
+/* Our table exists already. Returns 1 when its owner mark names a process that
+ * is gone (or another one with that pid: other start time) — the table is
+ * stale; 0 when the owner lives or the table has no mark (made by hand or by
+ * an older mqlb: left alone); *pid is the owner's, 0 if none. */
+static int stale_table(struct nft_state *st, const struct director *d, long *pid)
+{
+	char cmd[96];
+	unsigned long long start = 0;
+	*pid = 0;
+	snprintf(cmd, sizeof(cmd), "list counters table %s %s\n", director_nft_family(d),
+		 st->table);
+	if (nft_run_cmd_from_buffer(st->ctx, cmd) != 0)
+		return 0;
+	const char *out = nft_ctx_get_output_buffer(st->ctx);
+	const char *m = out ? strstr(out, "counter owner_") : NULL;
+	if (!m || sscanf(m, "counter owner_%ld_%llu", pid, &start) != 2 || *pid <= 0)
+		return 0;
+	return proc_start(*pid) != start;
+}
+
+/* Creates the table; a stale one of ours (see stale_table) is deleted and the
+ * creation tried once more. */
+static int create(struct nft_state *st, struct director *d, const char *cmds, char *err,
+		  size_t errlen)
+{
+	char del[96];
+	long pid;
+	int rc = run(st, cmds, err, errlen);
+	if (rc != -EEXIST)
+		return rc;
+	if (!stale_table(st, d, &pid)) {
+		char who[32] = "";
+		if (pid)
+			snprintf(who, sizeof(who), " as pid %ld", pid);
+		snprintf(err, errlen,
+			 "nft table %s %s already exists: another director named '%s' is running%s "
+			 "(use another --name), or one made by hand (nft delete table %s %s)",
+			 director_nft_family(d), st->table, d->cfg.name, who,
+			 director_nft_family(d), st->table);
+		return rc;
+	}
+	log_warn("nft table %s %s was left by director pid %ld, which is gone (killed?): "
+		 "taking it over",
+		 director_nft_family(d), st->table, pid);
+	snprintf(del, sizeof(del), "delete table %s %s\n", director_nft_family(d), st->table);
+	rc = run(st, del, err, errlen);
+	return rc < 0 ? rc : run(st, cmds, err, errlen);
+}
+
 static int nft_start(struct director *d, char *err, size_t errlen)
 {
 	struct nft_state *st = calloc(1, sizeof(*st));
@@ -465,17 +553,12 @@ static int nft_start(struct director *d, char *err, size_t errlen)
 	}
 	if ((rc = build(d, director_nft_start_cmds, &cmds)) < 0)
 		goto fail;
-	rc = run(st, cmds, err, errlen);
-	if (rc == -EEXIST)
-		snprintf(err, errlen,
-			 "nft table %s %s already exists: another director named '%s' is running "
-			 "(use another --name), or a stale one (nft delete table %s %s)",
-			 director_nft_family(d), st->table, d->cfg.name, director_nft_family(d),
-			 st->table);
+	rc = create(st, d, cmds, err, errlen);
 	free(cmds);
 	if (rc < 0)
 		goto fail;
 	st->created = 1;
+	mark_owner(st, d);
 	if (d->cfg.mode == DIRECTOR_MODE_NAT)
 		warn_sysctl(d);
 	return 0;
