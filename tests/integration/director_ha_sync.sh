@@ -11,7 +11,8 @@
 #   without sync: (same topology, no conntrackd) it breaks: reset or timeout.
 # Both are asserted: the second shows the first can fail.
 # HA_SYNC_BREAK=nocommit renders a hook that does not commit (the test must
-# then fail in the sync half).
+# then fail in the sync half). HA_SYNC_ONLY=nosync runs the second half only;
+# HA_KEEP=DIR keeps the logs, configs and b's conntrack events there.
 . "$(dirname "$0")/../lib.sh"
 HA_PREFIX=mqlb-hs
 . "$(dirname "$0")/director_ha_net.bash"
