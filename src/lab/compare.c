@@ -9,16 +9,21 @@
 
 #include "lab/points.h"
 
-/* "43.96 ± 1.23", or "43.96 ± —" without an interval. */
-static const char *ci(const struct lab_stat *s, char *buf, size_t len)
+/* "43.96 ± 1.23" (dec decimals), or "43.96 ± —" without an interval. */
+static const char *ci_dec(const struct lab_stat *s, int dec, char *buf, size_t len)
 {
 	if (s->n == 0)
 		snprintf(buf, len, "—");
 	else if (isnan(s->half_width))
-		snprintf(buf, len, "%.2f ± —", s->mean);
+		snprintf(buf, len, "%.*f ± —", dec, s->mean);
 	else
-		snprintf(buf, len, "%.2f ± %.2f", s->mean, s->half_width);
+		snprintf(buf, len, "%.*f ± %.*f", dec, s->mean, dec, s->half_width);
 	return buf;
+}
+
+static const char *ci(const struct lab_stat *s, char *buf, size_t len)
+{
+	return ci_dec(s, 2, buf, len);
 }
 
 static const char *diff_ci(const struct lab_welch *w, char *buf, size_t len)
@@ -63,8 +68,8 @@ static void point_row(FILE *f, const struct lab_point *p)
 	snprintf(jain, sizeof(jain), "%.3f", p->jain.mean);
 	fprintf(f, "| %" PRIu64 " | %s | %d | %d | %s | %.2f | %.2f | %s | %s | %s |\n", p->clients,
 		p->topology, p->qos, p->n, ci(&p->loss, loss, sizeof(loss)), p->loss.min,
-		p->loss.max, ci(&p->p99_ms, p99, sizeof(p99)), conns[0] ? conns : "—",
-		p->n_brokers ? jain : "—");
+		p->loss.max, ci_dec(&p->p99_ms, p->p99_ms.mean >= 100 ? 0 : 2, p99, sizeof(p99)),
+		conns[0] ? conns : "—", p->n_brokers ? jain : "—");
 }
 
 /* One clause: "distributed 43.96 ± 1.20 %, centralized ... (difference ...,
