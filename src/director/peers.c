@@ -29,6 +29,7 @@ struct peer {
 	char name[DIRECTOR_NAME_MAX];
 	uint64_t boot, seq; /* last taken; kept after expiry so a replay stays one */
 	int heard;	    /* boot/seq are set */
+	int warned;	    /* a wrong MAC from it was logged (once) */
 	uint64_t last_ns;   /* 0 = not fresh */
 	uint64_t counts[DIRECTOR_MAX_BACKENDS];
 	uint64_t found; /* backends it reported */
@@ -396,6 +397,12 @@ enum peers_verdict peers_input(struct peers *p, const struct sockaddr_storage *f
 		return PEERS_BAD;
 	}
 	if (!peers_mac_ok(buf, &dg, p->key, p->keylen)) {
+		char a[ADDR_STRLEN];
+		if (!q->warned) /* once per address: a flood must not flood the log */
+			log_warn("peers: a datagram from %s failed its MAC (not the same "
+				 "--peers-key on both directors?); counted in peers_rx_bad_mac",
+				 addr_format(from, a, sizeof(a)));
+		q->warned = 1;
 		p->rx_bad_mac++;
 		return PEERS_BAD_MAC;
 	}

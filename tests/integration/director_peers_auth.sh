@@ -58,6 +58,7 @@ is "$(r after_maxseq_global)" "6,7" "a stranger's seq = UINT64_MAX does not sile
 is "$(r badkey_replay_global)" "6,7" "a wrong key from its address and a replay are refused"
 cmp_ok "$(r rx_bad_mac)" -ge 1 "peers_rx_bad_mac counts the wrong key"
 cmp_ok "$(r rx_replay)" -ge 1 "peers_rx_replay counts the replay"
+is "$(grep -c 'from 127.0.0.1:19783 failed its MAC' "$T_TMP/pa.log")" 1 "the wrong key is logged, once"
 is "$(r overflow_global)" "6,7" "counts that wrap a sum or pass the cap are refused"
 is "$(r overflow_names)" "pb" "strangers never get a slot"
 cmp_ok "$(r rx_stranger)" -ge 6 "peers_rx_stranger counts them"
