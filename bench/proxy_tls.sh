@@ -30,7 +30,7 @@ fi
 . "$here/../tests/integration/proxy_tls_certs.bash"
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
-PROCS=${PROCS:-4}
+PROCS=${PROCS:-16} # 4 measures the session latency (closed loop), not the capacity
 HS_SECS=${HS_SECS:-4}
 MSGS=${MSGS:-60000}
 BROKER=19841 BTLS=19843 PX=19840 HA=19842
