@@ -181,7 +181,8 @@ struct director_control_server {
 	int listen_fd;
 	director_control_fn fn;
 	void *ctx;
-	int accepting; /* the listen fd has EVENT_READ interest */
+	int accepting;		  /* the listen fd has EVENT_READ interest */
+	struct event_timer retry; /* accept failed (EMFILE...): listen again later */
 	unsigned open;
 	struct director_control_stats stats;
 	struct ctl_conn conn[DIRECTOR_CTL_MAX_CONNS];
@@ -323,12 +324,24 @@ static void ctl_on_listen(struct event_loop *el, int fd, void *ctx, unsigned eve
 	struct director_control_server *s = ctx;
 	while (s->open < DIRECTOR_CTL_MAX_CONNS) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (cfd == -1)
+		if (cfd == -1 && (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED))
 			return;
+		if (cfd == -1) { /* EMFILE and the like: the fd stays readable, do not spin */
+			ctl_accepting(s, 0);
+			event_timer_arm(el, &s->retry, event_loop_now(el) + 100 * NS_PER_MS);
+			return;
+		}
 		ctl_take(s, cfd);
 	}
 	s->stats.full++;
 	ctl_accepting(s, 0); /* at the cap: the rest wait in the backlog */
+}
+
+static void ctl_on_retry(struct event_loop *el, void *ctx)
+{
+	struct director_control_server *s = ctx;
+	if (s->open < DIRECTOR_CTL_MAX_CONNS)
+		ctl_accepting(s, 1);
 }
 
 int director_control_serve(struct director_control_server **out, struct event_loop *el,
@@ -341,6 +354,7 @@ int director_control_serve(struct director_control_server **out, struct event_lo
 	s->listen_fd = listen_fd;
 	s->fn = fn;
 	s->ctx = ctx;
+	event_timer_init(&s->retry, ctl_on_retry, s);
 	for (unsigned k = 0; k < DIRECTOR_CTL_MAX_CONNS; k++) {
 		s->conn[k].s = s;
 		s->conn[k].fd = -1;
@@ -363,6 +377,7 @@ void director_control_server_free(struct director_control_server *s)
 	for (unsigned k = 0; k < DIRECTOR_CTL_MAX_CONNS; k++)
 		if (s->conn[k].fd >= 0)
 			ctl_close(&s->conn[k]);
+	event_timer_cancel(s->el, &s->retry);
 	event_del(s->el, s->listen_fd);
 	free(s);
 }

@@ -27,10 +27,15 @@ timeout 60 python3 - "$SOCK" "$KILLME" >"$T_TMP/res" 2>&1 <<'PY'
 import json, os, signal, socket, sys, threading, time
 path, victim = sys.argv[1], int(sys.argv[2])
 
-class Out(dict):  # each result printed as soon as it is known
+class Out(dict):  # each result printed as soon as it is known, one line at a time
+    lock = threading.Lock()
+
     def __setitem__(self, k, v):
         super().__setitem__(k, v)
-        print(k, "%.3f" % v if isinstance(v, float) else json.dumps(v).replace(" ", ""), flush=True)
+        line = "%s %s\n" % (k, "%.3f" % v if isinstance(v, float) else json.dumps(v).replace(" ", ""))
+        with self.lock:
+            sys.stdout.write(line)
+            sys.stdout.flush()
 
 out = Out()
 
