@@ -213,6 +213,7 @@ static int write_lab_json(const char *out, const struct lab_env *env, const stru
 	json_u64(&j, "burst", o->burst);
 	json_u64(&j, "interval_ms", o->interval_ms);
 	json_u64(&j, "drain_s", o->drain_s);
+	json_u64(&j, "repeat", (uint64_t)(o->repeat > 0 ? o->repeat : 1)); /* runs per point */
 	json_obj_end(&j);
 	return fclose(f) == 0 ? 0 : -errno;
 }

@@ -1,6 +1,8 @@
-# mqlb lab run beyond the study: distributed-shared (two user-space directors
-# sharing connection counts with --peers) and clientid (Maglev on the ClientID),
-# small and for real in the lab's namespaces.
+# mqlb lab run beyond the study: distributed-lc (two user-space lc directors,
+# each on its own connections), distributed-shared (the same sharing
+# connection counts with --peers, signed with a --peers-key the lab writes)
+# and clientid (Maglev on the ClientID), small and for real in the lab's
+# namespaces.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need ip mosquitto gnuplot
@@ -9,13 +11,17 @@ need ip mosquitto gnuplot
 on_exit "for n in \$(ip netns list | awk '/^mqlb-lab-/{print \$1}'); do ip netns del \$n; done"
 
 D=$T_TMP/out
-timeout -k 10 100 "$MQLB" lab run --quick --topology distributed-shared,clientid --qos 1 \
-	--out "$D" >"$T_TMP/stdout" 2>"$T_TMP/stderr"
+timeout -k 10 140 "$MQLB" lab run --quick --topology distributed-lc,distributed-shared,clientid \
+	--qos 1 --out "$D" >"$T_TMP/stdout" 2>"$T_TMP/stderr"
 rc=$?
-is "$rc" 0 "lab run --topology distributed-shared,clientid exits 0"
+is "$rc" 0 "lab run --topology distributed-lc,distributed-shared,clientid exits 0"
 [ "$rc" -eq 0 ] || tail -n 20 "$T_TMP/stderr" | sed 's/^/#   /'
 row() { awk -F, -v t="$1" 'NR>1 && $1==t {print $2","$3","$10","$11","$9}' "$D/summary.csv"; }
 ok "distributed-shared row: proxy dataplane, lc" grep -q '^proxy,lc,' <<<"$(row distributed-shared)"
+ok "distributed-lc row: proxy dataplane, lc" grep -q '^proxy,lc,' <<<"$(row distributed-lc)"
+is "$(grep -c 'peers:' "$D/distributed-lc-c20-q1/lab-d1.log")" 0 "distributed-lc: no --peers (each director its own view)"
+ok "distributed-shared: the peers' datagrams are signed" grep -q 'signed with --peers-key' "$D/distributed-shared-c20-q1/lab-d1.log"
+is "$(stat -c %a "$D/distributed-shared-c20-q1/peers.key")" 600 "the peers key is 0600"
 ok "clientid row: proxy dataplane, clientid scheduler" grep -q '^proxy,clientid,' <<<"$(row clientid)"
 is "$(awk -F, 'NR>1 && $10 + $11 != $9' "$D/summary.csv")" "" "unique + lost = expected"
 r=$D/distributed-shared-c20-q1
