@@ -46,6 +46,22 @@ enum bench_cerr {
 	BCERR_COUNT
 };
 
+/* TLS handshake failures by kind (verify failures are counted by their X509
+ * error code in tls_verify instead). */
+enum bench_tls_fail {
+	BTLS_PROTOCOL = 0, /* an alert, a wrong version, a record that is not TLS */
+	BTLS_NOT_TLS,	   /* the peer closed without a byte in answer to the ClientHello */
+	BTLS_TIMEOUT,	   /* not done within --connect-timeout */
+	BTLS_CLOSED,	   /* EOF or reset in the middle of the handshake */
+	BTLS_FAIL_COUNT
+};
+#define BTLS_VERIFY_CODES 128 /* X509_V_ERR_* codes (larger ones share the last) */
+#define BTLS_PROTO_KINDS  8
+
+struct ssl_st;
+struct ssl_session_st;
+struct ssl_ctx_st;
+
 enum bench_role { BROLE_CONN = 0, BROLE_SUB, BROLE_PUB, BROLE_COUNT };
 
 enum bench_cstate {
@@ -154,6 +170,11 @@ struct bench_client {
 	/* QoS 2 ids PUBREC'd, PUBREL not yet (§4.3.3): session state, kept
 	 * across a reconnect that resumes the session (CONNACK session present) */
 	struct bench_pidset qos2_rx;
+	/* --tls: the connection (NULL until TCP is up), whether its handshake is
+	 * done, and the session saved from the last one (resumption) */
+	struct ssl_st *ssl;
+	struct ssl_session_st *tls_sess;
+	bool tls_up;
 };
 
 struct bench_run;
@@ -189,6 +210,15 @@ struct bench_worker {
 	uint64_t disconnects;			  /* connections lost after their CONNACK */
 	uint64_t sessions_resumed, sessions_lost; /* reconnect CONNACKs with -C false */
 	struct bench_msstat reconnect_ms;	  /* loss -> next CONNACK, per reconnect */
+	uint64_t tls_handshakes, tls_resumed;	  /* done; of them abbreviated (resumed) */
+	uint64_t tls_fail[BTLS_FAIL_COUNT];
+	uint64_t tls_verify[BTLS_VERIFY_CODES]; /* certificate verify failures by code */
+	/* protocol failures by OpenSSL error (ERR_PACK'd library and reason):
+	 * the first BTLS_PROTO_KINDS kinds; more go to tls_fail[BTLS_PROTOCOL] */
+	struct {
+		unsigned long err;
+		uint64_t n;
+	} tls_proto[BTLS_PROTO_KINDS];
 	int exit_err;
 };
 
@@ -206,6 +236,7 @@ struct bench_run {
 	struct bench_worker *workers;
 	struct bench_client *clients; /* all, [nclients] */
 	uint32_t nclients, nsubs, npubs;
+	struct ssl_ctx_st *tls_ctx; /* --tls: shared by the workers (read-only) */
 };
 
 #endif

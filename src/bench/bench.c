@@ -14,6 +14,7 @@
 #include "bench/merge.h"
 #include "bench/payload.h"
 #include "bench/report.h"
+#include "bench/tls.h"
 #include "bench/worker.h"
 #include "common/addr.h"
 #include "common/cli.h"
@@ -388,6 +389,8 @@ static void fill_report(struct bench_run *run, const struct timing *tm, struct b
 		bench_report_add_target(r, key, n);
 	}
 	bench_report_collect_errors(r, run->workers, run->nworkers, o->version);
+	if (o->tls)
+		bench_tls_collect(r, run->workers, run->nworkers);
 	uint32_t np = 0, ns = 0;
 	for (uint32_t k = 0; k < run->nclients; k++) {
 		if (run->clients[k].pub)
@@ -597,8 +600,11 @@ int cmd_bench(int argc, char **argv)
 		rc = cli_usage_error("bench", "bench %s: %s", argv[1], err);
 	} else if (mode == BENCH_MERGE) {
 		rc = bench_merge(&run->o);
+	} else if (bench_tls_ctx_new(run, err, sizeof(err)) < 0) {
+		rc = cli_usage_error("bench", "bench %s: %s", argv[1], err);
 	} else {
 		rc = run_bench(run);
+		bench_tls_ctx_free(run);
 	}
 	free(run);
 	return rc;

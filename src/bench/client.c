@@ -12,16 +12,18 @@
 #include "bench/backoff.h"
 #include "bench/pace.h"
 #include "bench/payload.h"
+#include "bench/tls.h"
 #include "common/addr.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "mqtt/mqtt.h"
 
-#define SCRATCH_SIZE  65536
-#define TX_KEEP_MAX   16384 /* larger tx buffers are freed once empty */
-#define RX_KEEP_MAX   4096
-#define PUMP_BUDGET   1024 /* messages per publisher per loop iteration */
-#define READS_PER_EVT 4
+#define SCRATCH_SIZE	  65536
+#define TX_KEEP_MAX	  16384 /* larger tx buffers are freed once empty */
+#define RX_KEEP_MAX	  4096
+#define PUMP_BUDGET	  1024 /* messages per publisher per loop iteration */
+#define READS_PER_EVT	  4
+#define TLS_READS_PER_EVT 64 /* records (16 KiB at most each) */
 
 static void client_close(struct bench_client *c, int err, int cerr_kind, int code);
 #define RUN_COALESCE_NS(w) ((w)->run->o.coalesce_ns)
@@ -89,28 +91,49 @@ static void arm_pump_now(struct bench_client *c)
 	event_timer_arm(c->w->el, &c->pub->timer, 0);
 }
 
+/* send(), or SSL_write with --tls: bytes written, -EAGAIN, or -errno. */
+static ssize_t io_write(struct bench_client *c, const void *buf, size_t len)
+{
+	if (c->ssl)
+		return bench_tls_write(c, buf, len);
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return n >= 0 ? n : -errno;
+}
+
+/* recv(), or SSL_read with --tls: bytes, 0 at EOF, -EAGAIN, or -errno. */
+static ssize_t io_read(struct bench_client *c, void *buf, size_t len)
+{
+	if (c->ssl)
+		return bench_tls_read(c, buf, len);
+	ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
+	return n >= 0 ? n : -errno;
+}
+
 /* Writes the pending bytes. Returns 0 (all written or the socket is full) or
  * -errno (connection broken). */
 static int tx_flush(struct bench_client *c)
 {
 	while (c->tx_off < c->tx_len) {
-		ssize_t n = send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* with TLS, one SSL_write per record: the acks of an iteration
+		 * still leave together (one record holds up to 16 KiB) */
+		ssize_t n = io_write(c, c->tx + c->tx_off, c->tx_len - c->tx_off);
 		if (n > 0) {
 			c->tx_off += (uint32_t)n;
 			c->w->bytes_out += (uint64_t)n;
 			continue;
 		}
-		if (n == -1 && errno == EINTR)
+		if (n == -EINTR)
 			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (n == 0)
+			return -EPIPE;
+		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			if (!c->wr_interest) {
 				c->wr_interest = true;
 				event_set(c->w->el, c->fd, EVENT_READ | EVENT_WRITE);
 			}
 			return 0;
 		}
-		return -errno;
+		return (int)n;
 	}
 	c->last_tx_ns = event_loop_now(c->w->el);
 	tx_reset(c);
@@ -127,6 +150,16 @@ static int tx_flush(struct bench_client *c)
 			arm_pump_now(c);
 	}
 	return 0;
+}
+
+/* Closes after a failed read or write (-errno): a TLS failure before the
+ * CONNACK was counted by tls.c already, anything else is a socket error. */
+static void close_io_error(struct bench_client *c, int r)
+{
+	if (r == -EPROTO && c->ssl && c->state == BCS_WAIT_CONNACK)
+		client_close(c, -1, -1, 0);
+	else
+		client_close(c, BERR_SOCKET_ERROR, -1, 0);
 }
 
 /* After a busy iteration, the pause that lets the next reads batch up: it
@@ -162,7 +195,7 @@ void bench_worker_flush(struct event_loop *el, void *arg)
 			continue;
 		int r = tx_flush(c);
 		if (r < 0)
-			client_close(c, BERR_SOCKET_ERROR, -1, 0);
+			close_io_error(c, r);
 	}
 	coalesce_pause(el, w);
 }
@@ -436,7 +469,12 @@ void bench_client_pump(struct bench_client *c)
 	uint64_t now = time_mono_ns();
 	uint64_t start = atomic_load_explicit(&run->pub_start_ns, memory_order_acquire);
 	for (int budget = PUMP_BUDGET; budget > 0; budget--) {
-		uint64_t intended = start + p->phase_ns + p->next_slot * run->o.pub_interval_ns;
+		/* -I 0: no schedule; the window (QoS 1/2) or the socket (QoS 0:
+		 * one batch per write) paces, latency counts from the send */
+		uint64_t intended =
+		    run->o.pub_interval_ns
+			? start + p->phase_ns + p->next_slot * run->o.pub_interval_ns
+			: now;
 		if (run->pub_end_ns && intended >= run->pub_end_ns) {
 			pub_finish(c);
 			return;
@@ -471,7 +509,8 @@ static void pub_skip_missed(struct bench_client *c)
 	struct bench_pub *p = c->pub;
 	uint64_t start = atomic_load_explicit(&run->pub_start_ns, memory_order_acquire);
 	uint64_t now = time_mono_ns();
-	if (atomic_load(&run->phase) != BPH_PUBLISH || !start || now <= start + p->phase_ns)
+	if (atomic_load(&run->phase) != BPH_PUBLISH || !start || now <= start + p->phase_ns ||
+	    !run->o.pub_interval_ns) /* -I 0: no slots to miss */
 		return;
 	uint64_t due = (now - start - p->phase_ns) / run->o.pub_interval_ns;
 	if (due > p->next_slot) {
@@ -620,7 +659,7 @@ static void on_publish(struct bench_client *c, const struct mqtt_publish *pb, ui
 				bench_hist_record_ns(w->hist, lat);
 				if (lat < w->iter_min_lat_ns)
 					w->iter_min_lat_ns = lat;
-			} else if (r < 0) {
+			} else if (r == -ENOMEM) {
 				count_err(w, BERR_NO_MEMORY);
 			}
 		} else {
@@ -764,17 +803,21 @@ static int rx_keep(struct bench_client *c, const uint8_t *p, size_t n)
 static void on_readable(struct bench_client *c)
 {
 	struct bench_worker *w = c->w;
-	for (int k = 0; k < READS_PER_EVT; k++) {
-		ssize_t n = recv(c->fd, w->scratch, SCRATCH_SIZE, MSG_DONTWAIT);
+	/* TLS: SSL_read gives one record (<= 16 KiB) a call, so read until it
+	 * wants more; what a budget leaves inside OpenSSL wakes no epoll, the
+	 * retry timer fetches it (on_retry) */
+	int reads = c->ssl ? TLS_READS_PER_EVT : READS_PER_EVT;
+	for (int k = 0; k < reads; k++) {
+		ssize_t n = io_read(c, w->scratch, SCRATCH_SIZE);
 		if (n == 0) {
 			client_close(c, BERR_BROKER_CLOSED, -1, 0);
 			return;
 		}
 		if (n < 0) {
-			if (errno == EINTR)
+			if (n == -EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				client_close(c, BERR_SOCKET_ERROR, -1, 0);
+			if (n != -EAGAIN && n != -EWOULDBLOCK)
+				close_io_error(c, (int)n);
 			return;
 		}
 		w->bytes_in += (uint64_t)n;
@@ -804,9 +847,31 @@ static void on_readable(struct bench_client *c)
 				c->rx_cap = 0;
 			}
 		}
-		if (n < SCRATCH_SIZE)
+		if (!c->ssl && n < SCRATCH_SIZE)
 			return;
 	}
+	if (bench_tls_pending(c))
+		event_timer_arm(w->el, &c->retry, 0);
+}
+
+/* The transport is up (TCP, and TLS if asked): CONNECT. */
+static void send_connect_now(struct bench_client *c)
+{
+	c->state = BCS_WAIT_CONNACK;
+	c->wr_interest = false;
+	event_set(c->w->el, c->fd, EVENT_READ);
+	if (send_connect(c) < 0)
+		client_close(c, BERR_NO_MEMORY, -1, 0);
+}
+
+/* One step of the TLS handshake (failures are counted in tls.c only). */
+static void tls_step(struct bench_client *c)
+{
+	int r = bench_tls_handshake(c);
+	if (r < 0)
+		client_close(c, -1, -1, 0);
+	else if (r > 0)
+		send_connect_now(c);
 }
 
 static void on_connected(struct bench_client *c)
@@ -820,22 +885,32 @@ static void on_connected(struct bench_client *c)
 			     0);
 		return;
 	}
-	c->state = BCS_WAIT_CONNACK;
-	event_set(c->w->el, c->fd, EVENT_READ);
-	if (send_connect(c) < 0)
-		client_close(c, BERR_NO_MEMORY, -1, 0);
+	if (RUN(c)->tls_ctx) {
+		if (bench_tls_start(c) < 0) {
+			LIVE_ADD(c->w, errors, 1);
+			client_close(c, -1, -1, 0);
+			return;
+		}
+		tls_step(c);
+		return;
+	}
+	send_connect_now(c);
 }
 
 static void on_io(struct event_loop *el, int fd, void *ctx, unsigned events)
 {
 	struct bench_client *c = ctx;
 	if (c->state == BCS_CONNECTING) {
-		on_connected(c);
+		if (c->ssl)
+			tls_step(c);
+		else
+			on_connected(c);
 		return;
 	}
 	if (events & EVENT_WRITE) {
-		if (tx_flush(c) < 0) {
-			client_close(c, BERR_SOCKET_ERROR, -1, 0);
+		int r = tx_flush(c);
+		if (r < 0) {
+			close_io_error(c, r);
 			return;
 		}
 	}
@@ -848,6 +923,10 @@ static void on_io(struct event_loop *el, int fd, void *ctx, unsigned events)
 static void on_retry(struct event_loop *el, void *ctx)
 {
 	struct bench_client *c = ctx;
+	if (c->fd >= 0 && bench_tls_pending(c)) { /* records left by on_readable */
+		on_readable(c);
+		return;
+	}
 	if (c->state == BCS_IDLE && c->reconnect_at_ns &&
 	    atomic_load_explicit(&RUN(c)->phase, memory_order_acquire) < BPH_STOP)
 		bench_client_connect(c);
@@ -909,6 +988,7 @@ static void client_close(struct bench_client *c, int err, int cerr_kind, int cod
 		count_err(w, err);
 	else if (cerr_kind >= 0)
 		count_cerr(w, cerr_kind, code);
+	bench_tls_close(c, false);
 	if (c->fd >= 0) {
 		event_del(w->el, c->fd);
 		close(c->fd);
@@ -971,8 +1051,14 @@ void bench_client_tick(struct bench_client *c, uint64_t now)
 	switch (c->state) {
 	case BCS_CONNECTING:
 	case BCS_WAIT_CONNACK:
-		if (now - c->since_ns > o->connect_timeout_ns)
-			client_close(c, BERR_CONNECT_TIMEOUT, -1, 0);
+		if (now - c->since_ns <= o->connect_timeout_ns)
+			break;
+		if (c->ssl && !c->tls_up) { /* counted once: as a TLS failure */
+			bench_tls_count_timeout(c);
+			client_close(c, -1, -1, 0);
+			break;
+		}
+		client_close(c, BERR_CONNECT_TIMEOUT, -1, 0);
 		break;
 	case BCS_WAIT_SUBACK:
 		if (now - c->since_ns > o->connect_timeout_ns)
@@ -1011,6 +1097,7 @@ void bench_client_finish(struct bench_client *c)
 			c->tx_len += (uint32_t)mqtt_encode_disconnect(0, RUN(c)->o.version, b, 3);
 		tx_flush(c);
 	}
+	bench_tls_close(c, true);
 	if (c->fd >= 0) {
 		event_del(c->w->el, c->fd);
 		close(c->fd);
@@ -1063,6 +1150,7 @@ void bench_client_free(struct bench_client *c)
 		c->sub = NULL;
 	}
 	bench_pidset_free(&c->qos2_rx);
+	bench_tls_free(c);
 	free(c->tx);
 	free(c->rx);
 	free(c->client_id);

@@ -39,6 +39,17 @@ static int add_common(struct bench_report *r, const struct bjson *doc)
 	if (pt && pt->type == BJSON_OBJ)
 		for (size_t i = 0; i < pt->n; i++)
 			bench_report_add_target(r, pt->keys[i], bjson_u64(&pt->items[i], 0));
+	const struct bjson *tls = bjson_get(doc, "tls");
+	if (tls && tls->type == BJSON_OBJ) { /* either side ran with --tls */
+		r->tls = true;
+		r->tls_handshakes += bjson_u64(bjson_get(tls, "handshakes"), 0);
+		r->tls_resumed += bjson_u64(bjson_get(tls, "resumed"), 0);
+		const struct bjson *tf = bjson_get(tls, "failures");
+		for (size_t i = 0; tf && tf->type == BJSON_OBJ && i < tf->n; i++)
+			if (bench_report_add_tls_fail(r, tf->keys[i], bjson_u64(&tf->items[i], 0)) <
+			    0)
+				return -ENOMEM;
+	}
 	const struct bjson *er = bjson_get(doc, "errors");
 	if (er && er->type == BJSON_OBJ)
 		for (size_t i = 0; i < er->n; i++)

@@ -1,6 +1,7 @@
 #include "bench/opts.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,6 +87,14 @@ void bench_usage(FILE *f)
 	    "      --reconnect-delay MIN[,MAX]  backoff: MIN, doubled per failed attempt up\n"
 	    "                       to MAX, each delay jittered in [d/2, d]; durations like\n"
 	    "                       500ms or 2s, bare numbers are seconds [100ms,5s]\n"
+	    "      --tls            MQTT over TLS (1.2 and 1.3); the broker's certificate is\n"
+	    "                       verified against --cafile (else the system store) and\n"
+	    "                       the -h name or address; sessions resume on reconnect\n"
+	    "      --cafile FILE    CA certificates (PEM) that verify the broker\n"
+	    "      --cert FILE --key FILE  client certificate and its key (PEM)\n"
+	    "      --insecure       verify nothing (no CA, no name check)\n"
+	    "      --sni NAME       server name sent and verified [the -h name, if a name]\n"
+	    "      --tls-version 1.2|1.3  only this version [both]\n"
 	    "      --threads N      event loops [one per core]\n"
 	    "      --coalesce US    after a loop iteration with >= 16 PUBLISH or acks, pause\n"
 	    "                       up to US so reads batch up; never past the next timer,\n"
@@ -97,7 +106,9 @@ void bench_usage(FILE *f)
 	    "      --also-subscribe F  subscribers also subscribe to filter F (one SUBSCRIBE;\n"
 	    "                       e.g. $mesh/+/bench/test for mqlb cluster --bridge mesh)\n"
 	    "  -q, --qos 0|1|2      [1]\n"
-	    "  -I, --interval_of_msg MS  per publisher [500]\n"
+	    "  -I, --interval_of_msg MS  per publisher [500]; 0 = as fast as the in-flight\n"
+	    "                       window (-F, QoS 1/2) or the socket (QoS 0) allows;\n"
+	    "                       needs --duration or -L\n"
 	    "      --rate N         total messages/s over all publishers (instead of -I)\n"
 	    "  -s, --size BYTES     payload size, >= %d (header) [256]\n"
 	    "  -L, --limit N        total messages, shared by all publishers [none]\n"
@@ -141,6 +152,13 @@ enum {
 	OPT_COALESCE,
 	OPT_ALSO_SUB,
 	OPT_RECONNECT_DELAY,
+	OPT_TLS,
+	OPT_CAFILE,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_INSECURE,
+	OPT_SNI,
+	OPT_TLS_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -177,6 +195,13 @@ static const struct option long_opts[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"coalesce", required_argument, NULL, OPT_COALESCE},
     {"also-subscribe", required_argument, NULL, OPT_ALSO_SUB},
+    {"tls", no_argument, NULL, OPT_TLS},
+    {"cafile", required_argument, NULL, OPT_CAFILE},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"sni", required_argument, NULL, OPT_SNI},
+    {"tls-version", required_argument, NULL, OPT_TLS_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -226,9 +251,28 @@ static int parse_reconnect_delay(const char *s, struct bench_opts *o, char *err,
 	return 0;
 }
 
+/* The host part of a -h entry when it is a name (the default SNI), else "". */
+static void target_name(const char *tok, char *out, size_t cap)
+{
+	char host[256];
+	unsigned char bin[16];
+	out[0] = 0;
+	if (tok[0] == '[' || strchr(tok, ':') != strrchr(tok, ':'))
+		return; /* an IPv6 literal */
+	size_t n = strcspn(tok, ":");
+	if (n >= sizeof(host))
+		return;
+	memcpy(host, tok, n);
+	host[n] = 0;
+	if (inet_pton(AF_INET, host, bin) == 1 || n >= cap)
+		return;
+	memcpy(out, host, n + 1);
+}
+
 /* Comma-separated address list into out[]; port 0 = use default later. */
-static int parse_list(const char *s, const char *flag, struct sockaddr_storage *out, unsigned max,
-		      unsigned *n, uint16_t port, bool host_only, char *err, size_t errlen)
+static int parse_list(const char *s, const char *flag, struct sockaddr_storage *out,
+		      char (*names)[64], unsigned max, unsigned *n, uint16_t port, bool host_only,
+		      char *err, size_t errlen)
 {
 	char buf[1024];
 	if (strlen(s) >= sizeof(buf))
@@ -241,6 +285,8 @@ static int parse_list(const char *s, const char *flag, struct sockaddr_storage *
 			return fail(err, errlen, "%s: more than %u entries", flag, max);
 		int r =
 		    host_only ? addr_parse_host(tok, 0, &out[*n]) : addr_parse(tok, port, &out[*n]);
+		if (names)
+			target_name(tok, names[*n], sizeof(names[*n]));
 		if (r < 0)
 			return fail(err, errlen, "%s: '%s' is not a numeric address%s", flag, tok,
 				    host_only ? "" : " (HOST or HOST:PORT)");
@@ -248,6 +294,62 @@ static int parse_list(const char *s, const char *flag, struct sockaddr_storage *
 	}
 	if (*n == 0)
 		return fail(err, errlen, "%s: empty list", flag);
+	return 0;
+}
+
+/* One of the TLS flags (--tls --cafile --cert --key --insecure --sni
+ * --tls-version); the files are read when the run starts. */
+static int parse_tls_opt(int c, const char *arg, struct bench_opts *o, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_TLS:
+		o->tls = true;
+		return 0;
+	case OPT_INSECURE:
+		o->tls_insecure = true;
+		return 0;
+	case OPT_TLS_VERSION:
+		if (strcmp(arg, "1.2") && strcmp(arg, "1.3"))
+			return fail(err, errlen, "--tls-version: '%s' is not 1.2 or 1.3", arg);
+		o->tls_version = arg[2] == '2' ? 12 : 13;
+		return 0;
+	case OPT_SNI:
+		if (!*arg || strlen(arg) > 253 ||
+		    strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"0123456789.-_") != strlen(arg))
+			return fail(err, errlen, "--sni: '%s' is not a host name", arg);
+		o->tls_sni = arg;
+		return 0;
+	}
+	static const char *const names[] = {"--cafile", "--cert", "--key"};
+	const char **dst[] = {&o->tls_cafile, &o->tls_cert, &o->tls_key};
+	int i = c - OPT_CAFILE;
+	if (!*arg)
+		return fail(err, errlen, "%s: empty file name", names[i]);
+	*dst[i] = arg;
+	return 0;
+}
+
+/* The TLS flags belong together: each needs --tls, a key needs its
+ * certificate and the other way round. */
+static int check_tls(const struct bench_opts *o, char *err, size_t errlen)
+{
+	const char *orphan = o->tls_cafile     ? "--cafile"
+			     : o->tls_cert     ? "--cert"
+			     : o->tls_key      ? "--key"
+			     : o->tls_insecure ? "--insecure"
+			     : o->tls_sni      ? "--sni"
+			     : o->tls_version  ? "--tls-version"
+					       : NULL;
+	if (!o->tls && orphan)
+		return fail(err, errlen, "%s needs --tls", orphan);
+	if (!o->tls_cert != !o->tls_key)
+		return fail(err, errlen,
+			    "--cert and --key go together (a client certificate "
+			    "and its key)");
+	if (o->tls_insecure && o->tls_cafile)
+		return fail(err, errlen, "--insecure verifies nothing: --cafile would be unused");
 	return 0;
 }
 
@@ -352,10 +454,9 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, siz
 		case 'P':
 			o->password = optarg;
 			break;
-		case 'I':
-			if (parse_duration_ns(optarg, NS_PER_MS, &u) < 0 || u == 0 ||
-			    u > 3600 * NS_PER_S)
-				return fail(err, errlen, "-I: '%s' is not an interval in ms (> 0)",
+		case 'I': /* 0: as fast as the in-flight window allows (emqtt-bench) */
+			if (parse_duration_ns(optarg, NS_PER_MS, &u) < 0 || u > 3600 * NS_PER_S)
+				return fail(err, errlen, "-I: '%s' is not an interval in ms (>= 0)",
 					    optarg);
 			o->pub_interval_ns = u;
 			have_I = true;
@@ -443,6 +544,16 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, siz
 				return fail(err, errlen, "--threads: '%s' is not 1-256", optarg);
 			o->threads = (unsigned)v;
 			break;
+		case OPT_TLS:
+		case OPT_CAFILE:
+		case OPT_CERT:
+		case OPT_KEY:
+		case OPT_INSECURE:
+		case OPT_SNI:
+		case OPT_TLS_VERSION:
+			if (parse_tls_opt(c, optarg, o, err, errlen) < 0)
+				return -EINVAL;
+			break;
 		case OPT_HELP:
 			return 1;
 		case ':':
@@ -468,19 +579,24 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, siz
 		return fail(err, errlen, "-i and -R both set the connect pace: give one");
 	if (have_I && have_rate)
 		return fail(err, errlen, "-I and --rate both set the publish pace: give one");
-	int r = parse_list(hosts, "-h", o->targets, BENCH_MAX_TARGETS, &o->ntargets, o->port, false,
-			   err, errlen);
+	if (check_tls(o, err, errlen) < 0)
+		return -EINVAL;
+	int r = parse_list(hosts, "-h", o->targets, o->target_name, BENCH_MAX_TARGETS, &o->ntargets,
+			   o->port, false, err, errlen);
 	if (r < 0)
 		return r;
 	if (ifaddrs) {
-		r = parse_list(ifaddrs, "--ifaddr", o->ifaddrs, BENCH_MAX_IFADDRS, &o->nifaddrs, 0,
-			       true, err, errlen);
+		r = parse_list(ifaddrs, "--ifaddr", o->ifaddrs, NULL, BENCH_MAX_IFADDRS,
+			       &o->nifaddrs, 0, true, err, errlen);
 		if (r < 0)
 			return r;
 	}
 	if (o->mode == BENCH_RUN && o->pubs + (uint64_t)o->subs == 0)
 		return fail(err, errlen, "run needs --pubs or --subs > 0");
 	uint32_t npub = o->mode == BENCH_RUN ? o->pubs : o->mode == BENCH_PUB ? o->count : 0;
+	if (npub && !o->pub_interval_ns && !o->duration_ns && !o->limit)
+		return fail(err, errlen,
+			    "-I 0 publishes as fast as the window allows: give --duration or -L");
 	if (have_rate && npub) {
 		double per = (double)NS_PER_S * npub / o->rate;
 		o->pub_interval_ns = per < 1 ? 1 : (uint64_t)per;

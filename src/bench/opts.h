@@ -35,7 +35,8 @@ struct bench_opts {
 	bool clean;	      /* -C */
 	const char *username, *password; /* -u -P */
 	const char *prefix;		 /* --prefix (client id prefix) */
-	uint64_t pub_interval_ns;	 /* -I ms per publisher, or from --rate */
+	uint64_t pub_interval_ns;	 /* -I ms per publisher, or from --rate; 0 = as fast
+					  * as the window (-F) or the socket allows */
 	double rate;			 /* --rate total msgs/s (0 = use -I) */
 	uint32_t size;			 /* -s payload bytes (>= header) */
 	uint64_t limit;			 /* -L total messages shared by all publishers (0 = none) */
@@ -51,6 +52,15 @@ struct bench_opts {
 	bool reconnect;			  /* --reconnect */
 	/* --reconnect-delay MIN[,MAX]: backoff bounds (see backoff.h) */
 	uint64_t reconnect_delay_ns, reconnect_max_ns;
+	/* --tls, --insecure (no verification), --cafile, --cert/--key (client
+	 * certificate), --sni (server name sent and verified), --tls-version
+	 * (0 = 1.2 and 1.3, else 12 or 13) */
+	bool tls, tls_insecure;
+	const char *tls_cafile, *tls_cert, *tls_key, *tls_sni;
+	uint8_t tls_version;
+	/* the -h entries given as a name (the default SNI); "" for a literal or
+	 * a name too long to keep */
+	char target_name[BENCH_MAX_TARGETS][64];
 	/* merge: the two input files */
 	const char *merge_sub, *merge_pub;
 };

@@ -46,7 +46,9 @@ void bench_report_free(struct bench_report *r)
 	free(r->hist);
 	free(r->targets);
 	free(r->errors);
+	free(r->tls_fail);
 	bench_msstat_free(&r->reconnect_ms);
+	r->tls_fail = NULL;
 	r->hist = NULL;
 	r->targets = NULL;
 	r->errors = NULL;
@@ -67,6 +69,24 @@ int bench_report_add_error(struct bench_report *r, const char *key, uint64_t n)
 	r->errors = e;
 	snprintf(e[r->nerrors].key, sizeof(e[r->nerrors].key), "%s", key);
 	e[r->nerrors++].n = n;
+	return 0;
+}
+
+int bench_report_add_tls_fail(struct bench_report *r, const char *key, uint64_t n)
+{
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < r->ntls_fail; i++)
+		if (!strcmp(r->tls_fail[i].key, key)) {
+			r->tls_fail[i].n += n;
+			return 0;
+		}
+	struct bench_errcount *e = realloc(r->tls_fail, (r->ntls_fail + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	r->tls_fail = e;
+	snprintf(e[r->ntls_fail].key, sizeof(e[r->ntls_fail].key), "%s", key);
+	e[r->ntls_fail++].n = n;
 	return 0;
 }
 
@@ -254,6 +274,14 @@ void bench_report_human(const struct bench_report *r, FILE *f)
 	for (unsigned i = 0; i < r->nerrors; i++)
 		fprintf(f, "  error        %s: %llu\n", r->errors[i].key,
 			(unsigned long long)r->errors[i].n);
+	if (r->tls) {
+		fprintf(f, "  tls          %llu handshakes, %llu resumed",
+			(unsigned long long)r->tls_handshakes, (unsigned long long)r->tls_resumed);
+		for (unsigned i = 0; i < r->ntls_fail; i++)
+			fprintf(f, "%s%s %llu", i ? ", " : "; failed: ", r->tls_fail[i].key,
+				(unsigned long long)r->tls_fail[i].n);
+		fprintf(f, "\n");
+	}
 	if (r->rss_bytes && r->connections_ok)
 		fprintf(f, "  memory       RSS %.1f MiB, %.1f KiB per connection\n",
 			(double)r->rss_bytes / 1048576.0,
@@ -428,6 +456,16 @@ int bench_report_json(const struct bench_report *r, const char *path)
 	for (unsigned i = 0; i < r->nerrors; i++)
 		json_u64(&j, r->errors[i].key, r->errors[i].n);
 	json_obj_end(&j);
+	if (r->tls) { /* --tls runs only */
+		json_obj_begin(&j, "tls");
+		json_u64(&j, "handshakes", r->tls_handshakes);
+		json_u64(&j, "resumed", r->tls_resumed);
+		json_obj_begin(&j, "failures");
+		for (unsigned i = 0; i < r->ntls_fail; i++)
+			json_u64(&j, r->tls_fail[i].key, r->tls_fail[i].n);
+		json_obj_end(&j);
+		json_obj_end(&j);
+	}
 	if (r->raw_pubs || r->raw_subs)
 		json_raw(&j, r);
 	json_obj_end(&j);

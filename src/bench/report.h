@@ -60,6 +60,13 @@ struct bench_report {
 	 * (owned, sorted ascending before the outputs) */
 	uint64_t disconnects, sessions_resumed, sessions_lost;
 	struct bench_msstat reconnect_ms;
+	/* --tls: handshakes done, of them resumed (abbreviated), failures by
+	 * reason ("verify: <X509 error>", "protocol: <OpenSSL reason>",
+	 * "timeout", "closed"; owned) */
+	bool tls;
+	uint64_t tls_handshakes, tls_resumed;
+	struct bench_errcount *tls_fail;
+	unsigned ntls_fail;
 	/* raw data for merge (sub/pub modes): borrowed */
 	struct bench_pub_acct *const *pubs;
 	struct bench_sub_acct *const *subs;
@@ -71,6 +78,8 @@ void bench_report_init(struct bench_report *r);
 void bench_report_free(struct bench_report *r);
 /* Adds n to the error counter named key (merging equal keys). */
 int bench_report_add_error(struct bench_report *r, const char *key, uint64_t n);
+/* Adds n to the TLS failure counter named key (merging equal keys). */
+int bench_report_add_tls_fail(struct bench_report *r, const char *key, uint64_t n);
 int bench_report_add_target(struct bench_report *r, const char *key, uint64_t n);
 /* Collects the workers' error counters (enum names and reason code names). */
 void bench_report_collect_errors(struct bench_report *r, const struct bench_worker *ws, unsigned nw,
