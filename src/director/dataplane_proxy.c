@@ -184,6 +184,43 @@ static int edge_start(struct proxy *px, char *err, size_t errlen)
 	return 0;
 }
 
+/* Worker k's scheduler, event loop and SO_REUSEPORT listener (not started). */
+static int thread_init(struct proxy *px, unsigned k, const char *const *np, int freebind, char *err,
+		       size_t errlen)
+{
+	struct proxy_thread *t = &px->threads[k];
+	const struct sockaddr_storage *listen = &px->d->cfg.listen;
+	char a[ADDR_STRLEN];
+	uint64_t seed = 0;
+	t->px = px;
+	t->id = k;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)k * 0x9e3779b97f4a7c15ULL + 1;
+	int rc = sched_init(&t->sched, px->kind, np, px->n, &px->sched_shared, seed | 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "scheduler: %s", strerror(-rc));
+		return rc;
+	}
+	t->el = event_loop_new(1024);
+	if (!t->el) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		return -errno;
+	}
+	rc = make_listener(listen, 1, freebind);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", addr_format(listen, a, sizeof(a)),
+			 strerror(-rc));
+		return rc;
+	}
+	t->listen_fd = rc;
+	if (px->drain_ns)
+		event_loop_set_before_wait(t->el, proxy_drain_check, t);
+	rc = event_add(t->el, t->listen_fd, EVENT_READ, proxy_accept, t);
+	if (rc < 0)
+		snprintf(err, errlen, "event loop: %s", strerror(-rc));
+	return rc;
+}
+
 static int proxy_start(struct director *d, char *err, size_t errlen)
 {
 	char names[DIRECTOR_MAX_BACKENDS][ADDR_STRLEN];
@@ -246,37 +283,9 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 	for (unsigned k = 0; k < px->n_threads; k++)
 		px->threads[k].listen_fd = -1;
 	for (unsigned k = 0; k < px->n_threads; k++) {
-		struct proxy_thread *t = &px->threads[k];
-		uint64_t seed = 0;
-		t->px = px;
-		t->id = k;
-		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-			seed = (uint64_t)k * 0x9e3779b97f4a7c15ULL + 1;
-		rc = sched_init(&t->sched, px->kind, np, px->n, &px->sched_shared, seed | 1);
-		if (rc < 0) {
-			snprintf(err, errlen, "scheduler: %s", strerror(-rc));
+		rc = thread_init(px, k, np, freebind, err, errlen);
+		if (rc < 0)
 			goto fail;
-		}
-		t->el = event_loop_new(1024);
-		if (!t->el) {
-			rc = -errno;
-			snprintf(err, errlen, "event loop: %s", strerror(errno));
-			goto fail;
-		}
-		rc = make_listener(&d->cfg.listen, 1, freebind);
-		if (rc < 0) {
-			snprintf(err, errlen, "cannot listen on %s: %s",
-				 addr_format(&d->cfg.listen, a, sizeof(a)), strerror(-rc));
-			goto fail;
-		}
-		t->listen_fd = rc;
-		if (px->drain_ns)
-			event_loop_set_before_wait(t->el, proxy_drain_check, t);
-		rc = event_add(t->el, t->listen_fd, EVENT_READ, proxy_accept, t);
-		if (rc < 0) {
-			snprintf(err, errlen, "event loop: %s", strerror(-rc));
-			goto fail;
-		}
 	}
 	if (d->cfg.peers) {
 		rc = peers_start(&px->peers, d, err, errlen);

@@ -8,13 +8,20 @@
  * (director_backend.proxy_active), the weight generation, the open-connection
  * count for --max-connections, and the rr ticket.
  *
- * A client connection goes HELLO (read the CONNECT, at most PROXY_CONNECT_MAX
- * bytes within PROXY_CONNECT_TIMEOUT) -> DIALING (non-blocking connect to the
- * chosen backend; one retry on another) -> FORWARD (bytes both ways, through
+ * A client connection goes [PROXY_HDR (--accept-proxy: a PROXY v2 header)]
+ * -> [TLS_ACCEPT (--tls-cert: the handshake)] -> HELLO (read the CONNECT, at
+ * most PROXY_CONNECT_MAX bytes; all of it within PROXY_CONNECT_TIMEOUT) ->
+ * DIALING (non-blocking connect to the chosen backend; one retry on another;
+ * --send-proxy-v2 writes the header first) -> [TLS_CONNECT (--backend-tls)]
+ * -> FORWARD (bytes both ways, through
  * at most one pooled buffer per direction: a side is read only while the
  * other side's pending output is empty, so memory per connection is bounded
  * by 2 x PROXY_BUF_SIZE). Half-closes are passed on with shutdown(SHUT_WR);
- * a reset on one side becomes a reset (SO_LINGER 0) on the other. */
+ * a reset on one side becomes a reset (SO_LINGER 0) on the other. Limits
+ * (--max-pending, per source) are checked at accept (after the PROXY header);
+ * FORWARD ends after 1.5 x keepalive without client bytes; a drain
+ * (--drain-time) closes connections one by one, MQTT 5 ones after a
+ * DISCONNECT 0x9C between two packets of the broker's stream. */
 #ifndef MQLB_DIRECTOR_PROXY_H
 #define MQLB_DIRECTOR_PROXY_H
 
