@@ -13,7 +13,19 @@
  *              in `unconfirmed` instead, not in unique);
  *   duplicates received copies of a seq already seen on that stream;
  *   reordered  first arrivals of a seq lower than one already seen;
- *   lost       expected - unique, after the drain.
+ *   lost       expected - unique, after the drain;
+ *   stale      received copies from another run (the header's run nonce is
+ *              not this run's: a persistent session or a bridge backlog
+ *              delivers an earlier run's messages): never unique;
+ *   invalid    received copies whose seq no publisher of this run sent: past
+ *              what its publisher published, or a jump past BENCH_SEQ_JUMP
+ *              (refused before the bitmap grows): never unique;
+ *   skewed     first copies whose receive time is before their intended send
+ *              time (a negative latency: the clocks of two hosts disagree);
+ *              the latency histogram holds them as 0, skew_max_ns and
+ *              skew_sum_ns say by how much.
+ * received counts every MQLB PUBLISH of a counted subscriber, stale and
+ * invalid included.
  *
  * Streams are kept per subscriber in a small hash table keyed by publisher id.
  * The same structures serve `bench run` (filled live) and `bench merge` (read
@@ -30,6 +42,7 @@
 struct bench_stream {
 	uint32_t pub_id;
 	bool used;
+	uint64_t nonce; /* the run it came from (0: version 1 header, no nonce) */
 	uint64_t received;
 	uint64_t duplicates;
 	uint64_t reordered;
@@ -43,7 +56,10 @@ struct bench_sub_acct {
 	uint64_t suback_ns;   /* CLOCK_REALTIME of the first successful SUBACK */
 	uint64_t foreign;     /* PUBLISH without an MQLB header */
 	uint64_t qos2_resent; /* QoS 2 PUBLISH again before its PUBREL (§4.3.3): not received */
-	struct bench_stream *streams; /* open-addressing table, cap a power of 2 */
+	uint64_t stale;	      /* another run's, known on arrival (bench run): in no stream */
+	uint64_t invalid;     /* seq refused by the bitmap (seqmap -ERANGE): in no stream */
+	uint64_t skewed, skew_max_ns, skew_sum_ns; /* negative latencies, their size */
+	struct bench_stream *streams;		   /* open-addressing table, cap a power of 2 */
 	uint32_t nstreams, cap;
 };
 
@@ -54,6 +70,10 @@ struct bench_pub_acct {
 	uint64_t published;	       /* PUBLISH packets written */
 	uint64_t acked;		       /* confirmed (see top) */
 	struct bench_seqmap confirmed; /* seqs counted as published */
+	/* the run nonce its headers carry: streams of another nonce are stale.
+	 * 0 = not known (bench run tells stale on arrival instead; a merge of a
+	 * pub JSON older than the nonce) */
+	uint64_t nonce;
 };
 
 struct bench_totals {
@@ -63,6 +83,10 @@ struct bench_totals {
 	uint64_t unconfirmed; /* received, distinct, but never confirmed published */
 	uint64_t foreign;     /* PUBLISH without our header */
 	uint64_t qos2_resent; /* QoS 2 re-sends discarded as MQTT §4.3.3 says (all subscribers) */
+	uint64_t stale;	      /* another run's messages (see top) */
+	uint64_t invalid;     /* seqs no publisher of this run sent (see top) */
+	uint64_t skewed;      /* negative latencies (see top) */
+	uint64_t skew_max_ns, skew_sum_ns;
 	uint64_t late_subscribers; /* SUBACK after a matching publisher began: not counted */
 	uint64_t unsubscribed;	   /* never SUBACKed: not counted */
 	double loss_ratio;	   /* lost / expected (0 when nothing expected) */
@@ -70,11 +94,24 @@ struct bench_totals {
 
 void bench_sub_acct_init(struct bench_sub_acct *s, uint32_t id, const char *filter);
 void bench_sub_acct_free(struct bench_sub_acct *s);
-/* The stream of publisher pub_id (created empty on first use). NULL on ENOMEM. */
+/* The stream of publisher pub_id in run nonce (created empty on first use).
+ * NULL on ENOMEM. */
+struct bench_stream *bench_sub_stream_of(struct bench_sub_acct *s, uint32_t pub_id, uint64_t nonce);
+/* bench_sub_stream_of(s, pub_id, 0): version 1 headers, no nonce. */
 struct bench_stream *bench_sub_stream(struct bench_sub_acct *s, uint32_t pub_id);
-/* Records one arrival of (pub_id, seq). Returns 1 new, 0 duplicate, -ENOMEM,
- * -ERANGE (seq beyond BENCH_SEQ_MAX: counted as received only). */
+/* Records one arrival of (pub_id, seq, nonce). run_nonce: this run's nonce
+ * when the subscriber knows it (bench run: publishers in this process), else 0
+ * (bench sub: every nonce gets its own streams, merge tells which is stale).
+ * Returns 1 new, 0 duplicate, -ESTALE (another run's: counted stale, in no
+ * stream), -ERANGE (seq refused by the bitmap: counted invalid), -ENOMEM. */
+int bench_sub_arrive(struct bench_sub_acct *s, uint32_t pub_id, uint64_t seq, uint64_t nonce,
+		     uint64_t run_nonce);
+/* bench_sub_arrive(s, pub_id, seq, 0, 0). */
 int bench_sub_record(struct bench_sub_acct *s, uint32_t pub_id, uint64_t seq);
+/* The latency of a first copy received at now_ns, intended for intended_ns
+ * (both in the header's clock). A receive time before the intended time is
+ * counted skewed (with its size) and returns 0. */
+uint64_t bench_sub_latency(struct bench_sub_acct *s, uint64_t now_ns, uint64_t intended_ns);
 /* Unique so far (all streams, not yet intersected with confirmations). */
 uint64_t bench_sub_unique_raw(const struct bench_sub_acct *s);
 

@@ -8,11 +8,13 @@
 
 #include "bench/account.h"
 #include "bench/jsonread.h"
+#include "bench/payload.h"
 #include "bench/report.h"
 #include "common/cli.h"
 
 static int load_seqmap(const struct bjson *o, struct bench_seqmap *m)
 {
+	bench_seqmap_free(m); /* a stream listed twice: the last one counts */
 	return bench_seqmap_import(m, bjson_u64(bjson_get(o, "prefix"), 0),
 				   bjson_str(bjson_get(o, "bits"), ""));
 }
@@ -57,6 +59,50 @@ static int add_common(struct bench_report *r, const struct bjson *doc)
 	return 0;
 }
 
+/* The run nonce a JSON names (16 hex digits; absent: 0, a file older than
+ * the nonce). 0 or -EINVAL. */
+static int read_nonce(const struct bjson *v, uint64_t *out)
+{
+	*out = 0;
+	return v ? bench_nonce_parse(bjson_str(v, ""), out) : 0;
+}
+
+/* Whether the sub file is of the pub file's run: at least one stream carries
+ * its nonce, or nothing arrived at all. Prints why not; CLI_OK or CLI_USAGE. */
+static int check_same_run(const struct bench_opts *o, struct bench_sub_acct *const *sp, size_t ns,
+			  uint64_t nonce)
+{
+	bool any = false, match = false;
+	uint64_t other = 0;
+	for (size_t i = 0; i < ns; i++)
+		for (uint32_t k = 0; k < sp[i]->cap; k++) {
+			const struct bench_stream *st = &sp[i]->streams[k];
+			if (!st->used)
+				continue;
+			any = true;
+			if (st->nonce == nonce)
+				match = true;
+			else
+				other = st->nonce;
+		}
+	char want[17], got[17];
+	bench_nonce_hex(nonce, want);
+	bench_nonce_hex(other, got);
+	if (!nonce && other) /* an older pub file: stale cannot be told */
+		fprintf(stderr,
+			"mqlb: bench merge: warning: %s has no run_nonce (an older mqlb): messages "
+			"of other runs in %s count as this run's\n",
+			o->merge_pub, o->merge_sub);
+	if (nonce && any && !match) {
+		fprintf(stderr,
+			"mqlb: bench merge: %s and %s are not of the same run: no message in the "
+			"sub file has the pub file's run nonce %s (one has %s)\n",
+			o->merge_sub, o->merge_pub, want, got);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 int bench_merge(const struct bench_opts *o)
 {
 	int rc = CLI_FAIL;
@@ -93,6 +139,13 @@ int bench_merge(const struct bench_opts *o)
 		    o->merge_pub);
 		goto out;
 	}
+	uint64_t nonce = 0;
+	if (read_nonce(bjson_get(pd, "run_nonce"), &nonce) < 0) {
+		fprintf(stderr, "mqlb: bench merge: %s: run_nonce is not 1-16 hex digits\n",
+			o->merge_pub);
+		rc = CLI_USAGE;
+		goto out;
+	}
 	np = praw->n;
 	ns = sraw->n;
 	pubs = calloc(np + 1, sizeof(*pubs));
@@ -107,6 +160,7 @@ int bench_merge(const struct bench_opts *o)
 				    bjson_str(bjson_get(e, "topic"), ""));
 		pubs[i].first_pub_ns = bjson_u64(bjson_get(e, "first_pub_ns"), 0);
 		pubs[i].published = bjson_u64(bjson_get(e, "published"), 0);
+		pubs[i].nonce = nonce;
 		if (load_seqmap(e, &pubs[i].confirmed) < 0) {
 			fprintf(stderr, "mqlb: bench merge: %s: publisher %zu: bad bitmap\n",
 				o->merge_pub, i);
@@ -124,12 +178,21 @@ int bench_merge(const struct bench_opts *o)
 		s->suback_ns = bjson_u64(bjson_get(e, "suback_ns"), 0);
 		s->foreign = bjson_u64(bjson_get(e, "foreign"), 0);
 		s->qos2_resent = bjson_u64(bjson_get(e, "qos2_resent"), 0);
+		s->stale = bjson_u64(bjson_get(e, "stale"), 0);
+		s->invalid = bjson_u64(bjson_get(e, "invalid"), 0);
+		s->skewed = bjson_u64(bjson_get(e, "skewed"), 0);
+		s->skew_max_ns = bjson_u64(bjson_get(e, "skew_max_ns"), 0);
+		s->skew_sum_ns = bjson_u64(bjson_get(e, "skew_sum_ns"), 0);
 		sp[i] = s;
 		const struct bjson *st = bjson_get(e, "streams");
 		for (size_t k = 0; st && st->type == BJSON_ARR && k < st->n; k++) {
 			const struct bjson *x = &st->items[k];
+			uint64_t sn = 0;
 			struct bench_stream *str =
-			    bench_sub_stream(s, (uint32_t)bjson_u64(bjson_get(x, "pub"), 0));
+			    read_nonce(bjson_get(x, "nonce"), &sn) < 0
+				? NULL
+				: bench_sub_stream_of(
+				      s, (uint32_t)bjson_u64(bjson_get(x, "pub"), 0), sn);
 			if (!str || load_seqmap(x, &str->seen) < 0) {
 				fprintf(stderr,
 					"mqlb: bench merge: %s: subscriber %zu: bad stream\n",
@@ -141,8 +204,12 @@ int bench_merge(const struct bench_opts *o)
 			str->reordered = bjson_u64(bjson_get(x, "reordered"), 0);
 		}
 	}
+	if ((rc = check_same_run(o, sp, ns, nonce)) != CLI_OK)
+		goto out;
+	rc = CLI_FAIL;
 	if (bench_account(pp, (uint32_t)np, sp, (uint32_t)ns, &r.t) < 0)
 		goto out;
+	r.run_nonce = nonce;
 	r.mode = "merge";
 	r.qos = (int)bjson_u64(bjson_get(pd, "qos"), 0);
 	r.mqtt_version = (int)bjson_u64(bjson_get(pd, "mqtt_version"), 5);

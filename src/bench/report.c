@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/payload.h"
 #include "bench/seqmap.h"
 #include "common/json.h"
 #include "mqtt/mqtt.h"
@@ -175,6 +176,50 @@ static void human_faults(const struct bench_report *r, FILE *f)
 			(unsigned long long)r->sessions_lost);
 }
 
+/* Whether the raw subscribers hold streams of more than one run nonce. */
+static bool raw_many_runs(const struct bench_report *r)
+{
+	bool any = false;
+	uint64_t first = 0;
+	for (uint32_t i = 0; r->raw_subs && i < r->nsubs; i++)
+		for (uint32_t k = 0; k < r->subs[i]->cap; k++) {
+			const struct bench_stream *st = &r->subs[i]->streams[k];
+			if (!st->used)
+				continue;
+			if (any && st->nonce != first)
+				return true;
+			any = true;
+			first = st->nonce;
+		}
+	return false;
+}
+
+/* What arrived but is not this run's message, and clock skew; nothing on a
+ * run without any. */
+static void human_untrusted(const struct bench_report *r, FILE *f)
+{
+	const struct bench_totals *t = &r->t;
+	if (t->stale)
+		fprintf(f,
+			"  stale        %llu from an earlier run (another run nonce: a persistent "
+			"session or bridge backlog): not unique\n",
+			(unsigned long long)t->stale);
+	else if (raw_many_runs(r))
+		fprintf(f, "  stale        messages of more than one run (run nonce) arrived: "
+			   "bench merge with the pub JSON counts the other runs' as stale\n");
+	if (t->invalid)
+		fprintf(f,
+			"  invalid      %llu with a seq no publisher sent (past what it published, "
+			"or a jump past %llu): not unique\n",
+			(unsigned long long)t->invalid, (unsigned long long)BENCH_SEQ_JUMP);
+	if (t->skewed)
+		fprintf(f,
+			"  skewed       %llu received before their send time (clock skew): up to "
+			"%llu us, mean %llu us; their latency counts as 0\n",
+			(unsigned long long)t->skewed, (unsigned long long)(t->skew_max_ns / 1000),
+			(unsigned long long)(t->skew_sum_ns / t->skewed / 1000));
+}
+
 void bench_report_human(const struct bench_report *r, FILE *f)
 {
 	const struct bench_totals *t = &r->t;
@@ -231,6 +276,8 @@ void bench_report_human(const struct bench_report *r, FILE *f)
 				"same message, not counted, MQTT 4.3.3)\n",
 				(unsigned long long)t->qos2_resent);
 	}
+	if (show & SHOW_RECV)
+		human_untrusted(r, f);
 	if ((show & SHOW_LOSS) && r->late) {
 		fprintf(f,
 			"  late         %llu (%.4f %%): still arriving when the drain ended after "
@@ -334,6 +381,11 @@ static void json_raw(struct json *j, const struct bench_report *r)
 			json_u64(j, "suback_ns", s->suback_ns);
 			json_u64(j, "foreign", s->foreign);
 			json_u64(j, "qos2_resent", s->qos2_resent);
+			json_u64(j, "stale", s->stale);
+			json_u64(j, "invalid", s->invalid);
+			json_u64(j, "skewed", s->skewed);
+			json_u64(j, "skew_max_ns", s->skew_max_ns);
+			json_u64(j, "skew_sum_ns", s->skew_sum_ns);
 			json_arr_begin(j, "streams");
 			for (uint32_t k = 0; k < s->cap; k++) {
 				const struct bench_stream *st = &s->streams[k];
@@ -341,6 +393,9 @@ static void json_raw(struct json *j, const struct bench_report *r)
 					continue;
 				json_obj_begin(j, NULL);
 				json_u64(j, "pub", st->pub_id);
+				char nonce[17];
+				bench_nonce_hex(st->nonce, nonce);
+				json_str(j, "nonce", nonce);
 				json_u64(j, "received", st->received);
 				json_u64(j, "duplicates", st->duplicates);
 				json_u64(j, "reordered", st->reordered);
@@ -375,6 +430,17 @@ static void json_raw(struct json *j, const struct bench_report *r)
 		json_u64(j, NULL, r->reconnect_ms.v[i]);
 	json_arr_end(j);
 	json_obj_end(j);
+}
+
+/* The run nonce the JSON names: merge's from its pub file, this process's
+ * when it published (run, pub), none for sub and conn. */
+static uint64_t report_nonce(const struct bench_report *r)
+{
+	if (r->run_nonce)
+		return r->run_nonce;
+	if (r->mode && (!strcmp(r->mode, "run") || !strcmp(r->mode, "pub")))
+		return bench_run_nonce();
+	return 0;
 }
 
 int bench_report_json(const struct bench_report *r, const char *path)
@@ -424,6 +490,17 @@ int bench_report_json(const struct bench_report *r, const char *path)
 	json_u64(&j, "qos2_resent", t->qos2_resent);
 	json_u64(&j, "late_subscribers", t->late_subscribers);
 	json_u64(&j, "unsubscribed", t->unsubscribed);
+	json_u64(&j, "stale", t->stale);
+	json_u64(&j, "invalid", t->invalid);
+	json_u64(&j, "skewed", t->skewed);
+	json_u64(&j, "skew_max_us", t->skew_max_ns / 1000);
+	json_u64(&j, "skew_mean_us", t->skewed ? t->skew_sum_ns / t->skewed / 1000 : 0);
+	uint64_t nonce = report_nonce(r);
+	if (nonce) {
+		char hex[17];
+		bench_nonce_hex(nonce, hex);
+		json_str(&j, "run_nonce", hex);
+	}
 	json_u64(&j, "reconnects", r->reconnects);
 	json_u64(&j, "payload_size", r->payload_size);
 	json_u64(&j, "interval_us", r->interval_us);

@@ -30,6 +30,9 @@ struct bench_report {
 	const char *mode;
 	int qos, mqtt_version;
 	struct bench_totals t;
+	/* run nonce of the messages counted (merge: the pub JSON's); 0 = this
+	 * process's in run and pub mode, none in sub and conn mode */
+	uint64_t run_nonce;
 	uint64_t connections_ok, connections_failed, reconnects;
 	double duration_s, publish_rate, receive_rate;
 	struct bench_hist *hist; /* owned */

@@ -66,7 +66,7 @@ static void win_settle(struct bench_seqmap *m)
 
 int bench_seqmap_set(struct bench_seqmap *m, uint64_t seq)
 {
-	if (seq > BENCH_SEQ_MAX)
+	if (seq > BENCH_SEQ_MAX || (seq >= m->top && seq - m->top >= BENCH_SEQ_JUMP))
 		return -ERANGE;
 	if (!m->win) {
 		if (seq == m->base) { /* the common case: in order */
@@ -122,6 +122,28 @@ bool bench_seqmap_has(const struct bench_seqmap *m, uint64_t seq)
 uint64_t bench_seqmap_prefix(const struct bench_seqmap *m)
 {
 	return m->win ? m->wstart * 64 : m->base;
+}
+
+uint64_t bench_seqmap_count_below(const struct bench_seqmap *m, uint64_t n)
+{
+	if (n >= m->top)
+		return m->count;
+	uint64_t p = bench_seqmap_prefix(m);
+	if (n <= p)
+		return n;
+	uint64_t c = p; /* p is a multiple of 64 here (window mode) */
+	for (uint64_t w = p / 64; w * 64 < n; w++) {
+		uint64_t bits = bench_seqmap_word(m, w);
+		if (n - w * 64 < 64)
+			bits &= ~0ull >> (64 - (n - w * 64));
+		c += (uint64_t)__builtin_popcountll(bits);
+	}
+	return c;
+}
+
+size_t bench_seqmap_heap(const struct bench_seqmap *m)
+{
+	return m->win ? (size_t)m->nwords * sizeof(*m->win) : 0;
 }
 
 uint64_t bench_seqmap_common(const struct bench_seqmap *a, const struct bench_seqmap *b)

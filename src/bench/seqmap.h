@@ -22,20 +22,29 @@ struct bench_seqmap {
 	uint32_t nwords; /* words allocated in win */
 };
 
-/* Largest sequence number accepted (bitmap memory is bounded by what arrives;
- * this stops one corrupt 2^63 from asking for exabytes). */
+/* Largest sequence number accepted (this stops one corrupt 2^63 from asking
+ * for exabytes). */
 #define BENCH_SEQ_MAX (1ull << 40)
+/* Largest jump accepted past the highest seq set (top): a publisher sends
+ * every seq in turn, so a bigger jump is 16.7 M messages of one stream lost in
+ * a row, or a bogus seq. Bounds what one arrival can make the bitmap allocate
+ * (2 MiB), where a seq near 2^37 alone would ask for 16 GiB. */
+#define BENCH_SEQ_JUMP (1ull << 24)
 
 void bench_seqmap_init(struct bench_seqmap *m);
 void bench_seqmap_free(struct bench_seqmap *m);
 /* Adds seq. Returns 1 if it was new, 0 if already set, -ENOMEM, -ERANGE (seq >
- * BENCH_SEQ_MAX). */
+ * BENCH_SEQ_MAX, or seq >= top + BENCH_SEQ_JUMP: nothing allocated or set). */
 int bench_seqmap_set(struct bench_seqmap *m, uint64_t seq);
 bool bench_seqmap_has(const struct bench_seqmap *m, uint64_t seq);
 /* All seqs below this are set (the contiguous prefix known without scanning). */
 uint64_t bench_seqmap_prefix(const struct bench_seqmap *m);
 /* Word w (seqs 64w..64w+63) as a bit mask, bit i = seq 64w+i. */
 uint64_t bench_seqmap_word(const struct bench_seqmap *m, uint64_t w);
+/* How many seqs below n are set. */
+uint64_t bench_seqmap_count_below(const struct bench_seqmap *m, uint64_t n);
+/* Bytes the map holds on the heap (its bitmap window). */
+size_t bench_seqmap_heap(const struct bench_seqmap *m);
 /* |a ∩ b| */
 uint64_t bench_seqmap_common(const struct bench_seqmap *a, const struct bench_seqmap *b);
 

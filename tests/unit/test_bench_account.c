@@ -136,12 +136,119 @@ static void test_many_streams(void **state)
 	bench_sub_acct_free(&s);
 }
 
+/* bench run: the subscriber knows the run nonce; another run's messages are
+ * counted stale on arrival and fill no stream. */
+static void test_stale_on_arrival(void **state)
+{
+	struct bench_sub_acct s;
+	bench_sub_acct_init(&s, 0, "#");
+	s.subscribed = true;
+	for (uint64_t q = 0; q < 5; q++) /* an earlier run's queued messages */
+		assert_int_equal(bench_sub_arrive(&s, 0, q, 111, 222), -ESTALE);
+	for (uint64_t q = 0; q < 5; q++)
+		assert_int_equal(bench_sub_arrive(&s, 0, q, 222, 222), 1);
+	assert_int_equal(s.stale, 5);
+	assert_int_equal(s.nstreams, 1);
+	assert_int_equal(bench_sub_unique_raw(&s), 5);
+	struct bench_pub_acct p;
+	bench_pub_acct_init(&p, 0, "bench/test");
+	p.first_pub_ns = 100;
+	for (uint64_t q = 0; q < 5; q++) {
+		p.published++;
+		bench_pub_confirm(&p, q);
+	}
+	struct bench_pub_acct *pp[1] = {&p};
+	struct bench_sub_acct *sp[1] = {&s};
+	struct bench_totals t;
+	assert_int_equal(bench_account(pp, 1, sp, 1, &t), 0);
+	assert_int_equal(t.stale, 5);
+	assert_int_equal(t.unique, 5);
+	assert_int_equal(t.duplicates, 0);
+	assert_int_equal(t.received, 10);
+	assert_int_equal(t.lost, 0);
+	bench_pub_acct_free(&p);
+	bench_sub_acct_free(&s);
+}
+
+/* bench sub + merge: streams are kept per run nonce; the account knows the
+ * run from its publishers (pub JSON run_nonce) and counts the rest stale;
+ * seqs past what the publisher published are invalid, and a seq far past
+ * everything never reaches a bitmap. */
+static void test_stale_invalid_by_account(void **state)
+{
+	struct bench_sub_acct s;
+	bench_sub_acct_init(&s, 0, "#");
+	s.subscribed = true;
+	for (uint64_t q = 0; q < 8; q++) /* an earlier run: seqs 0..7, nonce 111 */
+		assert_int_equal(bench_sub_arrive(&s, 3, q, 111, 0), 1);
+	for (uint64_t q = 0; q < 12; q++) /* this run: 0..9 published, 10 and 11 bogus */
+		assert_int_equal(bench_sub_arrive(&s, 3, q, 222, 0), 1);
+	assert_int_equal(bench_sub_arrive(&s, 3, 1ull << 37, 222, 0), -ERANGE);
+	assert_int_equal(bench_sub_arrive(&s, 3, 2, 222, 0), 0); /* a duplicate */
+	assert_int_equal(s.nstreams, 2);
+	assert_int_equal(s.invalid, 1);
+	struct bench_pub_acct p;
+	bench_pub_acct_init(&p, 3, "bench/test");
+	p.first_pub_ns = 100;
+	p.nonce = 222;
+	for (uint64_t q = 0; q < 10; q++) {
+		p.published++;
+		if (q != 9) /* 9: written, never acknowledged */
+			bench_pub_confirm(&p, q);
+	}
+	struct bench_pub_acct *pp[1] = {&p};
+	struct bench_sub_acct *sp[1] = {&s};
+	struct bench_totals t;
+	assert_int_equal(bench_account(pp, 1, sp, 1, &t), 0);
+	assert_int_equal(t.stale, 8);
+	assert_int_equal(t.unique, 9);
+	assert_int_equal(t.unconfirmed, 1);
+	assert_int_equal(t.invalid, 2 + 1); /* 10, 11 past published; 2^37 refused */
+	assert_int_equal(t.duplicates, 1);
+	assert_int_equal(t.received, 8 + 12 + 1 + 1);
+	assert_int_equal(t.expected, 9);
+	assert_int_equal(t.lost, 0);
+	/* without a nonce (older pub JSON) nothing is told stale: the old seqs
+	 * are the same stream ids under another key, counted as before */
+	p.nonce = 0;
+	assert_int_equal(bench_account(pp, 1, sp, 1, &t), 0);
+	assert_int_equal(t.stale, 0);
+	bench_pub_acct_free(&p);
+	bench_sub_acct_free(&s);
+}
+
+static void test_skew(void **state)
+{
+	struct bench_sub_acct s;
+	bench_sub_acct_init(&s, 0, "#");
+	s.subscribed = true;
+	assert_true(bench_sub_latency(&s, 5000, 1000) == 4000);
+	assert_true(bench_sub_latency(&s, 1000, 1000) == 0);
+	assert_int_equal(s.skewed, 0);
+	assert_true(bench_sub_latency(&s, 1000, 4000) == 0); /* 3000 ns in the future */
+	assert_true(bench_sub_latency(&s, 1000, 1500) == 0);
+	assert_int_equal(s.skewed, 2);
+	assert_int_equal(s.skew_max_ns, 3000);
+	assert_int_equal(s.skew_sum_ns, 3500);
+	assert_true(bench_sub_latency(&s, 0, UINT64_MAX) == 0);
+	assert_true(s.skew_sum_ns == UINT64_MAX); /* saturates */
+	struct bench_sub_acct *sp[1] = {&s};
+	struct bench_totals t;
+	assert_int_equal(bench_account(NULL, 0, sp, 1, &t), 0);
+	assert_int_equal(t.skewed, 3);
+	assert_true(t.skew_max_ns == UINT64_MAX);
+	bench_sub_acct_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fanout_exact),
 	    cmocka_unit_test(test_matching_late_unconfirmed),
 	    cmocka_unit_test(test_many_streams),
+	    cmocka_unit_test(test_stale_on_arrival),
+	    cmocka_unit_test(test_stale_invalid_by_account),
+	    cmocka_unit_test(test_skew),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,55 @@ static void test_import_rejects(void **state)
 	bench_seqmap_free(&m);
 }
 
+/* A bogus seq far past the highest seen (2^37: a 16 GiB bitmap) is refused
+ * before anything is allocated; the largest jump accepted still works. */
+static void test_jump_bound(void **state)
+{
+	struct bench_seqmap m;
+	bench_seqmap_init(&m);
+	for (uint64_t s = 0; s < 10; s++)
+		bench_seqmap_set(&m, s);
+	assert_int_equal(bench_seqmap_set(&m, 1ull << 37), -ERANGE);
+	assert_int_equal(bench_seqmap_set(&m, 10 + BENCH_SEQ_JUMP), -ERANGE);
+	assert_null(m.win);
+	assert_true(m.count == 10 && m.top == 10);
+	assert_int_equal(bench_seqmap_set(&m, 9 + BENCH_SEQ_JUMP), 1);
+	assert_true(bench_seqmap_heap(&m) <= BENCH_SEQ_JUMP / 8 * 2); /* doubling growth */
+	/* from the new top on, the next jump is measured again */
+	assert_int_equal(bench_seqmap_set(&m, 9 + 2 * BENCH_SEQ_JUMP), 1);
+	assert_int_equal(bench_seqmap_set(&m, 10 + 3 * BENCH_SEQ_JUMP), -ERANGE);
+	assert_int_equal(m.count, 12);
+	bench_seqmap_free(&m);
+	/* an empty map: the first seq is bounded too */
+	bench_seqmap_init(&m);
+	assert_int_equal(bench_seqmap_set(&m, BENCH_SEQ_JUMP), -ERANGE);
+	assert_null(m.win);
+	bench_seqmap_free(&m);
+}
+
+static void test_count_below(void **state)
+{
+	struct bench_seqmap m;
+	bench_seqmap_init(&m);
+	for (uint64_t s = 0; s < 100; s++)
+		bench_seqmap_set(&m, s);
+	assert_int_equal(bench_seqmap_count_below(&m, 0), 0);
+	assert_int_equal(bench_seqmap_count_below(&m, 50), 50);
+	assert_int_equal(bench_seqmap_count_below(&m, 1000), 100);
+	static const uint64_t more[] = {130, 131, 200, 263};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		bench_seqmap_set(&m, more[i]);
+	assert_non_null(m.win);
+	/* every n against a plain count */
+	for (uint64_t n = 0; n < 300; n++) {
+		uint64_t want = 0;
+		for (uint64_t s = 0; s < n; s++)
+			want += bench_seqmap_has(&m, s);
+		assert_int_equal(bench_seqmap_count_below(&m, n), want);
+	}
+	bench_seqmap_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +184,8 @@ int main(void)
 	    cmocka_unit_test(test_random_vs_reference),
 	    cmocka_unit_test(test_common),
 	    cmocka_unit_test(test_import_rejects),
+	    cmocka_unit_test(test_jump_bound),
+	    cmocka_unit_test(test_count_below),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
