@@ -129,6 +129,16 @@ static void on_signal(struct event_loop *el, int fd, void *ctx, unsigned events)
 	int sig = sigfd_read(fd);
 	if (sig <= 0)
 		return;
+	if (sig == SIGHUP) {
+		/* the reload signal of every daemon: it must never stop the director
+		 * (systemctl reload, logrotate). The proxy re-reads its certificate,
+		 * key and CA files when they change, within a second, so there is
+		 * nothing else to do; flags are not re-read. */
+		log_info("signal %s: certificates are re-read when their files change; still "
+			 "serving",
+			 strsignal(sig));
+		return;
+	}
 	log_info("signal %s: stopping", strsignal(sig));
 	event_loop_stop(el);
 }
