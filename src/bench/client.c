@@ -475,7 +475,7 @@ void bench_client_pump(struct bench_client *c)
 		uint64_t intended =
 		    run->o.pub_interval_ns
 			? start + p->phase_ns + p->next_slot * run->o.pub_interval_ns
-			: now;
+			: (now > start ? now : start);
 		if (run->pub_end_ns && intended >= run->pub_end_ns) {
 			pub_finish(c);
 			return;

@@ -82,6 +82,9 @@ int bench_tls_ctx_new(struct bench_run *run, char *err, size_t errlen)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(ctx, 1);
+	/* an EOF without close_notify is a lost connection (counted as such),
+	 * not a fatal TLS error: a fatal one would make the session unresumable */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, o->tls_insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
 	/* sessions live with their client (on_new_session), not in a shared cache */
 	SSL_CTX_set_session_cache_mode(ctx,
@@ -257,6 +260,11 @@ void bench_tls_close(struct bench_client *c, bool orderly)
 		return;
 	if (orderly && c->tls_up)
 		SSL_shutdown(c->ssl); /* close_notify, best effort (non-blocking) */
+	/* a connection lost without close_notify would make SSL_free mark its
+	 * session not resumable; since TLS 1.1 (RFC 4346 §7.2.1) a lost
+	 * connection no longer forbids resuming, and resuming after a loss is
+	 * the point of keeping it */
+	SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(c->ssl);
 	ERR_clear_error();
 	c->ssl = NULL;
