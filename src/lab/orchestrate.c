@@ -418,6 +418,16 @@ void lab_session_close(struct lab_session *s)
 	s->lock = -1;
 }
 
+/* The session's namespaces were removed under it (by hand, or by a program
+ * that does not take the lab's lock): every further run would fail at once. */
+static int hosts_gone(const struct lab_session *s)
+{
+	if (!s->netns || lab_netns_count() >= LAB_NETNS_COUNT)
+		return 0;
+	log_error("lab: the lab's namespaces (mqlb-lab-*) are gone; not running the rest");
+	return 1;
+}
+
 int lab_run_list(const struct lab_opts *o, struct lab_session *s, const char *dir,
 		 const struct lab_run *runs, int n, int first, int total, struct lab_row *rows,
 		 int *failed)
@@ -451,6 +461,10 @@ int lab_run_list(const struct lab_opts *o, struct lab_session *s, const char *di
 					  prog, lab_topology_name(runs[i].topology), runs[i].qos,
 					  runs[i].clients);
 			(*failed)++;
+			if (hosts_gone(s)) {
+				*failed += n - i - 1;
+				break;
+			}
 			continue;
 		}
 		lab_row_write(sum, &rows[n_ok]);

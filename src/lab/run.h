@@ -269,6 +269,7 @@ void lab_netns_cleanup(void);
  * send that answer back through the same director. Returns 0 or < 0. */
 int lab_netns_route_clients(const struct lab_env *env, const int client_dir[LAB_CLIENT_HOSTS]);
 /* Counts leftover mqlb-lab-* namespaces (for the checks after a run). */
+#define LAB_NETNS_COUNT 6 /* what lab_netns_setup makes: 2 clients, 2 directors, brokers, sw */
 int lab_netns_count(void);
 /* Leaves the director hosts as lab_netns_setup made them, after a run: no nft
  * ruleset, no conntrack entries, no HA VIP. A director killed by a fault

@@ -20,7 +20,7 @@ for cmd in run search faults; do
 done
 "$MQLB" lab run --full --repeat 20 --out "$T_TMP/never" >/dev/null 2>"$T_TMP/err"
 is "$?" 2 "more runs than the lab plans (--full --repeat 20): exit 2"
-ok "it says how many" grep -q "640 runs planned; at most 128" "$T_TMP/err"
+ok "it says how many" grep -q "480 runs planned; at most 128" "$T_TMP/err"
 ok "nothing was started for a usage error" test ! -e "$T_TMP/never"
 
 if [ "$(id -u)" -ne 0 ]; then
