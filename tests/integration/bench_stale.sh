@@ -83,8 +83,10 @@ ok "and says they are not of the same run" grep -q 'not of the same run' "$T_TMP
 is "$?" 0 "the matching pair merges"
 
 # ---- 3./4. crafted PUBLISHes: seq 2^37, a send time in the future ---------
-# The raw client publishes QoS 0 on bench/test: pub 7 seqs 0..9 (now), seq
-# 2^37, seq 10 with an intended time 5 s ahead, seq 11 (now).
+# The raw client publishes QoS 0 on bench/test: pub 7 with version 1 headers
+# (what an older mqlb reads too): seqs 0..9 (now), seq 2^37, seq 10 with an
+# intended time 5 s ahead, seq 11 (now); then pub 8 with version 2 headers:
+# seqs 0, 1, 2^37 + 5.
 inject() {
 	/usr/bin/python3 - "$PORT" "$(dirname "$0")" <<'PY'
 import os, socket, struct, sys, time
@@ -96,8 +98,10 @@ s.sendall(packet(0x10, struct.pack(">H", 4) + b"MQTT" + bytes([4, 2]) + struct.p
                  + struct.pack(">H", len(cid)) + cid))
 assert s.recv(4)[:1] == b"\x20", "no CONNACK"
 nonce = int.from_bytes(os.urandom(8), "big") | 1
-def pub(seq, intended):
-    hdr = b"MQLB" + bytes([2, 0]) + struct.pack(">IQQQQ", 7, seq, intended, time.time_ns(), nonce)
+def pub(seq, intended, pub_id=7, v=1):
+    hdr = b"MQLB" + bytes([v, 0]) + struct.pack(">IQQQ", pub_id, seq, intended, time.time_ns())
+    if v == 2:
+        hdr += struct.pack(">Q", nonce)
     topic = b"bench/test"
     s.sendall(packet(0x30, struct.pack(">H", len(topic)) + topic + hdr + bytes(64)))
 for q in range(10):
@@ -105,6 +109,8 @@ for q in range(10):
 pub(1 << 37, time.time_ns())
 pub(10, time.time_ns() + 5_000_000_000)
 pub(11, time.time_ns())
+for q in (0, 1, (1 << 37) + 5):
+    pub(q, time.time_ns(), 8, 2)
 s.sendall(b"\xe0\x00")
 time.sleep(0.2)
 s.close()
@@ -124,8 +130,9 @@ is "$?" 0 "the raw client published"
 wait $spid
 is "$?" 0 "bench sub exits 0"
 sed 's/^/# /' "$T_TMP/sub4.txt"
-is "$(jget "$T_TMP/sub4.json" invalid)" 1 "seq 2^37 is counted invalid"
-is "$(jget "$T_TMP/sub4.json" received)" 13 "received counts all 13"
+is "$(jget "$T_TMP/sub4.json" invalid)" 2 "seq 2^37 (version 1) and 2^37 + 5 (version 2) are counted invalid"
+is "$(jget "$T_TMP/sub4.json" received)" 16 "received counts all 16"
+is "$(jget "$T_TMP/sub4.json" foreign)" 0 "both header versions are read (none foreign)"
 is "$(jget "$T_TMP/sub4.json" errors out_of_memory)" missing "no out_of_memory error"
 cmp_ok "$(jget "$T_TMP/sub4.json" rss_bytes)" -lt $((64 << 20)) "RSS stays under 64 MiB"
 is "$(jget "$T_TMP/sub4.json" skewed)" 1 "the header sent 5 s ahead is counted skewed"
@@ -134,5 +141,5 @@ cmp_ok "$skew" -gt 4000000 "skew_max_us > 4 s ($skew)"
 cmp_ok "$skew" -le 5000000 "skew_max_us <= 5 s"
 ok "the summary reports the skew" grep -q '^  skewed  *1 received before their send time' \
 	"$T_TMP/sub4.txt"
-ok "the summary reports the invalid seq" grep -q '^  invalid  *1 ' "$T_TMP/sub4.txt"
+ok "the summary reports the invalid seqs" grep -q '^  invalid  *2 ' "$T_TMP/sub4.txt"
 done_testing
