@@ -124,7 +124,19 @@ static void test_bad(void **state)
 	    {BENCH_PUB, "-s 33", "header"},
 	    {BENCH_PUB, "-c -1", "-c"},
 	    {BENCH_PUB, "-h nosuchhost.example", "-h"},
-	    {BENCH_PUB, "-I 0", "-I"},
+	    {BENCH_PUB, "-I 0", "--duration or -L"},
+	    {BENCH_RUN, "-I -1", "-I"},
+	    {BENCH_PUB, "--cafile ca.crt", "needs --tls"},
+	    {BENCH_PUB, "--insecure", "needs --tls"},
+	    {BENCH_PUB, "--sni x.example", "needs --tls"},
+	    {BENCH_PUB, "--tls-version 1.3", "needs --tls"},
+	    {BENCH_PUB, "--tls --cert c.pem", "go together"},
+	    {BENCH_PUB, "--tls --key k.pem", "go together"},
+	    {BENCH_PUB, "--tls --tls-version 1.1", "1.2 or 1.3"},
+	    {BENCH_PUB, "--tls --tls-version 13", "1.2 or 1.3"},
+	    {BENCH_PUB, "--tls --sni a/b", "not a host name"},
+	    {BENCH_PUB, "--tls --insecure --cafile ca.crt", "--insecure"},
+	    {BENCH_PUB, "--tls --cafile", "--cafile"},
 	    {BENCH_PUB, "-I 5 --rate 10", "--rate"},
 	    {BENCH_PUB, "-i 5 -R 10", "-R"},
 	    {BENCH_PUB, "--bogus", "--bogus"},
@@ -156,6 +168,49 @@ static void test_bad(void **state)
 	}
 }
 
+/* --tls and its flags; the default SNI is the -h entry when it is a name */
+static void test_tls(void **state)
+{
+	struct bench_opts o;
+	char err[256] = "";
+	assert_int_equal(parse(&o, BENCH_RUN, "-L 1", err), 0);
+	assert_false(o.tls);
+	assert_int_equal(
+	    parse(&o, BENCH_RUN,
+		  "--tls --cafile ca.crt --cert c.pem --key k.pem --sni broker.example "
+		  "--tls-version 1.2",
+		  err),
+	    0);
+	assert_true(o.tls && !o.tls_insecure);
+	assert_string_equal(o.tls_cafile, "ca.crt");
+	assert_string_equal(o.tls_cert, "c.pem");
+	assert_string_equal(o.tls_key, "k.pem");
+	assert_string_equal(o.tls_sni, "broker.example");
+	assert_int_equal(o.tls_version, 12);
+	assert_int_equal(parse(&o, BENCH_RUN, "--tls --insecure --tls-version 1.3", err), 0);
+	assert_true(o.tls_insecure);
+	assert_int_equal(o.tls_version, 13);
+	assert_int_equal(parse(&o, BENCH_RUN, "--tls -h localhost:8883,127.0.0.1,[::1]:8883", err),
+			 0);
+	assert_int_equal(o.ntargets, 3);
+	assert_string_equal(o.target_name[0], "localhost");
+	assert_string_equal(o.target_name[1], "");
+	assert_string_equal(o.target_name[2], "");
+}
+
+/* -I 0: as fast as the window allows, bounded by --duration or -L */
+static void test_interval_zero(void **state)
+{
+	struct bench_opts o;
+	char err[256] = "";
+	assert_int_equal(parse(&o, BENCH_RUN, "-I 0 -L 1000", err), 0);
+	assert_true(o.pub_interval_ns == 0);
+	assert_int_equal(parse(&o, BENCH_PUB, "-I 0 --duration 5", err), 0);
+	assert_true(o.pub_interval_ns == 0);
+	/* nobody publishes: nothing to bound */
+	assert_int_equal(parse(&o, BENCH_SUB, "-I 0", err), 0);
+}
+
 static void test_help_merge(void **state)
 {
 	struct bench_opts o;
@@ -184,9 +239,10 @@ static void test_topic_expand(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_flags),
-	    cmocka_unit_test(test_bad),		 cmocka_unit_test(test_help_merge),
-	    cmocka_unit_test(test_topic_expand),
+	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_bad),		  cmocka_unit_test(test_help_merge),
+	    cmocka_unit_test(test_topic_expand),  cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_interval_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
