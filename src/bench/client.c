@@ -760,7 +760,11 @@ static bool handle(struct bench_client *c, const struct mqtt_packet *pk, uint64_
 static long parse(struct bench_client *c, const uint8_t *buf, size_t len)
 {
 	struct mqtt_decode_opts dopts = {.version = RUN(c)->o.version, .role = MQTT_ROLE_CLIENT};
-	uint64_t now_mono = event_loop_now(c->w->el);
+	/* read now, not the loop's time of this iteration: another worker may
+	 * have sent the message after this iteration began (with -I 0 its
+	 * intended time is its send time), and it would read as sent in the
+	 * future */
+	uint64_t now_mono = time_mono_ns();
 	uint64_t now_real = (RUN(c)->hdr_flags & BENCH_FLAG_MONO) ? 0 : time_real_ns();
 	size_t off = 0;
 	while (off < len) {

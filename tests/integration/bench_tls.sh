@@ -129,6 +129,8 @@ for q in 0 1 2; do
 	is "$(jget "$T_TMP/fast$q.json" published)" 5000 "-I 0 -q $q: 5000 published"
 	is "$(jget "$T_TMP/fast$q.json" lost)" 0 "-I 0 -q $q: lost 0"
 	is "$(jget "$T_TMP/fast$q.json" interval_us)" 0 "-I 0 -q $q: interval_us 0"
+	# one process: nothing may read as received before it was sent
+	is "$(jget "$T_TMP/fast$q.json" skewed)" 0 "-I 0 -q $q: skewed 0"
 done
 bench fastdur -p $PLAIN -q 1 -I 0 -F 8 --duration 1 --drain 5
 cmp_ok "$(jget "$T_TMP/fastdur.json" published)" -gt 500 "-I 0 --duration 1: more than 500 in 1 s"
