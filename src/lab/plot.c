@@ -285,6 +285,26 @@ static unsigned write_rate(const char *dir, const char *pdir, const struct lab_r
 	return top;
 }
 
+/* "cd '<dir>'" for gnuplot -e: a ' doubles inside gnuplot's single quotes,
+ * and a newline (which would end the command) is refused. Returns 0 or -EINVAL. */
+static int gp_cd(char *buf, size_t len, const char *dir)
+{
+	size_t o = 0;
+	if (len < 8 || strchr(dir, '\n') || strchr(dir, '\r'))
+		return -EINVAL;
+	o += (size_t)snprintf(buf, len, "cd '");
+	for (const char *p = dir; *p; p++) {
+		if (o + 4 >= len)
+			return -EINVAL;
+		if (*p == '\'')
+			buf[o++] = '\'';
+		buf[o++] = *p;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return 0;
+}
+
 /* Renders one plot to PNG and SVG: the body is a gnuplot macro string. */
 static void gp_both(FILE *gp, const char *name, const char *size_png, const char *size_svg)
 {
@@ -436,8 +456,12 @@ int lab_plots(const char *dir, const struct lab_row *rows, int n)
 	}
 	fclose(gp);
 
-	char cd[1100];
-	snprintf(cd, sizeof(cd), "cd '%s'", pdir);
+	char cd[2300];
+	if (gp_cd(cd, sizeof(cd), pdir) < 0) {
+		log_error("lab report: %s: a folder name with a newline cannot be given to gnuplot",
+			  pdir);
+		return -EINVAL;
+	}
 	char log[1100];
 	snprintf(log, sizeof(log), "%s/gnuplot.log", pdir);
 	unlink(log);
@@ -492,9 +516,19 @@ int lab_plot_timeline(const char *rundir, const char *pdir, const char *name, co
 		      const struct lab_fault_row *r, const double *marks, int n_marks)
 {
 	static double rate[RATE_MAX_S];
-	char path[1200];
+	char path[1200], safe[256];
 	uint64_t t0;
 	(void)r;
+	/* name and title come from faults.csv, which anyone may have edited: the
+	 * name must be a plain label, and the title loses every character that
+	 * could leave gnuplot's quotes or run a command (' " ` \ newline) */
+	if (!lab_label_ok(name))
+		return -EINVAL;
+	snprintf(safe, sizeof(safe), "%s", title);
+	for (char *p = safe; *p; p++)
+		if (strchr("'\"`\\\n\r", *p))
+			*p = '_';
+	title = safe;
 	unsigned secs = lab_fault_rate(rundir, rate, RATE_MAX_S, &t0);
 	if (!secs)
 		return -ENOENT;
@@ -537,8 +571,9 @@ int lab_plot_timeline(const char *rundir, const char *pdir, const char *name, co
 	gp_both(gp, "tl", "900,420", "900,420");
 	fclose(gp);
 	/* gp_both names the outputs after the macro: rename them to name */
-	char cd[1400], log[1200], script[64];
-	snprintf(cd, sizeof(cd), "cd '%s'", pdir);
+	char cd[2900], log[1200], script[64];
+	if (gp_cd(cd, sizeof(cd), pdir) < 0)
+		return -EINVAL;
 	snprintf(log, sizeof(log), "%s/gnuplot.log", pdir);
 	snprintf(script, sizeof(script), "%s.gp", name);
 	char *argv[] = {"gnuplot", "-e", cd, script, NULL};

@@ -1,5 +1,6 @@
 /* summary.c — summary.csv (DESIGN.md "mqlb lab run --out DIR"): one row per run,
  * the figures every later table and plot is made from. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -78,6 +79,16 @@ static int field_double(const char *s, double *out)
 	return 0;
 }
 
+int lab_label_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.:+=/-", *s))
+			return 0;
+	return 1;
+}
+
 /* fields = 17 (DESIGN.md's columns), 18 (+ setup) or 19 (+ repeat). */
 static int row_parse(const struct lab_csv *c, unsigned i, unsigned fields, struct lab_row *r)
 {
@@ -93,6 +104,11 @@ static int row_parse(const struct lab_csv *c, unsigned i, unsigned fields, struc
 		return -EINVAL;
 	if (fields == 19)
 		r->repeat = (unsigned)q;
+	/* these names reach the gnuplot script (titles, tics) and file names:
+	 * refuse anything but the characters mqlb writes into them */
+	if (!lab_label_ok(f[0]) || !lab_label_ok(f[1]) || !lab_label_ok(f[2]) ||
+	    (fields >= 18 && f[17][0] && !lab_label_ok(f[17])))
+		return -EINVAL;
 	snprintf(r->topology, sizeof(r->topology), "%s", f[0]);
 	snprintf(r->dataplane, sizeof(r->dataplane), "%s", f[1]);
 	snprintf(r->scheduler, sizeof(r->scheduler), "%s", f[2]);

@@ -180,4 +180,24 @@ is "$rc" 1 "renamed columns: exit 1"
 is "$rc" 2 "no DIR: exit 2"
 "$MQLB" lab report --help >/dev/null; rc=$?
 is "$rc" 0 "report --help exits 0"
+# Issue 14.3: nothing from summary.csv or the folder's name becomes a gnuplot
+# command. A topology that closes gnuplot's quotes and calls system() is
+# refused with an error; a folder with a quote in its name still plots.
+E="$T_TMP/evil"
+mkdir -p "$E"
+head -1 "$D/summary.csv" >"$E/summary.csv"
+echo "x');system('touch $T_TMP/pwned');print('x,nft,rr,1,240,240,6000,6000,1440000,1440000,0,0.000000,0,2100,120000,1.0000,160/160/160" >>"$E/summary.csv"
+"$MQLB" lab report "$E" >/dev/null 2>"$T_TMP/evil.err"
+rc=$?
+cmp_ok "$rc" -ne 0 "a crafted topology name: lab report fails"
+ok "  with a clear error" grep -q 'summary.csv' "$T_TMP/evil.err"
+ok "  and runs no command" test ! -e "$T_TMP/pwned"
+Q="$T_TMP/it's a lab"
+cp -r "$D" "$Q"
+rm -rf "$Q/plots"
+"$MQLB" lab report "$Q" >/dev/null 2>"$T_TMP/q.err"
+is "$?" 0 "a folder with a quote in its name: lab report exits 0"
+if command -v gnuplot >/dev/null; then
+	ok "  and its plots are drawn" test -s "$Q/plots/loss.png"
+fi
 done_testing
