@@ -129,6 +129,11 @@ struct lab_run_evidence {
 	 * them in meanwhile (effective weight > 0: failing open). */
 	double all_down_s;
 	int have_dir, failed_open;
+	/* From the bench JSON files (cpu_user_s + cpu_sys_s, duration_s): the load
+	 * generator's own CPU over every client process, and the longest process's
+	 * wall time; have_gen 0 when no file carries the keys (older mqlb). */
+	double gen_cpu_s, gen_wall_s;
+	int have_gen;
 };
 /* Fills ev from DIR/<run>/monitor; missing files leave have_* at 0. */
 void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_evidence *ev);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "lab/lab.h"
@@ -128,6 +129,33 @@ static void evidence_procs(const char *path, struct lab_run_evidence *ev)
 	}
 }
 
+static void write_generator(FILE *f, const char *dir, const struct lab_row *rows, int n);
+
+/* The generator's CPU: every bench process of the run (sub and pub, each
+ * client host) reports its own getrusage in its JSON. */
+static void evidence_generator(const char *dir, const char *run, struct lab_run_evidence *ev)
+{
+	static const char *const kinds[] = {"sub", "pub"};
+	for (int k = 0; k < 2; k++)
+		for (int h = 1; h <= 4; h++) {
+			char path[1400];
+			double u, s, d;
+			snprintf(path, sizeof(path), "%s/%s/%s-client%d.json", dir, run, kinds[k],
+				 h);
+			char *text = lab_read_file(path, NULL);
+			if (!text)
+				continue;
+			if (lab_json_num(text, "cpu_user_s", &u) == 0 &&
+			    lab_json_num(text, "cpu_sys_s", &s) == 0) {
+				ev->have_gen = 1;
+				ev->gen_cpu_s += u + s;
+				if (lab_json_num(text, "duration_s", &d) == 0 && d > ev->gen_wall_s)
+					ev->gen_wall_s = d;
+			}
+			free(text);
+		}
+}
+
 void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_evidence *ev)
 {
 	char run[128], path[1024];
@@ -149,6 +177,7 @@ void lab_run_evidence(const char *dir, const struct lab_row *r, struct lab_run_e
 	}
 	snprintf(path, sizeof(path), "%s/%s/monitor/director.csv", dir, run);
 	evidence_directors(path, ev);
+	evidence_generator(dir, run, ev);
 	snprintf(path, sizeof(path), "%s/%s/monitor/sys.csv", dir, run);
 	if (lab_series_load(path, drop_words, drop_avoid, &set) > 0) {
 		ev->have_sys = 1;
@@ -468,6 +497,41 @@ static int pairwise_merges(const char *dir, const struct lab_row *r)
 	return stat(path, &st) == 0;
 }
 
+/* How much CPU the load generator took from the machine the brokers share. */
+static void write_generator(FILE *f, const char *dir, const struct lab_row *rows, int n)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int several = has_repeats(rows, n), any = 0;
+	if (ncpu < 1)
+		ncpu = 1;
+	for (int i = 0; i < n; i++) {
+		struct lab_run_evidence ev;
+		char lbl[48];
+		lab_run_evidence(dir, &rows[i], &ev);
+		if (!ev.have_gen || ev.gen_wall_s <= 0)
+			continue;
+		if (!any)
+			fprintf(
+			    f,
+			    "## What the load generator took\n\n"
+			    "The bench processes (subscribers and publishers of both client "
+			    "hosts) share the machine with the brokers and directors; every "
+			    "CPU-second they spend is one the brokers do not get. CPU from each "
+			    "process's own getrusage (bench JSON `cpu_user_s` + `cpu_sys_s`), "
+			    "as a share of this machine's %ld cores over the longest process's "
+			    "run time.\n\n"
+			    "| clients | topology | QoS | bench CPU s | run s | share of the "
+			    "machine %% |\n|---:|---|---:|---:|---:|---:|\n",
+			    ncpu);
+		any = 1;
+		fprintf(f, "| %" PRIu64 " | %s | %d | %.2f | %.1f | %.1f |\n", clients(&rows[i]),
+			run_label(&rows[i], several, lbl, sizeof(lbl)), rows[i].qos, ev.gen_cpu_s,
+			ev.gen_wall_s, 100.0 * ev.gen_cpu_s / (ev.gen_wall_s * (double)ncpu));
+	}
+	if (any)
+		fprintf(f, "\n");
+}
+
 int lab_report(const char *dir)
 {
 	char path[1024], tmp[1040];
@@ -537,6 +601,7 @@ int lab_report(const char *dir)
 		lab_write_compare(f, rows, n);
 		write_study(f, rows, n);
 		write_evidence(f, dir, rows, n);
+		write_generator(f, dir, rows, n);
 		write_next(f, rows, n);
 	}
 	fprintf(f, "## Plots\n\n");

@@ -75,6 +75,10 @@ for i in $(seq 0 10); do
 	fi
 done
 
+# the generator's own CPU (issue 18): two bench processes of one run
+echo '{"mode": "sub", "cpu_user_s": 1.25, "cpu_sys_s": 0.5, "duration_s": 10.0}' >"$D/distributed-c480-q1/sub-client1.json"
+echo '{"mode": "pub", "cpu_user_s": 0.2, "cpu_sys_s": 0.05, "duration_s": 8.0}' >"$D/distributed-c480-q1/pub-client2.json"
+
 "$MQLB" lab report "$D" >"$T_TMP/out.txt" 2>"$T_TMP/err.txt"
 rc=$?
 is "$rc" 0 "lab report exits 0"
@@ -96,6 +100,8 @@ ok "hub share of drops" grep -qE '\| 16\.7 \|' "$D/report.md"
 ok "scheduler note from lab.json" grep -qF 'lc is not expressible in nftables' "$D/report.md"
 ok "all-down time from director.csv, failing open" grep -qE '^\| 480 \| distributed \| 1 \| .* \| 1\.2 \(open\) \|$' "$D/report.md"
 ok "a director that stopped answering is not 'all down'" grep -qE '^\| 480 \| distributed \| 0 \| .* \| 0\.0 \|$' "$D/report.md"
+ok "the load generator's CPU: both processes summed, over the longest run time" \
+	grep -qE '^\| 480 \| distributed \| 1 \| 2\.00 \| 10\.0 \| [0-9.]+ \|$' "$D/report.md"
 ok "no director.csv: all-down not shown" grep -qE '^\| 480 \| centralized \| 2 \| .* \| — \|$' "$D/report.md"
 ok "lossy runs point at lab search" grep -qF 'Messages were lost at QoS 0, 1 and 2. `mqlb lab search`' "$D/report.md"
 
