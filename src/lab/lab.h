@@ -69,7 +69,7 @@ void lab_row_write(FILE *f, const struct lab_row *r);
  * not parse). */
 int lab_summary_read(const char *path, struct lab_row **rows);
 /* Nonzero when s is a non-empty label of [A-Za-z0-9_.:+=/-] only: what a
- * topology, dataplane, scheduler or setup name read back from a CSV file may
+ * topology, dataplane or scheduler name read back from a CSV file may
  * hold before it goes into a gnuplot script (no quote, space or semicolon). */
 int lab_label_ok(const char *s);
 /* Parses "a/b/c" into r->conns. Returns 0 or -EINVAL. */
