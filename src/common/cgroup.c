@@ -106,12 +106,18 @@ static char *read_small(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-/* root + the "0::" path of self_cg (NULL: no text, the root itself). */
+/* root + the "0::" path of self_cg (NULL: no text, the root itself). A
+ * process that cgroup_v2_prepare moved into its own leaf <base>/mqlb-cli still
+ * has <base> as its base: the groups go beside that leaf, where the
+ * controllers were enabled, not under it. */
 static int v2_base(const char *root, const char *self_cg, char *out, size_t len)
 {
 	char self[PATH_MAX] = "/";
 	if (self_cg)
 		(void)cgroup_parse_self(self_cg, "", self, sizeof(self));
+	size_t n = strlen(self), leaf = strlen("/mqlb-cli");
+	if (n > leaf && strcmp(self + n - leaf, "/mqlb-cli") == 0)
+		self[n - leaf] = '\0';
 	return path_fmt(out, len, "%s%s%s", root, strcmp(self, "/") ? self : "", "");
 }
 

@@ -386,10 +386,18 @@ fi
 
 # ---- mqlb cluster under cgroup v2 (the host has v1; most users have v2) ----
 if want cgroup2; then
-	CG=/sys/fs/cgroup/mqlb
+	# mqlb never writes the root cgroup: it makes its groups inside the
+	# delegated cgroup it runs in (systemd's Delegate=, or systemd-run
+	# --scope). No systemd here: delegate by hand, as systemd would, and
+	# start `cluster up` as the only process of that cgroup.
+	DG=/sys/fs/cgroup/mqlb-deleg
+	echo "+cpu +memory" >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p $DG
+	CG=$DG/mqlb
 	RD=/tmp/cl2
 	# no 'mosquitto' user in this initramfs: the brokers keep root
-	if mqlb cluster up --brokers 2 --bridge star --cpus 0.25 --memory 64M --base-port 18831 \
+	if sh -c 'echo $$ >'"$DG"'/cgroup.procs && exec mqlb "$@"' mqlb cluster up --brokers 2 \
+		--bridge star --cpus 0.25 --memory 64M --base-port 18831 \
 		--run-dir $RD --mosquitto-opt user=root >/tmp/cl2.out 2>&1; then
 		ok "cgroup2: cluster up with --cpus 0.25 --memory 64M"
 	else
@@ -397,6 +405,8 @@ if want cgroup2; then
 		sed 's/^/#   /' /tmp/cl2.out
 	fi
 	check "cgroup2: up says cgroup v2" grep -q "cgroup v2" /tmp/cl2.out
+	sed 's/^/# up: /' /tmp/cl2.out
+	diag "groups: $(cd $DG && find . -maxdepth 3 -type d | tr '\n' ' ')"
 	is "$(cat $CG/p18831-b1/cpu.max 2>&1)" "25000 100000" "cgroup2: broker 1 cpu.max"
 	is "$(cat $CG/p18831-b2/memory.max 2>&1)" 67108864 "cgroup2: broker 2 memory.max"
 	mqlb cluster status --json --run-dir $RD >/tmp/cl2.json 2>&1
