@@ -506,8 +506,11 @@ static void write_generator(FILE *f, const char *dir, const struct lab_row *rows
 		ncpu = 1;
 	for (int i = 0; i < n; i++) {
 		struct lab_run_evidence ev;
-		char lbl[48];
-		lab_run_evidence(dir, &rows[i], &ev);
+		char lbl[48], run[128];
+		/* only the bench files: write_evidence already read the monitor's */
+		memset(&ev, 0, sizeof(ev));
+		lab_run_dirname(&rows[i], run, sizeof(run));
+		evidence_generator(dir, run, &ev);
 		if (!ev.have_gen || ev.gen_wall_s <= 0)
 			continue;
 		if (!any)
