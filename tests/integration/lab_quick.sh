@@ -62,8 +62,11 @@ for p in loss repeats conns cpu rate latency; do
 		"plots/$p.png is a PNG"
 done
 ok "report.md holds the summary table" grep -q '^| clients | topology | QoS | published' "$D/report.md"
-is "$(grep -cE '^\| 20 \| (distributed|centralized) \| [012] \|' "$D/report.md")" 18 \
-	"report.md: 6 rows per point + 6 per run + 6 evidence rows"
+is "$(grep -cE '^\| 20 \| (distributed|centralized) \| [012] \|' "$D/report.md")" 24 \
+	"report.md: 6 rows per point + 6 per run + 6 evidence rows + 6 generator rows"
+is "$(sed -n '/^## What the load generator took/,/^## /p' "$D/report.md" |
+	grep -cE '^\| 20 \| (distributed|centralized) \| [012] \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" 6 \
+	"report.md: the generator table has a row of bench CPU per run"
 ok "stdout ends with the report's path" grep -qF "report: $D/report.md" "$T_TMP/stdout"
 
 # nothing of the lab remains
