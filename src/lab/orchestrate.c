@@ -19,22 +19,21 @@
 #include "common/cli.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/rundir.h"
 #include "common/time.h"
 #include "director/director.h"
 #include "director/ipvs_nl.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
-void lab_state_dir(char *buf, size_t len)
+int lab_state_dir(char *buf, size_t len)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (geteuid() == 0)
-		snprintf(buf, len, "/run/mqlb");
-	else if (xdg && *xdg)
-		snprintf(buf, len, "%s/mqlb", xdg);
-	else
-		snprintf(buf, len, "/tmp/mqlb-%u", (unsigned)getuid());
-	mkdir(buf, 0700);
+	/* the run dir cluster and monitor use (rundir.h): private, ours, no symlink */
+	char why[PATH_MAX + 160];
+	int r = rundir_default(buf, len);
+	if (r == 0 && (r = rundir_check(buf, 1, why, sizeof(why))) != 0)
+		log_error("lab: %s", why);
+	return r;
 }
 
 static void state_path(char *buf, size_t len)
@@ -331,7 +330,8 @@ static int resolve(const struct lab_opts *o, struct lab_env *env)
 static int lab_lock(void)
 {
 	char path[PATH_MAX];
-	lab_state_dir(path, sizeof(path));
+	if (lab_state_dir(path, sizeof(path)) != 0)
+		return -1;
 	strncat(path, "/lab.lock", sizeof(path) - strlen(path) - 1);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1) {

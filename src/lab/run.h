@@ -285,9 +285,12 @@ int lab_loop_setup(struct lab_env *env);
  * none) in the lab's state file, so the next lab run can bring down what a
  * killed one left behind. */
 void lab_state_cluster(const char *run_dir);
-/* The lab's state folder (created 0700): /run/mqlb as root, else
- * $XDG_RUNTIME_DIR/mqlb or /tmp/mqlb-<uid>. Directors' control sockets live here. */
-void lab_state_dir(char *buf, size_t len);
+/* The lab's state folder: mqlb's run dir (rundir_default: /run/mqlb as root,
+ * else $XDG_RUNTIME_DIR/mqlb or /tmp/mqlb-<euid>), vetted and created as
+ * rundir_check does (a real directory, ours, closed to others). Directors'
+ * control sockets, the lab's lock and SSH control sockets live here. Returns
+ * 0, or -errno with the reason logged (buf still holds the path). */
+int lab_state_dir(char *buf, size_t len);
 
 /* orchestrate.c: what every lab command shares. A session holds the lock (one
  * lab at a time), the out folder (absolute) and the hosts; close takes down
