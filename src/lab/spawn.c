@@ -11,13 +11,18 @@
 #include "common/log.h"
 #include "common/netns.h"
 #include "common/time.h"
+#include "lab/host.h"
 #include "lab/spawn.h"
 
 #define LAB_MAX_CHILDREN 64
 
 volatile sig_atomic_t lab_stop;
 static pid_t children[LAB_MAX_CHILDREN];
-static unsigned n_children;
+/* a child that is a local ssh running a step on an SSH host: the host and the
+ * step's pid record there (host.h), so the step is ended on the host */
+static struct lab_host *remote_host[LAB_MAX_CHILDREN];
+static unsigned remote_seq[LAB_MAX_CHILDREN];
+static unsigned n_children, next_seq;
 
 static void on_signal(int sig)
 {
@@ -41,7 +46,10 @@ static void forget(pid_t pid)
 {
 	for (unsigned i = 0; i < n_children; i++)
 		if (children[i] == pid) {
-			children[i] = children[--n_children];
+			n_children--;
+			children[i] = children[n_children];
+			remote_host[i] = remote_host[n_children];
+			remote_seq[i] = remote_seq[n_children];
 			return;
 		}
 }
@@ -51,7 +59,8 @@ static int open_out(const char *path)
 	return open(path ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 
-pid_t lab_spawn(const char *netns, char *const argv[], const char *out_path, const char *err_path)
+static pid_t spawn_local(const char *netns, char *const argv[], const char *out_path,
+			 const char *err_path)
 {
 	if (n_children == LAB_MAX_CHILDREN)
 		return -EMFILE;
@@ -96,8 +105,38 @@ pid_t lab_spawn(const char *netns, char *const argv[], const char *out_path, con
 	}
 	close(out);
 	close(err);
+	remote_host[n_children] = NULL;
+	remote_seq[n_children] = 0;
 	children[n_children++] = pid;
 	return pid;
+}
+
+pid_t lab_spawn(const char *netns, char *const argv[], const char *out_path, const char *err_path)
+{
+	struct lab_host *h = lab_host_find(netns);
+	if (!h)
+		return spawn_local(netns, argv, out_path, err_path);
+	struct lab_ssh_cmd c;
+	unsigned seq = ++next_seq;
+	if (lab_ssh_build(&c, h, argv, NULL, seq) < 0)
+		return -E2BIG;
+	pid_t pid = spawn_local(NULL, c.argv, out_path, err_path);
+	if (pid > 0) {
+		remote_host[n_children - 1] = h;
+		remote_seq[n_children - 1] = seq;
+	}
+	return pid;
+}
+
+/* The remote step behind child pid, or NULL (a local child). */
+static struct lab_host *remote_of(pid_t pid, unsigned *seq)
+{
+	for (unsigned i = 0; i < n_children; i++)
+		if (children[i] == pid) {
+			*seq = remote_seq[i];
+			return remote_host[i];
+		}
+	return NULL;
 }
 
 static int status_code(int st)
@@ -143,11 +182,19 @@ int lab_kill(pid_t pid, int sig, uint64_t grace_ns)
 {
 	if (pid <= 0)
 		return -EINVAL;
-	kill(pid, sig);
+	unsigned seq = 0;
+	struct lab_host *h = remote_of(pid, &seq);
+	/* a remote step: signal its process group on the host; its ssh ends with it */
+	if (h)
+		lab_host_signal(h, seq, sig);
+	else
+		kill(pid, sig);
 	int ret = reap_by(pid, time_mono_ns() + grace_ns, false);
 	if (ret != -ETIMEDOUT)
 		return ret;
 	log_warn("child %d did not stop after signal %d; killing it", (int)pid, sig);
+	if (h)
+		lab_host_signal(h, seq, SIGKILL);
 	kill(pid, SIGKILL);
 	int st;
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)

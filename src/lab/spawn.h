@@ -17,7 +17,10 @@ extern volatile sig_atomic_t lab_stop;
 void lab_signals_install(void);
 
 /* Starts argv (NULL-terminated; argv[0] = LAB_SELF or a program found in PATH)
- * inside netns (NULL = this one) with stdout to out_path and stderr to err_path
+ * on host netns: NULL = here, an SSH host registered with lab_host_add (host.h:
+ * a local ssh runs it there; its stdout and stderr come back into the local
+ * files, lab_kill signals it on the host), else the network namespace of that
+ * name. stdout to out_path and stderr to err_path
  * (NULL = /dev/null; the same path twice appends both). Returns the pid or
  * -errno. The child is recorded for lab_kill_all. */
 pid_t lab_spawn(const char *netns, char *const argv[], const char *out_path, const char *err_path);
