@@ -15,8 +15,12 @@
 #include "common/cli.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "lab/hasync.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
+
+/* The director-failover variant with conntrackd (hasync.h). */
+#define SYNC_VARIANT "nft-conntrackd"
 
 /* %1$ = start ms, %2$ = duration ms, %3$ = publish ms (whole phase) */
 static const struct lab_scenario scenarios[] = {
@@ -61,11 +65,15 @@ static const struct lab_scenario scenarios[] = {
      {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}}},
     {"director-failover",
      "the active director host of an HA pair (keepalived VIP " LAB_HA_VIP
-     ", advert 0.5 s) dies: its link, keepalived and director; nft (no connection state on the "
-     "standby) against the ClientID proxy",
+     ", advert 0.5 s) dies: its links, keepalived, conntrackd and director; nft (no connection "
+     "state on the standby), nft with conntrackd (both SNAT to the back VIP " LAB_HA_BACK_VIP
+     ", the standby holds the active's NAT entries and commits them when it takes over) and "
+     "the ClientID proxy",
      "director-kill:1@%" PRIu64 "ms",
      1,
-     {{"nft", LAB_TOPO_HA, "star", 0}, {"proxy-clientid", LAB_TOPO_HA_CLIENTID, "star", 0}}},
+     {{"nft", LAB_TOPO_HA, "star", 0},
+      {SYNC_VARIANT, LAB_TOPO_HA, "star", 0},
+      {"proxy-clientid", LAB_TOPO_HA_CLIENTID, "star", 0}}},
     {"netem",
      "50 ms delay each way and 1 % loss on both client links for the whole publish phase",
      "netem:all=delay=50ms,loss=1%%@0s+%" PRIu64 "ms",
@@ -149,6 +157,30 @@ static int have_netem(const struct lab_session *s)
 	return 1;
 }
 
+static int is_sync(const struct lab_variant *v)
+{
+	return strcmp(v->name, SYNC_VARIANT) == 0;
+}
+
+/* Why variant v cannot run here (beyond its scenario's reason), or 0. */
+static int variant_skip(const struct lab_session *s, const struct lab_variant *v, char *why,
+			size_t len)
+{
+	char *ct[] = {"conntrackd", "-v", NULL};
+	if (!is_sync(v))
+		return 0;
+	if (s->env.hosts != LAB_HOSTS_NETNS || strcmp(s->env.dataplane, "nft") != 0) {
+		snprintf(why, len,
+			 "connection sync needs namespaces and the nft dataplane; not run");
+		return 1;
+	}
+	if (lab_run_cmd(NULL, ct, NULL, NULL, 10 * NS_PER_S) != 0) {
+		snprintf(why, len, "conntrackd is not installed (package conntrackd); not run");
+		return 1;
+	}
+	return 0;
+}
+
 static int skip_reason(const struct lab_session *s, const struct lab_scenario *sc, char *why,
 		       size_t len)
 {
@@ -190,7 +222,9 @@ static int run_variant(const struct lab_opts *o, struct lab_session *s, const ch
 		return -errno;
 	struct lab_opts o2 = *o;
 	snprintf(o2.setup, sizeof(o2.setup), "%s/%s", sc->name, v->name);
+	lab_ha_sync_set(is_sync(v));
 	int n = lab_run_list(&o2, s, dir, &run, 1, k, total, &row, &failed);
+	lab_ha_sync_set(0);
 	if (n != 1)
 		return -EIO;
 	struct lab_fault_row r;
@@ -270,6 +304,12 @@ int lab_cmd_faults(struct lab_faults_opts *x)
 				if (v_of[i] == 0 && r == 1)
 					log_warn("lab faults: scenario %s skipped: %s", sc->name,
 						 why);
+				continue;
+			}
+			if (variant_skip(&s, &sc->v[v_of[i]], why, sizeof(why))) {
+				if (r == 1)
+					log_warn("lab faults: %s/%s skipped: %s", sc->name,
+						 sc->v[v_of[i]].name, why);
 				continue;
 			}
 			if (run_variant(&opts[i], &s, s.out, sc, &sc->v[v_of[i]], (r - 1) * n + i,

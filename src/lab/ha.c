@@ -5,7 +5,9 @@
  * keepalived.conf comes from `mqlb director ha render`; keepalived runs in the
  * foreground (-n) with its own pid files, started here and stopped with the
  * run. Its scripts run a copy of this binary in the run folder: a rebuild of
- * ./mqlb during a run must not fail them (a spurious FAULT would move the VIP). */
+ * ./mqlb during a run must not fail them (a spurious FAULT would move the VIP).
+ * With connection sync on (hasync.h), the same keepalived instance also moves
+ * the back VIP, and conntrackd starts in each namespace before keepalived. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "lab/hasync.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
@@ -68,31 +71,35 @@ static int render(struct lab_ha *h, const struct lab_env *env, const char *rundi
 	snprintf(h->conf[i], sizeof(h->conf[i]), "%s/keepalived-d%d.conf", rundir, i + 1);
 	snprintf(h->state[i], sizeof(h->state[i]), "%s/vrrp-d%d.state", rundir, i + 1);
 	snprintf(log, sizeof(log), "%s/keepalived-d%d.log", rundir, i + 1);
-	char *argv[] = {LAB_SELF,
-			"director",
-			"ha",
-			"render",
-			"--vip",
-			vip,
-			"--interface",
-			"front",
-			"--router-id",
-			"51",
-			"--priority",
-			prio,
-			"--advert-int",
-			"0.5",
-			"--control",
-			(char *)sock,
-			"--state-file",
-			h->state[i],
-			"--netns",
-			(char *)env->director_ns[i],
-			"--mqlb",
-			(char *)self,
-			"--out",
-			h->conf[i],
-			NULL};
+	char *argv[40] = {LAB_SELF,
+			  "director",
+			  "ha",
+			  "render",
+			  "--vip",
+			  vip,
+			  "--interface",
+			  "front",
+			  "--router-id",
+			  "51",
+			  "--priority",
+			  prio,
+			  "--advert-int",
+			  "0.5",
+			  "--control",
+			  (char *)sock,
+			  "--state-file",
+			  h->state[i],
+			  "--netns",
+			  (char *)env->director_ns[i],
+			  "--mqlb",
+			  (char *)self,
+			  "--out",
+			  h->conf[i],
+			  NULL};       /* the rest NULL too: room for the sync flags */
+	if (lab_ha_sync_active(env)) { /* the back VIP and conntrackd (hasync.h) */
+		int n = 24;
+		lab_ha_sync_render_args(env, i, argv, &n);
+	}
 	int ret = lab_run_cmd(NULL, argv, log, log, 20 * NS_PER_S);
 	if (ret != 0)
 		log_error("lab: director ha render failed (%d), see %s", ret, log);
@@ -110,6 +117,8 @@ int lab_ha_start(struct lab_ha *h, const struct lab_env *env, const char *rundir
 	}
 	for (int i = 0; i < n; i++) {
 		if (render(h, env, rundir, i, socks[i], self) < 0)
+			return -EIO;
+		if (lab_ha_sync_active(env) && lab_ha_sync_start(env, rundir, i) < 0)
 			return -EIO;
 		char pid[1200];
 		snprintf(pid, sizeof(pid), "%s/keepalived-d%d.pid", rundir, i + 1);
@@ -162,4 +171,5 @@ void lab_ha_stop(struct lab_ha *h, int n)
 			h->ka[i] = 0;
 			lab_ha_kill_vrrp(h->vrrp_pid[i]); /* only when it outlived its parent */
 		}
+	lab_ha_sync_stop(); /* after keepalived: its backup hook may start conntrackd */
 }

@@ -14,10 +14,13 @@
  *                  (clients and health checks come from the directors' back
  *                  addresses). Dropped on input, not output: a drop on output
  *                  fails the sender's send() at once (EPERM), a cut link does not.
- *   director-kill  SIGKILL to the director and its keepalived, then its front
- *                  link down (a SIGKILLed nft director leaves its rules in the
- *                  kernel: killing the process alone is not a host death);
- *                  undone at the end by link up only (a dead host stays dead)
+ *   director-kill  its front and back links down, then SIGKILL to its
+ *                  keepalived, conntrackd (hasync.h) and director (a SIGKILLed
+ *                  nft director leaves its rules in the kernel: killing the
+ *                  process alone is not a host death; a live back link would
+ *                  keep answering the brokers on the back VIP a killed
+ *                  keepalived leaves behind); undone at the end by links up
+ *                  only (a dead host stays dead)
  *   netem          tc qdisc netem on both ends of the client link(s) (the
  *                  client's front and its switch port), so each direction
  *                  gets the delay and loss */
@@ -33,6 +36,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "lab/fault.h"
+#include "lab/hasync.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
@@ -170,17 +174,27 @@ static int netem(struct lab_inject *x, int undo, const struct lab_fault *f)
 	return ret ? -EIO : 0;
 }
 
-/* Host death as a power cut: the front link goes down first (no farewell
- * advert reaches the peer), then keepalived stops without a word (the parent
- * frozen so it cannot respawn its VRRP child or pass it the SIGTERM on which
- * it would send a priority-0 advert; the child SIGKILLed, then the parent),
- * then the director. */
+/* A director host's back link (towards the brokers) up or down. */
+static int back_set(struct lab_inject *x, int undo, const struct lab_fault *f, const char *ns,
+		    int up)
+{
+	char *argv[] = {"ip", "link", "set", "dev", "back", up ? "up" : "down", NULL};
+	return act(x, undo, f, ns, argv);
+}
+
+/* Host death as a power cut: the front and back links go down first (no
+ * farewell advert reaches the peer, no conntrackd message either), then
+ * keepalived stops without a word (the parent frozen so it cannot respawn its
+ * VRRP child or pass it the SIGTERM on which it would send a priority-0
+ * advert; the child SIGKILLed, then the parent), then conntrackd, then the
+ * director. */
 static int director_kill(struct lab_inject *x, int undo, const struct lab_fault *f)
 {
 	int d = f->target - 1;
+	const char *ns = x->e.env->director_ns[d];
 	if (undo)
-		return link_set(x, 1, f, x->e.env->director_ns[d], 1);
-	int ret = link_set(x, 0, f, x->e.env->director_ns[d], 0);
+		return link_set(x, 1, f, ns, 1) | back_set(x, 1, f, ns, 1);
+	int ret = link_set(x, 0, f, ns, 0) | back_set(x, 0, f, ns, 0);
 	if (x->e.ha && x->e.ha->ka[d] > 0) {
 		pid_t ka = x->e.ha->ka[d];
 		kill(ka, SIGSTOP);
@@ -191,6 +205,9 @@ static int director_kill(struct lab_inject *x, int undo, const struct lab_fault 
 		     (int)ka);
 		x->e.ha->ka[d] = 0;
 	}
+	pid_t ct = lab_ha_sync_kill(d);
+	if (ct > 0)
+		note(x, 0, f, "conntrackd %d (pid %d) SIGKILLed", f->target, (int)ct);
 	if (d < x->e.n_directors && x->e.directors[d] > 0) {
 		kill(x->e.directors[d], SIGKILL);
 		int st = lab_wait(x->e.directors[d], 5 * NS_PER_S);

@@ -24,6 +24,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "lab/hasync.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
@@ -94,8 +95,9 @@ void lab_netns_cleanup(void)
 
 void lab_netns_reset_directors(const struct lab_env *env)
 {
-	char vip[32];
+	char vip[32], bvip[32];
 	snprintf(vip, sizeof(vip), "%s/24", LAB_HA_VIP);
+	snprintf(bvip, sizeof(bvip), "%s/24", LAB_HA_BACK_VIP);
 	for (int i = 0; i < LAB_DIRECTOR_HOSTS; i++) {
 		const char *ns = env->director_ns[i];
 		if (!ns[0])
@@ -112,6 +114,10 @@ void lab_netns_reset_directors(const struct lab_env *env)
 		}
 		char *const del[] = {"ip", "addr", "del", vip, "dev", "front", NULL};
 		lab_run_cmd_always(ns, del, NULL, NULL, 10 * NS_PER_S); /* absent: fine */
+		/* the back VIP of the conntrackd pair (hasync.h), left by a killed
+		 * keepalived: the next run's brokers would answer the wrong host */
+		char *const bdel[] = {"ip", "addr", "del", bvip, "dev", "back", NULL};
+		lab_run_cmd_always(ns, bdel, NULL, NULL, 10 * NS_PER_S);
 	}
 }
 
