@@ -24,6 +24,18 @@ int monitor_diag_open(struct monitor_diag *d, const char *netns);
 int monitor_diag_count(struct monitor_diag *d, int family, const uint16_t *ports, size_t n,
 		       uint64_t *counts);
 void monitor_diag_close(struct monitor_diag *d);
+/* The dump request of monitor_diag_count alone: sends it for family and gives
+ * its sequence number in *seq (the replies carry it). 0 or -errno. */
+int monitor_diag_send(struct monitor_diag *d, int family, uint32_t *seq);
+/* One buffer of replies to the dump seq (as one recv returns it), walked with
+ * no syscall: counts[i] += the inet_diag_msg records whose local port is
+ * ports[i]; messages of another seq are skipped. Reads only buf[0..len) (4-byte
+ * aligned), whatever the lengths inside say. Returns 1 at NLMSG_DONE (the dump
+ * is over; what follows is not read), 0 when more buffers are to come, the
+ * kernel's -errno for NLMSG_ERROR (-EIO when it carries none), -EPROTO for a
+ * message whose length is under a header or past the buffer. */
+int monitor_diag_parse(const void *buf, size_t len, uint32_t seq, const uint16_t *ports, size_t n,
+		       uint64_t *counts);
 
 /* Process figures from /proc/<pid>: cpu_ns (utime+stime), rss_bytes.
  * Returns 0 or -errno (-ESRCH when gone). */
