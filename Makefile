@@ -17,7 +17,9 @@ CLANG       ?= clang
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 FUZZ_SECONDS ?= 60
-FUZZ_CHECK_SECONDS ?= 10
+FUZZ_CHECK_SECONDS ?= 5
+# the test build (three flavours of every object) uses every core unless make -j was given
+CHECK_JOBS  ?= $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(shell nproc 2>/dev/null || echo 1))
 
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
             -Wno-format-truncation  # bounded snprintf truncation is intended where used
@@ -106,7 +108,7 @@ test-build: $(SAN)/mqlb $(REL)/mqlb $(UNIT_BIN) $(FUZZ_BIN)
 # namespaces), vm (real IPVS in a QEMU microVM), fuzz (short). The runner closes
 # with "N passed, N failed" and exits non-zero if anything failed.
 check: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory $(CHECK_JOBS) test-build
 	@MQLB=$(CURDIR)/$(SAN)/mqlb MQLB_REL=$(CURDIR)/$(REL)/mqlb FUZZ_DIR=$(CURDIR)/$(FUZ) \
 		FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) tests/run $(UNIT_BIN) \
 		$(sort $(wildcard tests/integration/*.sh)) $(sort $(wildcard tests/vm/test_*.sh)) \
