@@ -53,8 +53,11 @@ for ((k = 0; k < 60; k++)); do
 done
 t1=$(date +%s.%N)
 ok "the DOWN transition is logged with its reason" grep -qE "${BROKERS[1]}:$DIR_PORT is DOWN after 2 failed MQTT probes: .*(refused|timed out)" "$T_TMP/hl.log"
-cmp_ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%d", (b-a)*1000}')" -le 1100 \
-	"down within two health intervals (2 x 500 ms + probe)"
+# worst case 2 x 500 ms + the 300 ms probe timeout; +300 ms of scheduling slack
+# for a loaded machine (1100 failed under load 40). The probe count itself is
+# asserted exactly by the log line above.
+cmp_ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%d", (b-a)*1000}')" -le 1600 \
+	"down within two health intervals (2 x 500 ms + probe timeout + slack)"
 js=$("$MQLB" director status --json --control "$T_TMP/hl.sock")
 is "$(json_get "$js" "[(b['healthy'], b['effective_weight']) for b in d['backends']]")" \
 	"[(True, 1), (False, 0), (True, 1)]" "status: broker 1 unhealthy, effective weight 0"
