@@ -7,64 +7,63 @@
 #include <string.h>
 
 #include "bench/account.h"
-#include "bench/jsonread.h"
+#include "common/jsonread.h"
 #include "bench/payload.h"
 #include "bench/report.h"
 #include "common/cli.h"
 
-static int load_seqmap(const struct bjson *o, struct bench_seqmap *m)
+static int load_seqmap(const struct jr_value *o, struct bench_seqmap *m)
 {
 	bench_seqmap_free(m); /* a stream listed twice: the last one counts */
-	return bench_seqmap_import(m, bjson_u64(bjson_get(o, "prefix"), 0),
-				   bjson_str(bjson_get(o, "bits"), ""));
+	return bench_seqmap_import(m, jr_u64(jr_get(o, "prefix"), 0),
+				   jr_str(jr_get(o, "bits"), ""));
 }
 
 /* Adds the counters both sides carry. 0 or -ENOMEM. */
-static int add_common(struct bench_report *r, const struct bjson *doc)
+static int add_common(struct bench_report *r, const struct jr_value *doc)
 {
-	r->connections_ok += bjson_u64(bjson_get(doc, "connections_ok"), 0);
-	r->connections_failed += bjson_u64(bjson_get(doc, "connections_failed"), 0);
-	r->reconnects += bjson_u64(bjson_get(doc, "reconnects"), 0);
-	r->bytes_in += bjson_u64(bjson_get(doc, "bytes_in"), 0);
-	r->bytes_out += bjson_u64(bjson_get(doc, "bytes_out"), 0);
-	r->pub_resent += bjson_u64(bjson_get(doc, "publish_resent"), 0);
-	r->disconnects += bjson_u64(bjson_get(doc, "disconnects"), 0);
-	r->sessions_resumed += bjson_u64(bjson_get(doc, "sessions_resumed"), 0);
-	r->sessions_lost += bjson_u64(bjson_get(doc, "sessions_lost"), 0);
+	r->connections_ok += jr_u64(jr_get(doc, "connections_ok"), 0);
+	r->connections_failed += jr_u64(jr_get(doc, "connections_failed"), 0);
+	r->reconnects += jr_u64(jr_get(doc, "reconnects"), 0);
+	r->bytes_in += jr_u64(jr_get(doc, "bytes_in"), 0);
+	r->bytes_out += jr_u64(jr_get(doc, "bytes_out"), 0);
+	r->pub_resent += jr_u64(jr_get(doc, "publish_resent"), 0);
+	r->disconnects += jr_u64(jr_get(doc, "disconnects"), 0);
+	r->sessions_resumed += jr_u64(jr_get(doc, "sessions_resumed"), 0);
+	r->sessions_lost += jr_u64(jr_get(doc, "sessions_lost"), 0);
 	/* every reconnect time of both sides: the percentiles of the joined list
 	 * are what one process would have reported */
-	const struct bjson *rm = bjson_get(bjson_get(doc, "raw"), "reconnect_ms");
-	for (size_t i = 0; rm && rm->type == BJSON_ARR && i < rm->n; i++)
-		if (bench_msstat_add(&r->reconnect_ms, bjson_u64(&rm->items[i], 0)) < 0)
+	const struct jr_value *rm = jr_get(jr_get(doc, "raw"), "reconnect_ms");
+	for (size_t i = 0; rm && rm->type == JR_ARR && i < rm->n; i++)
+		if (bench_msstat_add(&r->reconnect_ms, jr_u64(&rm->items[i], 0)) < 0)
 			return -ENOMEM;
-	const struct bjson *pt = bjson_get(doc, "per_target");
-	if (pt && pt->type == BJSON_OBJ)
+	const struct jr_value *pt = jr_get(doc, "per_target");
+	if (pt && pt->type == JR_OBJ)
 		for (size_t i = 0; i < pt->n; i++)
-			bench_report_add_target(r, pt->keys[i], bjson_u64(&pt->items[i], 0));
-	const struct bjson *tls = bjson_get(doc, "tls");
-	if (tls && tls->type == BJSON_OBJ) { /* either side ran with --tls */
+			bench_report_add_target(r, pt->keys[i], jr_u64(&pt->items[i], 0));
+	const struct jr_value *tls = jr_get(doc, "tls");
+	if (tls && tls->type == JR_OBJ) { /* either side ran with --tls */
 		r->tls = true;
-		r->tls_handshakes += bjson_u64(bjson_get(tls, "handshakes"), 0);
-		r->tls_resumed += bjson_u64(bjson_get(tls, "resumed"), 0);
-		const struct bjson *tf = bjson_get(tls, "failures");
-		for (size_t i = 0; tf && tf->type == BJSON_OBJ && i < tf->n; i++)
-			if (bench_report_add_tls_fail(r, tf->keys[i], bjson_u64(&tf->items[i], 0)) <
-			    0)
+		r->tls_handshakes += jr_u64(jr_get(tls, "handshakes"), 0);
+		r->tls_resumed += jr_u64(jr_get(tls, "resumed"), 0);
+		const struct jr_value *tf = jr_get(tls, "failures");
+		for (size_t i = 0; tf && tf->type == JR_OBJ && i < tf->n; i++)
+			if (bench_report_add_tls_fail(r, tf->keys[i], jr_u64(&tf->items[i], 0)) < 0)
 				return -ENOMEM;
 	}
-	const struct bjson *er = bjson_get(doc, "errors");
-	if (er && er->type == BJSON_OBJ)
+	const struct jr_value *er = jr_get(doc, "errors");
+	if (er && er->type == JR_OBJ)
 		for (size_t i = 0; i < er->n; i++)
-			bench_report_add_error(r, er->keys[i], bjson_u64(&er->items[i], 0));
+			bench_report_add_error(r, er->keys[i], jr_u64(&er->items[i], 0));
 	return 0;
 }
 
 /* The run nonce a JSON names (16 hex digits; absent: 0, a file older than
  * the nonce). 0 or -EINVAL. */
-static int read_nonce(const struct bjson *v, uint64_t *out)
+static int read_nonce(const struct jr_value *v, uint64_t *out)
 {
 	*out = 0;
-	return v ? bench_nonce_parse(bjson_str(v, ""), out) : 0;
+	return v ? bench_nonce_parse(jr_str(v, ""), out) : 0;
 }
 
 /* Whether the sub file is of the pub file's run: at least one stream carries
@@ -107,32 +106,32 @@ int bench_merge(const struct bench_opts *o)
 {
 	int rc = CLI_FAIL;
 	char err[256];
-	struct bjson *sd = NULL, *pd = NULL;
+	struct jr_value *sd = NULL, *pd = NULL;
 	struct bench_pub_acct *pubs = NULL, **pp = NULL;
 	struct bench_sub_acct *subs = NULL, **sp = NULL;
 	size_t np = 0, ns = 0;
 	struct bench_report r;
 	bench_report_init(&r);
-	sd = bjson_parse_file(o->merge_sub, err, sizeof(err));
+	sd = jr_parse_file(o->merge_sub, err, sizeof(err));
 	if (!sd) {
 		fprintf(stderr, "mqlb: bench merge: %s: %s\n", o->merge_sub, err);
 		goto out;
 	}
-	pd = bjson_parse_file(o->merge_pub, err, sizeof(err));
+	pd = jr_parse_file(o->merge_pub, err, sizeof(err));
 	if (!pd) {
 		fprintf(stderr, "mqlb: bench merge: %s: %s\n", o->merge_pub, err);
 		goto out;
 	}
-	const struct bjson *sraw = bjson_get(bjson_get(sd, "raw"), "subscribers");
-	const struct bjson *praw = bjson_get(bjson_get(pd, "raw"), "publishers");
-	if (!sraw || sraw->type != BJSON_ARR) {
+	const struct jr_value *sraw = jr_get(jr_get(sd, "raw"), "subscribers");
+	const struct jr_value *praw = jr_get(jr_get(pd, "raw"), "publishers");
+	if (!sraw || sraw->type != JR_ARR) {
 		fprintf(
 		    stderr,
 		    "mqlb: bench merge: %s has no raw.subscribers (not from 'bench sub --json'?)\n",
 		    o->merge_sub);
 		goto out;
 	}
-	if (!praw || praw->type != BJSON_ARR) {
+	if (!praw || praw->type != JR_ARR) {
 		fprintf(
 		    stderr,
 		    "mqlb: bench merge: %s has no raw.publishers (not from 'bench pub --json'?)\n",
@@ -140,7 +139,7 @@ int bench_merge(const struct bench_opts *o)
 		goto out;
 	}
 	uint64_t nonce = 0;
-	if (read_nonce(bjson_get(pd, "run_nonce"), &nonce) < 0) {
+	if (read_nonce(jr_get(pd, "run_nonce"), &nonce) < 0) {
 		fprintf(stderr, "mqlb: bench merge: %s: run_nonce is not 1-16 hex digits\n",
 			o->merge_pub);
 		rc = CLI_USAGE;
@@ -155,11 +154,11 @@ int bench_merge(const struct bench_opts *o)
 	if (!pubs || !pp || !subs || !sp)
 		goto out;
 	for (size_t i = 0; i < np; i++) {
-		const struct bjson *e = &praw->items[i];
-		bench_pub_acct_init(&pubs[i], (uint32_t)bjson_u64(bjson_get(e, "id"), 0),
-				    bjson_str(bjson_get(e, "topic"), ""));
-		pubs[i].first_pub_ns = bjson_u64(bjson_get(e, "first_pub_ns"), 0);
-		pubs[i].published = bjson_u64(bjson_get(e, "published"), 0);
+		const struct jr_value *e = &praw->items[i];
+		bench_pub_acct_init(&pubs[i], (uint32_t)jr_u64(jr_get(e, "id"), 0),
+				    jr_str(jr_get(e, "topic"), ""));
+		pubs[i].first_pub_ns = jr_u64(jr_get(e, "first_pub_ns"), 0);
+		pubs[i].published = jr_u64(jr_get(e, "published"), 0);
 		pubs[i].nonce = nonce;
 		if (load_seqmap(e, &pubs[i].confirmed) < 0) {
 			fprintf(stderr, "mqlb: bench merge: %s: publisher %zu: bad bitmap\n",
@@ -170,38 +169,37 @@ int bench_merge(const struct bench_opts *o)
 		pp[i] = &pubs[i];
 	}
 	for (size_t i = 0; i < ns; i++) {
-		const struct bjson *e = &sraw->items[i];
+		const struct jr_value *e = &sraw->items[i];
 		struct bench_sub_acct *s = &subs[i];
-		bench_sub_acct_init(s, (uint32_t)bjson_u64(bjson_get(e, "id"), 0),
-				    bjson_str(bjson_get(e, "filter"), ""));
-		s->subscribed = bjson_bool(bjson_get(e, "subscribed"), false);
-		s->suback_ns = bjson_u64(bjson_get(e, "suback_ns"), 0);
-		s->foreign = bjson_u64(bjson_get(e, "foreign"), 0);
-		s->qos2_resent = bjson_u64(bjson_get(e, "qos2_resent"), 0);
-		s->stale = bjson_u64(bjson_get(e, "stale"), 0);
-		s->invalid = bjson_u64(bjson_get(e, "invalid"), 0);
-		s->skewed = bjson_u64(bjson_get(e, "skewed"), 0);
-		s->skew_max_ns = bjson_u64(bjson_get(e, "skew_max_ns"), 0);
-		s->skew_sum_ns = bjson_u64(bjson_get(e, "skew_sum_ns"), 0);
+		bench_sub_acct_init(s, (uint32_t)jr_u64(jr_get(e, "id"), 0),
+				    jr_str(jr_get(e, "filter"), ""));
+		s->subscribed = jr_bool(jr_get(e, "subscribed"), false);
+		s->suback_ns = jr_u64(jr_get(e, "suback_ns"), 0);
+		s->foreign = jr_u64(jr_get(e, "foreign"), 0);
+		s->qos2_resent = jr_u64(jr_get(e, "qos2_resent"), 0);
+		s->stale = jr_u64(jr_get(e, "stale"), 0);
+		s->invalid = jr_u64(jr_get(e, "invalid"), 0);
+		s->skewed = jr_u64(jr_get(e, "skewed"), 0);
+		s->skew_max_ns = jr_u64(jr_get(e, "skew_max_ns"), 0);
+		s->skew_sum_ns = jr_u64(jr_get(e, "skew_sum_ns"), 0);
 		sp[i] = s;
-		const struct bjson *st = bjson_get(e, "streams");
-		for (size_t k = 0; st && st->type == BJSON_ARR && k < st->n; k++) {
-			const struct bjson *x = &st->items[k];
+		const struct jr_value *st = jr_get(e, "streams");
+		for (size_t k = 0; st && st->type == JR_ARR && k < st->n; k++) {
+			const struct jr_value *x = &st->items[k];
 			uint64_t sn = 0;
 			struct bench_stream *str =
-			    read_nonce(bjson_get(x, "nonce"), &sn) < 0
+			    read_nonce(jr_get(x, "nonce"), &sn) < 0
 				? NULL
-				: bench_sub_stream_of(
-				      s, (uint32_t)bjson_u64(bjson_get(x, "pub"), 0), sn);
+				: bench_sub_stream_of(s, (uint32_t)jr_u64(jr_get(x, "pub"), 0), sn);
 			if (!str || load_seqmap(x, &str->seen) < 0) {
 				fprintf(stderr,
 					"mqlb: bench merge: %s: subscriber %zu: bad stream\n",
 					o->merge_sub, i);
 				goto out;
 			}
-			str->received = bjson_u64(bjson_get(x, "received"), 0);
-			str->duplicates = bjson_u64(bjson_get(x, "duplicates"), 0);
-			str->reordered = bjson_u64(bjson_get(x, "reordered"), 0);
+			str->received = jr_u64(jr_get(x, "received"), 0);
+			str->duplicates = jr_u64(jr_get(x, "duplicates"), 0);
+			str->reordered = jr_u64(jr_get(x, "reordered"), 0);
 		}
 	}
 	if ((rc = check_same_run(o, sp, ns, nonce)) != CLI_OK)
@@ -211,39 +209,39 @@ int bench_merge(const struct bench_opts *o)
 		goto out;
 	r.run_nonce = nonce;
 	r.mode = "merge";
-	r.qos = (int)bjson_u64(bjson_get(pd, "qos"), 0);
-	r.mqtt_version = (int)bjson_u64(bjson_get(pd, "mqtt_version"), 5);
-	if (bjson_u64(bjson_get(sd, "qos"), (uint64_t)r.qos) != (uint64_t)r.qos)
+	r.qos = (int)jr_u64(jr_get(pd, "qos"), 0);
+	r.mqtt_version = (int)jr_u64(jr_get(pd, "mqtt_version"), 5);
+	if (jr_u64(jr_get(sd, "qos"), (uint64_t)r.qos) != (uint64_t)r.qos)
 		fprintf(stderr, "mqlb: bench merge: warning: sub QoS %llu, pub QoS %d\n",
-			(unsigned long long)bjson_u64(bjson_get(sd, "qos"), 0), r.qos);
+			(unsigned long long)jr_u64(jr_get(sd, "qos"), 0), r.qos);
 	if (add_common(&r, sd) < 0 || add_common(&r, pd) < 0)
 		goto out;
 	bench_msstat_sort(&r.reconnect_ms);
-	r.duration_s = bjson_num(bjson_get(pd, "duration_s"), 0);
-	r.publish_rate = bjson_num(bjson_get(pd, "publish_rate"), 0);
-	double sub_dur = bjson_num(bjson_get(sd, "duration_s"), 0);
+	r.duration_s = jr_num(jr_get(pd, "duration_s"), 0);
+	r.publish_rate = jr_num(jr_get(pd, "publish_rate"), 0);
+	double sub_dur = jr_num(jr_get(sd, "duration_s"), 0);
 	r.receive_rate = sub_dur > 0 ? (double)r.t.received / sub_dur : 0;
-	r.payload_size = (uint32_t)bjson_u64(bjson_get(pd, "payload_size"), 0);
-	r.interval_us = bjson_u64(bjson_get(pd, "interval_us"), 0);
-	r.inflight = bjson_u64(bjson_get(pd, "inflight"), 0);
+	r.payload_size = (uint32_t)jr_u64(jr_get(pd, "payload_size"), 0);
+	r.interval_us = jr_u64(jr_get(pd, "interval_us"), 0);
+	r.inflight = jr_u64(jr_get(pd, "inflight"), 0);
 	r.hist = calloc(1, sizeof(*r.hist));
 	if (!r.hist)
 		goto out;
 	bench_hist_init(r.hist);
-	const struct bjson *h = bjson_get(bjson_get(sd, "raw"), "latency_hist");
+	const struct jr_value *h = jr_get(jr_get(sd, "raw"), "latency_hist");
 	if (h) {
-		r.hist->count = bjson_u64(bjson_get(h, "count"), 0);
-		r.hist->min = r.hist->count ? bjson_u64(bjson_get(h, "min"), 0) : UINT64_MAX;
-		r.hist->max = bjson_u64(bjson_get(h, "max"), 0);
-		r.hist->sum = bjson_u64(bjson_get(h, "sum"), 0);
-		const struct bjson *b = bjson_get(h, "buckets");
-		for (size_t k = 0; b && b->type == BJSON_ARR && k < b->n; k++) {
-			const struct bjson *pair = &b->items[k];
-			if (pair->type != BJSON_ARR || pair->n != 2)
+		r.hist->count = jr_u64(jr_get(h, "count"), 0);
+		r.hist->min = r.hist->count ? jr_u64(jr_get(h, "min"), 0) : UINT64_MAX;
+		r.hist->max = jr_u64(jr_get(h, "max"), 0);
+		r.hist->sum = jr_u64(jr_get(h, "sum"), 0);
+		const struct jr_value *b = jr_get(h, "buckets");
+		for (size_t k = 0; b && b->type == JR_ARR && k < b->n; k++) {
+			const struct jr_value *pair = &b->items[k];
+			if (pair->type != JR_ARR || pair->n != 2)
 				continue;
-			uint64_t idx = bjson_u64(&pair->items[0], HIST_BUCKETS);
+			uint64_t idx = jr_u64(&pair->items[0], HIST_BUCKETS);
 			if (idx < HIST_BUCKETS)
-				r.hist->buckets[idx] += bjson_u64(&pair->items[1], 0);
+				r.hist->buckets[idx] += jr_u64(&pair->items[1], 0);
 		}
 	}
 	bench_report_human(&r, stdout);
@@ -266,8 +264,8 @@ out:
 	free(pp);
 	free(subs);
 	free(sp);
-	bjson_free(sd);
-	bjson_free(pd);
+	jr_free(sd);
+	jr_free(pd);
 	bench_report_free(&r);
 	return rc;
 }

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/jsonread.h"
 #include "common/log.h"
 #include "director/conntrack.h"
 #include "director/director.h"
@@ -585,21 +586,23 @@ static int nft_update(struct director *d)
 	return rc;
 }
 
-/* Finds "packets" and "bytes" of named counter `name` in nft's JSON listing. */
-static int counter_value(const char *json, const char *name, uint64_t *packets, uint64_t *bytes)
+/* The named counter of `nft -j list counters` ({"nftables": [{"counter":
+ * {"name": ..., "packets": N, "bytes": N}}, ...]}), read with the shared
+ * reader. Returns 0, or -ENOENT when that counter is not listed. */
+static int counter_value(const struct jr_value *root, const char *name, uint64_t *packets,
+			 uint64_t *bytes)
 {
-	char key[64];
-	snprintf(key, sizeof(key), "\"name\": \"%s\"", name);
-	const char *p = strstr(json, key);
-	if (!p)
-		return -ENOENT;
-	const char *end = strchr(p, '}');
-	const char *pk = strstr(p, "\"packets\":"), *by = strstr(p, "\"bytes\":");
-	if (!end || !pk || !by || pk > end || by > end)
-		return -ENOENT;
-	*packets = strtoull(pk + 10, NULL, 10);
-	*bytes = strtoull(by + 8, NULL, 10);
-	return 0;
+	const struct jr_value *list = jr_get(root, "nftables");
+	for (size_t i = 0; list && list->type == JR_ARR && i < list->n; i++) {
+		const struct jr_value *c = jr_get(&list->items[i], "counter");
+		const struct jr_value *pk = jr_get(c, "packets"), *by = jr_get(c, "bytes");
+		if (!pk || !by || strcmp(jr_str(jr_get(c, "name"), ""), name))
+			continue;
+		*packets = jr_u64(pk, 0);
+		*bytes = jr_u64(by, 0);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static int nft_stats(struct director *d)
@@ -616,7 +619,8 @@ static int nft_stats(struct director *d)
 	rc = run(st, cmd, NULL, 0);
 	nft_ctx_output_set_flags(st->ctx, 0);
 	if (rc == 0) {
-		const char *out = nft_ctx_get_output_buffer(st->ctx);
+		const char *text = nft_ctx_get_output_buffer(st->ctx);
+		struct jr_value *out = text ? jr_parse(text, NULL, 0) : NULL;
 		for (unsigned i = 0; out && i < d->n_backends; i++) {
 			struct director_backend *be = &d->backends[i];
 			snprintf(name, sizeof(name), "b%u_in", i);
@@ -633,6 +637,7 @@ static int nft_stats(struct director *d)
 			if (counter_value(out, name, &p, &b) == 0)
 				be->total_connections = p;
 		}
+		jr_free(out);
 	}
 	int crc = director_ct_count(d, ct);
 	if (crc == 0) {

@@ -1,88 +1,25 @@
-/* jsonq.c — read-only JSON queries for the files bench and director write.
- * A small recursive-descent walker (RFC 8259 grammar) that reports every scalar
- * with its path; depth and path length are bounded, nothing is allocated. */
+/* jsonq.c — read-only JSON queries for the files bench and director write,
+ * over the shared reader (common/jsonread.h): the text is parsed into a tree,
+ * then every scalar is reported with its path. Depth (32) and path length (511)
+ * stay bounded as before; numbers and literals are given as written. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonread.h"
 #include "lab/lab.h"
 
 #define JQ_PATH_MAX  512
 #define JQ_DEPTH_MAX 32
-#define JQ_VALUE_MAX 512
 
 struct jq {
-	const char *p;
+	const char *text;
 	char path[JQ_PATH_MAX];
 	size_t plen;
-	int depth;
 	void (*fn)(const char *path, const char *value, void *ctx);
 	void *ctx;
 };
-
-static void skip_ws(struct jq *q)
-{
-	while (*q->p == ' ' || *q->p == '\t' || *q->p == '\n' || *q->p == '\r')
-		q->p++;
-}
-
-/* Reads a string at q->p (on the opening quote) into out (truncated to len-1).
- * \uXXXX outside ASCII becomes '?': mqlb's files carry ASCII only. */
-static int read_string(struct jq *q, char *out, size_t len)
-{
-	size_t n = 0;
-	if (*q->p != '"')
-		return -EINVAL;
-	q->p++;
-	while (*q->p && *q->p != '"') {
-		char ch = *q->p++;
-		if (ch == '\\') {
-			char e = *q->p++;
-			switch (e) {
-			case 'n':
-				ch = '\n';
-				break;
-			case 't':
-				ch = '\t';
-				break;
-			case 'r':
-				ch = '\r';
-				break;
-			case 'b':
-				ch = '\b';
-				break;
-			case 'f':
-				ch = '\f';
-				break;
-			case 'u': {
-				char hex[5] = {0};
-				for (int i = 0; i < 4; i++) {
-					if (!q->p[i])
-						return -EINVAL;
-					hex[i] = q->p[i];
-				}
-				q->p += 4;
-				long v = strtol(hex, NULL, 16);
-				ch = v < 0x80 ? (char)v : '?';
-				break;
-			}
-			case '\0':
-				return -EINVAL;
-			default:
-				ch = e; /* \" \\ \/ */
-			}
-		}
-		if (n + 1 < len)
-			out[n++] = ch;
-	}
-	if (*q->p != '"')
-		return -EINVAL;
-	q->p++;
-	out[n] = '\0';
-	return 0;
-}
-
-static int walk_value(struct jq *q);
 
 /* Appends "/seg" (or "seg" at the root) to the path; returns the old length. */
 static size_t path_push(struct jq *q, const char *seg)
@@ -101,107 +38,51 @@ static void path_pop(struct jq *q, size_t old)
 	q->path[old] = '\0';
 }
 
-static int walk_object(struct jq *q)
+/* A scalar to fn: strings decoded, numbers and true/false/null as written. */
+static void report(struct jq *q, const struct jr_value *v)
 {
-	char key[JQ_VALUE_MAX];
-	q->p++;
-	skip_ws(q);
-	if (*q->p == '}') {
-		q->p++;
+	if (!q->fn)
+		return;
+	if (v->type == JR_STR) {
+		q->fn(q->path, v->str, q->ctx);
+		return;
+	}
+	char *raw = strndup(q->text + v->off, v->len);
+	if (raw)
+		q->fn(q->path, raw, q->ctx);
+	free(raw);
+}
+
+static int walk_value(struct jq *q, const struct jr_value *v, int depth)
+{
+	if (depth > JQ_DEPTH_MAX)
+		return -EINVAL;
+	if (v->type != JR_OBJ && v->type != JR_ARR) {
+		report(q, v);
 		return 0;
 	}
-	for (;;) {
-		skip_ws(q);
-		if (read_string(q, key, sizeof(key)) < 0)
-			return -EINVAL;
-		skip_ws(q);
-		if (*q->p++ != ':')
-			return -EINVAL;
-		size_t old = path_push(q, key);
-		int ret = walk_value(q);
+	for (size_t i = 0; i < v->n; i++) {
+		char idx[24];
+		snprintf(idx, sizeof(idx), "%zu", i);
+		size_t old = path_push(q, v->type == JR_OBJ ? v->keys[i] : idx);
+		int ret = walk_value(q, &v->items[i], depth + 1);
 		path_pop(q, old);
 		if (ret < 0)
 			return ret;
-		skip_ws(q);
-		if (*q->p == ',') {
-			q->p++;
-			continue;
-		}
-		if (*q->p == '}') {
-			q->p++;
-			return 0;
-		}
-		return -EINVAL;
 	}
-}
-
-static int walk_array(struct jq *q)
-{
-	char idx[24];
-	q->p++;
-	skip_ws(q);
-	if (*q->p == ']') {
-		q->p++;
-		return 0;
-	}
-	for (unsigned i = 0;; i++) {
-		snprintf(idx, sizeof(idx), "%u", i);
-		size_t old = path_push(q, idx);
-		int ret = walk_value(q);
-		path_pop(q, old);
-		if (ret < 0)
-			return ret;
-		skip_ws(q);
-		if (*q->p == ',') {
-			q->p++;
-			continue;
-		}
-		if (*q->p == ']') {
-			q->p++;
-			return 0;
-		}
-		return -EINVAL;
-	}
-}
-
-static int walk_value(struct jq *q)
-{
-	char val[JQ_VALUE_MAX];
-	int ret = 0;
-	skip_ws(q);
-	if (++q->depth > JQ_DEPTH_MAX)
-		return -EINVAL;
-	if (*q->p == '{') {
-		ret = walk_object(q);
-	} else if (*q->p == '[') {
-		ret = walk_array(q);
-	} else if (*q->p == '"') {
-		ret = read_string(q, val, sizeof(val));
-		if (ret == 0 && q->fn)
-			q->fn(q->path, val, q->ctx);
-	} else {
-		size_t n = strcspn(q->p, ",}] \t\r\n");
-		if (n == 0 || n >= sizeof(val))
-			return -EINVAL;
-		memcpy(val, q->p, n);
-		val[n] = '\0';
-		q->p += n;
-		if (q->fn)
-			q->fn(q->path, val, q->ctx);
-	}
-	q->depth--;
-	return ret;
+	return 0;
 }
 
 int lab_json_walk(const char *text, void (*fn)(const char *path, const char *value, void *ctx),
 		  void *ctx)
 {
-	struct jq q = {.p = text, .fn = fn, .ctx = ctx};
-	int ret = walk_value(&q);
-	if (ret < 0)
-		return ret;
-	skip_ws(&q);
-	return *q.p ? -EINVAL : 0;
+	struct jq q = {.text = text, .fn = fn, .ctx = ctx};
+	struct jr_value *v = jr_parse(text, NULL, 0);
+	if (!v)
+		return -EINVAL;
+	int ret = walk_value(&q, v, 1);
+	jr_free(v);
+	return ret;
 }
 
 struct get_ctx {

@@ -1,7 +1,8 @@
 /* monitor_sources.c — the small readers: /proc/<pid> CPU and RSS (proc(5):
  * stat fields 14-15 utime/stime in clock ticks, statm field 2 resident pages)
  * and a director's control-socket status (director.h protocol, "status" line,
- * JSON answer as DESIGN.md "mqlb director status --json"). */
+ * JSON answer as DESIGN.md "mqlb director status --json", read with the
+ * shared reader, common/jsonread.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/jsonread.h"
 #include "director/director.h"
 #include "monitor/monitor.h"
 
@@ -60,99 +62,55 @@ int monitor_proc_read(int pid, uint64_t *cpu_ns, uint64_t *rss_bytes)
 	return 0;
 }
 
-/* The value after "key": in [s, end), as text; NULL if absent. */
-static const char *json_find(const char *s, const char *end, const char *key)
+/* A number member of o as the monitor keeps it: true/false as 1/0, -1 when
+ * absent or not a number (an older director, another dataplane). */
+static int64_t member_num(const struct jr_value *o, const char *key)
 {
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	size_t pl = strlen(pat);
-	for (const char *p = s; p && p + pl < end; p++) {
-		p = strstr(p, pat);
-		if (!p || p >= end)
-			return NULL;
-		const char *q = p + pl;
-		while (q < end && (*q == ' ' || *q == '\t' || *q == '\n'))
-			q++;
-		if (q < end && *q == ':') {
-			q++;
-			while (q < end && (*q == ' ' || *q == '\t' || *q == '\n'))
-				q++;
-			return q;
-		}
-	}
-	return NULL;
-}
-
-static int64_t json_num(const char *s, const char *end, const char *key)
-{
-	const char *v = json_find(s, end, key);
-	if (!v)
+	const struct jr_value *v = jr_get(o, key);
+	if (v && v->type == JR_BOOL)
+		return v->b;
+	if (!v || v->type != JR_NUM)
 		return -1;
-	if (!strncmp(v, "true", 4))
-		return 1;
-	if (!strncmp(v, "false", 5))
-		return 0;
-	char *e;
-	long long x = strtoll(v, &e, 10);
-	return e == v ? -1 : (int64_t)x;
+	return v->is_u64 ? (int64_t)v->u : (int64_t)v->num;
 }
 
-static void json_text(const char *s, const char *end, const char *key, char *out, size_t len)
+/* A string member of o copied to out; "" when absent or not a string. */
+static void member_text(const struct jr_value *o, const char *key, char *out, size_t len)
 {
-	const char *v = json_find(s, end, key);
-	out[0] = '\0';
-	if (!v || *v != '"')
-		return;
-	v++;
-	size_t i = 0;
-	while (v < end && *v != '"' && i + 1 < len)
-		out[i++] = *v++;
-	out[i] = '\0';
+	snprintf(out, len, "%s", jr_str(jr_get(o, key), ""));
+}
+
+static void backend_parse(const struct jr_value *o, struct monitor_backend *b)
+{
+	member_text(o, "address", b->address, sizeof(b->address));
+	b->weight = member_num(o, "weight");
+	b->effective_weight = member_num(o, "effective_weight");
+	b->healthy = member_num(o, "healthy");
+	b->active = member_num(o, "active_connections");
+	b->inactive = member_num(o, "inactive_connections");
+	b->total = member_num(o, "total_connections");
+	b->bytes_in = member_num(o, "bytes_in");
+	b->bytes_out = member_num(o, "bytes_out");
 }
 
 int monitor_director_parse(const char *json, struct monitor_director *out)
 {
-	const char *end = json + strlen(json);
 	memset(out, 0, sizeof(*out));
-	const char *arr = json_find(json, end, "backends");
-	if (!arr || *arr != '[')
+	struct jr_value *root = jr_parse(json, NULL, 0);
+	const struct jr_value *arr = jr_get(root, "backends");
+	if (!arr || arr->type != JR_ARR) {
+		jr_free(root);
 		return -EINVAL;
-	/* top-level keys live outside the backends array */
-	json_text(json, arr, "dataplane", out->dataplane, sizeof(out->dataplane));
-	json_text(json, arr, "scheduler", out->scheduler, sizeof(out->scheduler));
-	const char *p = arr + 1;
-	for (;;) {
-		const char *o = strchr(p, '{');
-		const char *close_arr = strchr(p, ']');
-		if (!o || (close_arr && close_arr < o))
-			break;
-		/* backend objects are flat: the next '}' closes this one */
-		const char *c = strchr(o, '}');
-		if (!c)
-			return -EINVAL;
-		p = c + 1;
-		if (out->n == MONITOR_MAX_BACKENDS)
-			continue; /* skipped, but walked over: the array's end is needed */
-		struct monitor_backend *b = &out->b[out->n++];
-		json_text(o, c, "address", b->address, sizeof(b->address));
-		b->weight = json_num(o, c, "weight");
-		b->effective_weight = json_num(o, c, "effective_weight");
-		b->healthy = json_num(o, c, "healthy");
-		b->active = json_num(o, c, "active_connections");
-		b->inactive = json_num(o, c, "inactive_connections");
-		b->total = json_num(o, c, "total_connections");
-		b->bytes_in = json_num(o, c, "bytes_in");
-		b->bytes_out = json_num(o, c, "bytes_out");
 	}
-	/* the HA keys: before the array today; after it is top level too */
-	const char *arr_end = strchr(p, ']');
-	out->conntrack = json_num(json, arr, "conntrack_count");
-	if (out->conntrack < 0 && arr_end)
-		out->conntrack = json_num(arr_end, end, "conntrack_count");
-	if (json_find(json, arr, "vrrp_state"))
-		json_text(json, arr, "vrrp_state", out->vrrp_state, sizeof(out->vrrp_state));
-	else if (arr_end)
-		json_text(arr_end, end, "vrrp_state", out->vrrp_state, sizeof(out->vrrp_state));
+	/* top-level keys only: a backend's key never passes for the director's */
+	member_text(root, "dataplane", out->dataplane, sizeof(out->dataplane));
+	member_text(root, "scheduler", out->scheduler, sizeof(out->scheduler));
+	out->conntrack = member_num(root, "conntrack_count");
+	member_text(root, "vrrp_state", out->vrrp_state, sizeof(out->vrrp_state));
+	for (size_t i = 0; i < arr->n && out->n < MONITOR_MAX_BACKENDS; i++)
+		if (arr->items[i].type == JR_OBJ)
+			backend_parse(&arr->items[i], &out->b[out->n++]);
+	jr_free(root);
 	return 0;
 }
 

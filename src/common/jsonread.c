@@ -1,4 +1,4 @@
-#include "bench/jsonread.h"
+#include "common/jsonread.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -29,7 +29,7 @@ static void ws(struct parser *ps)
 		ps->p++;
 }
 
-static int parse_value(struct parser *ps, struct bjson *v);
+static int parse_value(struct parser *ps, struct jr_value *v);
 
 static int hex4(const char *p, unsigned *out)
 {
@@ -170,13 +170,13 @@ static size_t number_span(const char *s, bool *integer)
 	return (size_t)(p - s);
 }
 
-static int parse_number(struct parser *ps, struct bjson *v)
+static int parse_number(struct parser *ps, struct jr_value *v)
 {
 	bool integer;
 	size_t len = number_span(ps->p, &integer);
 	if (len == 0)
 		return fail(ps, "bad number");
-	v->type = BJSON_NUM;
+	v->type = JR_NUM;
 	v->num = strtod(ps->p, NULL); /* stops where number_span did: the grammar is a subset */
 	if (integer) {
 		errno = 0;
@@ -190,13 +190,13 @@ static int parse_number(struct parser *ps, struct bjson *v)
 	return 0;
 }
 
-static int push(struct bjson *v, struct bjson *item, char *key)
+static int push(struct jr_value *v, struct jr_value *item, char *key)
 {
-	struct bjson *items = realloc(v->items, (v->n + 1) * sizeof(*items));
+	struct jr_value *items = realloc(v->items, (v->n + 1) * sizeof(*items));
 	if (!items)
 		return -1;
 	v->items = items;
-	if (v->type == BJSON_OBJ) {
+	if (v->type == JR_OBJ) {
 		char **keys = realloc(v->keys, (v->n + 1) * sizeof(*keys));
 		if (!keys)
 			return -1;
@@ -207,11 +207,11 @@ static int push(struct bjson *v, struct bjson *item, char *key)
 	return 0;
 }
 
-static void free_inner(struct bjson *v);
+static void free_inner(struct jr_value *v);
 
-static int parse_container(struct parser *ps, struct bjson *v, char close)
+static int parse_container(struct parser *ps, struct jr_value *v, char close)
 {
-	v->type = close == '}' ? BJSON_OBJ : BJSON_ARR;
+	v->type = close == '}' ? JR_OBJ : JR_ARR;
 	if (++ps->depth > MAX_DEPTH)
 		return fail(ps, "nested too deep");
 	ps->p++;
@@ -236,7 +236,7 @@ static int parse_container(struct parser *ps, struct bjson *v, char close)
 			}
 			ps->p++;
 		}
-		struct bjson item = {0};
+		struct jr_value item = {0};
 		if (parse_value(ps, &item) < 0 || push(v, &item, key) < 0) {
 			free_inner(&item);
 			free(key);
@@ -256,42 +256,53 @@ static int parse_container(struct parser *ps, struct bjson *v, char close)
 	}
 }
 
-static int parse_value(struct parser *ps, struct bjson *v)
+static int parse_scalar_or_container(struct parser *ps, struct jr_value *v);
+
+/* Every value records its span in the text (jr_value.off/len). */
+static int parse_value(struct parser *ps, struct jr_value *v)
 {
 	ws(ps);
+	v->off = (size_t)(ps->p - ps->start);
+	int rc = parse_scalar_or_container(ps, v);
+	v->len = (size_t)(ps->p - ps->start) - v->off;
+	return rc;
+}
+
+static int parse_scalar_or_container(struct parser *ps, struct jr_value *v)
+{
 	switch (*ps->p) {
 	case '{':
 		return parse_container(ps, v, '}');
 	case '[':
 		return parse_container(ps, v, ']');
 	case '"':
-		v->type = BJSON_STR;
+		v->type = JR_STR;
 		return parse_string(ps, &v->str);
 	case 't':
 		if (strncmp(ps->p, "true", 4))
 			return fail(ps, "bad literal");
 		ps->p += 4;
-		v->type = BJSON_BOOL;
+		v->type = JR_BOOL;
 		v->b = true;
 		return 0;
 	case 'f':
 		if (strncmp(ps->p, "false", 5))
 			return fail(ps, "bad literal");
 		ps->p += 5;
-		v->type = BJSON_BOOL;
+		v->type = JR_BOOL;
 		return 0;
 	case 'n':
 		if (strncmp(ps->p, "null", 4))
 			return fail(ps, "bad literal");
 		ps->p += 4;
-		v->type = BJSON_NULL;
+		v->type = JR_NULL;
 		return 0;
 	default:
 		return parse_number(ps, v);
 	}
 }
 
-static void free_inner(struct bjson *v)
+static void free_inner(struct jr_value *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		free_inner(&v->items[i]);
@@ -303,7 +314,7 @@ static void free_inner(struct bjson *v)
 	free(v->str);
 }
 
-void bjson_free(struct bjson *v)
+void jr_free(struct jr_value *v)
 {
 	if (!v)
 		return;
@@ -311,28 +322,28 @@ void bjson_free(struct bjson *v)
 	free(v);
 }
 
-struct bjson *bjson_parse(const char *text, char *err, size_t errlen)
+struct jr_value *jr_parse(const char *text, char *err, size_t errlen)
 {
 	struct parser ps = {text, text, err, errlen, 0};
 	if (err && errlen)
 		err[0] = 0;
-	struct bjson *v = calloc(1, sizeof(*v));
+	struct jr_value *v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
 	if (parse_value(&ps, v) < 0) {
-		bjson_free(v);
+		jr_free(v);
 		return NULL;
 	}
 	ws(&ps);
 	if (*ps.p) {
 		fail(&ps, "trailing data");
-		bjson_free(v);
+		jr_free(v);
 		return NULL;
 	}
 	return v;
 }
 
-struct bjson *bjson_parse_file(const char *path, char *err, size_t errlen)
+struct jr_value *jr_parse_file(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -360,14 +371,14 @@ struct bjson *bjson_parse_file(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	buf[n] = 0;
-	struct bjson *v = bjson_parse(buf, err, errlen);
+	struct jr_value *v = jr_parse(buf, err, errlen);
 	free(buf);
 	return v;
 }
 
-const struct bjson *bjson_get(const struct bjson *v, const char *key)
+const struct jr_value *jr_get(const struct jr_value *v, const char *key)
 {
-	if (!v || v->type != BJSON_OBJ)
+	if (!v || v->type != JR_OBJ)
 		return NULL;
 	for (size_t i = 0; i < v->n; i++)
 		if (!strcmp(v->keys[i], key))
@@ -375,9 +386,9 @@ const struct bjson *bjson_get(const struct bjson *v, const char *key)
 	return NULL;
 }
 
-uint64_t bjson_u64(const struct bjson *v, uint64_t def)
+uint64_t jr_u64(const struct jr_value *v, uint64_t def)
 {
-	if (!v || v->type != BJSON_NUM)
+	if (!v || v->type != JR_NUM)
 		return def;
 	if (v->is_u64)
 		return v->u;
@@ -387,17 +398,17 @@ uint64_t bjson_u64(const struct bjson *v, uint64_t def)
 	return v->num >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)v->num;
 }
 
-double bjson_num(const struct bjson *v, double def)
+double jr_num(const struct jr_value *v, double def)
 {
-	return v && v->type == BJSON_NUM ? v->num : def;
+	return v && v->type == JR_NUM ? v->num : def;
 }
 
-const char *bjson_str(const struct bjson *v, const char *def)
+const char *jr_str(const struct jr_value *v, const char *def)
 {
-	return v && v->type == BJSON_STR ? v->str : def;
+	return v && v->type == JR_STR ? v->str : def;
 }
 
-bool bjson_bool(const struct bjson *v, bool def)
+bool jr_bool(const struct jr_value *v, bool def)
 {
-	return v && v->type == BJSON_BOOL ? v->b : def;
+	return v && v->type == JR_BOOL ? v->b : def;
 }
