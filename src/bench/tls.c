@@ -12,17 +12,8 @@
 #include "bench/report.h"
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/tlserr.h"
 #include "event/event.h"
-
-/* OpenSSL's oldest queued error as one short line. */
-static const char *ssl_err(char *buf, size_t len)
-{
-	unsigned long e = ERR_peek_error();
-	if (!e)
-		return "unknown error";
-	ERR_error_string_n(e, buf, len);
-	return buf;
-}
 
 /* A new session from the server (TLS 1.3: a ticket after the handshake):
  * kept by the client for its next connect. Returning 1 takes ownership. */
@@ -41,7 +32,8 @@ static int ctx_files(SSL_CTX *ctx, const struct bench_opts *o, char *err, size_t
 {
 	char e[256];
 	if (o->tls_cafile && SSL_CTX_load_verify_locations(ctx, o->tls_cafile, NULL) != 1) {
-		snprintf(err, errlen, "--cafile %s: %s", o->tls_cafile, ssl_err(e, sizeof(e)));
+		snprintf(err, errlen, "--cafile %s: %s", o->tls_cafile,
+			 tls_err_string(e, sizeof(e)));
 		return -1;
 	}
 	if (!o->tls_cafile && !o->tls_insecure && SSL_CTX_set_default_verify_paths(ctx) != 1) {
@@ -49,11 +41,11 @@ static int ctx_files(SSL_CTX *ctx, const struct bench_opts *o, char *err, size_t
 		return -1;
 	}
 	if (o->tls_cert && SSL_CTX_use_certificate_chain_file(ctx, o->tls_cert) != 1) {
-		snprintf(err, errlen, "--cert %s: %s", o->tls_cert, ssl_err(e, sizeof(e)));
+		snprintf(err, errlen, "--cert %s: %s", o->tls_cert, tls_err_string(e, sizeof(e)));
 		return -1;
 	}
 	if (o->tls_key && SSL_CTX_use_PrivateKey_file(ctx, o->tls_key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "--key %s: %s", o->tls_key, ssl_err(e, sizeof(e)));
+		snprintf(err, errlen, "--key %s: %s", o->tls_key, tls_err_string(e, sizeof(e)));
 		return -1;
 	}
 	if (o->tls_cert && SSL_CTX_check_private_key(ctx) != 1) {
@@ -180,7 +172,7 @@ static void count_fail(struct bench_client *c, int ssl_e)
 		w->tls_fail[BTLS_CLOSED]++;
 	}
 	char buf[256];
-	log_debug("bench: %s: TLS: %s (verify: %s)", c->client_id, ssl_err(buf, sizeof(buf)),
+	log_debug("bench: %s: TLS: %s (verify: %s)", c->client_id, tls_err_string(buf, sizeof(buf)),
 		  X509_verify_cert_error_string(v));
 	ERR_clear_error();
 }

@@ -22,6 +22,7 @@
 #include "common/addr.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/tlserr.h"
 #include "director/director.h"
 
 #define TLS_FILES 3 /* cert, key, CA */
@@ -45,14 +46,10 @@ const char *proxy_tls_fail_name(enum proxy_tls_fail f)
 	return (unsigned)f < PROXY_TLS_FAIL_COUNT ? fail_names[f] : "?";
 }
 
-/* OpenSSL's last error as one short line. */
+/* OpenSSL's queued error as one short line, as everywhere (common/tlserr.h). */
 static const char *ssl_err(char *buf, size_t len)
 {
-	unsigned long e = ERR_peek_last_error();
-	if (!e)
-		return "unknown error";
-	ERR_error_string_n(e, buf, len);
-	return buf;
+	return tls_err_string(buf, len);
 }
 
 static void common_opts(SSL_CTX *ctx)
