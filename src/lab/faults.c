@@ -22,7 +22,8 @@
 /* The director-failover variant with conntrackd (hasync.h). */
 #define SYNC_VARIANT "nft-conntrackd"
 
-/* %1$ = start ms, %2$ = duration ms, %3$ = publish ms (whole phase) */
+/* The fault formats take the start (ms), then the length (ms, fault_len_ms);
+ * netem's takes the publish time (ms, the whole phase). */
 static const struct lab_scenario scenarios[] = {
     {"none",
      "no fault: the baseline, which must lose nothing (every loss below is the fault's)",
@@ -30,19 +31,21 @@ static const struct lab_scenario scenarios[] = {
      0,
      {{"nft-rr", LAB_TOPO_DISTRIBUTED, "star", 0}}},
     {"client-flap",
-     "client host 1's link down 5 s: L4 (nft rr) sends a reconnecting client to any broker, "
+     "client host 1's link down 2.5 keepalive intervals (5 s at the default 2 s): L4 (nft rr) "
+     "sends a reconnecting client to any broker, "
      "where its session and queued messages do not exist; the ClientID-affine proxy sends it "
      "back to its own",
-     "client-flap:1@%" PRIu64 "ms+5s",
+     "client-flap:1@%" PRIu64 "ms+%" PRIu64 "ms",
      0,
      {{"nft-rr", LAB_TOPO_DISTRIBUTED, "star", 0},
       {"proxy-clientid", LAB_TOPO_CLIENTID, "star", 0}}},
     {"broker-restart",
-     "spoke broker 2 SIGKILLed and started again 3 s later, without and with persistence; "
+     "spoke broker 2 SIGKILLed and started again 1.5 keepalive intervals (3 s) later, without and "
+     "with persistence; "
      "out_of_rotation = until every director's health check marks it down (fall 2; interval "
      "1 s, 250 ms in hc250ms); nft rr, and the ClientID proxy in the last variant (a client "
      "that comes back to its own broker finds its persisted session there)",
-     "broker-kill:2@%" PRIu64 "ms+3s",
+     "broker-kill:2@%" PRIu64 "ms+%" PRIu64 "ms",
      0,
      {{"no-persistence", LAB_TOPO_DISTRIBUTED, "star", 0, NULL},
       {"persistence", LAB_TOPO_DISTRIBUTED, "star", 1, NULL},
@@ -54,13 +57,14 @@ static const struct lab_scenario scenarios[] = {
      0,
      {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}, {"mesh", LAB_TOPO_DISTRIBUTED, "mesh", 0}}},
     {"broker-freeze",
-     "spoke broker 2 SIGSTOPped for 3 s (alive for TCP, silent for MQTT)",
-     "broker-freeze:2@%" PRIu64 "ms+3s",
+     "spoke broker 2 SIGSTOPped for 1.5 keepalive intervals (3 s): alive for TCP, silent for "
+     "MQTT",
+     "broker-freeze:2@%" PRIu64 "ms+%" PRIu64 "ms",
      0,
      {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}}},
     {"bridge-cut",
-     "every packet between the hub and spoke 2 dropped for 4 s",
-     "bridge-cut:2@%" PRIu64 "ms+4s",
+     "every packet between the hub and spoke 2 dropped for 2 keepalive intervals (4 s)",
+     "bridge-cut:2@%" PRIu64 "ms+%" PRIu64 "ms",
      0,
      {{"star", LAB_TOPO_DISTRIBUTED, "star", 0}}},
     {"director-failover",
@@ -82,10 +86,61 @@ static const struct lab_scenario scenarios[] = {
 };
 #define N_SCENARIOS (int)(sizeof(scenarios) / sizeof(scenarios[0]))
 
+/* A fault's length in tenths of the clients' keepalive: what it does depends
+ * on that ratio (a client notices a dead link after about 1.5 intervals,
+ * Mosquitto drops a client silent for 1.5), so --keepalive 1 halves the
+ * faults with it (the test's short timeline). At the default 2 s: 5, 3, 3, 4 s. */
+static uint64_t fault_len_ms(const struct lab_scenario *sc, uint64_t keepalive_s)
+{
+	static const struct {
+		const char *name;
+		unsigned tenths;
+	} len[] = {
+	    {"client-flap", 25}, {"broker-restart", 15}, {"broker-freeze", 15}, {"bridge-cut", 20}};
+	for (size_t i = 0; i < sizeof(len) / sizeof(len[0]); i++)
+		if (strcmp(sc->name, len[i].name) == 0)
+			return len[i].tenths * (keepalive_s ? keepalive_s : 2) * 100;
+	return 0; /* the format takes no length */
+}
+
 const struct lab_scenario *lab_scenarios(int *n)
 {
 	*n = N_SCENARIOS;
 	return scenarios;
+}
+
+/* A pick is the scenario's index | a mask of its chosen variants << 8 (mask
+ * 0 = all): "NAME/V1+V2" picks variants V1 and V2 of NAME only. */
+#define PICK_SCENARIO(p) ((p)&0xff)
+#define PICK_MASK(p)	 ((unsigned)(p) >> 8)
+
+/* The variant mask of "V1+V2" (names of sc's variants) into *mask. Returns 0
+ * or -EINVAL with err set. */
+static int pick_variants(const struct lab_scenario *sc, char *list, unsigned *mask, char *err,
+			 size_t errlen)
+{
+	char *save = NULL;
+	*mask = 0;
+	for (char *t = strtok_r(list, "+", &save); t; t = strtok_r(NULL, "+", &save)) {
+		int v;
+		for (v = 0; v < LAB_MAX_VARIANTS && sc->v[v].name && strcmp(sc->v[v].name, t); v++)
+			;
+		if (v == LAB_MAX_VARIANTS || !sc->v[v].name) {
+			char names[160] = "";
+			for (v = 0; v < LAB_MAX_VARIANTS && sc->v[v].name; v++)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names),
+					 "%s%s", v ? ", " : "", sc->v[v].name);
+			snprintf(err, errlen, "--scenario: %s has no variant '%s' (%s)", sc->name,
+				 t, names);
+			return -EINVAL;
+		}
+		*mask |= 1u << v;
+	}
+	if (!*mask) {
+		snprintf(err, errlen, "--scenario: %s/: no variant named", sc->name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int lab_scenarios_pick(const char *list, int *idx, int cap, char *err, size_t errlen)
@@ -94,12 +149,16 @@ int lab_scenarios_pick(const char *list, int *idx, int cap, char *err, size_t er
 	int n = 0;
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *slash = strchr(t, '/');
+		unsigned mask = 0;
 		int k;
+		if (slash)
+			*slash = '\0';
 		for (k = 0; k < N_SCENARIOS && strcmp(scenarios[k].name, t) != 0; k++)
 			;
 		int dup = 0;
 		for (int j = 0; j < n; j++)
-			dup |= idx[j] == k;
+			dup |= PICK_SCENARIO(idx[j]) == k;
 		if (k == N_SCENARIOS || dup || n == cap) {
 			snprintf(
 			    err, errlen,
@@ -108,7 +167,9 @@ int lab_scenarios_pick(const char *list, int *idx, int cap, char *err, size_t er
 			    k == N_SCENARIOS ? "unknown scenario" : "repeated scenario", t);
 			return -EINVAL;
 		}
-		idx[n++] = k;
+		if (slash && pick_variants(&scenarios[k], slash + 1, &mask, err, errlen) < 0)
+			return -EINVAL;
+		idx[n++] = k | (int)(mask << 8);
 	}
 	if (!n) {
 		snprintf(err, errlen, "--scenario: empty list");
@@ -135,8 +196,9 @@ static int variant_opts(const struct lab_opts *base, const struct lab_scenario *
 	if (sc->fault) {
 		if (sc->when == 2) /* the whole publish phase */
 			snprintf(spec, sizeof(spec), sc->fault, pub);
-		else
-			snprintf(spec, sizeof(spec), sc->fault, pub / 3);
+		else /* a format without a length ignores the second argument */
+			snprintf(spec, sizeof(spec), sc->fault, pub / 3,
+				 fault_len_ms(sc, o->keepalive_s));
 		if (lab_fault_parse(spec, &o->faults[0], err, errlen) < 0)
 			return -EINVAL;
 		o->n_faults = 1;
@@ -259,13 +321,16 @@ static int plan(const struct lab_faults_opts *x, struct lab_opts *opts, int *sc_
 {
 	int n = 0;
 	for (int p = 0; p < x->n_pick; p++) {
-		const struct lab_scenario *sc = &scenarios[x->pick[p]];
+		const struct lab_scenario *sc = &scenarios[PICK_SCENARIO(x->pick[p])];
+		unsigned mask = PICK_MASK(x->pick[p]);
 		for (int v = 0; v < LAB_MAX_VARIANTS && sc->v[v].name; v++) {
 			char err[256];
+			if (mask && !(mask & 1u << v))
+				continue;
 			if (variant_opts(&x->base, sc, &sc->v[v], &opts[n], err, sizeof(err)) < 0)
 				return -cli_usage_error("lab faults", "%s/%s: %s", sc->name,
 							sc->v[v].name, err);
-			sc_of[n] = x->pick[p];
+			sc_of[n] = PICK_SCENARIO(x->pick[p]);
 			v_of[n++] = v;
 		}
 	}

@@ -86,7 +86,10 @@ static int snat_rules(const struct lab_env *env, const char *rundir, int i)
 	char log[1200];
 	snprintf(log, sizeof(log), "%s/snat-d%d.log", rundir, i + 1);
 	char *argv[] = {"nft", "-f", path, NULL};
+	char *list[] = {"nft", "list", "table", "ip", t, NULL}; /* what the kernel holds */
 	int ret = lab_run_cmd(env->director_ns[i], argv, log, log, 10 * NS_PER_S);
+	if (ret == 0)
+		ret = lab_run_cmd(env->director_ns[i], list, log, log, 10 * NS_PER_S);
 	if (ret != 0)
 		log_error("lab: SNAT to the back VIP in director %d failed (%d), see %s", i + 1,
 			  ret, log);
@@ -103,6 +106,8 @@ int lab_ha_sync_start(const struct lab_env *env, const char *rundir, int i)
 	unlink(path); /* a killed conntrackd leaves both behind; the next refuses to start */
 	snprintf(path, sizeof(path), "%s/conntrackd.ctl", ct_dir[i]);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/conntrackd.log", ct_dir[i]);
+	unlink(path); /* this run's only (its console copy is in the run folder) */
 	snprintf(log, sizeof(log), "%s/conntrackd-d%d.log", rundir, i + 1);
 	char *argv[] = {"conntrackd", "-C", conf, NULL};
 	pid_t p = lab_spawn(env->director_ns[i], argv, log, log);
