@@ -90,6 +90,15 @@ struct monitor_prom {
 	struct monitor_prom_conn conns[MONITOR_PROM_MAX_CONNS];
 	uint64_t served, cut; /* answered in full; cut at the deadline */
 };
+/* What the request bytes read so far, req[0..got) in a buffer of cap bytes
+ * (one kept for a NUL), ask for: _MORE until a '\n' is in or the buffer is
+ * full (a request line longer than cap - 1 bytes is judged on its start), then
+ * _METRICS for "GET /metrics " (or "?") or "GET / ", else _NOT_FOUND. Pure:
+ * reads req[0..got) only, NUL bytes included. */
+#define MONITOR_PROM_REQ_MORE	   0
+#define MONITOR_PROM_REQ_METRICS   1
+#define MONITOR_PROM_REQ_NOT_FOUND 2
+int monitor_prom_request(const char *req, size_t got, size_t cap);
 /* Binds and listens on spec (HOST:PORT, port not 0). 0, or -errno with err set. */
 int monitor_prom_listen(struct monitor_prom *p, const char *addr, char *err, size_t errlen);
 /* Serves on el from now on. 0 or -errno. */

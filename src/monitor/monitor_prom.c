@@ -5,7 +5,9 @@
  * request and writing the answer, and at most MONITOR_PROM_MAX_CONNS are open
  * at once (beyond that new ones wait in the listen backlog). A client that
  * drips bytes (it used to restart a 200 ms receive timeout on every byte, on
- * the thread that samples) costs one slot until its deadline, nothing more. */
+ * the thread that samples) costs one slot until its deadline, nothing more.
+ * The request is judged by a pure function (monitor_prom_request), fuzzed by
+ * tests/fuzz/fuzz_metrics_request.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -70,18 +72,35 @@ static void on_deadline(struct event_loop *el, void *ctx)
 	conn_close(c->p, c);
 }
 
-/* The answer to the request line in c->req, copied (the body changes with
- * the next sample while this client may still be reading). */
-static int conn_answer(struct monitor_prom_conn *c)
+/* Nonzero when the request starts with prefix (got bytes of it are in). */
+static int starts(const char *req, size_t got, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return got >= n && memcmp(req, prefix, n) == 0;
+}
+
+int monitor_prom_request(const char *req, size_t got, size_t cap)
+{
+	/* the request line is all we read: wait for its end, or for a full buffer
+	 * (whatever a client sends past cap - 1 bytes is never read) */
+	if (!memchr(req, '\n', got) && got + 1 < cap)
+		return MONITOR_PROM_REQ_MORE;
+	if (starts(req, got, "GET /metrics ") || starts(req, got, "GET /metrics?") ||
+	    starts(req, got, "GET / "))
+		return MONITOR_PROM_REQ_METRICS;
+	return MONITOR_PROM_REQ_NOT_FOUND;
+}
+
+/* The answer to verdict (monitor_prom_request), copied (the body changes
+ * with the next sample while this client may still be reading). */
+static int conn_answer(struct monitor_prom_conn *c, int verdict)
 {
 	static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
 				 "Content-Length: 17\r\nConnection: close\r\n\r\n"
 				 "try GET /metrics\n";
 	const struct monitor_prom *p = c->p;
-	const char *r = c->req;
 	char hdr[256];
-	if (strncmp(r, "GET /metrics ", 13) && strncmp(r, "GET /metrics?", 13) &&
-	    strncmp(r, "GET / ", 6)) {
+	if (verdict != MONITOR_PROM_REQ_METRICS) {
 		c->out = strdup(nf);
 		c->out_len = sizeof(nf) - 1;
 		return c->out ? 0 : -ENOMEM;
@@ -137,10 +156,10 @@ static void on_conn(struct event_loop *el, int fd, void *ctx, unsigned events)
 	}
 	c->got += (size_t)r;
 	c->req[c->got] = '\0';
-	/* the request line is all we read (bounded: 2 KiB) */
-	if (!memchr(c->req, '\n', c->got) && c->got < sizeof(c->req) - 1)
+	int verdict = monitor_prom_request(c->req, c->got, sizeof(c->req));
+	if (verdict == MONITOR_PROM_REQ_MORE)
 		return;
-	if (conn_answer(c)) {
+	if (conn_answer(c, verdict)) {
 		conn_close(c->p, c);
 		return;
 	}

@@ -1,7 +1,8 @@
 /* Unit tests for the monitor's parsers of bytes from outside, as pure
- * functions: the sock_diag reply walk (monitor_diag_parse) on hand-built
- * buffers, each an exact-size heap copy so the sanitizer build catches a read
- * past it. The cases are those fuzz_sock_diag found or guards. */
+ * functions: the sock_diag reply walk (monitor_diag_parse) and the /metrics
+ * request (monitor_prom_request) on hand-built buffers, each an exact-size
+ * heap copy so the sanitizer build catches a read past it. The cases are those
+ * fuzz_sock_diag and fuzz_metrics_request guard. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,12 +115,46 @@ static void test_diag_lengths(void **state)
 	assert_int_equal(parse(b, 0, c), 0);		 /* nothing yet */
 }
 
+/* monitor_prom_request on an exact-size heap copy of the string s. */
+static int request(const char *s, size_t cap)
+{
+	size_t n = strlen(s);
+	char *copy = malloc(n ? n : 1);
+	assert_non_null(copy);
+	memcpy(copy, s, n);
+	int r = monitor_prom_request(copy, n, cap);
+	free(copy);
+	return r;
+}
+
+static void test_prom_request(void **state)
+{
+	assert_int_equal(request("GET /metrics HTTP/1.0\r\n", 2048), MONITOR_PROM_REQ_METRICS);
+	assert_int_equal(request("GET /metrics?x=1 HTTP/1.1\r\n", 2048), MONITOR_PROM_REQ_METRICS);
+	assert_int_equal(request("GET / HTTP/1.0\n", 2048), MONITOR_PROM_REQ_METRICS);
+	assert_int_equal(request("GET /metricsx HTTP/1.0\n", 2048), MONITOR_PROM_REQ_NOT_FOUND);
+	assert_int_equal(request("POST /metrics HTTP/1.0\n", 2048), MONITOR_PROM_REQ_NOT_FOUND);
+	assert_int_equal(request("\n", 2048), MONITOR_PROM_REQ_NOT_FOUND);
+	assert_int_equal(request("GET /\n", 2048), MONITOR_PROM_REQ_NOT_FOUND); /* short */
+	/* no end of line yet: wait, however much of a good request is in */
+	assert_int_equal(request("GET /metrics HTTP/1.0", 2048), MONITOR_PROM_REQ_MORE);
+	assert_int_equal(request("", 2048), MONITOR_PROM_REQ_MORE);
+	/* a full buffer (cap - 1 bytes, one kept for the NUL) is judged as it is */
+	assert_int_equal(request("GET /metrics ", 14), MONITOR_PROM_REQ_METRICS);
+	assert_int_equal(request("GET /metrics ", 15), MONITOR_PROM_REQ_MORE);
+	assert_int_equal(request("GET /metric", 12), MONITOR_PROM_REQ_NOT_FOUND);
+	/* a NUL inside is a byte like any other (the old strncmp stopped there) */
+	assert_int_equal(monitor_prom_request("GET /\0metrics \n", 16, 2048),
+			 MONITOR_PROM_REQ_NOT_FOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_diag_counts),
 	    cmocka_unit_test(test_diag_error),
 	    cmocka_unit_test(test_diag_lengths),
+	    cmocka_unit_test(test_prom_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
