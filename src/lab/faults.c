@@ -19,8 +19,10 @@
 #include "lab/run.h"
 #include "lab/spawn.h"
 
-/* The director-failover variant with conntrackd (hasync.h). */
+/* The director-failover variants with the back VIP (hasync.h): SNAT and
+ * conntrackd, and SNAT alone (the control: what conntrackd adds). */
 #define SYNC_VARIANT "nft-conntrackd"
+#define SNAT_VARIANT "nft-snat"
 
 /* The fault formats take the start (ms), then the length (ms, fault_len_ms);
  * netem's takes the publish time (ms, the whole phase). */
@@ -71,13 +73,14 @@ static const struct lab_scenario scenarios[] = {
      "the active director host of an HA pair (keepalived VIP " LAB_HA_VIP
      ", advert 0.5 s) dies: its links, keepalived, conntrackd and director; nft (no connection "
      "state on the standby), nft with conntrackd (both SNAT to the back VIP " LAB_HA_BACK_VIP
-     ", the standby holds the active's NAT entries and commits them when it takes over) and "
-     "the ClientID proxy",
+     ", the standby holds the active's NAT entries and commits them when it takes over), the "
+     "ClientID proxy, and the same SNAT without conntrackd (the control)",
      "director-kill:1@%" PRIu64 "ms",
      1,
      {{"nft", LAB_TOPO_HA, "star", 0},
       {SYNC_VARIANT, LAB_TOPO_HA, "star", 0},
-      {"proxy-clientid", LAB_TOPO_HA_CLIENTID, "star", 0}}},
+      {"proxy-clientid", LAB_TOPO_HA_CLIENTID, "star", 0},
+      {SNAT_VARIANT, LAB_TOPO_HA, "star", 0}}},
     {"netem",
      "50 ms delay each way and 1 % loss on both client links for the whole publish phase",
      "netem:all=delay=50ms,loss=1%%@0s+%" PRIu64 "ms",
@@ -219,9 +222,11 @@ static int have_netem(const struct lab_session *s)
 	return 1;
 }
 
-static int is_sync(const struct lab_variant *v)
+static enum lab_ha_sync_mode sync_mode(const struct lab_variant *v)
 {
-	return strcmp(v->name, SYNC_VARIANT) == 0;
+	if (strcmp(v->name, SYNC_VARIANT) == 0)
+		return LAB_HA_SYNC_CONNTRACK;
+	return strcmp(v->name, SNAT_VARIANT) == 0 ? LAB_HA_SYNC_SNAT : LAB_HA_SYNC_OFF;
 }
 
 /* Why variant v cannot run here (beyond its scenario's reason), or 0. */
@@ -229,14 +234,14 @@ static int variant_skip(const struct lab_session *s, const struct lab_variant *v
 			size_t len)
 {
 	char *ct[] = {"conntrackd", "-v", NULL};
-	if (!is_sync(v))
+	if (!sync_mode(v))
 		return 0;
 	if (s->env.hosts != LAB_HOSTS_NETNS || strcmp(s->env.dataplane, "nft") != 0) {
-		snprintf(why, len,
-			 "connection sync needs namespaces and the nft dataplane; not run");
+		snprintf(why, len, "the back VIP needs namespaces and the nft dataplane; not run");
 		return 1;
 	}
-	if (lab_run_cmd(NULL, ct, NULL, NULL, 10 * NS_PER_S) != 0) {
+	if (sync_mode(v) == LAB_HA_SYNC_CONNTRACK &&
+	    lab_run_cmd(NULL, ct, NULL, NULL, 10 * NS_PER_S) != 0) {
 		snprintf(why, len, "conntrackd is not installed (package conntrackd); not run");
 		return 1;
 	}
@@ -284,9 +289,9 @@ static int run_variant(const struct lab_opts *o, struct lab_session *s, const ch
 		return -errno;
 	struct lab_opts o2 = *o;
 	snprintf(o2.setup, sizeof(o2.setup), "%s/%s", sc->name, v->name);
-	lab_ha_sync_set(is_sync(v));
+	lab_ha_sync_set(sync_mode(v));
 	int n = lab_run_list(&o2, s, dir, &run, 1, k, total, &row, &failed);
-	lab_ha_sync_set(0);
+	lab_ha_sync_set(LAB_HA_SYNC_OFF);
 	if (n != 1)
 		return -EIO;
 	struct lab_fault_row r;

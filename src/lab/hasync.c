@@ -13,18 +13,19 @@
 #include "lab/run.h"
 #include "lab/spawn.h"
 
-static int sync_on;
+static enum lab_ha_sync_mode mode;
 static pid_t ct_pid[LAB_DIRECTOR_HOSTS];
 static char ct_dir[LAB_DIRECTOR_HOSTS][900];
 
-void lab_ha_sync_set(int on)
+void lab_ha_sync_set(enum lab_ha_sync_mode m)
 {
-	sync_on = on;
+	mode = m;
 }
 
 int lab_ha_sync_active(const struct lab_env *env)
 {
-	return sync_on && env->hosts == LAB_HOSTS_NETNS && strcmp(env->dataplane, "nft") == 0;
+	int here = env->hosts == LAB_HOSTS_NETNS && strcmp(env->dataplane, "nft") == 0;
+	return here ? (int)mode : LAB_HA_SYNC_OFF;
 }
 
 /* <state dir>/ct-d<i+1>: a sun_path holds 108 bytes, a run folder may not. */
@@ -46,6 +47,9 @@ void lab_ha_sync_render_args(const struct lab_env *env, int i, char **argv, int 
 	*a++ = vip[i];
 	*a++ = "--back-interface";
 	*a++ = "back";
+	*n += 4;
+	if (mode != LAB_HA_SYNC_CONNTRACK)
+		return;
 	*a++ = "--conntrackd";
 	*a++ = ct_dir[i];
 	*a++ = "--sync-interface";
@@ -54,7 +58,7 @@ void lab_ha_sync_render_args(const struct lab_env *env, int i, char **argv, int 
 	*a++ = (char *)env->director_back[i];
 	*a++ = "--sync-peer";
 	*a++ = (char *)env->director_back[1 - i];
-	*n += 12;
+	*n += 8;
 }
 
 /* The masq chain of `ip mqlb-lab-d<i+1>` as `director run --snat` writes it,
@@ -101,6 +105,8 @@ int lab_ha_sync_start(const struct lab_env *env, const char *rundir, int i)
 	char conf[1000], path[1000], log[1200];
 	if (snat_rules(env, rundir, i) < 0)
 		return -EIO;
+	if (mode != LAB_HA_SYNC_CONNTRACK)
+		return 0;
 	snprintf(conf, sizeof(conf), "%s/conntrackd.conf", ct_dir[i]);
 	snprintf(path, sizeof(path), "%s/conntrackd.lock", ct_dir[i]);
 	unlink(path); /* a killed conntrackd leaves both behind; the next refuses to start */

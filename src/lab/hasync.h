@@ -15,20 +15,27 @@
 
 struct lab_env;
 
-/* Sync on (1) or off (0) for the HA runs that start from now on. */
-void lab_ha_sync_set(int on);
-/* 1 when sync is on and the hosts are namespaces (the only place it runs). */
+enum lab_ha_sync_mode {
+	LAB_HA_SYNC_OFF = 0,
+	LAB_HA_SYNC_SNAT,     /* SNAT to the back VIP, no conntrackd: the control */
+	LAB_HA_SYNC_CONNTRACK /* SNAT to the back VIP and conntrackd */
+};
+/* The mode of the HA runs that start from now on. */
+void lab_ha_sync_set(enum lab_ha_sync_mode m);
+/* The mode when it is not off and the hosts are namespaces with the nft
+ * dataplane (the only place it runs), else LAB_HA_SYNC_OFF. */
 int lab_ha_sync_active(const struct lab_env *env);
 /* Appends to argv (at *n, room for 12 more) the `director ha render` flags of
- * director i: --back-vip, --back-interface back, --conntrackd DIR,
- * --sync-interface/-address/-peer (the other director's back address). DIR
- * is <state dir>/ct-d<i+1> (short: conntrackd's control socket lives there).
- * The strings live in static storage until the next call for i. */
+ * director i: --back-vip, --back-interface back and, with conntrackd,
+ * --conntrackd DIR and --sync-interface/-address/-peer (the other director's
+ * back address). DIR is <state dir>/ct-d<i+1> (short: conntrackd's control
+ * socket lives there). The strings live in static storage until the next
+ * call for i. */
 void lab_ha_sync_render_args(const struct lab_env *env, int i, char **argv, int *n);
 /* Director i's nft table SNATs to LAB_HA_BACK_VIP instead of masquerading,
  * and drops mid-stream packets of unknown connections (the rules `director
- * run --snat` writes; see dataplane_nft.c), then conntrackd starts in its
- * namespace (stale lock and socket removed) and answers `-s`. Call after the
+ * run --snat` writes; see dataplane_nft.c), then, with conntrackd, conntrackd
+ * starts in its namespace (stale lock and socket removed) and answers `-s`. Call after the
  * director is up and before keepalived starts. Returns 0 or < 0 (logged). */
 int lab_ha_sync_start(const struct lab_env *env, const char *rundir, int i);
 /* Host death of director i: its conntrackd SIGKILLed (no goodbye to the
