@@ -283,13 +283,14 @@ static int parse_list(const char *s, const char *flag, struct sockaddr_storage *
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (*n == max)
 			return fail(err, errlen, "%s: more than %u entries", flag, max);
-		int r =
-		    host_only ? addr_parse_host(tok, 0, &out[*n]) : addr_parse(tok, port, &out[*n]);
+		/* a name is resolved here, once: never per connection */
+		char why[320];
+		int r = host_only ? addr_resolve(tok, 0, &out[*n], why, sizeof(why))
+				  : addr_parse_err(tok, port, &out[*n], why, sizeof(why));
 		if (names)
 			target_name(tok, names[*n], sizeof(names[*n]));
 		if (r < 0)
-			return fail(err, errlen, "%s: '%s' is not a numeric address%s", flag, tok,
-				    host_only ? "" : " (HOST or HOST:PORT)");
+			return fail(err, errlen, "%s: %s", flag, why);
 		(*n)++;
 	}
 	if (*n == 0)

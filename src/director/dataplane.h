@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/addr.h"
+
 #define DIRECTOR_MAX_BACKENDS 64
 #define DIRECTOR_NAME_MAX     32 /* nft table "mqlb-<name>" must stay short */
 
@@ -30,10 +32,17 @@ enum director_mode {
 
 struct director_backend {
 	struct sockaddr_storage addr;
-	unsigned weight;		   /* configured (director set --weight) */
-	atomic_uint effective_weight;	   /* what the dataplane uses (director_weights_refresh) */
-	int healthy;			   /* last verdict of the health checker */
-	int drained;			   /* director set --drain */
+	/* The host name it was given as ("" for a literal): resolved at parse
+	 * time, again on SIGHUP / `director set --reload` (director_resolve). */
+	char name[ADDR_NAME_MAX];
+	/* Seqlock of addr: odd while the controller rewrites it after a reload,
+	 * so a proxy worker never dials a half-written address. */
+	atomic_uint addr_seq;
+	int send_proxy_v2;	      /* --backend ADDR,send-proxy-v2: a PROXY v2 header to it */
+	unsigned weight;	      /* configured (director set --weight) */
+	atomic_uint effective_weight; /* what the dataplane uses (director_weights_refresh) */
+	int healthy;		      /* last verdict of the health checker */
+	int drained;		      /* director set --drain */
 	unsigned health_fails, health_oks; /* consecutive, for fall/rise */
 
 	/* Counters, refreshed by dataplane->stats(). */

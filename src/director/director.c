@@ -79,6 +79,17 @@ static void handle_set(struct director *d, char *args, FILE *out)
 	fprintf(out, "ok\n");
 }
 
+/* Re-resolves the backends given by name and applies what moved (SIGHUP and
+ * the "reload" request). Lock held. Returns how many moved, or -errno. */
+static int reload(struct director *d)
+{
+	unsigned moved = director_resolve(d);
+	int rc = moved ? d->dp->update(d) : 0;
+	if (rc < 0)
+		log_error("dataplane update after reload failed: %s", strerror(-rc));
+	return rc < 0 ? rc : (int)moved;
+}
+
 void director_control_handle(struct director *d, const char *line, FILE *out)
 {
 	char buf[DIRECTOR_CTL_LINE_MAX];
@@ -94,11 +105,18 @@ void director_control_handle(struct director *d, const char *line, FILE *out)
 		director_status_table(d, out, strcmp(buf, "table stats") == 0);
 	} else if (strncmp(buf, "set ", 4) == 0) {
 		handle_set(d, buf + 4, out);
+	} else if (strcmp(buf, "reload") == 0) {
+		int rc = reload(d);
+		if (rc < 0)
+			fprintf(out, "error: dataplane update failed: %s\n", strerror(-rc));
+		else
+			fprintf(out, "ok %d backend%s moved\n", rc, rc == 1 ? "" : "s");
 	} else if (strcmp(buf, "ping") == 0) {
 		fprintf(out, "pong\n"); /* `director check`: the controller is alive */
 	} else if (strcmp(buf, "help") == 0) {
-		fprintf(out, "status | table [stats] | set ADDR:PORT weight N|drain|enable | ping "
-			     "| help\n");
+		fprintf(out,
+			"status | table [stats] | set ADDR:PORT weight N|drain|enable | reload "
+			"| ping | help\n");
 	} else {
 		fprintf(out, "error: unknown request '%.40s' (try 'help')\n", buf);
 	}
@@ -132,11 +150,15 @@ static void on_signal(struct event_loop *el, int fd, void *ctx, unsigned events)
 	if (sig == SIGHUP) {
 		/* the reload signal of every daemon: it must never stop the director
 		 * (systemctl reload, logrotate). The proxy re-reads its certificate,
-		 * key and CA files when they change, within a second, so there is
-		 * nothing else to do; flags are not re-read. */
-		log_info("signal %s: certificates are re-read when their files change; still "
-			 "serving",
+		 * key and CA files when they change, within a second; backends given
+		 * by name are resolved again here; flags are not re-read. */
+		struct controller *c = ctx;
+		log_info("signal %s: resolving backend names again (certificates are re-read "
+			 "when their files change); still serving",
 			 strsignal(sig));
+		pthread_mutex_lock(&c->lock);
+		reload(&c->d);
+		pthread_mutex_unlock(&c->lock);
 		return;
 	}
 	log_info("signal %s: stopping", strsignal(sig));
@@ -388,17 +410,22 @@ static int cmd_status(int argc, char **argv)
 static int cmd_set(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"backend", required_argument, NULL, 'b'}, {"weight", required_argument, NULL, 'w'},
-	    {"drain", no_argument, NULL, 'd'},	       {"enable", no_argument, NULL, 'e'},
-	    {"control", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"weight", required_argument, NULL, 'w'},
+	    {"drain", no_argument, NULL, 'd'},
+	    {"enable", no_argument, NULL, 'e'},
+	    {"control", required_argument, NULL, 'c'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"reload", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *cmd = "director set";
 	const char *control = NULL, *name = NULL, *backend = NULL;
-	char path[108], line[DIRECTOR_CTL_LINE_MAX], a[ADDR_STRLEN];
+	char path[108], line[DIRECTOR_CTL_LINE_MAX], a[ADDR_STRLEN], err[320];
 	struct sockaddr_storage ss;
 	uint64_t w = 0;
-	int actions = 0, drain = 0, enable = 0, have_w = 0, c;
+	int actions = 0, drain = 0, enable = 0, have_w = 0, reload_req = 0, c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -421,6 +448,10 @@ static int cmd_set(int argc, char **argv)
 			enable = 1;
 			actions++;
 			break;
+		case 'r':
+			reload_req = 1;
+			actions++;
+			break;
 		case 'c':
 			control = optarg;
 			break;
@@ -432,11 +463,14 @@ static int cmd_set(int argc, char **argv)
 			    "Usage: mqlb director set [--control PATH | --name NAME] --backend "
 			    "ADDR:PORT\n"
 			    "                         (--weight W | --drain | --enable)\n"
+			    "       mqlb director set [--control PATH | --name NAME] --reload\n"
 			    "\n"
 			    "Changes one backend of a running director: --weight W (0-%u; 0 = no\n"
 			    "new connections), --drain (weight 0 until --enable, configured "
 			    "weight\n"
-			    "kept), --enable. Existing connections are never cut.\n",
+			    "kept), --enable. Existing connections are never cut.\n"
+			    "--reload resolves the backends given by host name again (as SIGHUP):\n"
+			    "one whose name no longer resolves keeps its address.\n",
 			    DIRECTOR_WEIGHT_MAX);
 			return CLI_OK;
 		case ':':
@@ -447,16 +481,22 @@ static int cmd_set(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!backend)
+	if (reload_req && (backend || actions != 1))
+		return cli_usage_error(cmd, "--reload goes alone (no --backend, --weight, --drain, "
+					    "--enable)");
+	if (!backend && !reload_req)
 		return cli_usage_error(cmd, "--backend ADDR:PORT is required");
-	if (addr_parse(backend, 0, &ss) != 0)
-		return cli_usage_error(cmd, "invalid --backend '%s' (want ADDR:PORT)", backend);
+	if (backend && addr_parse_err(backend, 0, &ss, err, sizeof(err)) != 0)
+		return cli_usage_error(cmd, "--backend: %s (want ADDR:PORT)", err);
 	if (actions != 1)
 		return cli_usage_error(cmd, "give exactly one of --weight W, --drain, --enable");
 	if ((c = pick_path(cmd, control, name, path, sizeof(path))) != 0)
 		return c;
-	addr_format(&ss, a, sizeof(a));
-	if (have_w)
+	if (!reload_req)
+		addr_format(&ss, a, sizeof(a));
+	if (reload_req)
+		snprintf(line, sizeof(line), "reload");
+	else if (have_w)
 		snprintf(line, sizeof(line), "set %s weight %u", a, (unsigned)w);
 	else
 		snprintf(line, sizeof(line), "set %s %s", a,
@@ -474,6 +514,8 @@ static int cmd_set(int argc, char **argv)
 	if (rc == CLI_OK && strncmp(reply, "ok", 2) != 0) {
 		fprintf(stderr, "mqlb: director: %s", reply_len ? reply : "no answer\n");
 		rc = CLI_FAIL;
+	} else if (rc == CLI_OK && reload_req) {
+		fputs(reply, stdout); /* "ok N backends moved" */
 	}
 	free(reply);
 	return rc;

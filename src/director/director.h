@@ -46,9 +46,21 @@ int director_name_valid(const char *name);
  * Returns 0, or -ENAMETOOLONG when it does not fit a sun_path. */
 int director_control_default_path(const char *name, char *buf, size_t len);
 
-/* Parses "ADDR:PORT[,weight=W]" into b (address + weight; weight default 1).
+/* Parses "HOST:PORT[,weight=W][,send-proxy-v2]" into b (address, resolved
+ * now when HOST is a name, kept in b->name; weight default 1).
  * Returns 0 or -EINVAL with a reason in err. */
 int director_backend_parse(const char *s, struct director_backend *b, char *err, size_t errlen);
+
+/* Copies b's address into out, consistent even while the controller rewrites
+ * it (director_backend_set_addr; a seqlock, any thread). */
+void director_backend_addr(const struct director_backend *b, struct sockaddr_storage *out);
+/* Rewrites b's address (controller thread only). */
+void director_backend_set_addr(struct director_backend *b, const struct sockaddr_storage *a);
+/* Resolves again every backend given by name (SIGHUP, `set reload`): a name
+ * that now resolves elsewhere moves its backend there; one that no longer
+ * resolves keeps its old address (logged). Caller holds the controller's lock.
+ * Returns how many backends moved (the caller then updates the dataplane). */
+unsigned director_resolve(struct director *d);
 
 /* Recomputes what the dataplanes use, every backend's effective weight: 0 when
  * drained or unhealthy, else its weight. Fail open: when no backend that could

@@ -52,40 +52,116 @@ int director_control_default_path(const char *name, char *buf, size_t len)
 	return 0;
 }
 
+/* One ",OPTION" of a --backend: weight=W or send-proxy-v2. 0 or -EINVAL. */
+static int backend_option(const char *opt, size_t n, struct director_backend *b, char *err,
+			  size_t errlen)
+{
+	char v[32];
+	uint64_t w;
+	if (n == 13 && strncmp(opt, "send-proxy-v2", 13) == 0) {
+		b->send_proxy_v2 = 1;
+		return 0;
+	}
+	if (n < 7 || strncmp(opt, "weight=", 7) != 0) {
+		snprintf(err, errlen, "invalid backend option '%.*s' (weight=W or send-proxy-v2)",
+			 (int)n, opt);
+		return -EINVAL;
+	}
+	snprintf(v, sizeof(v), "%.*s", (int)(n - 7 < sizeof(v) - 1 ? n - 7 : sizeof(v) - 1),
+		 opt + 7);
+	if (n - 7 >= sizeof(v) || parse_u64(v, 0, DIRECTOR_WEIGHT_MAX, &w) != 0) {
+		snprintf(err, errlen, "invalid weight '%s' (0-%u)", v, DIRECTOR_WEIGHT_MAX);
+		return -EINVAL;
+	}
+	b->weight = (unsigned)w;
+	return 0;
+}
+
 int director_backend_parse(const char *s, struct director_backend *b, char *err, size_t errlen)
 {
-	char addr[ADDR_STRLEN + 1];
+	char addr[ADDR_NAME_MAX + 8], host[ADDR_NAME_MAX], why[320];
 	const char *comma = strchr(s, ',');
 	size_t alen = comma ? (size_t)(comma - s) : strlen(s);
-	uint64_t w = 1;
+	uint16_t port;
 	if (alen == 0 || alen >= sizeof(addr)) {
-		snprintf(err, errlen, "invalid backend '%s' (want ADDR:PORT[,weight=W])", s);
+		snprintf(err, errlen,
+			 "invalid backend '%.*s' (want ADDR:PORT[,weight=W][,send-proxy-v2])", 200,
+			 s);
 		return -EINVAL;
 	}
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
 	memset(b, 0, sizeof(*b));
-	if (addr_parse(addr, 0, &b->addr) != 0) {
-		snprintf(err, errlen, "invalid backend address '%s' (want IP:PORT, port 1-65535)",
+	if (addr_split(addr, 0, host, sizeof(host), &port) != 0) {
+		snprintf(err, errlen, "invalid backend address '%s' (want HOST:PORT, port 1-65535)",
 			 addr);
 		return -EINVAL;
 	}
-	if (comma) {
-		const char *opt = comma + 1;
-		if (strncmp(opt, "weight=", 7) != 0) {
-			snprintf(err, errlen, "invalid backend option '%s' (only weight=W)", opt);
-			return -EINVAL;
-		}
-		if (parse_u64(opt + 7, 0, DIRECTOR_WEIGHT_MAX, &w) != 0) {
-			snprintf(err, errlen, "invalid weight '%s' (0-%u)", opt + 7,
-				 DIRECTOR_WEIGHT_MAX);
-			return -EINVAL;
-		}
+	if (addr_resolve(host, port, &b->addr, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "invalid backend address: %s", why);
+		return -EINVAL;
 	}
-	b->weight = (unsigned)w;
+	if (!addr_is_literal(host) && strcmp(host, "localhost") != 0)
+		snprintf(b->name, sizeof(b->name), "%s", host); /* re-resolved on reload */
+	b->weight = 1;
+	while (comma) {
+		const char *opt = comma + 1, *next = strchr(opt, ',');
+		size_t n = next ? (size_t)(next - opt) : strlen(opt);
+		if (backend_option(opt, n, b, err, errlen) != 0)
+			return -EINVAL;
+		comma = next;
+	}
 	b->healthy = 1; /* until the health checker says otherwise */
 	atomic_store(&b->effective_weight, b->weight);
 	return 0;
+}
+
+void director_backend_addr(const struct director_backend *b, struct sockaddr_storage *out)
+{
+	unsigned s0, s1;
+	do {
+		s0 = atomic_load_explicit(&b->addr_seq, memory_order_acquire);
+		memcpy(out, &b->addr, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		s1 = atomic_load_explicit(&b->addr_seq, memory_order_relaxed);
+	} while ((s0 & 1) || s0 != s1);
+}
+
+void director_backend_set_addr(struct director_backend *b, const struct sockaddr_storage *a)
+{
+	atomic_fetch_add_explicit(&b->addr_seq, 1, memory_order_acq_rel);
+	memcpy(&b->addr, a, sizeof(*a));
+	atomic_fetch_add_explicit(&b->addr_seq, 1, memory_order_release);
+}
+
+unsigned director_resolve(struct director *d)
+{
+	unsigned moved = 0;
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		struct director_backend *b = &d->backends[i];
+		struct sockaddr_storage a;
+		char why[320], was[ADDR_STRLEN], now[ADDR_STRLEN];
+		if (!b->name[0])
+			continue;
+		addr_format(&b->addr, was, sizeof(was));
+		if (addr_resolve(b->name, addr_port(&b->addr), &a, why, sizeof(why)) != 0) {
+			log_warn("backend %s (%s): %s; keeping %s", b->name, was, why, was);
+			continue;
+		}
+		if (addr_equal(&a, &b->addr))
+			continue;
+		if (director_backend_find(d, &a) >= 0) {
+			log_warn("backend %s now resolves to %s, another backend's address; "
+				 "keeping %s",
+				 b->name, addr_format(&a, now, sizeof(now)), was);
+			continue;
+		}
+		director_backend_set_addr(b, &a);
+		log_info("backend %s: %s -> %s (resolved again)", b->name, was,
+			 addr_format(&a, now, sizeof(now)));
+		moved++;
+	}
+	return moved;
 }
 
 int director_weights_refresh(struct director *d)
@@ -176,8 +252,13 @@ static void run_usage(FILE *f)
 		"socket for `mqlb director status` and `mqlb director set`. SIGINT/SIGTERM\n"
 		"removes exactly this instance's rules and exits 0.\n"
 		"\n"
-		"  --listen VIP:PORT       the address clients connect to\n"
-		"  --backend ADDR:PORT     a broker; repeat (max %d); weight 0-%u, default 1\n"
+		"  --listen VIP:PORT       the address clients connect to (IP or host name,\n"
+		"                          resolved once at start)\n"
+		"  --backend ADDR:PORT[,weight=W][,send-proxy-v2]\n"
+		"                          a broker (IP or host name: resolved again on\n"
+		"                          SIGHUP and `director set --reload`); repeat (max\n"
+		"                          %d); weight 0-%u, default 1; send-proxy-v2: a PROXY\n"
+		"                          v2 header to this one (proxy, --health-interval 0)\n"
 		"  --dataplane NAME        nft (default), ipvs, proxy — those built in:",
 		DIRECTOR_MAX_BACKENDS, DIRECTOR_WEIGHT_MAX);
 	for (const struct dataplane *const *p = director_dataplanes; *p; p++)
@@ -452,7 +533,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	const char *cmd = "director run";
 	const char *dp_name = "nft";
 	int have_listen = 0, have_mode = 0, have_timeout = 0, c;
-	char err[160];
+	char err[400];
 	uint64_t v;
 
 	struct director_config *cfg = &d->cfg;
@@ -475,9 +556,9 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 			run_usage(stdout);
 			return 1;
 		case OPT_LISTEN:
-			if (addr_parse(optarg, 0, &cfg->listen) != 0)
-				return cli_usage_error(cmd, "invalid --listen '%s' (want VIP:PORT)",
-						       optarg);
+			if (addr_parse_err(optarg, 0, &cfg->listen, err, sizeof(err)) != 0)
+				return cli_usage_error(cmd, "invalid --listen: %s (want VIP:PORT)",
+						       err);
 			have_listen = 1;
 			break;
 		case OPT_BACKEND: {
@@ -669,6 +750,17 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	}
 	if (edge_check(cfg, dp_name, err, sizeof(err)) != 0)
 		return cli_usage_error(cmd, "%s", err);
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		if (!d->backends[i].send_proxy_v2)
+			continue;
+		if (strcmp(dp_name, "proxy") != 0)
+			return cli_usage_error(cmd, "--backend ...,send-proxy-v2 needs --dataplane "
+						    "proxy");
+		if (cfg->health_interval_ns)
+			return cli_usage_error(cmd,
+					       "--backend ...,send-proxy-v2: the health checks "
+					       "speak plain MQTT; add --health-interval 0");
+	}
 	if (director_nft_has_snat() && (strcmp(dp_name, "nft") || cfg->mode != DIRECTOR_MODE_NAT))
 		return cli_usage_error(cmd, "--snat needs --dataplane nft --mode nat");
 	if (!cfg->control_path) {

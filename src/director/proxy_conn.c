@@ -16,6 +16,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "director/director.h"
 #include "mqtt/mqtt.h"
 
 #include <openssl/ssl.h>
@@ -376,7 +377,9 @@ static void dial(struct proxy_conn *c)
 		conn_refuse(c, c->tried ? PROXY_REJ_BACKEND_FAILED : PROXY_REJ_NO_BACKEND, NULL);
 		return;
 	}
-	const struct sockaddr_storage *ba = &px->d->backends[b].addr;
+	struct sockaddr_storage ba_copy; /* a reload may rewrite it under us */
+	const struct sockaddr_storage *ba = &ba_copy;
+	director_backend_addr(&px->d->backends[b], &ba_copy);
 	c->tried |= 1ULL << b;
 	c->backend = b;
 	atomic_fetch_add_explicit(&px->d->backends[b].proxy_active, 1, memory_order_relaxed);
@@ -973,7 +976,9 @@ static void conn_event(struct event_loop *el, int fd, void *ctx, unsigned events
 				dial_failed(c, err);
 				return;
 			}
-			if (c->t->px->send_v2 && send_proxy_hdr(c) < 0)
+			if ((c->t->px->send_v2 ||
+			     c->t->px->d->backends[c->backend].send_proxy_v2) &&
+			    send_proxy_hdr(c) < 0)
 				return;
 			if (proxy_tls_client(c->t->px->tls)) {
 				tls_connect_start(c);

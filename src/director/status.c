@@ -52,6 +52,9 @@ void director_status_json(const struct director *d, FILE *f)
 		const struct director_backend *b = &d->backends[i];
 		json_obj_begin(&j, NULL);
 		json_str(&j, "address", addr_format(&b->addr, a, sizeof(a)));
+		if (b->name[0]) /* given by name: resolved again on reload */
+			json_str(&j, "host_name", b->name);
+		json_bool(&j, "send_proxy_v2", b->send_proxy_v2);
 		json_u64(&j, "weight", b->weight);
 		json_u64(&j, "effective_weight", atomic_load(&b->effective_weight));
 		json_bool(&j, "healthy", b->healthy);
