@@ -2,6 +2,8 @@
  * phases (connect -> publish -> drain -> stop) from the main thread while the
  * workers' event loops do the I/O, then accounts and reports. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +21,41 @@
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/sigfd.h"
 #include "common/time.h"
 #include "mqtt/mqtt.h"
 
 int cmd_bench(int argc, char **argv);
 
-static volatile sig_atomic_t interrupted;
+/* SIGINT/SIGTERM reach the bench through a signalfd (common/sigfd.h): they are
+ * blocked before the workers start (the threads inherit the mask, so no worker
+ * is ever interrupted) and the main thread's ticker waits on the fd, so a
+ * Ctrl-C wakes it at once. Each one read counts: the first drains, the second
+ * stops. */
+static const int bench_sigs[] = {SIGINT, SIGTERM};
 
-static void on_signal(int sig)
+/* Waits up to ms on the signalfd; returns how many signals were read. */
+static int signals_wait(int sfd, int ms)
 {
-	(void)sig;
-	interrupted++;
+	struct pollfd p = {.fd = sfd, .events = POLLIN};
+	int n = 0;
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	while (sigfd_read(sfd) > 0)
+		n++;
+	return n;
+}
+
+/* After the run: signals taken in but not yet read are dropped (they came
+ * while the run was ending, as the old handler counted them to no effect),
+ * then the default action is back (a Ctrl-C while the report is written
+ * ends the process, as before). */
+static void signals_close(int sfd, const sigset_t *old)
+{
+	while (sigfd_read(sfd) > 0)
+		;
+	close(sfd);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 /* Raises RLIMIT_NOFILE to at least need. 0 or -EMFILE (with a message). */
@@ -248,7 +274,7 @@ struct timing {
 #define LATE_WINDOW_NS NS_PER_S
 
 /* The main thread's loop: phases, progress, signals. */
-static void drive(struct bench_run *run, struct timing *tm, FILE *csv)
+static void drive(struct bench_run *run, struct timing *tm, FILE *csv, int sfd)
 {
 	const struct bench_opts *o = &run->o;
 	struct progress pg = {.csv = csv, .last_ns = time_mono_ns()};
@@ -259,13 +285,13 @@ static void drive(struct bench_run *run, struct timing *tm, FILE *csv)
 	uint64_t last_recv = 0, last_recv_change = 0;
 	int handled_signals = 0;
 	for (;;) {
-		time_sleep_ns(20 * NS_PER_MS);
+		int got = signals_wait(sfd, 20);
 		uint64_t now = time_mono_ns();
 		struct sums s;
 		sum_live(run, &s);
 		int phase = atomic_load(&run->phase);
-		if (interrupted > handled_signals) {
-			handled_signals = interrupted;
+		if (got) {
+			handled_signals += got;
 			if (handled_signals >= 2 || phase == BPH_DRAIN || phase == BPH_CONNECT ||
 			    o->mode == BENCH_SUB || o->mode == BENCH_CONN) {
 				set_phase(run, BPH_STOP);
@@ -513,11 +539,13 @@ static int run_bench(struct bench_run *run)
 		fprintf(csv, "t_s,phase,connected,published,acked,received,unique,expected,"
 			     "pub_rate,recv_rate,inflight,lost_so_far,errors,unix_ms\n");
 	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigset_t old_mask;
+	pthread_sigmask(SIG_SETMASK, NULL, &old_mask);
+	int sfd = sigfd_open(bench_sigs, sizeof(bench_sigs) / sizeof(bench_sigs[0]));
+	if (sfd < 0) {
+		fprintf(stderr, "mqlb: bench: signalfd: %s\n", strerror(-sfd));
+		goto out;
+	}
 	run->mono0_ns = time_mono_ns();
 	run->real0_ns = time_real_ns();
 	run->connect_start_ns = run->mono0_ns + 10 * NS_PER_MS;
@@ -527,18 +555,17 @@ static int run_bench(struct bench_run *run)
 			break;
 	struct timing tm = {0};
 	if (started == run->nworkers)
-		drive(run, &tm, csv);
+		drive(run, &tm, csv, sfd);
 	set_phase(run, BPH_STOP);
 	if (!tm.stop_ns)
 		tm.stop_ns = time_mono_ns();
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(run->workers[i].thread, NULL);
+	signals_close(sfd, &old_mask);
 	if (started != run->nworkers) {
 		fprintf(stderr, "mqlb: bench: cannot start threads\n");
 		goto out;
 	}
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	pubs = calloc(run->npubs + 1, sizeof(*pubs));
 	subs = calloc(run->nsubs + 1, sizeof(*subs));
 	if (!pubs || !subs)
