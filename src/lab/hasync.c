@@ -39,8 +39,6 @@ static void dir_of(int i, char *buf, size_t len)
 void lab_ha_sync_render_args(const struct lab_env *env, int i, char **argv, int *n)
 {
 	static char vip[LAB_DIRECTOR_HOSTS][40];
-	dir_of(i, ct_dir[i], sizeof(ct_dir[i]));
-	mkdir(ct_dir[i], 0700); /* exists from an earlier run: fine */
 	snprintf(vip[i], sizeof(vip[i]), "%s/24", LAB_HA_BACK_VIP);
 	char **a = argv + *n;
 	*a++ = "--back-vip";
@@ -50,6 +48,8 @@ void lab_ha_sync_render_args(const struct lab_env *env, int i, char **argv, int 
 	*n += 4;
 	if (mode != LAB_HA_SYNC_CONNTRACK)
 		return;
+	dir_of(i, ct_dir[i], sizeof(ct_dir[i]));
+	mkdir(ct_dir[i], 0700); /* exists from an earlier run: fine */
 	*a++ = "--conntrackd";
 	*a++ = ct_dir[i];
 	*a++ = "--sync-interface";
