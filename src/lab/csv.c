@@ -1,10 +1,13 @@
 /* csv.c — the CSV files of mqlb's writers (summary.csv, monitor, bench --csv),
- * loaded whole: they are small (one row per sample or per run). */
+ * loaded whole: they are small (one row per sample or per run). A user can
+ * hand `lab report` any folder, so the split is also reachable from a buffer
+ * (lab_csv_parse) and fuzzed: tests/fuzz/fuzz_lab_csv.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lab/lab.h"
+#include "lab/readbuf.h"
 
 char *lab_read_file(const char *path, size_t *len)
 {
@@ -73,12 +76,10 @@ static char **split_line(char *line, unsigned *n)
 	return f;
 }
 
-int lab_csv_load(const char *path, struct lab_csv *c)
+/* Splits c->text (owned, NUL-terminated; its first NUL ends the data) into
+ * rows. 0 or -ENOMEM (c freed). */
+static int csv_split(struct lab_csv *c)
 {
-	memset(c, 0, sizeof(*c));
-	c->text = lab_read_file(path, NULL);
-	if (!c->text)
-		return -errno;
 	unsigned lines = 1;
 	for (char *p = c->text; *p; p++)
 		lines += *p == '\n';
@@ -107,6 +108,27 @@ int lab_csv_load(const char *path, struct lab_csv *c)
 		line = nl ? nl + 1 : NULL;
 	}
 	return 0;
+}
+
+int lab_csv_load(const char *path, struct lab_csv *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->text = lab_read_file(path, NULL);
+	if (!c->text)
+		return -errno;
+	return csv_split(c);
+}
+
+int lab_csv_parse(const char *buf, size_t len, struct lab_csv *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->text = malloc(len + 1); /* as lab_read_file leaves it: NUL-terminated */
+	if (!c->text)
+		return -ENOMEM;
+	if (len)
+		memcpy(c->text, buf, len);
+	c->text[len] = '\0';
+	return csv_split(c);
 }
 
 int lab_csv_col(const struct lab_csv *c, const char *name)

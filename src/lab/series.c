@@ -1,11 +1,13 @@
 /* series.c — time series per broker (or per column) out of the monitor's and
  * bench's CSV files, which the report plots. Both "long" files (one row per
  * broker per sample, with a broker column) and "wide" files (one column per
- * broker) are read, so the report depends on column names, not on layout. */
+ * broker) are read, so the report depends on column names, not on layout.
+ * From a file or a buffer (lab_series_parse, fuzzed by fuzz_lab_series.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab/readbuf.h"
 #include "lab/series.h"
 
 static const char *const time_names[] = {"elapsed_s", "seconds", "elapsed", "t_s",
@@ -76,14 +78,10 @@ static int numeric(const char *s, double *out)
 	return 1;
 }
 
-int lab_series_load(const char *path, const char *const *words, const char *const *avoid,
-		    struct lab_series_set *set)
+/* The series of c (loaded; freed here, whatever happens) into set (zeroed). */
+static int series_from_csv(struct lab_csv c, const char *const *words, const char *const *avoid,
+			   struct lab_series_set *set)
 {
-	struct lab_csv c;
-	memset(set, 0, sizeof(*set));
-	int ret = lab_csv_load(path, &c);
-	if (ret < 0)
-		return ret;
 	int tcol = find_first(&c, time_names);
 	int kcol = find_first(&c, key_names);
 	/* value columns: contain every word, none of the avoid words */
@@ -130,6 +128,28 @@ int lab_series_load(const char *path, const char *const *words, const char *cons
 	}
 	lab_csv_free(&c);
 	return (int)set->n;
+}
+
+int lab_series_load(const char *path, const char *const *words, const char *const *avoid,
+		    struct lab_series_set *set)
+{
+	struct lab_csv c;
+	memset(set, 0, sizeof(*set));
+	int ret = lab_csv_load(path, &c);
+	if (ret < 0)
+		return ret;
+	return series_from_csv(c, words, avoid, set);
+}
+
+int lab_series_parse(const char *buf, size_t len, const char *const *words,
+		     const char *const *avoid, struct lab_series_set *set)
+{
+	struct lab_csv c;
+	memset(set, 0, sizeof(*set));
+	int ret = lab_csv_parse(buf, len, &c);
+	if (ret < 0)
+		return ret;
+	return series_from_csv(c, words, avoid, set);
 }
 
 double lab_series_max(const struct lab_series *s)

@@ -25,6 +25,10 @@ struct lab_series_set {
  * with lab_series_free), -ENOENT when no column matches, or -errno. */
 int lab_series_load(const char *path, const char *const *words, const char *const *avoid,
 		    struct lab_series_set *set);
+/* lab_series_load on buf[0..len) instead of a file (the same parse; data
+ * ends at the first NUL). Same returns. */
+int lab_series_parse(const char *buf, size_t len, const char *const *words,
+		     const char *const *avoid, struct lab_series_set *set);
 void lab_series_free(struct lab_series_set *set);
 int lab_series_push(struct lab_series *s, double t, double v);
 double lab_series_max(const struct lab_series *s);

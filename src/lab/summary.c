@@ -1,5 +1,6 @@
 /* summary.c — summary.csv (DESIGN.md "mqlb lab run --out DIR"): one row per run,
- * the figures every later table and plot is made from. */
+ * the figures every later table and plot is made from. Read from a file or a
+ * buffer (lab_summary_parse, fuzzed by tests/fuzz/fuzz_lab_summary.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -8,6 +9,7 @@
 
 #include "common/parse.h"
 #include "lab/lab.h"
+#include "lab/readbuf.h"
 
 double lab_jain(const uint64_t *x, unsigned n)
 {
@@ -126,13 +128,9 @@ static int row_parse(const struct lab_csv *c, unsigned i, unsigned fields, struc
 	return lab_conns_parse(f[16], r);
 }
 
-int lab_summary_read(const char *path, struct lab_row **rows)
+/* The rows of summary.csv out of c (loaded; freed here, whatever happens). */
+static int summary_rows(struct lab_csv c, struct lab_row **rows)
 {
-	struct lab_csv c;
-	int ret = lab_csv_load(path, &c);
-	*rows = NULL;
-	if (ret < 0)
-		return ret;
 	/* The header must be exactly the contract (with or without the setup
 	 * column added after it): a renamed column is a bug. */
 	char header[256] = "";
@@ -167,6 +165,26 @@ int lab_summary_read(const char *path, struct lab_row **rows)
 	}
 	lab_csv_free(&c);
 	return n;
+}
+
+int lab_summary_read(const char *path, struct lab_row **rows)
+{
+	struct lab_csv c;
+	int ret = lab_csv_load(path, &c);
+	*rows = NULL;
+	if (ret < 0)
+		return ret;
+	return summary_rows(c, rows);
+}
+
+int lab_summary_parse(const char *buf, size_t len, struct lab_row **rows)
+{
+	struct lab_csv c;
+	int ret = lab_csv_parse(buf, len, &c);
+	*rows = NULL;
+	if (ret < 0)
+		return ret;
+	return summary_rows(c, rows);
 }
 
 void lab_summary_print(FILE *f, const struct lab_row *rows, int n)
