@@ -261,7 +261,9 @@ int lab_host_signal(const struct lab_host *h, unsigned seq, int sig)
 void lab_host_path(const struct lab_host *h, const char *rsub, const char *name, char *buf,
 		   size_t len)
 {
-	snprintf(buf, len, "%s%s%s/%s", h->rdir, rsub && *rsub ? "/" : "", rsub ? rsub : "", name);
+	int sub = rsub && *rsub, nm = name && *name;
+	snprintf(buf, len, "%s%s%s%s%s", h->rdir, sub ? "/" : "", sub ? rsub : "", nm ? "/" : "",
+		 nm ? name : "");
 }
 
 int lab_host_fetch(const struct lab_host *h, const char *rsub, const char *const names[],

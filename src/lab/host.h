@@ -74,7 +74,8 @@ int lab_host_signal(const struct lab_host *h, unsigned seq, int sig);
  * Missing names are skipped. Returns 0 or < 0 (logged). */
 int lab_host_fetch(const struct lab_host *h, const char *rsub, const char *const names[],
 		   const char *ldir);
-/* Path of name under h's work dir: "<rdir>/<rsub>/<name>" (rsub may be ""). */
+/* Path of name under h's work dir: "<rdir>/<rsub>/<name>" (an empty rsub or
+ * name is left out with its '/'). */
 void lab_host_path(const struct lab_host *h, const char *rsub, const char *name, char *buf,
 		   size_t len);
 

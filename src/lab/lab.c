@@ -12,6 +12,7 @@
 #include "common/parse.h"
 #include "common/time.h"
 #include "lab/lab.h"
+#include "lab/inventory.h"
 #include "lab/run.h"
 
 static void usage_main(FILE *f)
@@ -65,6 +66,14 @@ static void usage_run(FILE *f)
 	    "  --profile NAME       mqlb cluster --profile (thesis)\n"
 	    "  --hosts MODE         auto | netns (root) | loopback\n"
 	    "  --out DIR            results folder (results/<timestamp>)\n"
+	    "Real hosts over SSH (docs/hosts.md):\n"
+	    "  --inventory FILE     brokers, directors and client hosts as SSH destinations\n"
+	    "                       (lines ROLE DEST ADDRESS); every host is checked first\n"
+	    "  --remote-mqlb PATH   the mqlb the hosts run (default: the inventory's, else\n"
+	    "                       mqlb in their PATH); its version must equal ours\n"
+	    "  --max-clock-offset MS  refuse when a latency between the client hosts could\n"
+	    "                       be off by more than MS (clocks; 0 = no "
+	    "limit; " LAB_DEFAULT_CLOCK_MS_S ")\n"
 	    "Faults and the clients that live through them (mqlb-lab(1) FAULTS):\n"
 	    "  --fault SPEC         KIND[:TARGET][=PARAMS]@START[+DURATION], from the first\n"
 	    "                       publish, repeatable; kinds broker-kill, broker-freeze,\n"
@@ -195,6 +204,7 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 	static const uint64_t full[] = {60, 120, 240, 480};
 	int set_clients = 0, set_burst = 0, set_drain = 0, set_interval = 0, set_quiet = 0;
 	int full_sweep = 0, set_repeat = 0, set_topology = 0, set_qos = 0;
+	const char *remote_mqlb = NULL;
 	memset(o, 0, sizeof(*o));
 	o->topologies[0] = LAB_TOPO_DISTRIBUTED;
 	o->topologies[1] = LAB_TOPO_CENTRALIZED;
@@ -212,6 +222,7 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 	o->profile = "thesis";
 	o->hosts = LAB_HOSTS_AUTO;
 	o->repeat = x || fx ? 1 : LAB_DEFAULT_REPEAT;
+	o->max_clock_offset_ms = LAB_DEFAULT_CLOCK_MS;
 	if (x) { /* QoS 0 already loses nothing; one topology per setup */
 		x->first = 0, x->n_pick = 0; /* o is x->base: already set */
 		o->qos[0] = 1, o->qos[1] = 2;
@@ -331,6 +342,9 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 							 "--reconnect-delay",
 							 "--health-interval",
 							 "--repeat",
+							 "--inventory",
+							 "--remote-mqlb",
+							 "--max-clock-offset",
 							 NULL};
 		int known = 0;
 		for (const char *const *w = with_value; *w && !known; w++)
@@ -344,6 +358,17 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		i++;
 		if (strcmp(a, "--out") == 0) {
 			o->out = v;
+		} else if (strcmp(a, "--inventory") == 0) {
+			o->inventory = v;
+		} else if (strcmp(a, "--remote-mqlb") == 0) {
+			if (v[0] != '/')
+				return cli_usage_error(
+				    cmd, "--remote-mqlb: '%s' is not an absolute path", v);
+			remote_mqlb = v;
+		} else if (strcmp(a, "--max-clock-offset") == 0) {
+			if (parse_u64(v, 0, 60000, &o->max_clock_offset_ms) < 0)
+				return cli_usage_error(
+				    cmd, "--max-clock-offset: '%s' is not 0..60000 ms", v);
 		} else if (strcmp(a, "--repeat") == 0) {
 			if (parse_u64(v, 1, LAB_MAX_REPEAT, &u) < 0)
 				return cli_usage_error(cmd, "--repeat: '%s' is not 1..%d", v,
@@ -453,6 +478,15 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 	}
 	if (o->quick && full_sweep)
 		return cli_usage_error(cmd, "--quick and --full exclude each other");
+	if (remote_mqlb && !o->inventory)
+		return cli_usage_error(cmd, "--remote-mqlb needs --inventory");
+	if (o->inventory && (x || fx))
+		return cli_usage_error(cmd, "--inventory: only lab run goes over SSH so far");
+	if (o->inventory) {
+		char err[512];
+		if (lab_inventory_load(o->inventory, remote_mqlb, err, sizeof(err)) < 0)
+			return cli_usage_error(cmd, "%s", err);
+	}
 	if (full_sweep && !set_clients) {
 		memcpy(o->clients, full, sizeof(full));
 		o->n_clients = 4;

@@ -23,6 +23,8 @@
 #include "common/time.h"
 #include "director/director.h"
 #include "director/ipvs_nl.h"
+#include "lab/host.h"
+#include "lab/inventory.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
@@ -176,7 +178,12 @@ static int write_lab_json(const char *out, const struct lab_env *env, const stru
 		return -errno;
 	time_iso8601_ms(time_real_ns(), when, sizeof(when));
 	machine(mach, sizeof(mach));
-	if (env->hosts == LAB_HOSTS_NETNS)
+	if (env->hosts == LAB_HOSTS_SSH)
+		snprintf(hosts, sizeof(hosts),
+			 "SSH hosts (--inventory %s): clients %s, %s; directors %s, %s; brokers %s",
+			 o->inventory, env->client_addr[0], env->client_addr[1],
+			 env->director_addr[0], env->director_addr[1], env->broker_addr);
+	else if (env->hosts == LAB_HOSTS_NETNS)
 		snprintf(hosts, sizeof(hosts),
 			 "network namespaces mqlb-lab-* (client1/2 %s, %s; directors %s, %s; "
 			 "brokers %s), veth + bridges, no route out",
@@ -252,11 +259,35 @@ static int kernel_has_ipvs(void)
 	return 1;
 }
 
+/* What the lab does not do over SSH yet: said before anything starts. */
+static int ssh_refuse(const struct lab_opts *o)
+{
+	if (o->n_faults) {
+		log_error("lab: --fault with --inventory: faults run on namespaces only");
+		return -EINVAL;
+	}
+	if (!strcmp(o->dataplane, "ipvs")) { /* the brokers would need routes per client */
+		log_error("lab: --dataplane ipvs with --inventory: use nft or proxy");
+		return -EINVAL;
+	}
+	for (int t = 0; t < o->n_topologies; t++)
+		if (lab_topology_ha((enum lab_topology)o->topologies[t])) {
+			log_error("lab: topology %s with --inventory: HA runs on namespaces only",
+				  lab_topology_name((enum lab_topology)o->topologies[t]));
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int resolve(const struct lab_opts *o, struct lab_env *env)
 {
 	int root = geteuid() == 0;
 	enum lab_hosts h =
 	    o->hosts == LAB_HOSTS_AUTO ? (root ? LAB_HOSTS_NETNS : LAB_HOSTS_LOOPBACK) : o->hosts;
+	if (o->inventory && ssh_refuse(o) < 0)
+		return -EINVAL;
+	if (o->inventory)
+		h = LAB_HOSTS_SSH;
 	if (h == LAB_HOSTS_NETNS && !root) {
 		log_error(
 		    "lab: --hosts netns needs root (network namespaces); use --hosts loopback");
@@ -267,6 +298,8 @@ static int resolve(const struct lab_opts *o, struct lab_env *env)
 	if (strcmp(dp, "auto") == 0) {
 		if (h == LAB_HOSTS_LOOPBACK)
 			dp = "proxy";
+		else if (h == LAB_HOSTS_SSH) /* the hosts' kernels: nft needs no module */
+			dp = "nft";
 		else
 			dp = kernel_has_ipvs() ? "ipvs" : "nft";
 	}
@@ -346,6 +379,27 @@ static int lab_lock(void)
 	return fd;
 }
 
+/* SSH hosts: every host checked (nothing started when one fails), then the
+ * clocks measured; the hosts' addresses become the session's. */
+static int ssh_open(const struct lab_opts *o, struct lab_session *s)
+{
+	s->ssh = 1;
+	if (lab_inventory_preflight(s->env.dataplane, s->out) < 0) {
+		s->ssh = 0;
+		lab_session_close(s);
+		return -1;
+	}
+	int r = lab_clocks(s->out, o->max_clock_offset_ms, &s->clock_err_ns);
+	if (r < 0) {
+		lab_session_close(s);
+		return -1;
+	}
+	lab_inventory_env(&s->env);
+	log_info("lab: %d SSH hosts ready; latency between the client hosts within +- %.3f ms",
+		 lab_host_count(), (double)s->clock_err_ns / 1e6);
+	return 0;
+}
+
 int lab_session_open(const struct lab_opts *o, struct lab_session *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -384,6 +438,8 @@ int lab_session_open(const struct lab_opts *o, struct lab_session *s)
 	}
 	/* What an earlier, killed lab left: its cluster, processes, namespaces. */
 	leftover_cluster();
+	if (s->env.hosts == LAB_HOSTS_SSH)
+		return ssh_open(o, s);
 	leftover_processes();
 	if (s->env.hosts == LAB_HOSTS_NETNS) {
 		lab_netns_cleanup();
@@ -408,6 +464,10 @@ void lab_session_close(struct lab_session *s)
 {
 	lab_kill_all();
 	leftover_cluster();
+	if (s->ssh) { /* work dirs, directors' nft tables, master connections */
+		lab_inventory_close();
+		s->ssh = 0;
+	}
 	if (s->netns) {
 		leftover_processes();
 		lab_netns_cleanup();
@@ -504,7 +564,10 @@ int lab_cmd_run(const struct lab_opts *o)
 	log_info("lab: %d runs (%d point%s x %d, interleaved; %s, %s, hosts: %s, cluster %s) "
 		 "into %s",
 		 n, n / reps, n / reps == 1 ? "" : "s", reps, s.env.dataplane, s.env.scheduler,
-		 s.env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback", o->setup, s.out);
+		 s.env.hosts == LAB_HOSTS_NETNS ? "namespaces"
+		 : s.env.hosts == LAB_HOSTS_SSH ? "SSH"
+						: "loopback",
+		 o->setup, s.out);
 	n_ok = lab_run_list(o, &s, s.out, runs, n, 0, n, rows, &failed);
 	if (n_ok >= 0 && !lab_stop)
 		ret = failed ? CLI_FAIL : CLI_OK;
@@ -513,6 +576,8 @@ int lab_cmd_run(const struct lab_opts *o)
 		log_error("lab: interrupted; everything the lab started is down");
 	} else if (n_ok > 0) {
 		if (lab_report(s.out) == 0) {
+			if (o->inventory)
+				lab_clocks_report(s.out, o->max_clock_offset_ms);
 			lab_summary_print(stdout, rows, n_ok);
 			printf("\nreport: %s/report.md\n", s.out);
 			if (any_lost(rows, n_ok))

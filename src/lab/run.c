@@ -31,6 +31,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "lab/host.h"
 #include "lab/run.h"
 #include "lab/series.h"
 #include "lab/spawn.h"
@@ -42,6 +43,7 @@ struct run_ctx {
 	const struct lab_env *env;
 	const struct lab_run *run;
 	char dir[1024];
+	char name[128]; /* the run folder's name (on SSH hosts too, under their work dir) */
 	char cluster_dir[1100];
 	uint64_t t0, deadline;
 	pid_t dirs[LAB_DIRECTOR_HOSTS];
@@ -83,6 +85,70 @@ static uint64_t bound(const struct run_ctx *c, uint64_t want)
 static void path_in(const struct run_ctx *c, const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", c->dir, name);
+}
+
+/* Where a step on host (NULL, a namespace or an SSH host) writes the file
+ * name of this run: the run folder, or on an SSH host the run's folder under
+ * its work dir (collect() copies it back). */
+static void path_on(const struct run_ctx *c, const char *host, const char *name, char *buf,
+		    size_t len)
+{
+	const struct lab_host *h = lab_host_find(host);
+	if (h)
+		lab_host_path(h, c->name, name, buf, len);
+	else
+		path_in(c, name, buf, len);
+}
+
+/* The host that runs the brokers' steps (cluster, monitor): SSH hosts run
+ * them there; namespaces are entered by `cluster up --netns` from here. */
+static const char *brokers_host(const struct run_ctx *c)
+{
+	return c->env->hosts == LAB_HOSTS_SSH ? c->env->broker_ns : NULL;
+}
+
+/* The host that answers director i's control socket. */
+static const char *director_host(const struct run_ctx *c, int i)
+{
+	return c->env->hosts == LAB_HOSTS_SSH ? c->env->director_ns[i] : NULL;
+}
+
+/* Every SSH host gets the run's folder under its work dir. */
+static int remote_dirs(const struct run_ctx *c)
+{
+	for (int i = 0; lab_host_at(i); i++) {
+		char path[1200];
+		const struct lab_host *h = lab_host_at(i);
+		lab_host_path(h, c->name, "", path, sizeof(path));
+		char *const argv[] = {"mkdir", "-p", path, NULL};
+		if (lab_run_cmd(h->name, argv, NULL, NULL, 20 * NS_PER_S) != 0) {
+			log_error("lab: mkdir %s on host %s (%s) failed", path, h->name, h->dest);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+/* Copies what the steps on SSH hosts wrote into the run folder: the bench
+ * JSON and CSV files of the client hosts, the monitor's CSVs and the cluster's
+ * run dir (logs, configs) of the brokers' host. */
+static void collect(const struct run_ctx *c)
+{
+	if (c->env->hosts != LAB_HOSTS_SSH)
+		return;
+	for (int h = 0; h < LAB_CLIENT_HOSTS; h++) {
+		char f[4][40];
+		const char *names[5];
+		for (int k = 0; k < 4; k++) {
+			snprintf(f[k], sizeof(f[k]), "%s-client%d.%s", k & 2 ? "pub" : "sub", h + 1,
+				 k & 1 ? "csv" : "json");
+			names[k] = f[k];
+		}
+		names[4] = NULL;
+		lab_host_fetch(lab_host_find(c->env->client_ns[h]), c->name, names, c->dir);
+	}
+	static const char *const b[] = {"monitor", "cluster", NULL};
+	lab_host_fetch(lab_host_find(c->env->broker_ns), c->name, b, c->dir);
 }
 
 /* Live figures of client host h's bench from its progress lines on stderr
@@ -172,7 +238,8 @@ static int cluster_up(struct run_ctx *c)
 {
 	char port[16];
 	snprintf(port, sizeof(port), "%u", c->env->broker_base_port);
-	const char *ns = c->env->broker_ns[0] ? c->env->broker_ns : NULL;
+	/* SSH: cluster up runs on the brokers' host; namespaces: it enters one */
+	const char *ns = !brokers_host(c) && c->env->broker_ns[0] ? c->env->broker_ns : NULL;
 	char *argv[24 + LAB_CLUSTER_ARGV_MAX];
 	int n = 0;
 	argv[n++] = LAB_SELF;
@@ -196,9 +263,10 @@ static int cluster_up(struct run_ctx *c)
 		argv[n++] = (char *)ns;
 	}
 	argv[n] = NULL;
-	lab_state_cluster(c->cluster_dir);
+	if (!brokers_host(c)) /* a local cluster the next lab can bring down */
+		lab_state_cluster(c->cluster_dir);
 	/* `cluster up` enters the namespace itself (--netns): started from here */
-	int ret = self_cmd(c, NULL, argv, "cluster.log", 45 * NS_PER_S);
+	int ret = self_cmd(c, brokers_host(c), argv, "cluster.log", 45 * NS_PER_S);
 	c->cluster_up = 1; /* even on failure: down is a no-op when nothing runs */
 	return ret == 0 ? 0 : -EIO;
 }
@@ -211,10 +279,11 @@ static void cluster_down(struct run_ctx *c)
 			c->cluster_dir, "--timeout", "5s",   NULL};
 	char path[1200];
 	path_in(c, "cluster.log", path, sizeof(path));
-	if (lab_run_cmd_always(NULL, argv, path, path, 30 * NS_PER_S) != 0)
+	if (lab_run_cmd_always(brokers_host(c), argv, path, path, 30 * NS_PER_S) != 0)
 		log_warn("lab: cluster down failed, see %s", path);
 	c->cluster_up = 0;
-	lab_state_cluster(NULL);
+	if (!brokers_host(c))
+		lab_state_cluster(NULL);
 }
 
 /* Waits until director i answers status (its rules are in place). */
@@ -223,7 +292,7 @@ static int director_wait(struct run_ctx *c, int i)
 	char *argv[] = {LAB_SELF, "director", "status", "--control", c->dir_sock[i], NULL};
 	uint64_t end = time_mono_ns() + bound(c, 15 * NS_PER_S);
 	while (time_mono_ns() < end && !lab_stop) {
-		if (lab_run_cmd(NULL, argv, NULL, NULL, 5 * NS_PER_S) == 0)
+		if (lab_run_cmd(director_host(c, i), argv, NULL, NULL, 5 * NS_PER_S) == 0)
 			return 0;
 		int st = lab_wait(c->dirs[i], 1);
 		if (st >= 0) {
@@ -289,8 +358,13 @@ static int directors_start(struct run_ctx *c)
 		char *argv[48];
 		int n = 0;
 		snprintf(c->dir_name[i], sizeof(c->dir_name[i]), "lab-d%d", i + 1);
-		/* control sockets in the short state dir: a sun_path holds 108 bytes */
-		lab_state_dir(state, sizeof(state));
+		/* control sockets in the short state dir: a sun_path holds 108 bytes;
+		 * on an SSH host its work dir (/tmp/mqlb-lab.XXXXXXXX) */
+		if (lab_host_find(director_host(c, i)))
+			lab_host_path(lab_host_find(director_host(c, i)), "", "", state,
+				      sizeof(state));
+		else
+			lab_state_dir(state, sizeof(state));
 		snprintf(c->dir_sock[i], sizeof(c->dir_sock[i]), "%s/lab-d%d.sock", state, i + 1);
 		snprintf(listen, sizeof(listen), "%s:%u",
 			 lab_topology_ha(t) ? LAB_HA_VIP : c->env->director_addr[i],
@@ -312,7 +386,7 @@ static int directors_start(struct run_ctx *c)
 		argv[n++] = c->scheduler;
 		if (strcmp(c->dataplane, "proxy") != 0) {
 			argv[n++] = "--mode";
-			argv[n++] = c->env->hosts == LAB_HOSTS_NETNS ? "nat" : "local";
+			argv[n++] = c->env->hosts == LAB_HOSTS_LOOPBACK ? "local" : "nat";
 		}
 		char vrrp[1200];
 		if (lab_topology_ha(t)) { /* status shows keepalived's state */
@@ -368,7 +442,7 @@ static void directors_status(struct run_ctx *c)
 		unlink(path);
 		char *argv[] = {LAB_SELF,    "director",     "status", "--json",
 				"--control", c->dir_sock[i], NULL};
-		if (lab_run_cmd(NULL, argv, path, NULL, 10 * NS_PER_S) != 0)
+		if (lab_run_cmd(director_host(c, i), argv, path, NULL, 10 * NS_PER_S) != 0)
 			log_warn("lab: director %s status failed", c->dir_name[i]);
 	}
 }
@@ -407,7 +481,7 @@ static int monitor_start(struct run_ctx *c)
 	char out[1200], log[1200];
 	char *argv[24];
 	int n = 0;
-	path_in(c, "monitor", out, sizeof(out));
+	path_on(c, brokers_host(c), "monitor", out, sizeof(out));
 	path_in(c, "monitor.log", log, sizeof(log));
 	argv[n++] = LAB_SELF;
 	argv[n++] = "monitor";
@@ -417,12 +491,14 @@ static int monitor_start(struct run_ctx *c)
 	argv[n++] = "400ms";
 	argv[n++] = "--run-dir";
 	argv[n++] = c->cluster_dir;
-	for (int i = 0; i < c->n_dirs; i++) {
+	/* directors on other SSH hosts: their sockets are not reachable from the
+	 * brokers' host (their status is read at the end instead) */
+	for (int i = 0; i < c->n_dirs && !brokers_host(c); i++) {
 		argv[n++] = "--director";
 		argv[n++] = c->dir_sock[i];
 	}
 	argv[n] = NULL;
-	pid_t pid = lab_spawn(NULL, argv, log, log);
+	pid_t pid = lab_spawn(brokers_host(c), argv, log, log);
 	if (pid < 0)
 		return (int)pid;
 	c->monitor = pid;
@@ -452,10 +528,11 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	snprintf(interval, sizeof(interval), "%" PRIu64, c->o->interval_ms);
 	snprintf(ifaddr, sizeof(ifaddr), "%s", c->env->client_addr[h]);
 	snprintf(prefix, sizeof(prefix), "lab-h%d%s-", h + 1, pub ? "p" : "s");
+	const char *ns = c->env->client_ns[h][0] ? c->env->client_ns[h] : NULL;
 	snprintf(name, sizeof(name), "%s-client%d.json", pub ? "pub" : "sub", h + 1);
-	path_in(c, name, json, sizeof(json));
+	path_on(c, ns, name, json, sizeof(json));
 	snprintf(name, sizeof(name), "%s-client%d.csv", pub ? "pub" : "sub", h + 1);
-	path_in(c, name, csv, sizeof(csv));
+	path_on(c, ns, name, csv, sizeof(csv));
 	snprintf(name, sizeof(name), "%s-client%d.log", pub ? "pub" : "sub", h + 1);
 	path_in(c, name, log, sizeof(log));
 	/* a bound of its own, past which bench stops by itself; publishers get
@@ -526,7 +603,6 @@ static pid_t bench_start(struct run_ctx *c, int h, int pub)
 	argv[n++] = csv;
 	argv[n] = NULL;
 	unlink(json);
-	const char *ns = c->env->client_ns[h][0] ? c->env->client_ns[h] : NULL;
 	pid_t pid = lab_spawn(ns, argv, log, log);
 	if (pid < 0)
 		log_error("lab: cannot start bench %s: %s", argv[2], strerror((int)-pid));
@@ -792,8 +868,9 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 	tmp.publishers = tmp.subscribers = run->clients / 2;
 	tmp.repeat = run->repeat ? run->repeat : 1;
 	lab_run_dirname(&tmp, name, sizeof(name));
+	snprintf(c.name, sizeof(c.name), "%s", name);
 	snprintf(c.dir, sizeof(c.dir), "%s/%s", dir, name);
-	snprintf(c.cluster_dir, sizeof(c.cluster_dir), "%s/cluster", c.dir);
+	path_on(&c, brokers_host(&c), "cluster", c.cluster_dir, sizeof(c.cluster_dir));
 	/* the extra topologies need the proxy (its --peers, its clientid scheduler) */
 	snprintf(c.dataplane, sizeof(c.dataplane), "%s",
 		 lab_topology_dataplane(run->topology, env->dataplane));
@@ -804,6 +881,8 @@ int lab_run_one(const struct lab_opts *o, const struct lab_env *env, const struc
 		return -errno;
 	}
 
+	if ((ret = remote_dirs(&c)) < 0)
+		return ret;
 	if ((ret = cluster_up(&c)) < 0)
 		goto out;
 	if ((ret = directors_start(&c)) < 0)
@@ -863,6 +942,7 @@ out:
 	if (ret < 0 && c.n_dirs)
 		directors_status(&c);
 	teardown(&c);
+	collect(&c); /* the SSH hosts' files, also of a failed run (logs) */
 	if (ret < 0)
 		return ret;
 

@@ -16,8 +16,13 @@
  * cores, measured: docs/findings/2026-12-01-repeats.md) */
 #define LAB_DEFAULT_REPEAT   3
 #define LAB_DEFAULT_REPEAT_S "3"
-#define LAB_CLIENT_HOSTS     2
-#define LAB_DIRECTOR_HOSTS   2
+/* --max-clock-offset default (ms): NTP-synchronised hosts on one LAN are
+ * within about a millisecond of each other; 10 ms is far past that and still
+ * small against the latencies the study compares */
+#define LAB_DEFAULT_CLOCK_MS   10
+#define LAB_DEFAULT_CLOCK_MS_S "10"
+#define LAB_CLIENT_HOSTS       2
+#define LAB_DIRECTOR_HOSTS     2
 
 enum lab_topology {
 	LAB_TOPO_DISTRIBUTED = 0, /* two directors, each its own client host, own state */
@@ -34,6 +39,7 @@ enum lab_hosts {
 	LAB_HOSTS_AUTO = 0,
 	LAB_HOSTS_NETNS,    /* root: namespaces mqlb-lab-*, veth + bridge, 198.18.0.0/15 */
 	LAB_HOSTS_LOOPBACK, /* no root: 127.0.x.y and the user-space director */
+	LAB_HOSTS_SSH,	    /* --inventory: SSH hosts (host.h, inventory.h) */
 	LAB_HOSTS_COUNT
 };
 
@@ -87,6 +93,11 @@ struct lab_opts {
 	 * over --peers) run besides the topologies when lc_pair is set, at
 	 * lc_pair_qos only. */
 	int lc_pair, lc_pair_qos;
+	/* --inventory FILE: the roles on SSH hosts (inventory.h), loaded at parse
+	 * time; --max-clock-offset: the largest error a latency between the
+	 * client hosts may carry (ms, 0 = no limit) */
+	const char *inventory;
+	uint64_t max_clock_offset_ms;
 };
 
 /* One planned run. */
@@ -297,9 +308,11 @@ int lab_state_dir(char *buf, size_t len);
  * everything the lab made (children, cluster, namespaces). */
 struct lab_session {
 	struct lab_env env;
-	char out[1024]; /* absolute when it fits */
-	int lock;	/* flock fd, -1 = none */
-	int netns;	/* namespaces to remove on close */
+	char out[1024];	       /* absolute when it fits */
+	int lock;	       /* flock fd, -1 = none */
+	int netns;	       /* namespaces to remove on close */
+	int ssh;	       /* SSH hosts to clean and close on close */
+	uint64_t clock_err_ns; /* SSH: error bound of a latency between client hosts */
 };
 /* Resolves hosts/dataplane/scheduler for o (its topologies), takes the lock,
  * creates o->out (or results/<timestamp>), clears leftovers and builds the

@@ -190,6 +190,8 @@ int lab_kill(pid_t pid, int sig, uint64_t grace_ns)
 	else
 		kill(pid, sig);
 	int ret = reap_by(pid, time_mono_ns() + grace_ns, false);
+	if (h && ret == 255) /* ssh's code for "the remote command died of a signal" */
+		return 128 + sig;
 	if (ret != -ETIMEDOUT)
 		return ret;
 	log_warn("child %d did not stop after signal %d; killing it", (int)pid, sig);
