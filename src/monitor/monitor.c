@@ -29,6 +29,7 @@
 #include "common/sigfd.h"
 #include "common/time.h"
 #include "monitor/monitor.h"
+#include "monitor/monitor_refused.h"
 
 #define MAX_DIRECTORS 8
 
@@ -76,6 +77,7 @@ struct monitor {
 	unsigned nd;
 	const char *directors[MAX_DIRECTORS];
 	struct monitor_director dir_last[MAX_DIRECTORS];
+	struct monitor_refused dir_refused[MAX_DIRECTORS];
 	int dir_ok[MAX_DIRECTORS];
 	FILE *f_brokers, *f_conns, *f_sys, *f_dir;
 	struct monitor_prom prom;
@@ -209,18 +211,34 @@ static const char *director_error(int r)
 /* One director's rows: one per backend, or, when it does not answer, one with
  * the director's name, empty fields and the error, so that a dead director
  * shows as dead and not as a gap that reads like "not monitored". */
+/* The refused and refused_by_reason columns: the total and "reason=N;..." in
+ * the director's order (no commas); both empty without refusal counters. */
+static void refused_cols(const struct monitor_refused *ref, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	if (!ref->n) {
+		snprintf(out, len, ",");
+		return;
+	}
+	n += (size_t)snprintf(out, len, "%llu,", (unsigned long long)ref->total);
+	for (unsigned i = 0; i < ref->n && n < len; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s=%llu", i ? ";" : "", ref->reason[i],
+				      (unsigned long long)ref->count[i]);
+}
+
 static void sample_director(struct monitor *m, unsigned d, uint64_t timeout_ns, const char *ts,
 			    double el)
 {
-	char row[1024], ct[24];
+	char row[2048], ct[24], rf[1024];
 	struct monitor_director *md = &m->dir_last[d];
-	int r = monitor_director_query(m->directors[d], timeout_ns, md);
+	int r = monitor_director_query_all(m->directors[d], timeout_ns, md, &m->dir_refused[d]);
 	if (r) {
 		/* once per outage, not once per sample */
 		if (m->dir_ok[d] != 0)
 			warn_director(m->directors[d], r, timeout_ns);
 		m->dir_ok[d] = 0;
-		fprintf(m->f_dir, "%s,%.3f,%s,,,,,,,,,,,,,,%s\n", ts, el, m->directors[d],
+		fprintf(m->f_dir, "%s,%.3f,%s,,,,,,,,,,,,,,%s,,\n", ts, el, m->directors[d],
 			director_error(r));
 		return;
 	}
@@ -228,16 +246,17 @@ static void sample_director(struct monitor *m, unsigned d, uint64_t timeout_ns, 
 		log_info("director %s: answering again", m->directors[d]);
 	m->dir_ok[d] = 1;
 	csv_num(ct, sizeof(ct), md->conntrack >= 0, (long long)md->conntrack);
+	refused_cols(&m->dir_refused[d], rf, sizeof(rf));
 	for (unsigned k = 0; k < md->n; k++) {
 		const struct monitor_backend *be = &md->b[k];
 		int n = snprintf(
 		    row, sizeof(row),
-		    "%s,%.3f,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,\n", ts, el,
-		    m->directors[d], md->dataplane, md->scheduler, be->address,
+		    "%s,%.3f,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,,%s\n", ts,
+		    el, m->directors[d], md->dataplane, md->scheduler, be->address,
 		    (long long)be->weight, (long long)be->effective_weight, (long long)be->healthy,
 		    (long long)be->active, (long long)be->inactive, (long long)be->total,
-		    (long long)be->bytes_in, (long long)be->bytes_out, ct, md->vrrp_state);
-		fwrite(row, 1, (size_t)n, m->f_dir);
+		    (long long)be->bytes_in, (long long)be->bytes_out, ct, md->vrrp_state, rf);
+		fwrite(row, 1, (size_t)n < sizeof(row) ? (size_t)n : sizeof(row) - 1, m->f_dir);
 	}
 }
 
@@ -389,6 +408,22 @@ static void prom_brokers(struct monitor *m, struct sbuf *prom, int diag_ok)
 	}
 }
 
+/* Refusals by reason, every reason the director counts (0 included). */
+static void prom_refused(struct monitor *m, struct sbuf *prom)
+{
+	sb_printf(prom, "# HELP mqlb_director_refused_total connections the director refused, "
+			"by reason\n# TYPE mqlb_director_refused_total counter\n");
+	for (unsigned d = 0; d < m->nd; d++) {
+		const struct monitor_refused *ref = &m->dir_refused[d];
+		for (unsigned i = 0; m->dir_ok[d] == 1 && i < ref->n; i++)
+			sb_printf(prom,
+				  "mqlb_director_refused_total{director=\"%s\",reason=\"%s\"} "
+				  "%llu\n",
+				  m->directors[d], ref->reason[i],
+				  (unsigned long long)ref->count[i]);
+	}
+}
+
 /* The directors' metrics of /metrics. */
 static void prom_directors(struct monitor *m, struct sbuf *prom)
 {
@@ -423,6 +458,7 @@ static void prom_directors(struct monitor *m, struct sbuf *prom)
 		if (m->dir_ok[d] == 1 && m->dir_last[d].conntrack >= 0)
 			sb_printf(prom, "mqlb_director_conntrack_entries{director=\"%s\"} %lld\n",
 				  m->directors[d], (long long)m->dir_last[d].conntrack);
+	prom_refused(m, prom);
 }
 
 static void sample(struct monitor *m, uint64_t start_mono, uint64_t now_mono)
@@ -655,7 +691,9 @@ static const struct opt_cmd monitor_cmd = {
     "  director.csv     per director backend: weight, health, connections, bytes,\n"
     "                   the director host's conntrack entries and VRRP state;\n"
     "                   a director that does not answer gets one row per sample\n"
-    "                   with empty fields and its error (timeout, not running)\n"
+    "                   with empty fields and its error (timeout, not running);\n"
+    "                   refused: connections the director refused, and\n"
+    "                   refused_by_reason as reason=N;... (a proxy director)\n"
     "Every row starts with an ISO-8601 ms timestamp and seconds since start.\n"
     "A broker killed, frozen (SIGSTOP) or restarted (mqlb cluster kill/start) is\n"
     "followed: brokers.csv state alive/stopped/dead, the new pid from the state file.\n"
@@ -741,7 +779,7 @@ static int open_outputs(struct monitor *m)
 	m->f_dir = open_csv(m->out_dir, "director.csv",
 			    "director,dataplane,scheduler,backend,weight,effective_weight,healthy,"
 			    "active_connections,inactive_connections,total_connections,bytes_in,"
-			    "bytes_out,conntrack,vrrp_state,error");
+			    "bytes_out,conntrack,vrrp_state,error,refused,refused_by_reason");
 	if (!m->f_brokers || !m->f_conns || !m->f_sys || !m->f_dir) {
 		fprintf(stderr, "mqlb: cannot write CSV files in %s: %s\n", m->out_dir,
 			strerror(errno));

@@ -13,6 +13,7 @@
 #include "common/jsonread.h"
 #include "director/director.h"
 #include "monitor/monitor.h"
+#include "monitor/monitor_refused.h"
 
 static ssize_t read_file(const char *path, char *buf, size_t len)
 {
@@ -93,9 +94,28 @@ static void backend_parse(const struct jr_value *o, struct monitor_backend *b)
 	b->bytes_out = member_num(o, "bytes_out");
 }
 
-int monitor_director_parse(const char *json, struct monitor_director *out)
+/* Every member of "proxy"/"rejects" that is a number, as a reason. */
+static void refused_parse(const struct jr_value *root, struct monitor_refused *ref)
+{
+	const struct jr_value *rj = jr_get(jr_get(root, "proxy"), "rejects");
+	memset(ref, 0, sizeof(*ref));
+	for (size_t i = 0; rj && rj->type == JR_OBJ && i < rj->n; i++) {
+		const struct jr_value *v = &rj->items[i];
+		if (v->type != JR_NUM || ref->n == MONITOR_MAX_REASONS ||
+		    strlen(rj->keys[i]) >= sizeof(ref->reason[0]))
+			continue;
+		snprintf(ref->reason[ref->n], sizeof(ref->reason[0]), "%s", rj->keys[i]);
+		ref->count[ref->n] = jr_u64(v, 0);
+		ref->total += ref->count[ref->n++];
+	}
+}
+
+int monitor_director_parse_all(const char *json, struct monitor_director *out,
+			       struct monitor_refused *ref)
 {
 	memset(out, 0, sizeof(*out));
+	if (ref)
+		memset(ref, 0, sizeof(*ref));
 	struct jr_value *root = jr_parse(json, NULL, 0);
 	const struct jr_value *arr = jr_get(root, "backends");
 	if (!arr || arr->type != JR_ARR) {
@@ -110,11 +130,19 @@ int monitor_director_parse(const char *json, struct monitor_director *out)
 	for (size_t i = 0; i < arr->n && out->n < MONITOR_MAX_BACKENDS; i++)
 		if (arr->items[i].type == JR_OBJ)
 			backend_parse(&arr->items[i], &out->b[out->n++]);
+	if (ref)
+		refused_parse(root, ref);
 	jr_free(root);
 	return 0;
 }
 
-int monitor_director_query(const char *path, uint64_t timeout_ns, struct monitor_director *out)
+int monitor_director_parse(const char *json, struct monitor_director *out)
+{
+	return monitor_director_parse_all(json, out, NULL);
+}
+
+int monitor_director_query_all(const char *path, uint64_t timeout_ns, struct monitor_director *out,
+			       struct monitor_refused *ref)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -124,7 +152,12 @@ int monitor_director_query(const char *path, uint64_t timeout_ns, struct monitor
 	int r = director_control_request_ns(path, "status", f, timeout_ns);
 	fclose(f);
 	if (r == 0)
-		r = monitor_director_parse(text ? text : "", out);
+		r = monitor_director_parse_all(text ? text : "", out, ref);
 	free(text);
 	return r;
+}
+
+int monitor_director_query(const char *path, uint64_t timeout_ns, struct monitor_director *out)
+{
+	return monitor_director_query_all(path, timeout_ns, out, NULL);
 }

@@ -48,7 +48,7 @@ wait $MON; rc=$?
 is "$rc" 0 "monitor --duration 3 exits 0"
 for f in brokers connections sys director; do ok "$f.csv exists" test -f "$O/$f.csv"; done
 is "$(head -1 "$O/brokers.csv")" "timestamp,elapsed_s,broker,address,pid,alive,cpu_percent,rss_bytes,cgroup_memory_bytes,state" "brokers.csv header"
-is "$(head -1 "$O/director.csv")" "timestamp,elapsed_s,director,dataplane,scheduler,backend,weight,effective_weight,healthy,active_connections,inactive_connections,total_connections,bytes_in,bytes_out,conntrack,vrrp_state,error" "director.csv header"
+is "$(head -1 "$O/director.csv")" "timestamp,elapsed_s,director,dataplane,scheduler,backend,weight,effective_weight,healthy,active_connections,inactive_connections,total_connections,bytes_in,bytes_out,conntrack,vrrp_state,error,refused,refused_by_reason" "director.csv header"
 is "$(head -1 "$O/connections.csv")" "timestamp,elapsed_s,broker,port,established" "connections.csv header"
 is "$(head -1 "$O/sys.csv")" "timestamp,elapsed_s,broker,clients_connected,publish_received,publish_sent,publish_dropped,store_messages,heap_bytes,publish_dropped_1min,sys_connected" "sys.csv header"
 rows=$(($(wc -l <"$O/brokers.csv") - 1))
@@ -103,10 +103,10 @@ if [ $DIRECTOR = 1 ]; then
 	wait "$DPID"
 	wait "$MON"
 	D7="$T_TMP/o7/director.csv"
-	cmp_ok "$(grep -c ',MASTER,$' "$D7")" -ge 4 "director answering: rows with MASTER and no error"
-	nr=$(grep -c ',not running$' "$D7")
+	cmp_ok "$(grep -c ',MASTER,,,$' "$D7")" -ge 4 "director answering: rows with MASTER and no error"
+	nr=$(grep -c ',not running,,$' "$D7")
 	cmp_ok "$nr" -ge 3 "director gone: one row per sample says 'not running' ($nr)"
-	is "$(grep ',not running$' "$D7" | grep -vc "^[^,]*,[0-9.]*,$T_TMP/dir.sock,,,,,,,,,,,,,,not running$")" 0 "  with every other field empty (no stale conntrack or vrrp_state)"
+	is "$(grep ',not running,,$' "$D7" | grep -vc "^[^,]*,[0-9.]*,$T_TMP/dir.sock,,,,,,,,,,,,,,not running,,$")" 0 "  with every other field empty (no stale conntrack or vrrp_state)"
 	ok "  the rows after it stopped are all 'not running'" test "$(tail -n 1 "$D7" | cut -d, -f17)" = "not running"
 	ok "/metrics grammar: mqlb_director_up with its director" grep -q "^mqlb_director_up{director=\"$T_TMP/dir.sock\"} 1$" <<<"$metrics"
 else
@@ -155,7 +155,7 @@ is "$(awk -F, 'NR>1 && ($17 != "timeout" || $6 != "" || $15 != "" || $16 != "")'
 "$MQLB" monitor --out "$T_TMP/o5" --run-dir "$R" --duration 0.5 --director "$T_TMP/none.sock" 2>"$T_TMP/err"; rc=$?
 is "$rc" 0 "absent director: exit 0"
 ok "  warns that no director is running there" grep -q "director $T_TMP/none.sock: no director is running there" "$T_TMP/err"
-ok "  and its rows say 'not running'" grep -q ",$T_TMP/none.sock,,,,,,,,,,,,,,not running$" "$T_TMP/o5/director.csv"
+ok "  and its rows say 'not running'" grep -q ",$T_TMP/none.sock,,,,,,,,,,,,,,not running,,$" "$T_TMP/o5/director.csv"
 
 "$MQLB" monitor --out "$T_TMP/o3" --run-dir "$T_TMP/none" 2>"$T_TMP/err"; rc=$?
 is "$rc" 1 "no cluster and no director: exit 1"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "monitor/monitor.h"
+#include "monitor/monitor_refused.h"
 
 static void test_director_parse(void **state)
 {
@@ -88,6 +89,33 @@ static void test_director_ha_keys(void **state)
 	assert_int_equal(d.conntrack, 9);
 }
 
+/* Refusals: every number member of proxy.rejects, in order, whatever its name
+ * (a reason added to the director needs no change in the monitor); none for a
+ * director without the object; a backend's or another object's "rejects" is
+ * not the proxy's. */
+static void test_director_refused(void **state)
+{
+	struct monitor_director d;
+	struct monitor_refused r;
+	assert_int_equal(monitor_director_parse_all(
+			     "{\"backends\":[{\"rejects\":{\"x\":9}}],\"proxy\":{\"threads\":2,"
+			     "\"rejects\":{\"not_mqtt\":1,\"brand_new\":18446744073709551615,"
+			     "\"odd\":\"x\",\"source_conns\":3}}}",
+			     &d, &r),
+			 0);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.reason[0], "not_mqtt");
+	assert_string_equal(r.reason[1], "brand_new");
+	assert_true(r.count[1] == UINT64_MAX); /* exact, not through a double */
+	assert_string_equal(r.reason[2], "source_conns");
+	assert_true(r.count[2] == 3);
+	assert_int_equal(
+	    monitor_director_parse_all("{\"backends\":[],\"tls\":{\"rejects\":{\"a\":1}}}", &d, &r),
+	    0);
+	assert_int_equal(r.n, 0);
+	assert_true(r.total == 0);
+}
+
 static void test_proc(void **state)
 {
 	uint64_t cpu, rss;
@@ -137,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_director_parse),
 	    cmocka_unit_test(test_director_ha_keys),
+	    cmocka_unit_test(test_director_refused),
 	    cmocka_unit_test(test_proc),
 	    cmocka_unit_test(test_diag),
 	};
