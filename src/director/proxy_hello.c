@@ -20,7 +20,7 @@ const char *proxy_reject_name(enum proxy_reject r)
 /* The protocol level byte of a (possibly malformed or partial) CONNECT, read
  * without the codec: fixed header, Protocol Name "MQTT" (5.0 §3.1.2.1) or
  * "MQIsdp" (3.1), then the level (§3.1.2.2). 0 when it is not there. */
-static uint8_t raw_level(const uint8_t *b, size_t len)
+static uint8_t raw_level(const uint8_t *b, size_t len, size_t *name_len)
 {
 	size_t i = 1;
 	if (len < 2 || b[0] >> 4 != MQTT_CONNECT)
@@ -37,7 +37,52 @@ static uint8_t raw_level(const uint8_t *b, size_t len)
 	if (!((nlen == 4 && memcmp(b + i, "MQTT", 4) == 0) ||
 	      (nlen == 6 && memcmp(b + i, "MQIsdp", 6) == 0)))
 		return 0;
+	if (name_len)
+		*name_len = nlen;
 	return b[i + nlen];
+}
+
+/* A length-prefixed field at b[*i] inside a packet ending at end: its bytes
+ * in *p, *n; advances *i. 0, or -1 when it overruns. */
+static int field(const uint8_t *b, size_t *i, size_t end, const uint8_t **p, uint32_t *n)
+{
+	if (*i + 2 > end)
+		return -1;
+	*n = (uint32_t)b[*i] << 8 | b[*i + 1];
+	if (*i + 2 + *n > end)
+		return -1;
+	*p = b + *i + 2;
+	*i += 2 + *n;
+	return 0;
+}
+
+/* A complete MQTT 3.1 CONNECT (MQIsdp, level 3: the codec knows only 3.1.1 and
+ * 5.0) of fx.total bytes: its ClientID, and that the will, user name and
+ * password fields its flags announce fit the packet exactly (3.1 §3.1; the
+ * layout is 3.1.1's without its later rules). 1 with h set, or -1. */
+static int peek_v31(const uint8_t *b, const struct mqtt_fixed *fx, struct proxy_hello *h)
+{
+	size_t i = fx->hdr_len + 2 + 6 + 1, end = fx->total;
+	const uint8_t *p;
+	uint32_t n;
+	if (i + 3 > end)
+		return -1;
+	uint8_t fl = b[i];
+	i += 3; /* flags, keepalive */
+	if ((fl & 0x01) || (!(fl & 0x04) && (fl & 0x38)) || ((fl >> 3) & 3) == 3)
+		return -1; /* reserved bit; will QoS/retain without a will */
+	if (field(b, &i, end, &h->clientid, &h->clientid_len) < 0)
+		return -1;
+	if ((fl & 0x04) && (field(b, &i, end, &p, &n) < 0 || field(b, &i, end, &p, &n) < 0))
+		return -1;
+	if ((fl & 0x80) && field(b, &i, end, &p, &n) < 0)
+		return -1;
+	if ((fl & 0x40) && field(b, &i, end, &p, &n) < 0)
+		return -1;
+	if (i != end)
+		return -1;
+	h->connect_len = fx->total;
+	return 1;
 }
 
 int proxy_hello_peek(const uint8_t *buf, size_t len, uint32_t max, struct proxy_hello *h)
@@ -45,6 +90,22 @@ int proxy_hello_peek(const uint8_t *buf, size_t len, uint32_t max, struct proxy_
 	struct mqtt_connect c;
 	memset(h, 0, sizeof(*h));
 	int n = mqtt_peek_connect(buf, len, max, &c);
+	size_t nlen = 0;
+	if (n == -MQTT_ERR_PROTOCOL_VERSION && raw_level(buf, len, &nlen) == MQTT_V31 &&
+	    nlen == 6) {
+		/* "MQIsdp" level 3, complete (the codec read the level): 3.1 clients
+		 * still exist in the field and Mosquitto accepts them, so do we */
+		struct mqtt_fixed fx = {0};
+		h->level = MQTT_V31;
+		if (mqtt_frame(buf, len, max, &fx) > 0 && fx.total <= len &&
+		    peek_v31(buf, &fx, h) > 0)
+			return 1;
+		h->clientid = NULL;
+		h->clientid_len = 0;
+		h->mqtt_err = -MQTT_ERR_TRUNCATED;
+		h->reject = PROXY_REJ_MALFORMED;
+		return -1;
+	}
 	if (n > 0) {
 		h->level = c.version;
 		h->connect_len = (uint32_t)n;
@@ -52,7 +113,7 @@ int proxy_hello_peek(const uint8_t *buf, size_t len, uint32_t max, struct proxy_
 		h->clientid_len = c.client_id.len;
 		return 1;
 	}
-	h->level = raw_level(buf, len);
+	h->level = raw_level(buf, len, NULL);
 	if (n == MQTT_NEED_MORE) {
 		/* zeroed: the codec sets total only once the header is complete */
 		struct mqtt_fixed fx = {0};
