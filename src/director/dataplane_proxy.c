@@ -174,6 +174,7 @@ static int edge_start(struct proxy *px, char *err, size_t errlen)
 	px->max_pending = e->max_pending;
 	px->idle_ns = e->idle_ns;
 	px->fin_ns = e->fin_ns;
+	px->stall_ns = e->stall_ns;
 	px->drain_ns = e->drain_ns;
 	px->server_ref = e->server_ref;
 	if (proxy_limits_new(&px->limits, e->max_per_source, e->rate_per_source, px->max_conns) <
@@ -386,12 +387,15 @@ static void proxy_status_json(const struct director *d, struct json *j)
 	json_u64(j, "retries", sum(px, offsetof(struct proxy_counters, retries), 0));
 	json_u64(j, "pending", atomic_load(&px->pending));
 	json_u64(j, "max_pending", px->max_pending);
+	json_u64(j, "stall_timeout_ms", px->stall_ns / 1000000);
 	json_u64(j, "max_conns_per_source", director_edge.max_per_source);
 	json_u64(j, "connect_rate_per_source", director_edge.rate_per_source);
 	json_u64(j, "source_table_bytes", proxy_limits_bytes(px->limits));
 	json_obj_begin(j, "timeouts");
 	json_u64(j, "idle", sum(px, offsetof(struct proxy_counters, idle_closed), 0));
 	json_u64(j, "client_fin", sum(px, offsetof(struct proxy_counters, fin_closed), 0));
+	json_u64(j, "client_stalled", sum(px, offsetof(struct proxy_counters, stall_client), 0));
+	json_u64(j, "backend_stalled", sum(px, offsetof(struct proxy_counters, stall_backend), 0));
 	json_obj_end(j);
 	json_obj_begin(j, "rejects");
 	for (unsigned r = 1; r < PROXY_REJ_COUNT; r++)

@@ -143,6 +143,8 @@ int director_control_frame(const char *buf, size_t len);
  * director_config, whose home (dataplane.h) is shared by every dataplane; set by
  * director_run_parse (zeroed there first), read by the proxy at start. Paths are
  * borrowed from argv. */
+#define DIRECTOR_STALL_DEFAULT_NS (60ULL * 1000000000ULL) /* --stall-timeout */
+
 struct director_edge {
 	const char *tls_cert, *tls_key; /* --tls-cert/--tls-key: terminate TLS */
 	const char *tls_ca;		/* --tls-ca: require and verify client certs */
@@ -157,6 +159,8 @@ struct director_edge {
 	unsigned rate_per_source; /* --connect-rate-per-source, per second */
 	uint64_t idle_ns;	  /* --idle-timeout: keepalive 0 tunnels (0 = never) */
 	uint64_t fin_ns;	  /* --client-fin-timeout (0 = never) */
+	uint64_t stall_ns;	  /* --stall-timeout: a peer reads nothing (0 = never) */
+	int stall_set;		  /* --stall-timeout given (the default is the proxy's) */
 	uint64_t drain_ns;	  /* --drain-time: spread closes over it on SIGTERM */
 	const char *server_ref;	  /* --server-reference: in the DISCONNECT 0x9C */
 };

@@ -244,7 +244,8 @@ static void run_usage(FILE *f)
 		"                         [--send-proxy-v2] [--accept-proxy]\n"
 		"                         [--max-pending N] [--max-conns-per-source N]\n"
 		"                         [--connect-rate-per-source N/s] [--idle-timeout D]\n"
-		"                         [--client-fin-timeout D] [--drain-time D\n"
+		"                         [--client-fin-timeout D] [--stall-timeout D]\n"
+		"                         [--drain-time D\n"
 		"                          [--server-reference HOST:PORT]]\n"
 		"\n"
 		"Programs the dataplane, then stays in the foreground as its controller:\n"
@@ -314,6 +315,9 @@ static void run_usage(FILE *f)
 		"                          otherwise, always on); default: never\n"
 		"  --client-fin-timeout D  proxy: close a half-closed tunnel after D (default:\n"
 		"                          never)\n"
+		"  --stall-timeout D       proxy: reset a tunnel when one side has read nothing\n"
+		"                          for D (its send queue stayed full); default 60s,\n"
+		"                          0 = never\n"
 		"  --drain-time D          proxy: on SIGTERM stop accepting, then close the\n"
 		"                          connections spread over D (MQTT 5: DISCONNECT 0x9C\n"
 		"                          first); default 0: all at once\n"
@@ -354,6 +358,7 @@ enum {
 	OPT_RATESOURCE,
 	OPT_IDLE,
 	OPT_FINTIMEOUT,
+	OPT_STALL,
 	OPT_DRAINTIME,
 	OPT_SERVERREF,
 	OPT_SNAT,
@@ -411,6 +416,13 @@ static int edge_limit(int opt, const char *arg, char *err, size_t errlen)
 			break;
 		e->rate_per_source = (unsigned)v;
 		return 0;
+	case OPT_STALL: /* 0 = never */
+		if (parse_duration_ns(arg, NS_PER_S, &v) != 0 || (v && v < 100 * NS_PER_MS) ||
+		    v > 86400 * NS_PER_S)
+			break;
+		e->stall_ns = v;
+		e->stall_set = 1;
+		return 0;
 	case OPT_DRAINTIME: /* 0 = close at once, as without it */
 		if (parse_duration_ns(arg, NS_PER_S, &v) != 0 || v > 3600 * NS_PER_S)
 			break;
@@ -429,12 +441,14 @@ static int edge_limit(int opt, const char *arg, char *err, size_t errlen)
 		 : opt == OPT_RATESOURCE ? "connect-rate-per-source"
 		 : opt == OPT_IDLE	 ? "idle-timeout"
 		 : opt == OPT_DRAINTIME	 ? "drain-time"
+		 : opt == OPT_STALL	 ? "stall-timeout"
 					 : "client-fin-timeout",
 		 arg,
 		 opt == OPT_RATESOURCE				 ? "N or N/s, 1-1000000"
 		 : opt == OPT_MAXPENDING || opt == OPT_PERSOURCE ? "1-10000000"
 		 : opt == OPT_DRAINTIME				 ? "a duration, 0-1h"
-								 : "a duration, 1s-1d");
+		 : opt == OPT_STALL ? "0 (never) or a duration, 100ms-1d"
+				    : "a duration, 1s-1d");
 	return -1;
 }
 
@@ -447,7 +461,7 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 	int any = e->tls_cert || e->tls_key || e->tls_ca || e->hash_cn || e->backend_tls ||
 		  e->backend_ca || e->backend_cert || e->backend_key || e->send_proxy_v2 ||
 		  e->accept_proxy || e->max_pending || e->max_per_source || e->rate_per_source ||
-		  e->idle_ns || e->fin_ns || e->drain_ns || e->server_ref;
+		  e->idle_ns || e->fin_ns || e->drain_ns || e->server_ref || e->stall_set;
 	if (any && strcmp(dp_name, "proxy") != 0)
 		snprintf(err, errlen,
 			 "TLS, PROXY protocol, limit and timeout flags need --dataplane proxy "
@@ -524,6 +538,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	    {"connect-rate-per-source", required_argument, NULL, OPT_RATESOURCE},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
 	    {"client-fin-timeout", required_argument, NULL, OPT_FINTIMEOUT},
+	    {"stall-timeout", required_argument, NULL, OPT_STALL},
 	    {"drain-time", required_argument, NULL, OPT_DRAINTIME},
 	    {"server-reference", required_argument, NULL, OPT_SERVERREF},
 	    {"snat", required_argument, NULL, OPT_SNAT},
@@ -700,6 +715,7 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 		case OPT_RATESOURCE:
 		case OPT_IDLE:
 		case OPT_FINTIMEOUT:
+		case OPT_STALL:
 		case OPT_DRAINTIME:
 			if (edge_limit(c, optarg, err, sizeof(err)) != 0)
 				return cli_usage_error(cmd, "%s", err);
@@ -750,6 +766,8 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 	}
 	if (edge_check(cfg, dp_name, err, sizeof(err)) != 0)
 		return cli_usage_error(cmd, "%s", err);
+	if (!director_edge.stall_set)
+		director_edge.stall_ns = DIRECTOR_STALL_DEFAULT_NS;
 	for (unsigned i = 0; i < d->n_backends; i++) {
 		if (!d->backends[i].send_proxy_v2)
 			continue;

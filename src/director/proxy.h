@@ -245,6 +245,8 @@ struct proxy_counters {
 	atomic_uint_fast64_t tls_fail[PROXY_TLS_FAIL_COUNT];
 	atomic_uint_fast64_t idle_closed;	/* no client bytes for 1.5 x keepalive */
 	atomic_uint_fast64_t fin_closed;	/* half-closed longer than --client-fin-timeout */
+	atomic_uint_fast64_t stall_client;	/* the client read nothing for --stall-timeout */
+	atomic_uint_fast64_t stall_backend;	/* the broker read nothing for --stall-timeout */
 	atomic_uint_fast64_t drain_closed;	/* closed by a drain */
 	atomic_uint_fast64_t drain_disconnects; /* ... of them after a DISCONNECT 0x9C */
 };
@@ -297,6 +299,7 @@ struct proxy {
 	unsigned max_pending;	     /* 0 = off */
 	atomic_uint pending;	     /* connections without a complete CONNECT */
 	uint64_t idle_ns, fin_ns;    /* --idle-timeout (keepalive 0), --client-fin-timeout */
+	uint64_t stall_ns;	     /* --stall-timeout (0 = never) */
 	uint64_t drain_ns;	     /* --drain-time (0: close at once on stop) */
 	const char *server_ref;	     /* --server-reference or NULL */
 	atomic_int drain;	     /* set by proxy_stop: threads drain, then stop */

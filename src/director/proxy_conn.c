@@ -44,7 +44,8 @@ enum conn_state {
 struct proxy_dir {
 	struct proxy_buf *buf; /* pending output or NULL: at most one per direction */
 	uint32_t off, len;
-	uint8_t eof; /* source said EOF and shutdown(SHUT_WR) went to the sink */
+	uint8_t eof;	      /* source said EOF and shutdown(SHUT_WR) went to the sink */
+	uint64_t stall_since; /* the sink took no byte since then (0: not blocked) */
 };
 
 struct proxy_conn {
@@ -435,6 +436,11 @@ static uint64_t fwd_deadline(const struct proxy_conn *c)
 		d = c->last_c2b + c->idle_ns;
 	if (fin && c->fin_since && c->fin_since + fin < d)
 		d = c->fin_since + fin;
+	uint64_t st = c->t->px->stall_ns;
+	if (st && c->c2b.stall_since && c->c2b.stall_since + st < d)
+		d = c->c2b.stall_since + st;
+	if (st && c->b2c.stall_since && c->b2c.stall_since + st < d)
+		d = c->b2c.stall_since + st;
 	return d;
 }
 
@@ -462,6 +468,17 @@ static void fwd_timeout(struct event_loop *el, void *ctx)
 		conn_destroy(c, 0, 0);
 		return;
 	}
+	uint64_t st = t->px->stall_ns;
+	if (st && ((c->b2c.stall_since && now >= c->b2c.stall_since + st) ||
+		   (c->c2b.stall_since && now >= c->c2b.stall_since + st))) {
+		/* a peer that reads nothing holds a buffer and a broker session:
+		 * reset both sides, the reader may never drain what is queued */
+		int client = c->b2c.stall_since && now >= c->b2c.stall_since + st;
+		atomic_fetch_add_explicit(client ? &t->ctr.stall_client : &t->ctr.stall_backend, 1,
+					  memory_order_relaxed);
+		conn_destroy(c, 1, 1);
+		return;
+	}
 	fwd_arm(c);
 }
 
@@ -483,6 +500,17 @@ static void forward_start(struct proxy_conn *c)
 	fwd_arm(c);
 }
 
+/* The sink of d took no byte (its kernel send queue is full): from now on
+ * --stall-timeout runs, unless the next write makes progress. */
+static void stall_mark(struct proxy_conn *c, struct proxy_dir *d)
+{
+	if (d->stall_since || !c->t->px->stall_ns || c->state != PC_FORWARD)
+		return;
+	d->stall_since = event_loop_now(c->t->el);
+	if (c->timer.fn == fwd_timeout) /* not the drain's timer */
+		fwd_arm(c);
+}
+
 /* Writes d's pending bytes to fd. Returns 0, or -1 when the sink failed
  * (EPIPE/ECONNRESET: the caller resets the other side). */
 static int dir_flush(struct proxy_conn *c, struct proxy_dir *d, int fd)
@@ -492,12 +520,16 @@ static int dir_flush(struct proxy_conn *c, struct proxy_dir *d, int fd)
 		    proxy_io_write(ssl_of(c, fd), fd, d->buf->data + d->off, d->len - d->off);
 		if (w > 0) {
 			d->off += (uint32_t)w;
+			d->stall_since = 0; /* the peer reads: progress */
 			continue;
 		}
-		if (w == -1 && (errno == EAGAIN || errno == EINTR))
+		if (w == -1 && (errno == EAGAIN || errno == EINTR)) {
+			stall_mark(c, d);
 			return 0;
+		}
 		return -1;
 	}
+	d->stall_since = 0;
 	pool_put(c->t, d->buf);
 	d->buf = NULL;
 	return 0;
