@@ -109,6 +109,14 @@ struct dataplane {
 	/* Optional (NULL = none): extra keys of this dataplane for the status JSON
 	 * (the proxy: refusals by reason, peers). Added by the proxy engineer. */
 	void (*status_json)(const struct director *d, struct json *j);
+	/* Optional (NULL = cannot): starts a graceful drain of the whole director
+	 * (`director set --drain`, SIGTERM with --drain-time) and returns at once:
+	 * no new connections, the open ones closed spread over the drain time while
+	 * the controller goes on serving status. Returns 0, -EALREADY, or
+	 * -EOPNOTSUPP (nothing to drain with: no --drain-time). */
+	int (*drain_start)(struct director *d);
+	/* Optional: 1 once the drain drain_start began is over, else 0. */
+	int (*drain_finished)(const struct director *d);
 };
 
 extern const struct dataplane dataplane_nft;

@@ -101,22 +101,50 @@ static void *worker_main(void *arg)
 
 static uint64_t sum(struct proxy *px, size_t off, unsigned i);
 
-/* --drain-time: the threads stop taking clients and close theirs spread over
- * the drain time, then stop (bounded: the drain time + 3 s). */
-static void drain(struct proxy *px)
+/* Tells the threads to drain (once): they close their listeners and their
+ * connections spread over the drain time, then stop their loops. */
+static int drain_begin(struct proxy *px)
 {
 	unsigned started = 0;
 	for (unsigned k = 0; px->threads && k < px->n_threads; k++)
 		started += px->threads[k].started != 0;
 	if (!px->drain_ns || !started)
-		return;
-	log_info("proxy: draining %u connections over %.1f s (no new ones)", atomic_load(&px->open),
+		return -EOPNOTSUPP;
+	if (px->drain_began)
+		return -EALREADY;
+	px->drain_began = time_mono_ns();
+	px->drain_open = (unsigned)atomic_load(&px->open);
+	px->drain_threads = started;
+	log_info("proxy: draining %u connections over %.1f s (no new ones)", px->drain_open,
 		 (double)px->drain_ns / 1e9);
 	atomic_store(&px->drain, 1);
 	for (unsigned k = 0; k < px->n_threads; k++)
 		if (px->threads[k].started)
 			event_loop_wake(px->threads[k].el);
-	uint64_t end = time_mono_ns() + px->drain_ns + 3 * NS_PER_S;
+	return 0;
+}
+
+static int proxy_drain_start(struct director *d)
+{
+	return d->dp_state ? drain_begin(d->dp_state) : -EOPNOTSUPP;
+}
+
+static int proxy_drain_finished(const struct director *d)
+{
+	const struct proxy *px = d->dp_state;
+	return px && px->drain_began && atomic_load(&px->drained) >= px->drain_threads;
+}
+
+/* --drain-time: the threads stop taking clients and close theirs spread over
+ * the drain time, then stop (bounded from the drain's start: the drain time +
+ * 3 s). A drain already begun (set --drain, SIGTERM) is waited for. */
+static void drain(struct proxy *px)
+{
+	int rc = drain_begin(px);
+	if (rc == -EOPNOTSUPP)
+		return;
+	unsigned started = px->drain_threads;
+	uint64_t end = px->drain_began + px->drain_ns + 3 * NS_PER_S;
 	while (atomic_load(&px->drained) < started && time_mono_ns() < end) {
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -391,6 +419,18 @@ static void proxy_status_json(const struct director *d, struct json *j)
 	json_u64(j, "max_conns_per_source", director_edge.max_per_source);
 	json_u64(j, "connect_rate_per_source", director_edge.rate_per_source);
 	json_u64(j, "source_table_bytes", proxy_limits_bytes(px->limits));
+	json_obj_begin(j, "drain");
+	json_str(j, "state",
+		 !px->drain_began	   ? "none"
+		 : proxy_drain_finished(d) ? "done"
+					   : "draining");
+	json_u64(j, "drain_time_ms", px->drain_ns / 1000000);
+	json_u64(j, "elapsed_ms",
+		 px->drain_began ? (time_mono_ns() - px->drain_began) / 1000000 : 0);
+	json_u64(j, "connections_at_start", px->drain_open);
+	json_u64(j, "closed", sum(px, offsetof(struct proxy_counters, drain_closed), 0));
+	json_u64(j, "disconnects", sum(px, offsetof(struct proxy_counters, drain_disconnects), 0));
+	json_obj_end(j);
 	json_obj_begin(j, "timeouts");
 	json_u64(j, "idle", sum(px, offsetof(struct proxy_counters, idle_closed), 0));
 	json_u64(j, "client_fin", sum(px, offsetof(struct proxy_counters, fin_closed), 0));
@@ -422,4 +462,6 @@ const struct dataplane dataplane_proxy = {
     .stats = proxy_stats,
     .stop = proxy_stop,
     .status_json = proxy_status_json,
+    .drain_start = proxy_drain_start,
+    .drain_finished = proxy_drain_finished,
 };

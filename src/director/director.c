@@ -90,6 +90,21 @@ static int reload(struct director *d)
 	return rc < 0 ? rc : (int)moved;
 }
 
+/* The "drain" request: the whole director drains, the controller serves on. */
+static void handle_drain(struct director *d, FILE *out)
+{
+	int rc = d->dp->drain_start ? d->dp->drain_start(d) : -EOPNOTSUPP;
+	if (rc == -EALREADY)
+		fprintf(out, "ok already draining\n");
+	else if (rc == -EOPNOTSUPP)
+		fprintf(out, "error: this director cannot drain (the proxy dataplane with "
+			     "--drain-time does; others: set each backend --drain)\n");
+	else if (rc < 0)
+		fprintf(out, "error: drain: %s\n", strerror(-rc));
+	else
+		fprintf(out, "ok draining\n");
+}
+
 void director_control_handle(struct director *d, const char *line, FILE *out)
 {
 	char buf[DIRECTOR_CTL_LINE_MAX];
@@ -105,6 +120,8 @@ void director_control_handle(struct director *d, const char *line, FILE *out)
 		director_status_table(d, out, strcmp(buf, "table stats") == 0);
 	} else if (strncmp(buf, "set ", 4) == 0) {
 		handle_set(d, buf + 4, out);
+	} else if (strcmp(buf, "drain") == 0) {
+		handle_drain(d, out);
 	} else if (strcmp(buf, "reload") == 0) {
 		int rc = reload(d);
 		if (rc < 0)
@@ -114,9 +131,10 @@ void director_control_handle(struct director *d, const char *line, FILE *out)
 	} else if (strcmp(buf, "ping") == 0) {
 		fprintf(out, "pong\n"); /* `director check`: the controller is alive */
 	} else if (strcmp(buf, "help") == 0) {
-		fprintf(out,
-			"status | table [stats] | set ADDR:PORT weight N|drain|enable | reload "
-			"| ping | help\n");
+		fprintf(
+		    out,
+		    "status | table [stats] | set ADDR:PORT weight N|drain|enable | drain | reload "
+		    "| ping | help\n");
 	} else {
 		fprintf(out, "error: unknown request '%.40s' (try 'help')\n", buf);
 	}
@@ -131,7 +149,45 @@ struct controller {
 	int listen_fd, sig_fd, notify[2];
 	struct event_loop *el;
 	struct event_timer stats;
+	struct event_timer drain_poll; /* stopping after a drain: is it over? */
+	uint64_t drain_end;	       /* ... stop anyway then */
 };
+
+#define DRAIN_POLL_NS (100ULL * NS_PER_MS)
+
+/* A SIGTERM drain: the loop (and so the control socket) runs until the
+ * dataplane says the drain is over, or its time + 3 s has passed. */
+static void on_drain_poll(struct event_loop *el, void *ctx)
+{
+	struct controller *c = ctx;
+	pthread_mutex_lock(&c->lock);
+	int done = c->d.dp->drain_finished(&c->d);
+	pthread_mutex_unlock(&c->lock);
+	if (done || event_loop_now(el) >= c->drain_end) {
+		event_loop_stop(el);
+		return;
+	}
+	event_timer_arm(el, &c->drain_poll, event_loop_now(el) + DRAIN_POLL_NS);
+}
+
+/* SIGTERM/SIGINT. With a drain to do, it starts here and the controller
+ * serves status while it runs; a second signal stops at once. Returns 1 when
+ * the loop goes on. */
+static int stop_draining(struct controller *c, struct event_loop *el)
+{
+	if (c->drain_end || !c->d.dp->drain_start || !director_edge.drain_ns)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	int rc = c->d.dp->drain_start(&c->d);
+	pthread_mutex_unlock(&c->lock);
+	if (rc < 0 && rc != -EALREADY)
+		return 0;
+	c->drain_end = event_loop_now(el) + director_edge.drain_ns + 3 * NS_PER_S;
+	event_timer_init(&c->drain_poll, on_drain_poll, c);
+	event_timer_arm(el, &c->drain_poll, event_loop_now(el) + DRAIN_POLL_NS);
+	log_info("draining before stopping (status still answers; a second signal stops now)");
+	return 1;
+}
 
 /* The control server's handler: one request under the controller's lock. */
 static void handle_locked(void *ctx, const char *line, FILE *out)
@@ -162,6 +218,8 @@ static void on_signal(struct event_loop *el, int fd, void *ctx, unsigned events)
 		return;
 	}
 	log_info("signal %s: stopping", strsignal(sig));
+	if (stop_draining(ctx, el))
+		return;
 	event_loop_stop(el);
 }
 
@@ -464,13 +522,17 @@ static int cmd_set(int argc, char **argv)
 			    "ADDR:PORT\n"
 			    "                         (--weight W | --drain | --enable)\n"
 			    "       mqlb director set [--control PATH | --name NAME] --reload\n"
+			    "       mqlb director set [--control PATH | --name NAME] --drain\n"
 			    "\n"
 			    "Changes one backend of a running director: --weight W (0-%u; 0 = no\n"
 			    "new connections), --drain (weight 0 until --enable, configured "
 			    "weight\n"
 			    "kept), --enable. Existing connections are never cut.\n"
 			    "--reload resolves the backends given by host name again (as SIGHUP):\n"
-			    "one whose name no longer resolves keeps its address.\n",
+			    "one whose name no longer resolves keeps its address.\n"
+			    "--drain without --backend drains the whole director (proxy with\n"
+			    "--drain-time): no new connections, the open ones closed spread over\n"
+			    "the drain time; status answers meanwhile (proxy.drain).\n",
 			    DIRECTOR_WEIGHT_MAX);
 			return CLI_OK;
 		case ':':
@@ -484,7 +546,8 @@ static int cmd_set(int argc, char **argv)
 	if (reload_req && (backend || actions != 1))
 		return cli_usage_error(cmd, "--reload goes alone (no --backend, --weight, --drain, "
 					    "--enable)");
-	if (!backend && !reload_req)
+	int whole = drain && !backend && actions == 1; /* the director itself drains */
+	if (!backend && !reload_req && !whole)
 		return cli_usage_error(cmd, "--backend ADDR:PORT is required");
 	if (backend && addr_parse_err(backend, 0, &ss, err, sizeof(err)) != 0)
 		return cli_usage_error(cmd, "--backend: %s (want ADDR:PORT)", err);
@@ -492,10 +555,10 @@ static int cmd_set(int argc, char **argv)
 		return cli_usage_error(cmd, "give exactly one of --weight W, --drain, --enable");
 	if ((c = pick_path(cmd, control, name, path, sizeof(path))) != 0)
 		return c;
-	if (!reload_req)
+	if (backend)
 		addr_format(&ss, a, sizeof(a));
-	if (reload_req)
-		snprintf(line, sizeof(line), "reload");
+	if (reload_req || whole)
+		snprintf(line, sizeof(line), whole ? "drain" : "reload");
 	else if (have_w)
 		snprintf(line, sizeof(line), "set %s weight %u", a, (unsigned)w);
 	else
@@ -514,8 +577,8 @@ static int cmd_set(int argc, char **argv)
 	if (rc == CLI_OK && strncmp(reply, "ok", 2) != 0) {
 		fprintf(stderr, "mqlb: director: %s", reply_len ? reply : "no answer\n");
 		rc = CLI_FAIL;
-	} else if (rc == CLI_OK && reload_req) {
-		fputs(reply, stdout); /* "ok N backends moved" */
+	} else if (rc == CLI_OK && (reload_req || whole)) {
+		fputs(reply, stdout); /* "ok N backends moved", "ok draining" */
 	}
 	free(reply);
 	return rc;

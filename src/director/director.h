@@ -13,6 +13,10 @@
  *     table stats       -> the same with counters (ipvsadm -Ln --stats)
  *     set ADDR:PORT weight N | set ADDR:PORT drain | set ADDR:PORT enable
  *                       -> "ok\n" or "error: <reason>\n"
+ *     drain             -> the whole director drains (proxy, --drain-time):
+ *                          "ok draining\n", "ok already draining\n", "error: ..."
+ *     reload            -> backends given by name resolved again:
+ *                          "ok N backend(s) moved\n"
  *     ping              -> "pong\n" (`director check`, keepalived's vrrp_script)
  *     help              -> the list above
  *   Anything else -> "error: unknown request ...\n". The socket is created with

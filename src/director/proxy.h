@@ -304,6 +304,9 @@ struct proxy {
 	const char *server_ref;	     /* --server-reference or NULL */
 	atomic_int drain;	     /* set by proxy_stop: threads drain, then stop */
 	atomic_uint drained;	     /* threads done draining */
+	uint64_t drain_began;	     /* time_mono_ns of drain_start (0: not begun) */
+	unsigned drain_open;	     /* ... open connections then */
+	unsigned drain_threads;	     /* ... threads that will drain */
 };
 
 /* ---- proxy_conn.c ---- */
