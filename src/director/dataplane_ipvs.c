@@ -12,6 +12,10 @@
  *           is IPVS's "quiescent": no new connections, existing ones go on.
  *   stats   dumps the destinations (GET_DEST) into d->backends counters.
  *   stop    DEL_SERVICE of exactly our (TCP, VIP, port); never a flush.
+ *   A service that already exists is refused, unless our owner record
+ *   (ipvs_owner.h) says a director of this name made it and is gone (killed):
+ *   then it is taken over in place (scheduler set, destinations made ours),
+ *   so the connections it carries go on and a systemd Restart= works.
  *
  * Mode "local" (clients on the director host itself) is NAT as well: IPVS
  * schedules locally originated connections in its LOCAL_OUT hook
@@ -34,6 +38,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "director/ipvs_nl.h"
+#include "director/ipvs_owner.h"
 
 struct ipvs_state {
 	struct ipvs_nl *nl;
@@ -136,6 +141,59 @@ static void state_free(struct director *d)
 	d->dp_state = NULL;
 }
 
+/* Makes an existing service ours: our scheduler, our destinations with our
+ * weights (kept ones keep their connections), others removed. 0 or -errno. */
+static int take_over(struct director *d, struct ipvs_state *s)
+{
+	struct ipvs_nl_dest have[DIRECTOR_MAX_BACKENDS];
+	unsigned n = 0;
+	int r = ipvs_nl_service_set(s->nl, &s->svc);
+	if (r < 0 || (r = ipvs_nl_dest_dump(s->nl, &s->svc, have, DIRECTOR_MAX_BACKENDS, &n)) < 0)
+		return r;
+	if (n > DIRECTOR_MAX_BACKENDS)
+		n = DIRECTOR_MAX_BACKENDS;
+	for (unsigned k = 0; k < n; k++)
+		if (director_backend_find(d, &have[k].addr) < 0 &&
+		    (r = ipvs_nl_dest_del(s->nl, &s->svc, &have[k])) < 0)
+			return r;
+	for (unsigned i = 0; i < d->n_backends; i++) {
+		struct ipvs_nl_dest dest;
+		int there = 0;
+		fill_dest(d, i, &dest);
+		for (unsigned k = 0; k < n; k++)
+			there |= addr_equal(&have[k].addr, &dest.addr);
+		r = there ? ipvs_nl_dest_set(s->nl, &s->svc, &dest)
+			  : ipvs_nl_dest_add(s->nl, &s->svc, &dest);
+		if (r < 0)
+			return r;
+		s->applied[i] = dest.weight;
+	}
+	return 0;
+}
+
+/* NEW_SERVICE said EEXIST: ours from a killed run (taken over, returns 0) or
+ * someone else's (-EEXIST, err says so). */
+static int service_exists(struct director *d, struct ipvs_state *s, char *err, size_t errlen)
+{
+	char a[ADDR_STRLEN];
+	long pid = 0;
+	addr_format(&d->cfg.listen, a, sizeof(a));
+	if (!ipvs_owner_stale(d->cfg.control_path, &d->cfg.listen, &pid)) {
+		snprintf(err, errlen, "%s%s", ipvs_nl_error(s->nl),
+			 pid ? " (its director still runs)" : "");
+		return -EEXIST;
+	}
+	log_warn("IPVS service TCP %s was left by director pid %ld, which is gone (killed?): "
+		 "taking it over",
+		 a, pid);
+	int r = take_over(d, s);
+	if (r < 0) {
+		snprintf(err, errlen, "taking over IPVS service %s: %s", a, ipvs_nl_error(s->nl));
+		return r;
+	}
+	return 0;
+}
+
 static int ipvs_start(struct director *d, char *err, size_t errlen)
 {
 	struct ipvs_state *s = calloc(1, sizeof *s);
@@ -161,6 +219,11 @@ static int ipvs_start(struct director *d, char *err, size_t errlen)
 	s->svc.protocol = IPPROTO_TCP;
 	snprintf(s->svc.sched, sizeof s->svc.sched, "%s", d->cfg.scheduler);
 	r = ipvs_nl_service_add(s->nl, &s->svc);
+	if (r == -EEXIST) {
+		if ((r = service_exists(d, s, err, errlen)) < 0)
+			goto fail;
+		goto owned;
+	}
 	if (r < 0) {
 		snprintf(err, errlen, "%s", ipvs_nl_error(s->nl));
 		goto fail;
@@ -178,6 +241,11 @@ static int ipvs_start(struct director *d, char *err, size_t errlen)
 		}
 		s->applied[i] = dest.weight;
 	}
+owned:
+	if ((r = ipvs_owner_write(d->cfg.control_path, &d->cfg.listen)) < 0)
+		log_warn("cannot record this director as the IPVS service's owner (%s): a "
+			 "restart after a crash will not take it over",
+			 strerror(-r));
 	return 0;
 fail:
 	state_free(d);
@@ -257,6 +325,7 @@ static void ipvs_stop(struct director *d)
 		return;
 	if (ipvs_nl_service_del(s->nl, &s->svc) < 0)
 		log_warn("%s", ipvs_nl_error(s->nl));
+	ipvs_owner_remove(d->cfg.control_path);
 	state_free(d);
 }
 

@@ -336,6 +336,39 @@ if want drain; then
 	dir_stop
 fi
 
+# ---- stale: a director restarted after SIGKILL takes over its own service ----
+if want stale; then
+	check "stale: starts (rr, b1 b2)" dir_start stale 19509 rr --backend $B1 --backend $B2 \
+		--health-interval 0
+	check "stale: it recorded itself as the service's owner" test -s /run/mqlb/director-stale.sock.ipvs
+	hold_open 4 >/dev/null
+	is "$(counts)" "2 2 0" "stale: 4 connections 2/2/0"
+	kill -KILL $DPID
+	wait $DPID 2>/dev/null
+	is "$(svc_lines 19509)" 1 "stale: SIGKILL left the service behind"
+	check "stale: restarted with the same name (wrr, b1 weight 2, b3 instead of b2) it starts" \
+		dir_start stale 19509 wrr --backend $B1,weight=2 --backend $B3 --health-interval 0
+	check "stale: ... saying it took the service over" \
+		grep -q "TCP $VIP:19509 was left by director pid [0-9]*, which is gone (killed?): taking it over" \
+		/tmp/dir-stale.log
+	is "$(ipvsadm -Ln | grep "^TCP  $VIP:19509 " | awk '{print $3}')" wrr "stale: the kernel has its scheduler now (wrr)"
+	is "$(dests 19509 | awk '{print $1, $3}' | sort | tr '\n' ';')" "$B1 2;$B3 1;" \
+		"stale: its destinations and weights now (b1 2, b3 1; b2 removed)"
+	is "$(bcount 1)" 2 "stale: b1's 2 connections made before the kill still stand"
+	HOLD=/tmp/hold3
+	H1=$HPID
+	hold_open 3 >/dev/null
+	is "$(bcount 1) $(bcount 3)" "4 1" "stale: 3 new connections follow the new config (b1 +2, b3 +1)"
+	hold_close
+	HOLD=/tmp/hold
+	HPID=$H1
+	hold_close
+	dir_stop
+	is "$?" 0 "stale: SIGTERM -> exit 0"
+	is "$(svc_lines 19509)" 0 "stale: the service is gone after SIGTERM"
+	check "stale: ... and its owner record" test ! -e /run/mqlb/director-stale.sock.ipvs
+fi
+
 # ---- health: a dead broker gets weight 0 within two intervals ----
 if want health; then
 	check "health: starts (interval 500ms, fall 2)" dir_start health 19507 rr \
