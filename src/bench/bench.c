@@ -273,6 +273,37 @@ struct timing {
  * way: what is missing then is late, not known to be dropped. */
 #define LATE_WINDOW_NS NS_PER_S
 
+/* Every client connected (or failed) and every subscriber subscribed (or
+ * refused). */
+static bool connect_ready(const struct bench_run *run, const struct sums *s)
+{
+	return s->conn_ok + s->conn_failed >= run->nclients &&
+	       s->subscribed + s->sub_failed >= run->nsubs;
+}
+
+/* The connect phase is over (all in, or its bound reached): publishers start
+ * two ticks from now, conn/sub hold for --duration (*hold_end, 0 = forever). */
+static void connect_over(struct bench_run *run, struct timing *tm, const struct sums *s,
+			 uint64_t now, uint64_t *hold_end)
+{
+	const struct bench_opts *o = &run->o;
+	if (!connect_ready(run, s))
+		log_warn("bench: connect phase bound reached: %llu of %u connected, "
+			 "%llu of %u subscribed; going on",
+			 (unsigned long long)s->conn_ok, run->nclients,
+			 (unsigned long long)s->subscribed, run->nsubs);
+	tm->connected_ns = now;
+	if (o->mode == BENCH_PUB || o->mode == BENCH_RUN) {
+		uint64_t start = now + 2 * BENCH_TICK_NS;
+		atomic_store(&run->pub_start_ns, start);
+		run->pub_end_ns = o->duration_ns ? start + o->duration_ns : 0;
+		tm->pub_start_ns = start;
+		set_phase(run, BPH_PUBLISH);
+	} else {
+		*hold_end = o->duration_ns ? now + o->duration_ns : 0;
+	}
+}
+
 /* The main thread's loop: phases, progress, signals. */
 static void drive(struct bench_run *run, struct timing *tm, FILE *csv, int sfd)
 {
@@ -317,26 +348,8 @@ static void drive(struct bench_run *run, struct timing *tm, FILE *csv, int sfd)
 			return;
 		}
 		if (phase == BPH_CONNECT && !tm->connected_ns) {
-			bool ready = s.conn_ok + s.conn_failed >= run->nclients &&
-				     s.subscribed + s.sub_failed >= run->nsubs;
-			if (!ready && now < connect_deadline)
-				continue;
-			if (!ready)
-				log_warn(
-				    "bench: connect phase bound reached: %llu of %u connected, "
-				    "%llu of %u subscribed; going on",
-				    (unsigned long long)s.conn_ok, run->nclients,
-				    (unsigned long long)s.subscribed, run->nsubs);
-			tm->connected_ns = now;
-			if (o->mode == BENCH_PUB || o->mode == BENCH_RUN) {
-				uint64_t start = now + 2 * BENCH_TICK_NS;
-				atomic_store(&run->pub_start_ns, start);
-				run->pub_end_ns = o->duration_ns ? start + o->duration_ns : 0;
-				tm->pub_start_ns = start;
-				set_phase(run, BPH_PUBLISH);
-			} else {
-				hold_end = o->duration_ns ? now + o->duration_ns : 0;
-			}
+			if (now >= connect_deadline || connect_ready(run, &s))
+				connect_over(run, tm, &s, now, &hold_end);
 			continue;
 		}
 		if (phase == BPH_CONNECT) { /* conn/sub: holding */
@@ -373,21 +386,10 @@ static void drive(struct bench_run *run, struct timing *tm, FILE *csv, int sfd)
 	}
 }
 
-static void fill_report(struct bench_run *run, const struct timing *tm, struct bench_report *r,
-			struct bench_pub_acct **pubs, struct bench_sub_acct **subs)
+/* The workers' sums: histogram, bytes, sessions, targets, errors, TLS. */
+static void report_workers(struct bench_run *run, struct bench_report *r)
 {
 	const struct bench_opts *o = &run->o;
-	r->mode = bench_mode_name(o->mode);
-	r->qos = o->qos;
-	r->mqtt_version = o->version;
-	r->hist = malloc(sizeof(*r->hist));
-	if (r->hist)
-		bench_hist_init(r->hist);
-	struct sums s;
-	sum_live(run, &s);
-	r->connections_ok = s.conn_ok;
-	r->connections_failed = run->nclients - s.conn_ok;
-	r->reconnects = s.reconnects;
 	for (unsigned i = 0; i < run->nworkers; i++) {
 		struct bench_worker *w = &run->workers[i];
 		if (r->hist)
@@ -417,27 +419,13 @@ static void fill_report(struct bench_run *run, const struct timing *tm, struct b
 	bench_report_collect_errors(r, run->workers, run->nworkers, o->version);
 	if (o->tls)
 		bench_tls_collect(r, run->workers, run->nworkers);
-	uint32_t np = 0, ns = 0;
-	for (uint32_t k = 0; k < run->nclients; k++) {
-		if (run->clients[k].pub)
-			pubs[np++] = &run->clients[k].pub->acct;
-		if (run->clients[k].sub)
-			subs[ns++] = run->clients[k].sub;
-	}
-	bench_account(pubs, np, subs, ns, &r->t);
-	if (o->mode == BENCH_SUB) {
-		/* no publisher data here: figures per stream, as received */
-		r->t.unique = r->t.unconfirmed;
-		r->t.unconfirmed = 0;
-		r->t.lost = 0;
-		r->t.loss_ratio = 0;
-	}
-	r->pubs = pubs;
-	r->subs = subs;
-	r->npubs = np;
-	r->nsubs = ns;
-	r->raw_pubs = o->mode == BENCH_PUB;
-	r->raw_subs = o->mode == BENCH_SUB;
+}
+
+/* Durations and rates from the phase times; late messages of a cut drain. */
+static void report_timing(const struct bench_run *run, const struct timing *tm, uint64_t conn_ok,
+			  struct bench_report *r)
+{
+	const struct bench_opts *o = &run->o;
 	uint64_t end = tm->stop_ns;
 	if (tm->pub_start_ns) {
 		uint64_t stop = tm->pub_stop_ns ? tm->pub_stop_ns : end;
@@ -464,13 +452,128 @@ static void fill_report(struct bench_run *run, const struct timing *tm, struct b
 	r->threads = run->nworkers;
 	if (tm->connected_ns) {
 		r->connect_s = (double)(tm->connected_ns - run->connect_start_ns) / 1e9;
-		r->connect_rate = r->connect_s > 0 ? (double)s.conn_ok / r->connect_s : 0;
+		r->connect_rate = r->connect_s > 0 ? (double)conn_ok / r->connect_s : 0;
 	}
+}
+
+static void fill_report(struct bench_run *run, const struct timing *tm, struct bench_report *r,
+			struct bench_pub_acct **pubs, struct bench_sub_acct **subs)
+{
+	const struct bench_opts *o = &run->o;
+	r->mode = bench_mode_name(o->mode);
+	r->qos = o->qos;
+	r->mqtt_version = o->version;
+	r->hist = malloc(sizeof(*r->hist));
+	if (r->hist)
+		bench_hist_init(r->hist);
+	struct sums s;
+	sum_live(run, &s);
+	r->connections_ok = s.conn_ok;
+	r->connections_failed = run->nclients - s.conn_ok;
+	r->reconnects = s.reconnects;
+	report_workers(run, r);
+	uint32_t np = 0, ns = 0;
+	for (uint32_t k = 0; k < run->nclients; k++) {
+		if (run->clients[k].pub)
+			pubs[np++] = &run->clients[k].pub->acct;
+		if (run->clients[k].sub)
+			subs[ns++] = run->clients[k].sub;
+	}
+	bench_account(pubs, np, subs, ns, &r->t);
+	if (o->mode == BENCH_SUB) {
+		/* no publisher data here: figures per stream, as received */
+		r->t.unique = r->t.unconfirmed;
+		r->t.unconfirmed = 0;
+		r->t.lost = 0;
+		r->t.loss_ratio = 0;
+	}
+	r->pubs = pubs;
+	r->subs = subs;
+	r->npubs = np;
+	r->nsubs = ns;
+	r->raw_pubs = o->mode == BENCH_PUB;
+	r->raw_subs = o->mode == BENCH_SUB;
+	report_timing(run, tm, s.conn_ok, r);
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		r->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
 		r->cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	}
+}
+
+/* One worker (thread, event loop) per core or --threads, never more than
+ * clients; clients dealt round robin; the publishers' state. 0, or -1 (said). */
+static int setup_workers(struct bench_run *run)
+{
+	const struct bench_opts *o = &run->o;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	run->nworkers = o->threads ? o->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+	if (run->nworkers > run->nclients && run->nclients)
+		run->nworkers = run->nclients;
+	if (!run->nworkers)
+		run->nworkers = 1;
+	if (raise_nofile((uint64_t)run->nclients + 64 + 4 * run->nworkers) < 0)
+		return -1;
+	run->workers = calloc(run->nworkers, sizeof(*run->workers));
+	if (!run->workers)
+		return -1;
+	for (unsigned i = 0; i < run->nworkers; i++) {
+		struct bench_worker *w = &run->workers[i];
+		w->run = run;
+		w->clients = calloc(run->nclients / run->nworkers + 1, sizeof(*w->clients));
+		if (!w->clients)
+			return -1;
+	}
+	for (uint32_t k = 0; k < run->nclients; k++) {
+		struct bench_worker *w = &run->workers[k % run->nworkers];
+		run->clients[k].w = w;
+		w->clients[w->nclients++] = &run->clients[k];
+	}
+	for (uint32_t k = 0; k < run->nclients; k++)
+		if (run->clients[k].role == BROLE_PUB &&
+		    bench_client_init_pub(&run->clients[k]) < 0)
+			return -1;
+	if (o->mode == BENCH_RUN)
+		count_matching(run);
+	for (unsigned i = 0; i < run->nworkers; i++)
+		if (bench_worker_init(&run->workers[i], run, i) < 0) {
+			fprintf(stderr, "mqlb: bench: %s\n", strerror(errno ? errno : ENOMEM));
+			return -1;
+		}
+	return 0;
+}
+
+/* The run itself: signals to the signalfd, the workers started, the phases
+ * driven until the stop, the workers joined. 0, or -1 (said). */
+static int run_phases(struct bench_run *run, FILE *csv, struct timing *tm)
+{
+	sigset_t old_mask;
+	pthread_sigmask(SIG_SETMASK, NULL, &old_mask);
+	int sfd = sigfd_open(bench_sigs, sizeof(bench_sigs) / sizeof(bench_sigs[0]));
+	if (sfd < 0) {
+		fprintf(stderr, "mqlb: bench: signalfd: %s\n", strerror(-sfd));
+		return -1;
+	}
+	run->mono0_ns = time_mono_ns();
+	run->real0_ns = time_real_ns();
+	run->connect_start_ns = run->mono0_ns + 10 * NS_PER_MS;
+	unsigned started = 0;
+	for (; started < run->nworkers; started++)
+		if (bench_worker_start(&run->workers[started]) < 0)
+			break;
+	if (started == run->nworkers)
+		drive(run, tm, csv, sfd);
+	set_phase(run, BPH_STOP);
+	if (!tm->stop_ns)
+		tm->stop_ns = time_mono_ns();
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(run->workers[i].thread, NULL);
+	signals_close(sfd, &old_mask);
+	if (started != run->nworkers) {
+		fprintf(stderr, "mqlb: bench: cannot start threads\n");
+		return -1;
+	}
+	return 0;
 }
 
 static int run_bench(struct bench_run *run)
@@ -495,40 +598,8 @@ static int run_bench(struct bench_run *run)
 		fprintf(stderr, "mqlb: bench: setting up clients: %s\n", strerror(-r));
 		goto out;
 	}
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	run->nworkers = o->threads ? o->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
-	if (run->nworkers > run->nclients && run->nclients)
-		run->nworkers = run->nclients;
-	if (!run->nworkers)
-		run->nworkers = 1;
-	if (raise_nofile((uint64_t)run->nclients + 64 + 4 * run->nworkers) < 0)
+	if (setup_workers(run) < 0)
 		goto out;
-	run->workers = calloc(run->nworkers, sizeof(*run->workers));
-	if (!run->workers)
-		goto out;
-	for (unsigned i = 0; i < run->nworkers; i++) {
-		struct bench_worker *w = &run->workers[i];
-		w->run = run;
-		w->clients = calloc(run->nclients / run->nworkers + 1, sizeof(*w->clients));
-		if (!w->clients)
-			goto out;
-	}
-	for (uint32_t k = 0; k < run->nclients; k++) {
-		struct bench_worker *w = &run->workers[k % run->nworkers];
-		run->clients[k].w = w;
-		w->clients[w->nclients++] = &run->clients[k];
-	}
-	for (uint32_t k = 0; k < run->nclients; k++)
-		if (run->clients[k].role == BROLE_PUB &&
-		    bench_client_init_pub(&run->clients[k]) < 0)
-			goto out;
-	if (o->mode == BENCH_RUN)
-		count_matching(run);
-	for (unsigned i = 0; i < run->nworkers; i++)
-		if (bench_worker_init(&run->workers[i], run, i) < 0) {
-			fprintf(stderr, "mqlb: bench: %s\n", strerror(errno ? errno : ENOMEM));
-			goto out;
-		}
 	if (o->csv_path) {
 		csv = fopen(o->csv_path, "w");
 		if (!csv) {
@@ -539,33 +610,9 @@ static int run_bench(struct bench_run *run)
 		fprintf(csv, "t_s,phase,connected,published,acked,received,unique,expected,"
 			     "pub_rate,recv_rate,inflight,lost_so_far,errors,unix_ms\n");
 	}
-	sigset_t old_mask;
-	pthread_sigmask(SIG_SETMASK, NULL, &old_mask);
-	int sfd = sigfd_open(bench_sigs, sizeof(bench_sigs) / sizeof(bench_sigs[0]));
-	if (sfd < 0) {
-		fprintf(stderr, "mqlb: bench: signalfd: %s\n", strerror(-sfd));
-		goto out;
-	}
-	run->mono0_ns = time_mono_ns();
-	run->real0_ns = time_real_ns();
-	run->connect_start_ns = run->mono0_ns + 10 * NS_PER_MS;
-	unsigned started = 0;
-	for (; started < run->nworkers; started++)
-		if (bench_worker_start(&run->workers[started]) < 0)
-			break;
 	struct timing tm = {0};
-	if (started == run->nworkers)
-		drive(run, &tm, csv, sfd);
-	set_phase(run, BPH_STOP);
-	if (!tm.stop_ns)
-		tm.stop_ns = time_mono_ns();
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(run->workers[i].thread, NULL);
-	signals_close(sfd, &old_mask);
-	if (started != run->nworkers) {
-		fprintf(stderr, "mqlb: bench: cannot start threads\n");
+	if (run_phases(run, csv, &tm) < 0)
 		goto out;
-	}
 	pubs = calloc(run->npubs + 1, sizeof(*pubs));
 	subs = calloc(run->nsubs + 1, sizeof(*subs));
 	if (!pubs || !subs)

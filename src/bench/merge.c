@@ -102,6 +102,136 @@ static int check_same_run(const struct bench_opts *o, struct bench_sub_acct *con
 	return CLI_OK;
 }
 
+/* raw.<key> of a bench file as an array; NULL, said, when it is not there. */
+static const struct jr_value *raw_array(const struct jr_value *doc, const char *key,
+					const char *path, const char *mode)
+{
+	const struct jr_value *a = jr_get(jr_get(doc, "raw"), key);
+	if (a && a->type == JR_ARR)
+		return a;
+	fprintf(stderr, "mqlb: bench merge: %s has no raw.%s (not from 'bench %s --json'?)\n", path,
+		key, mode);
+	return NULL;
+}
+
+/* One publisher of raw.publishers. 0, or -1 when its bitmap is bad. */
+static int load_pub(const struct jr_value *e, uint64_t nonce, struct bench_pub_acct *p)
+{
+	bench_pub_acct_init(p, (uint32_t)jr_u64(jr_get(e, "id"), 0),
+			    jr_str(jr_get(e, "topic"), ""));
+	p->first_pub_ns = jr_u64(jr_get(e, "first_pub_ns"), 0);
+	p->published = jr_u64(jr_get(e, "published"), 0);
+	p->nonce = nonce;
+	if (load_seqmap(e, &p->confirmed) < 0)
+		return -1;
+	p->acked = p->confirmed.count;
+	return 0;
+}
+
+/* One subscriber of raw.subscribers with its streams. 0, or -1 when a stream
+ * is bad (its nonce or its bitmap). */
+static int load_sub(const struct jr_value *e, struct bench_sub_acct *s)
+{
+	bench_sub_acct_init(s, (uint32_t)jr_u64(jr_get(e, "id"), 0),
+			    jr_str(jr_get(e, "filter"), ""));
+	s->subscribed = jr_bool(jr_get(e, "subscribed"), false);
+	s->suback_ns = jr_u64(jr_get(e, "suback_ns"), 0);
+	s->foreign = jr_u64(jr_get(e, "foreign"), 0);
+	s->qos2_resent = jr_u64(jr_get(e, "qos2_resent"), 0);
+	s->stale = jr_u64(jr_get(e, "stale"), 0);
+	s->invalid = jr_u64(jr_get(e, "invalid"), 0);
+	s->skewed = jr_u64(jr_get(e, "skewed"), 0);
+	s->skew_max_ns = jr_u64(jr_get(e, "skew_max_ns"), 0);
+	s->skew_sum_ns = jr_u64(jr_get(e, "skew_sum_ns"), 0);
+	const struct jr_value *st = jr_get(e, "streams");
+	for (size_t k = 0; st && st->type == JR_ARR && k < st->n; k++) {
+		const struct jr_value *x = &st->items[k];
+		uint64_t sn = 0;
+		struct bench_stream *str =
+		    read_nonce(jr_get(x, "nonce"), &sn) < 0
+			? NULL
+			: bench_sub_stream_of(s, (uint32_t)jr_u64(jr_get(x, "pub"), 0), sn);
+		if (!str || load_seqmap(x, &str->seen) < 0)
+			return -1;
+		str->received = jr_u64(jr_get(x, "received"), 0);
+		str->duplicates = jr_u64(jr_get(x, "duplicates"), 0);
+		str->reordered = jr_u64(jr_get(x, "reordered"), 0);
+	}
+	return 0;
+}
+
+/* The subscriber's raw.latency_hist (h may be NULL: an empty histogram). */
+static void load_hist(const struct jr_value *h, struct bench_hist *hist)
+{
+	if (!h)
+		return;
+	hist->count = jr_u64(jr_get(h, "count"), 0);
+	hist->min = hist->count ? jr_u64(jr_get(h, "min"), 0) : UINT64_MAX;
+	hist->max = jr_u64(jr_get(h, "max"), 0);
+	hist->sum = jr_u64(jr_get(h, "sum"), 0);
+	const struct jr_value *b = jr_get(h, "buckets");
+	for (size_t k = 0; b && b->type == JR_ARR && k < b->n; k++) {
+		const struct jr_value *pair = &b->items[k];
+		if (pair->type != JR_ARR || pair->n != 2)
+			continue;
+		uint64_t idx = jr_u64(&pair->items[0], HIST_BUCKETS);
+		if (idx < HIST_BUCKETS)
+			hist->buckets[idx] += jr_u64(&pair->items[1], 0);
+	}
+}
+
+/* The merged report's figures other than the accounting: the run's nonce,
+ * QoS and version, the pub file's rates and settings, what both files counted
+ * (add_common). 0, or -1 out of memory. */
+static int merge_meta(struct bench_report *r, const struct jr_value *sd, const struct jr_value *pd,
+		      uint64_t nonce)
+{
+	r->run_nonce = nonce;
+	r->mode = "merge";
+	r->qos = (int)jr_u64(jr_get(pd, "qos"), 0);
+	r->mqtt_version = (int)jr_u64(jr_get(pd, "mqtt_version"), 5);
+	if (jr_u64(jr_get(sd, "qos"), (uint64_t)r->qos) != (uint64_t)r->qos)
+		fprintf(stderr, "mqlb: bench merge: warning: sub QoS %llu, pub QoS %d\n",
+			(unsigned long long)jr_u64(jr_get(sd, "qos"), 0), r->qos);
+	if (add_common(r, sd) < 0 || add_common(r, pd) < 0)
+		return -1;
+	bench_msstat_sort(&r->reconnect_ms);
+	r->duration_s = jr_num(jr_get(pd, "duration_s"), 0);
+	r->publish_rate = jr_num(jr_get(pd, "publish_rate"), 0);
+	double sub_dur = jr_num(jr_get(sd, "duration_s"), 0);
+	r->receive_rate = sub_dur > 0 ? (double)r->t.received / sub_dur : 0;
+	r->payload_size = (uint32_t)jr_u64(jr_get(pd, "payload_size"), 0);
+	r->interval_us = jr_u64(jr_get(pd, "interval_us"), 0);
+	r->inflight = jr_u64(jr_get(pd, "inflight"), 0);
+	return 0;
+}
+
+/* Every publisher and subscriber of the raw arrays into pubs/subs (pp/sp
+ * point at them, for bench_account). 0, or -1 (said). */
+static int load_all(const struct bench_opts *o, const struct jr_value *praw,
+		    const struct jr_value *sraw, uint64_t nonce, struct bench_pub_acct *pubs,
+		    struct bench_pub_acct **pp, struct bench_sub_acct *subs,
+		    struct bench_sub_acct **sp)
+{
+	for (size_t i = 0; i < praw->n; i++) {
+		pp[i] = &pubs[i];
+		if (load_pub(&praw->items[i], nonce, &pubs[i]) < 0) {
+			fprintf(stderr, "mqlb: bench merge: %s: publisher %zu: bad bitmap\n",
+				o->merge_pub, i);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < sraw->n; i++) {
+		sp[i] = &subs[i];
+		if (load_sub(&sraw->items[i], &subs[i]) < 0) {
+			fprintf(stderr, "mqlb: bench merge: %s: subscriber %zu: bad stream\n",
+				o->merge_sub, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int bench_merge(const struct bench_opts *o)
 {
 	int rc = CLI_FAIL;
@@ -122,22 +252,10 @@ int bench_merge(const struct bench_opts *o)
 		fprintf(stderr, "mqlb: bench merge: %s: %s\n", o->merge_pub, err);
 		goto out;
 	}
-	const struct jr_value *sraw = jr_get(jr_get(sd, "raw"), "subscribers");
-	const struct jr_value *praw = jr_get(jr_get(pd, "raw"), "publishers");
-	if (!sraw || sraw->type != JR_ARR) {
-		fprintf(
-		    stderr,
-		    "mqlb: bench merge: %s has no raw.subscribers (not from 'bench sub --json'?)\n",
-		    o->merge_sub);
+	const struct jr_value *sraw = raw_array(sd, "subscribers", o->merge_sub, "sub");
+	const struct jr_value *praw = raw_array(pd, "publishers", o->merge_pub, "pub");
+	if (!sraw || !praw)
 		goto out;
-	}
-	if (!praw || praw->type != JR_ARR) {
-		fprintf(
-		    stderr,
-		    "mqlb: bench merge: %s has no raw.publishers (not from 'bench pub --json'?)\n",
-		    o->merge_pub);
-		goto out;
-	}
 	uint64_t nonce = 0;
 	if (read_nonce(jr_get(pd, "run_nonce"), &nonce) < 0) {
 		fprintf(stderr, "mqlb: bench merge: %s: run_nonce is not 1-16 hex digits\n",
@@ -153,97 +271,20 @@ int bench_merge(const struct bench_opts *o)
 	sp = calloc(ns + 1, sizeof(*sp));
 	if (!pubs || !pp || !subs || !sp)
 		goto out;
-	for (size_t i = 0; i < np; i++) {
-		const struct jr_value *e = &praw->items[i];
-		bench_pub_acct_init(&pubs[i], (uint32_t)jr_u64(jr_get(e, "id"), 0),
-				    jr_str(jr_get(e, "topic"), ""));
-		pubs[i].first_pub_ns = jr_u64(jr_get(e, "first_pub_ns"), 0);
-		pubs[i].published = jr_u64(jr_get(e, "published"), 0);
-		pubs[i].nonce = nonce;
-		if (load_seqmap(e, &pubs[i].confirmed) < 0) {
-			fprintf(stderr, "mqlb: bench merge: %s: publisher %zu: bad bitmap\n",
-				o->merge_pub, i);
-			goto out;
-		}
-		pubs[i].acked = pubs[i].confirmed.count;
-		pp[i] = &pubs[i];
-	}
-	for (size_t i = 0; i < ns; i++) {
-		const struct jr_value *e = &sraw->items[i];
-		struct bench_sub_acct *s = &subs[i];
-		bench_sub_acct_init(s, (uint32_t)jr_u64(jr_get(e, "id"), 0),
-				    jr_str(jr_get(e, "filter"), ""));
-		s->subscribed = jr_bool(jr_get(e, "subscribed"), false);
-		s->suback_ns = jr_u64(jr_get(e, "suback_ns"), 0);
-		s->foreign = jr_u64(jr_get(e, "foreign"), 0);
-		s->qos2_resent = jr_u64(jr_get(e, "qos2_resent"), 0);
-		s->stale = jr_u64(jr_get(e, "stale"), 0);
-		s->invalid = jr_u64(jr_get(e, "invalid"), 0);
-		s->skewed = jr_u64(jr_get(e, "skewed"), 0);
-		s->skew_max_ns = jr_u64(jr_get(e, "skew_max_ns"), 0);
-		s->skew_sum_ns = jr_u64(jr_get(e, "skew_sum_ns"), 0);
-		sp[i] = s;
-		const struct jr_value *st = jr_get(e, "streams");
-		for (size_t k = 0; st && st->type == JR_ARR && k < st->n; k++) {
-			const struct jr_value *x = &st->items[k];
-			uint64_t sn = 0;
-			struct bench_stream *str =
-			    read_nonce(jr_get(x, "nonce"), &sn) < 0
-				? NULL
-				: bench_sub_stream_of(s, (uint32_t)jr_u64(jr_get(x, "pub"), 0), sn);
-			if (!str || load_seqmap(x, &str->seen) < 0) {
-				fprintf(stderr,
-					"mqlb: bench merge: %s: subscriber %zu: bad stream\n",
-					o->merge_sub, i);
-				goto out;
-			}
-			str->received = jr_u64(jr_get(x, "received"), 0);
-			str->duplicates = jr_u64(jr_get(x, "duplicates"), 0);
-			str->reordered = jr_u64(jr_get(x, "reordered"), 0);
-		}
-	}
+	if (load_all(o, praw, sraw, nonce, pubs, pp, subs, sp) < 0)
+		goto out;
 	if ((rc = check_same_run(o, sp, ns, nonce)) != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
 	if (bench_account(pp, (uint32_t)np, sp, (uint32_t)ns, &r.t) < 0)
 		goto out;
-	r.run_nonce = nonce;
-	r.mode = "merge";
-	r.qos = (int)jr_u64(jr_get(pd, "qos"), 0);
-	r.mqtt_version = (int)jr_u64(jr_get(pd, "mqtt_version"), 5);
-	if (jr_u64(jr_get(sd, "qos"), (uint64_t)r.qos) != (uint64_t)r.qos)
-		fprintf(stderr, "mqlb: bench merge: warning: sub QoS %llu, pub QoS %d\n",
-			(unsigned long long)jr_u64(jr_get(sd, "qos"), 0), r.qos);
-	if (add_common(&r, sd) < 0 || add_common(&r, pd) < 0)
+	if (merge_meta(&r, sd, pd, nonce) < 0)
 		goto out;
-	bench_msstat_sort(&r.reconnect_ms);
-	r.duration_s = jr_num(jr_get(pd, "duration_s"), 0);
-	r.publish_rate = jr_num(jr_get(pd, "publish_rate"), 0);
-	double sub_dur = jr_num(jr_get(sd, "duration_s"), 0);
-	r.receive_rate = sub_dur > 0 ? (double)r.t.received / sub_dur : 0;
-	r.payload_size = (uint32_t)jr_u64(jr_get(pd, "payload_size"), 0);
-	r.interval_us = jr_u64(jr_get(pd, "interval_us"), 0);
-	r.inflight = jr_u64(jr_get(pd, "inflight"), 0);
 	r.hist = calloc(1, sizeof(*r.hist));
 	if (!r.hist)
 		goto out;
 	bench_hist_init(r.hist);
-	const struct jr_value *h = jr_get(jr_get(sd, "raw"), "latency_hist");
-	if (h) {
-		r.hist->count = jr_u64(jr_get(h, "count"), 0);
-		r.hist->min = r.hist->count ? jr_u64(jr_get(h, "min"), 0) : UINT64_MAX;
-		r.hist->max = jr_u64(jr_get(h, "max"), 0);
-		r.hist->sum = jr_u64(jr_get(h, "sum"), 0);
-		const struct jr_value *b = jr_get(h, "buckets");
-		for (size_t k = 0; b && b->type == JR_ARR && k < b->n; k++) {
-			const struct jr_value *pair = &b->items[k];
-			if (pair->type != JR_ARR || pair->n != 2)
-				continue;
-			uint64_t idx = jr_u64(&pair->items[0], HIST_BUCKETS);
-			if (idx < HIST_BUCKETS)
-				r.hist->buckets[idx] += jr_u64(&pair->items[1], 0);
-		}
-	}
+	load_hist(jr_get(jr_get(sd, "raw"), "latency_hist"), r.hist);
 	bench_report_human(&r, stdout);
 	fflush(stdout);
 	if (o->json_path) {

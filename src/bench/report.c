@@ -220,6 +220,73 @@ static void human_untrusted(const struct bench_report *r, FILE *f)
 			(unsigned long long)(t->skew_sum_ns / t->skewed / 1000));
 }
 
+/* The loss lines: late (a cut drain still receiving), lost, not counted. */
+static void human_loss(const struct bench_report *r, unsigned show, FILE *f)
+{
+	const struct bench_totals *t = &r->t;
+	if ((show & SHOW_LOSS) && r->late) {
+		fprintf(f,
+			"  late         %llu (%.4f %%): still arriving when the drain ended after "
+			"%.1f s (the last %.2f s before the end): late, not lost; a longer "
+			"--drain counts them\n",
+			(unsigned long long)r->late, t->loss_ratio * 100.0, r->drain_s,
+			r->late_last_s);
+		fprintf(f, "  lost         not known (%llu missing, all of them late)\n",
+			(unsigned long long)t->lost);
+	} else if (show & SHOW_LOSS) {
+		fprintf(f, "  lost         %llu (%.4f %%)%s\n", (unsigned long long)t->lost,
+			t->loss_ratio * 100.0,
+			r->drain_cut ? " (the drain ended at its bound, nothing arrived in its "
+				       "last second)"
+				     : "");
+		if (t->unconfirmed || t->foreign || t->late_subscribers || t->unsubscribed)
+			fprintf(f,
+				"  not counted  %llu unconfirmed, %llu foreign, %llu late "
+				"subscribers, %llu never subscribed\n",
+				(unsigned long long)t->unconfirmed, (unsigned long long)t->foreign,
+				(unsigned long long)t->late_subscribers,
+				(unsigned long long)t->unsubscribed);
+	} else if (show & SHOW_RECV) {
+		if (t->foreign || t->unsubscribed)
+			fprintf(f, "  not counted  %llu foreign, %llu never subscribed\n",
+				(unsigned long long)t->foreign,
+				(unsigned long long)t->unsubscribed);
+	}
+}
+
+/* Latency, targets, errors, TLS, memory and CPU lines. */
+static void human_tail(const struct bench_report *r, unsigned show, FILE *f)
+{
+	if ((show & SHOW_RECV) && r->hist && r->hist->count) {
+		fprintf(f, "  latency us   ");
+		for (int i = 0; i < 4; i++)
+			fprintf(f, "%s %llu  ", pct_keys[i],
+				(unsigned long long)bench_hist_percentile(r->hist, pcts[i]));
+		fprintf(f, "max %llu\n", (unsigned long long)r->hist->max);
+	}
+	for (unsigned i = 0; i < r->ntargets; i++)
+		fprintf(f, "  target       %s: %llu connections\n", r->targets[i].key,
+			(unsigned long long)r->targets[i].n);
+	for (unsigned i = 0; i < r->nerrors; i++)
+		fprintf(f, "  error        %s: %llu\n", r->errors[i].key,
+			(unsigned long long)r->errors[i].n);
+	if (r->tls) {
+		fprintf(f, "  tls          %llu handshakes, %llu resumed",
+			(unsigned long long)r->tls_handshakes, (unsigned long long)r->tls_resumed);
+		for (unsigned i = 0; i < r->ntls_fail; i++)
+			fprintf(f, "%s%s %llu", i ? ", " : "; failed: ", r->tls_fail[i].key,
+				(unsigned long long)r->tls_fail[i].n);
+		fprintf(f, "\n");
+	}
+	if (r->rss_bytes && r->connections_ok)
+		fprintf(f, "  memory       RSS %.1f MiB, %.1f KiB per connection\n",
+			(double)r->rss_bytes / 1048576.0,
+			(double)r->rss_bytes / 1024.0 / (double)r->connections_ok);
+	if (r->cpu_user_s + r->cpu_sys_s > 0)
+		fprintf(f, "  cpu          %.2f s user, %.2f s system\n", r->cpu_user_s,
+			r->cpu_sys_s);
+}
+
 void bench_report_human(const struct bench_report *r, FILE *f)
 {
 	const struct bench_totals *t = &r->t;
@@ -278,64 +345,10 @@ void bench_report_human(const struct bench_report *r, FILE *f)
 	}
 	if (show & SHOW_RECV)
 		human_untrusted(r, f);
-	if ((show & SHOW_LOSS) && r->late) {
-		fprintf(f,
-			"  late         %llu (%.4f %%): still arriving when the drain ended after "
-			"%.1f s (the last %.2f s before the end): late, not lost; a longer "
-			"--drain counts them\n",
-			(unsigned long long)r->late, t->loss_ratio * 100.0, r->drain_s,
-			r->late_last_s);
-		fprintf(f, "  lost         not known (%llu missing, all of them late)\n",
-			(unsigned long long)t->lost);
-	} else if (show & SHOW_LOSS) {
-		fprintf(f, "  lost         %llu (%.4f %%)%s\n", (unsigned long long)t->lost,
-			t->loss_ratio * 100.0,
-			r->drain_cut ? " (the drain ended at its bound, nothing arrived in its "
-				       "last second)"
-				     : "");
-		if (t->unconfirmed || t->foreign || t->late_subscribers || t->unsubscribed)
-			fprintf(f,
-				"  not counted  %llu unconfirmed, %llu foreign, %llu late "
-				"subscribers, %llu never subscribed\n",
-				(unsigned long long)t->unconfirmed, (unsigned long long)t->foreign,
-				(unsigned long long)t->late_subscribers,
-				(unsigned long long)t->unsubscribed);
-	} else if (show & SHOW_RECV) {
-		if (t->foreign || t->unsubscribed)
-			fprintf(f, "  not counted  %llu foreign, %llu never subscribed\n",
-				(unsigned long long)t->foreign,
-				(unsigned long long)t->unsubscribed);
-	}
+	human_loss(r, show, f);
 	if (show && !(show & SHOW_LOSS))
 		fprintf(f, "  lost         needs both sides: mqlb bench merge SUB.json PUB.json\n");
-	if ((show & SHOW_RECV) && r->hist && r->hist->count) {
-		fprintf(f, "  latency us   ");
-		for (int i = 0; i < 4; i++)
-			fprintf(f, "%s %llu  ", pct_keys[i],
-				(unsigned long long)bench_hist_percentile(r->hist, pcts[i]));
-		fprintf(f, "max %llu\n", (unsigned long long)r->hist->max);
-	}
-	for (unsigned i = 0; i < r->ntargets; i++)
-		fprintf(f, "  target       %s: %llu connections\n", r->targets[i].key,
-			(unsigned long long)r->targets[i].n);
-	for (unsigned i = 0; i < r->nerrors; i++)
-		fprintf(f, "  error        %s: %llu\n", r->errors[i].key,
-			(unsigned long long)r->errors[i].n);
-	if (r->tls) {
-		fprintf(f, "  tls          %llu handshakes, %llu resumed",
-			(unsigned long long)r->tls_handshakes, (unsigned long long)r->tls_resumed);
-		for (unsigned i = 0; i < r->ntls_fail; i++)
-			fprintf(f, "%s%s %llu", i ? ", " : "; failed: ", r->tls_fail[i].key,
-				(unsigned long long)r->tls_fail[i].n);
-		fprintf(f, "\n");
-	}
-	if (r->rss_bytes && r->connections_ok)
-		fprintf(f, "  memory       RSS %.1f MiB, %.1f KiB per connection\n",
-			(double)r->rss_bytes / 1048576.0,
-			(double)r->rss_bytes / 1024.0 / (double)r->connections_ok);
-	if (r->cpu_user_s + r->cpu_sys_s > 0)
-		fprintf(f, "  cpu          %.2f s user, %.2f s system\n", r->cpu_user_s,
-			r->cpu_sys_s);
+	human_tail(r, show, f);
 }
 
 static void json_seqmap(struct json *j, const struct bench_seqmap *m)
@@ -443,86 +456,99 @@ static uint64_t report_nonce(const struct bench_report *r)
 	return 0;
 }
 
+/* The keys every consumer reads: counts, rates, latency, per target. */
+static void json_head(struct json *j, const struct bench_report *r)
+{
+	const struct bench_totals *t = &r->t;
+	json_str(j, "mode", r->mode);
+	json_u64(j, "qos", (uint64_t)r->qos);
+	json_u64(j, "mqtt_version", (uint64_t)r->mqtt_version);
+	json_u64(j, "publishers", t->publishers);
+	json_u64(j, "subscribers", t->subscribers);
+	json_u64(j, "connections_ok", r->connections_ok);
+	json_u64(j, "connections_failed", r->connections_failed);
+	json_u64(j, "published", t->published);
+	json_u64(j, "acked", t->acked);
+	json_u64(j, "expected", t->expected);
+	json_u64(j, "received", t->received);
+	json_u64(j, "unique", t->unique);
+	json_u64(j, "lost", t->lost);
+	json_u64(j, "duplicates", t->duplicates);
+	json_u64(j, "reordered", t->reordered);
+	json_double(j, "loss_ratio", t->loss_ratio);
+	json_double(j, "duration_s", r->duration_s);
+	json_double(j, "publish_rate", r->publish_rate);
+	json_double(j, "receive_rate", r->receive_rate);
+	json_obj_begin(j, "latency_us");
+	for (int i = 0; i < 4; i++)
+		json_u64(j, pct_keys[i], r->hist ? bench_hist_percentile(r->hist, pcts[i]) : 0);
+	json_u64(j, "max", r->hist ? r->hist->max : 0);
+	json_u64(j, "min", r->hist && r->hist->count ? r->hist->min : 0);
+	json_double(j, "mean",
+		    r->hist && r->hist->count ? (double)r->hist->sum / (double)r->hist->count : 0);
+	json_u64(j, "count", r->hist ? r->hist->count : 0);
+	json_obj_end(j);
+	json_obj_begin(j, "per_target");
+	for (unsigned i = 0; i < r->ntargets; i++)
+		json_u64(j, r->targets[i].key, r->targets[i].n);
+	json_obj_end(j);
+}
+
+/* The keys added since (add, never rename). */
+static void json_extras(struct json *j, const struct bench_report *r)
+{
+	const struct bench_totals *t = &r->t;
+	/* extras (add, never rename) */
+	json_u64(j, "unconfirmed", t->unconfirmed);
+	json_u64(j, "foreign", t->foreign);
+	json_u64(j, "qos2_resent", t->qos2_resent);
+	json_u64(j, "late_subscribers", t->late_subscribers);
+	json_u64(j, "unsubscribed", t->unsubscribed);
+	json_u64(j, "stale", t->stale);
+	json_u64(j, "invalid", t->invalid);
+	json_u64(j, "skewed", t->skewed);
+	json_u64(j, "skew_max_us", t->skew_max_ns / 1000);
+	json_u64(j, "skew_mean_us", t->skewed ? t->skew_sum_ns / t->skewed / 1000 : 0);
+	uint64_t nonce = report_nonce(r);
+	if (nonce) {
+		char hex[17];
+		bench_nonce_hex(nonce, hex);
+		json_str(j, "run_nonce", hex);
+	}
+	json_u64(j, "reconnects", r->reconnects);
+	json_u64(j, "payload_size", r->payload_size);
+	json_u64(j, "interval_us", r->interval_us);
+	json_u64(j, "inflight", r->inflight);
+	json_u64(j, "threads", r->threads);
+	json_double(j, "connect_s", r->connect_s);
+	json_double(j, "connect_rate", r->connect_rate);
+	json_u64(j, "rss_bytes", r->rss_bytes);
+	json_double(j, "cpu_user_s", r->cpu_user_s);
+	json_double(j, "cpu_sys_s", r->cpu_sys_s);
+	json_u64(j, "bytes_in", r->bytes_in);
+	json_u64(j, "bytes_out", r->bytes_out);
+	json_u64(j, "granted_qos_downgraded", r->granted_downgrade);
+	json_u64(j, "qos0_unwritten_at_disconnect", r->unconfirmed_qos0);
+	json_u64(j, "publish_resent", r->pub_resent);
+	json_u64(j, "late", r->late);
+	json_bool(j, "drain_cut", r->drain_cut);
+	json_u64(j, "coalesce_pauses", r->coalesce_pauses);
+	json_double(j, "coalesce_s", r->coalesce_s);
+	json_u64(j, "disconnects", r->disconnects);
+	json_u64(j, "sessions_resumed", r->sessions_resumed);
+	json_u64(j, "sessions_lost", r->sessions_lost);
+}
+
 int bench_report_json(const struct bench_report *r, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f)
 		return -errno;
-	const struct bench_totals *t = &r->t;
 	struct json j;
 	json_init(&j, f);
 	json_obj_begin(&j, NULL);
-	json_str(&j, "mode", r->mode);
-	json_u64(&j, "qos", (uint64_t)r->qos);
-	json_u64(&j, "mqtt_version", (uint64_t)r->mqtt_version);
-	json_u64(&j, "publishers", t->publishers);
-	json_u64(&j, "subscribers", t->subscribers);
-	json_u64(&j, "connections_ok", r->connections_ok);
-	json_u64(&j, "connections_failed", r->connections_failed);
-	json_u64(&j, "published", t->published);
-	json_u64(&j, "acked", t->acked);
-	json_u64(&j, "expected", t->expected);
-	json_u64(&j, "received", t->received);
-	json_u64(&j, "unique", t->unique);
-	json_u64(&j, "lost", t->lost);
-	json_u64(&j, "duplicates", t->duplicates);
-	json_u64(&j, "reordered", t->reordered);
-	json_double(&j, "loss_ratio", t->loss_ratio);
-	json_double(&j, "duration_s", r->duration_s);
-	json_double(&j, "publish_rate", r->publish_rate);
-	json_double(&j, "receive_rate", r->receive_rate);
-	json_obj_begin(&j, "latency_us");
-	for (int i = 0; i < 4; i++)
-		json_u64(&j, pct_keys[i], r->hist ? bench_hist_percentile(r->hist, pcts[i]) : 0);
-	json_u64(&j, "max", r->hist ? r->hist->max : 0);
-	json_u64(&j, "min", r->hist && r->hist->count ? r->hist->min : 0);
-	json_double(&j, "mean",
-		    r->hist && r->hist->count ? (double)r->hist->sum / (double)r->hist->count : 0);
-	json_u64(&j, "count", r->hist ? r->hist->count : 0);
-	json_obj_end(&j);
-	json_obj_begin(&j, "per_target");
-	for (unsigned i = 0; i < r->ntargets; i++)
-		json_u64(&j, r->targets[i].key, r->targets[i].n);
-	json_obj_end(&j);
-	/* extras (add, never rename) */
-	json_u64(&j, "unconfirmed", t->unconfirmed);
-	json_u64(&j, "foreign", t->foreign);
-	json_u64(&j, "qos2_resent", t->qos2_resent);
-	json_u64(&j, "late_subscribers", t->late_subscribers);
-	json_u64(&j, "unsubscribed", t->unsubscribed);
-	json_u64(&j, "stale", t->stale);
-	json_u64(&j, "invalid", t->invalid);
-	json_u64(&j, "skewed", t->skewed);
-	json_u64(&j, "skew_max_us", t->skew_max_ns / 1000);
-	json_u64(&j, "skew_mean_us", t->skewed ? t->skew_sum_ns / t->skewed / 1000 : 0);
-	uint64_t nonce = report_nonce(r);
-	if (nonce) {
-		char hex[17];
-		bench_nonce_hex(nonce, hex);
-		json_str(&j, "run_nonce", hex);
-	}
-	json_u64(&j, "reconnects", r->reconnects);
-	json_u64(&j, "payload_size", r->payload_size);
-	json_u64(&j, "interval_us", r->interval_us);
-	json_u64(&j, "inflight", r->inflight);
-	json_u64(&j, "threads", r->threads);
-	json_double(&j, "connect_s", r->connect_s);
-	json_double(&j, "connect_rate", r->connect_rate);
-	json_u64(&j, "rss_bytes", r->rss_bytes);
-	json_double(&j, "cpu_user_s", r->cpu_user_s);
-	json_double(&j, "cpu_sys_s", r->cpu_sys_s);
-	json_u64(&j, "bytes_in", r->bytes_in);
-	json_u64(&j, "bytes_out", r->bytes_out);
-	json_u64(&j, "granted_qos_downgraded", r->granted_downgrade);
-	json_u64(&j, "qos0_unwritten_at_disconnect", r->unconfirmed_qos0);
-	json_u64(&j, "publish_resent", r->pub_resent);
-	json_u64(&j, "late", r->late);
-	json_bool(&j, "drain_cut", r->drain_cut);
-	json_u64(&j, "coalesce_pauses", r->coalesce_pauses);
-	json_double(&j, "coalesce_s", r->coalesce_s);
-	json_u64(&j, "disconnects", r->disconnects);
-	json_u64(&j, "sessions_resumed", r->sessions_resumed);
-	json_u64(&j, "sessions_lost", r->sessions_lost);
+	json_head(&j, r);
+	json_extras(&j, r);
 	json_obj_begin(&j, "reconnect_ms");
 	json_u64(&j, "count", r->reconnect_ms.n);
 	json_u64(&j, "p50", bench_msstat_percentile(&r->reconnect_ms, 50));

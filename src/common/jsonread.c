@@ -50,6 +50,37 @@ static int hex4(const char *p, unsigned *out)
 	return 0;
 }
 
+/* One escape after the backslash (ps->p on the letter) appended to s at *n
+ * (room for 3 bytes is there). 0, or -1 with the error set. */
+static int unescape(struct parser *ps, char *s, size_t *n)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	char e = *ps->p++;
+	const char *k = e ? strchr(from, e) : NULL;
+	if (k) {
+		s[(*n)++] = to[k - from];
+		return 0;
+	}
+	unsigned u;
+	if (e != 'u')
+		return fail(ps, "bad escape");
+	if (hex4(ps->p, &u) < 0)
+		return fail(ps, "bad \\u escape");
+	ps->p += 4;
+	/* BMP only (our writer escapes control characters only) */
+	if (u < 0x80) {
+		s[(*n)++] = (char)u;
+	} else if (u < 0x800) {
+		s[(*n)++] = (char)(0xC0 | u >> 6);
+		s[(*n)++] = (char)(0x80 | (u & 0x3F));
+	} else {
+		s[(*n)++] = (char)(0xE0 | u >> 12);
+		s[(*n)++] = (char)(0x80 | ((u >> 6) & 0x3F));
+		s[(*n)++] = (char)(0x80 | (u & 0x3F));
+	}
+	return 0;
+}
+
 static int parse_string(struct parser *ps, char **out)
 {
 	ps->p++; /* opening quote */
@@ -78,55 +109,9 @@ static int parse_string(struct parser *ps, char **out)
 			s[n++] = (char)c;
 			continue;
 		}
-		char e = *ps->p++;
-		switch (e) {
-		case '"':
-			s[n++] = '"';
-			break;
-		case '\\':
-			s[n++] = '\\';
-			break;
-		case '/':
-			s[n++] = '/';
-			break;
-		case 'b':
-			s[n++] = '\b';
-			break;
-		case 'f':
-			s[n++] = '\f';
-			break;
-		case 'n':
-			s[n++] = '\n';
-			break;
-		case 'r':
-			s[n++] = '\r';
-			break;
-		case 't':
-			s[n++] = '\t';
-			break;
-		case 'u': {
-			unsigned u;
-			if (hex4(ps->p, &u) < 0) {
-				free(s);
-				return fail(ps, "bad \\u escape");
-			}
-			ps->p += 4;
-			/* BMP only (our writer escapes control characters only) */
-			if (u < 0x80) {
-				s[n++] = (char)u;
-			} else if (u < 0x800) {
-				s[n++] = (char)(0xC0 | u >> 6);
-				s[n++] = (char)(0x80 | (u & 0x3F));
-			} else {
-				s[n++] = (char)(0xE0 | u >> 12);
-				s[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
-				s[n++] = (char)(0x80 | (u & 0x3F));
-			}
-			break;
-		}
-		default:
+		if (unescape(ps, s, &n) < 0) {
 			free(s);
-			return fail(ps, "bad escape");
+			return -1;
 		}
 	}
 	s[n] = 0;
