@@ -82,6 +82,8 @@ struct director_config {
 struct dataplane;
 struct json;
 
+struct director_control_stats; /* director.h */
+
 struct director {
 	struct director_config cfg;
 	struct director_backend backends[DIRECTOR_MAX_BACKENDS];
@@ -89,6 +91,9 @@ struct director {
 	int failing_open; /* every usable backend failed its checks: all kept in */
 	const struct dataplane *dp;
 	void *dp_state; /* owned by the dataplane: allocated in start, freed in stop */
+	/* The control server's counters (refusals of requests by reason), set
+	 * while it serves; NULL before. Read under the controller's lock. */
+	const struct director_control_stats *ctl_stats;
 };
 
 struct dataplane {

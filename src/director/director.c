@@ -262,7 +262,9 @@ static int loop(struct controller *c)
 	    (rc = event_timer_arm(c->el, &c->stats, time_mono_ns() + STATS_PERIOD_MS * NS_PER_MS)) <
 		0)
 		goto out;
+	c->d.ctl_stats = director_control_stats(srv);
 	rc = event_loop_run(c->el);
+	c->d.ctl_stats = NULL;
 out:
 	if (rc < 0)
 		log_error("controller loop: %s", strerror(-rc));

@@ -47,6 +47,17 @@ void director_status_json(const struct director *d, FILE *f)
 	json_bool(&j, "fail_closed", d->cfg.fail_closed);
 	json_bool(&j, "failing_open", d->failing_open);
 	ha_status_json(d, &j);
+	if (d->ctl_stats) { /* control requests refused, by reason */
+		json_obj_begin(&j, "control");
+		json_u64(&j, "accepted", d->ctl_stats->accepted);
+		json_u64(&j, "served", d->ctl_stats->served);
+		json_u64(&j, "full", d->ctl_stats->full); /* accept paused: 8 open, backlog waits */
+		json_obj_begin(&j, "rejects");
+		json_u64(&j, "bad_request", d->ctl_stats->bad);
+		json_u64(&j, "timed_out", d->ctl_stats->timed_out);
+		json_obj_end(&j);
+		json_obj_end(&j);
+	}
 	json_arr_begin(&j, "backends");
 	for (unsigned i = 0; i < d->n_backends; i++) {
 		const struct director_backend *b = &d->backends[i];

@@ -10,6 +10,7 @@
 # idle clients (the cap) a request waits in the backlog until they are cut.
 # Loopback, ports 19790-19794, no root.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../drip.bash"
 need mosquitto python3
 start_mosquitto 19790 || exit 1
 start_mosquitto 19791 || exit 1
@@ -25,6 +26,7 @@ ok "the director answers" "$MQLB" director check --control "$SOCK"
 
 timeout 60 python3 - "$SOCK" "$KILLME" >"$T_TMP/res" 2>&1 <<'PY'
 import json, os, signal, socket, sys, threading, time
+from drip import drip as drip_sock, idle as idle_sock
 path, victim = sys.argv[1], int(sys.argv[2])
 
 class Out(dict):  # each result printed as soon as it is known, one line at a time
@@ -45,31 +47,10 @@ def conn():
     return s
 
 def drip(name, gap):  # one byte per gap, never a newline, until cut (at most 8 s)
-    s = conn()
-    t0 = time.monotonic()
-    s.settimeout(gap)
-    for _ in range(200):
-        try:
-            s.send(b"s")
-            if s.recv(1) == b"":
-                break
-        except socket.timeout:
-            continue
-        except OSError:
-            break
-        if time.monotonic() - t0 > 8:
-            break
-    out[name] = time.monotonic() - t0
+    out[name] = drip_sock(conn(), gap, b"s" * 200)
 
 def idle(name):  # connects, sends nothing, waits to be cut (at most 8 s)
-    s = conn()
-    t0 = time.monotonic()
-    s.settimeout(8)
-    try:
-        s.recv(1)
-    except OSError:
-        pass
-    out[name] = time.monotonic() - t0
+    out[name] = idle_sock(conn())
 
 def status():  # -> (seconds, json or None)
     t0 = time.monotonic()
@@ -139,4 +120,11 @@ ok "8 idle clients (the cap): a request waits for them to be cut ($(r capped_sta
 	between "$(r capped_status_s)" 1.2 2.6
 is "$(r capped_ok)" "true" "and is answered once they are cut"
 ok "the director is still running" grep -q '^[RS]' <(awk '{print $3}' /proc/$DPID/stat 2>/dev/null)
+
+# every refusal counted by reason in status (control.rejects)
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'x' * 300); s.recv(100)" "$SOCK"
+cj() { "$MQLB" director status --json --control "$SOCK" | python3 -c "import json,sys; c=json.load(sys.stdin)['control']; print($1)"; }
+is "$(cj "c['rejects']['timed_out']")" 14 "status: control.rejects.timed_out 14 (2 drippers, 4 + 8 idle)"
+is "$(cj "c['rejects']['bad_request']")" 1 "status: control.rejects.bad_request 1 (300 bytes, no newline)"
+ok "status: control.full counts the pauses at 8 open ($(cj "c['full']"))" test "$(cj "c['full']")" -ge 1
 done_testing
