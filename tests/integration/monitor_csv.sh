@@ -5,6 +5,7 @@
 # that does not answer, /metrics over HTTP (served on the event loop: deadline
 # and connection cap against clients that drip), and a clean stop on SIGTERM.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../drip.bash"
 need mosquitto mosquitto_sub ss curl
 R="$T_TMP/run"
 on_exit "$MQLB" cluster down --run-dir "$R"
@@ -185,34 +186,13 @@ track $MON7
 wait_port 127.0.0.1 19297 10
 timeout 20 python3 - 127.0.0.1 19297 >"$T_TMP/drip" 2>&1 <<'PY'
 import socket, sys, threading, time
+from drip import drip as drip_sock, idle as idle_sock
 host, port = sys.argv[1], int(sys.argv[2])
 out = {}
-def drip(name, gap):
-    s = socket.create_connection((host, port))
-    t0 = time.monotonic()
-    s.settimeout(gap)
-    data = b"GET /metrics" + b"x" * 200  # never a newline
-    for i in range(len(data)):
-        try:
-            s.send(data[i:i + 1])
-            if s.recv(1) == b"":
-                break
-        except socket.timeout:
-            continue
-        except OSError:
-            break
-        if time.monotonic() - t0 > 8:
-            break
-    out[name] = time.monotonic() - t0
+def drip(name, gap):  # never a newline
+    out[name] = drip_sock(socket.create_connection((host, port)), gap, b"GET /metrics" + b"x" * 200)
 def idle(k):
-    s = socket.create_connection((host, port))
-    t0 = time.monotonic()
-    s.settimeout(8)
-    try:
-        s.recv(1)
-    except OSError:
-        pass
-    out["idle%d" % k] = time.monotonic() - t0
+    out["idle%d" % k] = idle_sock(socket.create_connection((host, port)))
 ts = [threading.Thread(target=drip, args=("drip1s", 1.0)), threading.Thread(target=drip, args=("drip100ms", 0.1))]
 for t in ts:
     t.start()
