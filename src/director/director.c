@@ -20,6 +20,7 @@
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/opt.h"
 #include "common/parse.h"
 #include "common/sigfd.h"
 #include "common/time.h"
@@ -416,135 +417,152 @@ static int request(const char *path, const char *line, FILE *out)
 	return CLI_OK;
 }
 
+/* ---- status / set flags (common/opt.h tables) ---- */
+
+/* What status and set take; one struct for both (they share --control/--name). */
+struct ctl_args {
+	const char *control, *name, *backend;
+	int json, stats, drain, enable, reload, have_w, actions;
+	uint64_t w;
+};
+
+static int take_control(void *ctx, const char *cmd, const char *v)
+{
+	((struct ctl_args *)ctx)->control = v;
+	return 0;
+}
+
+static int take_name(void *ctx, const char *cmd, const char *v)
+{
+	((struct ctl_args *)ctx)->name = v;
+	return 0;
+}
+
+static int take_json(void *ctx, const char *cmd, const char *v)
+{
+	((struct ctl_args *)ctx)->json = 1;
+	return 0;
+}
+
+static int take_stats(void *ctx, const char *cmd, const char *v)
+{
+	((struct ctl_args *)ctx)->stats = 1;
+	return 0;
+}
+
+static int take_backend(void *ctx, const char *cmd, const char *v)
+{
+	((struct ctl_args *)ctx)->backend = v;
+	return 0;
+}
+
+static int take_weight(void *ctx, const char *cmd, const char *v)
+{
+	struct ctl_args *a = ctx;
+	if (parse_u64(v, 0, DIRECTOR_WEIGHT_MAX, &a->w) != 0)
+		return cli_usage_error(cmd, "invalid --weight '%s' (0-%u)", v, DIRECTOR_WEIGHT_MAX);
+	a->have_w = 1;
+	a->actions++;
+	return 0;
+}
+
+static int take_drain(void *ctx, const char *cmd, const char *v)
+{
+	struct ctl_args *a = ctx;
+	a->drain = 1;
+	a->actions++;
+	return 0;
+}
+
+static int take_enable(void *ctx, const char *cmd, const char *v)
+{
+	struct ctl_args *a = ctx;
+	a->enable = 1;
+	a->actions++;
+	return 0;
+}
+
+static int take_reload(void *ctx, const char *cmd, const char *v)
+{
+	struct ctl_args *a = ctx;
+	a->reload = 1;
+	a->actions++;
+	return 0;
+}
+
+static const struct opt o_json = {"json", NULL, "one JSON object (keys: mqlb-director(1))",
+				  take_json};
+static const struct opt o_stats = {"stats", NULL, "counters instead of weights", take_stats};
+static const struct opt o_control = {"control", "PATH", "the director's control socket",
+				     take_control};
+static const struct opt o_name = {
+    "name", "NAME", "the director's instance name (default '" DIRECTOR_DEFAULT_NAME "')",
+    take_name};
+static const struct opt o_backend = {"backend", "ADDR:PORT", "the backend to change", take_backend};
+static const struct opt o_weight = {"weight", "W", "its weight (0 = no new connections)",
+				    take_weight};
+static const struct opt o_drain = {"drain", NULL,
+				   "weight 0 until --enable (configured weight kept); without\n"
+				   "--backend: drain the whole director (proxy, --drain-time)",
+				   take_drain};
+static const struct opt o_enable = {"enable", NULL, "back to its configured weight", take_enable};
+static const struct opt o_reload = {"reload", NULL, "resolve the backends' host names again",
+				    take_reload};
+static const struct opt *const status_opts[] = {&o_json, &o_stats, &o_control, &o_name, NULL};
+static const struct opt *const set_opts[] = {&o_backend, &o_weight,  &o_drain, &o_enable,
+					     &o_reload,	 &o_control, &o_name,  NULL};
+static const struct opt_cmd ctl_cmds[] = {
+    {"director status", "[--json] [--stats] [--control PATH | --name NAME]",
+     "Asks a running director (default name '" DIRECTOR_DEFAULT_NAME "') for its state: an\n"
+     "ipvsadm -Ln like table (--stats: connections, packets, bytes per\n"
+     "backend), or JSON with --json.",
+     status_opts, 0, NULL, NULL, NULL},
+    {"director set",
+     "[--control PATH | --name NAME] --backend ADDR:PORT\n"
+     "                         (--weight W | --drain | --enable)\n"
+     "       mqlb director set [--control PATH | --name NAME] --reload | --drain",
+     "Changes one backend of a running director: --weight W (0-65535; 0 = no\n"
+     "new connections), --drain (weight 0 until --enable, configured weight\n"
+     "kept), --enable. Existing connections are never cut.\n"
+     "--reload resolves the backends given by host name again (as SIGHUP):\n"
+     "one whose name no longer resolves keeps its address.\n"
+     "--drain without --backend drains the whole director (proxy with\n"
+     "--drain-time): no new connections, the open ones closed spread over\n"
+     "the drain time; status answers meanwhile (proxy.drain).",
+     set_opts, 0, NULL, NULL, NULL},
+};
+
 static int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},	       {"stats", no_argument, NULL, 's'},
-	    {"control", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
-	};
-	const char *control = NULL, *name = NULL;
+	struct ctl_args a = {0};
 	char path[108];
-	int json = 0, stats = 0, c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			stats = 1;
-			break;
-		case 'c':
-			control = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'h':
-			printf("Usage: mqlb director status [--json] [--stats] [--control PATH | "
-			       "--name "
-			       "NAME]\n"
-			       "\n"
-			       "Asks a running director (default name '%s') for its state: an\n"
-			       "ipvsadm -Ln like table (--stats: connections, packets, bytes per\n"
-			       "backend), or JSON with --json.\n",
-			       DIRECTOR_DEFAULT_NAME);
-			return CLI_OK;
-		case ':':
-			return cli_usage_error("director status", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("director status", "unknown option '%s'",
-					       argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("director status", "unexpected argument '%s'", argv[optind]);
-	if ((c = pick_path("director status", control, name, path, sizeof(path))) != 0)
+	unsigned nargs;
+	int c = opt_parse(&ctl_cmds[0], ctl_cmds, 2, &a, argc, argv, NULL, &nargs);
+	if (c == OPT_HELP_SHOWN)
+		return CLI_OK;
+	if (c != 0)
 		return c;
-	return request(path, json ? "status" : stats ? "table stats" : "table", stdout);
+	if ((c = pick_path("director status", a.control, a.name, path, sizeof(path))) != 0)
+		return c;
+	return request(path, a.json ? "status" : a.stats ? "table stats" : "table", stdout);
 }
 
 static int cmd_set(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"backend", required_argument, NULL, 'b'},
-	    {"weight", required_argument, NULL, 'w'},
-	    {"drain", no_argument, NULL, 'd'},
-	    {"enable", no_argument, NULL, 'e'},
-	    {"control", required_argument, NULL, 'c'},
-	    {"name", required_argument, NULL, 'n'},
-	    {"reload", no_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *cmd = "director set";
-	const char *control = NULL, *name = NULL, *backend = NULL;
+	struct ctl_args ca = {0};
 	char path[108], line[DIRECTOR_CTL_LINE_MAX], a[ADDR_STRLEN], err[320];
 	struct sockaddr_storage ss;
-	uint64_t w = 0;
-	int actions = 0, drain = 0, enable = 0, have_w = 0, reload_req = 0, c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			backend = optarg;
-			break;
-		case 'w':
-			if (parse_u64(optarg, 0, DIRECTOR_WEIGHT_MAX, &w) != 0)
-				return cli_usage_error(cmd, "invalid --weight '%s' (0-%u)", optarg,
-						       DIRECTOR_WEIGHT_MAX);
-			have_w = 1;
-			actions++;
-			break;
-		case 'd':
-			drain = 1;
-			actions++;
-			break;
-		case 'e':
-			enable = 1;
-			actions++;
-			break;
-		case 'r':
-			reload_req = 1;
-			actions++;
-			break;
-		case 'c':
-			control = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'h':
-			printf(
-			    "Usage: mqlb director set [--control PATH | --name NAME] --backend "
-			    "ADDR:PORT\n"
-			    "                         (--weight W | --drain | --enable)\n"
-			    "       mqlb director set [--control PATH | --name NAME] --reload\n"
-			    "       mqlb director set [--control PATH | --name NAME] --drain\n"
-			    "\n"
-			    "Changes one backend of a running director: --weight W (0-%u; 0 = no\n"
-			    "new connections), --drain (weight 0 until --enable, configured "
-			    "weight\n"
-			    "kept), --enable. Existing connections are never cut.\n"
-			    "--reload resolves the backends given by host name again (as SIGHUP):\n"
-			    "one whose name no longer resolves keeps its address.\n"
-			    "--drain without --backend drains the whole director (proxy with\n"
-			    "--drain-time): no new connections, the open ones closed spread over\n"
-			    "the drain time; status answers meanwhile (proxy.drain).\n",
-			    DIRECTOR_WEIGHT_MAX);
-			return CLI_OK;
-		case ':':
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	unsigned nargs;
+	int c = opt_parse(&ctl_cmds[1], ctl_cmds, 2, &ca, argc, argv, NULL, &nargs);
+	if (c == OPT_HELP_SHOWN)
+		return CLI_OK;
+	if (c != 0)
+		return c;
+	const char *control = ca.control, *name = ca.name, *backend = ca.backend;
+	int actions = ca.actions, drain = ca.drain, enable = ca.enable, have_w = ca.have_w,
+	    reload_req = ca.reload;
+	uint64_t w = ca.w;
 	if (reload_req && (backend || actions != 1))
 		return cli_usage_error(cmd, "--reload goes alone (no --backend, --weight, --drain, "
 					    "--enable)");
