@@ -37,16 +37,17 @@ int lab_inventory_preflight(const char *dataplane, const char *logdir);
 /* Ends every host: its work dir, the directors' nft tables, the master. */
 void lab_inventory_close(void);
 
-/* clock.c: one host's clock against this one, from `samples` round trips
- * (date +%s%N over ssh), the one with the smallest round trip kept, as NTP
- * does: offset = remote - (t0 + t1) / 2, bound = rtt / 2 (the true offset lies
- * within offset +- bound). Returns 0 or < 0 (no sample answered). */
+/* clock.c: one SSH host's clock against this one, as NTP does: over one ssh
+ * session that answers each line sent with `date +%s%N`, `samples` round trips
+ * (after one that waits for the session), the one with the smallest round trip
+ * kept: offset = remote - (t0 + t1) / 2, bound = rtt / 2 (the true offset lies
+ * within offset +- bound). Returns 0, -ENOENT (no such SSH host) or -EIO. */
 struct lab_clock {
 	int64_t offset_ns;
 	uint64_t bound_ns, rtt_ns;
 	int samples;
 };
-int lab_clock_measure(const char *host, int samples, const char *tmpdir, struct lab_clock *c);
+int lab_clock_measure(const char *host, int samples, struct lab_clock *c);
 /* Measures every registered host, writes <out>/clocks.csv (host, destination,
  * offset_ms, bound_ms, rtt_ms) and returns in *latency_err_ns the error bound
  * of a latency measured between the client hosts (|o1 - o2| + b1 + b2).

@@ -220,6 +220,10 @@ static int write_lab_json(const char *out, const struct lab_env *env, const stru
 	json_u64(&j, "interval_ms", o->interval_ms);
 	json_u64(&j, "drain_s", o->drain_s);
 	json_u64(&j, "repeat", (uint64_t)(o->repeat > 0 ? o->repeat : 1)); /* runs per point */
+	if (env->hosts == LAB_HOSTS_SSH) { /* clocks.csv: the bound of cross-host latency */
+		json_double(&j, "clock_error_ms", (double)env->clock_err_ns / 1e6);
+		json_u64(&j, "max_clock_offset_ms", o->max_clock_offset_ms);
+	}
 	json_obj_end(&j);
 	return fclose(f) == 0 ? 0 : -errno;
 }
@@ -389,14 +393,16 @@ static int ssh_open(const struct lab_opts *o, struct lab_session *s)
 		lab_session_close(s);
 		return -1;
 	}
-	int r = lab_clocks(s->out, o->max_clock_offset_ms, &s->clock_err_ns);
+	uint64_t err_ns = 0;
+	int r = lab_clocks(s->out, o->max_clock_offset_ms, &err_ns);
 	if (r < 0) {
 		lab_session_close(s);
 		return -1;
 	}
 	lab_inventory_env(&s->env);
+	s->env.clock_err_ns = err_ns;
 	log_info("lab: %d SSH hosts ready; latency between the client hosts within +- %.3f ms",
-		 lab_host_count(), (double)s->clock_err_ns / 1e6);
+		 lab_host_count(), (double)err_ns / 1e6);
 	return 0;
 }
 

@@ -124,6 +124,8 @@ struct lab_env {
 	char broker_ns[32];
 	char broker_addr[32];
 	uint16_t broker_base_port;
+	/* SSH: how far a latency between the client hosts may be off (clocks) */
+	uint64_t clock_err_ns;
 };
 
 const char *lab_topology_name(enum lab_topology t);

@@ -105,7 +105,7 @@ is "$(awk -F, 'NR==2 { split($17, c, "/"); s = 0; for (i in c) s += c[i]; print 
 	"over SSH: the directors' connections add up to the 20 clients"
 r=$D/distributed-c20-q1
 for f in sub-client1.json sub-client2.json pub-client1.json pub-client2.json sub-client1.csv \
-	monitor/brokers.csv director-lab-d1.json director-lab-d2.json cluster/lab-b1.log; do
+	monitor/brokers.csv director-lab-d1.json director-lab-d2.json monitor/sys.csv cluster/b1.log; do
 	ok "collected from the hosts: $f" test -s "$r/$f"
 done
 ok "the bench JSON came from the client host's work dir" grep -q '"published"' "$r/pub-client2.json"
@@ -115,7 +115,7 @@ is "$(awk -F, 'NR>1 && ($4 <= 0 || $4 > 1000 || $6 < 1)' "$D/clocks.csv")" "" \
 is "$(awk -F, 'NR>1 && ($3 < -5 || $3 > 5)' "$D/clocks.csv")" "" \
 	"clocks.csv: offsets within 5 ms (the hosts share this machine's clock)"
 ok "report.md has the clocks" grep -q '^## Clocks' "$D/report.md"
-ok "lab.json says SSH hosts" grep -q '"hosts": *"SSH hosts (--inventory' "$D/lab.json"
+ok "lab.json says SSH hosts and the clock error" grep -q '"hosts":"SSH hosts (--inventory.*"clock_error_ms":' "$D/lab.json"
 nothing_left "after the run"
 
 # 6. Ctrl-C in the middle: nothing left on any host
