@@ -23,35 +23,27 @@ BOUND_HOST=$(awk -v a="$ADV" -v s="$SLACK" 'BEGIN{print 3 * a + (256 - 100) / 25
 # a rebuild of ./mqlb by someone else mid-test would fail them (a spurious FAULT).
 ha_own_binary || exit 1
 # bad values: one line naming the problem, exit 2, nothing written
-refused() { # refused PATTERN ARGS...
-	local pat=$1 out rc
-	shift
-	out=$("$MQLB" director "$@" 2>&1)
-	rc=$?
-	is "$rc" 2 "director $* exits 2"
-	ok "  and says '$pat'" grep -q -- "$pat" <<<"$out"
-}
 R=(ha render --interface fr --router-id 5 --control /run/x.sock --out "$T_TMP/never.conf")
-refused "invalid --vip '198.18.0.10'" "${R[@]}" --vip 198.18.0.10
-refused "invalid --vip '198.18.0.10/33'" "${R[@]}" --vip 198.18.0.10/33
-refused "invalid --advert-int '0.05s'" "${R[@]}" --vip 198.18.0.10/24 --advert-int 0.05s
-refused "invalid --advert-int '0.001'" "${R[@]}" --vip 198.18.0.10/24 --advert-int 0.001
-refused "invalid --router-id '256'" "${R[@]}" --vip 198.18.0.10/24 --router-id 256
-refused "invalid --priority '255'" "${R[@]}" --vip 198.18.0.10/24 --priority 255
-refused "invalid --control 'rel.sock'" "${R[@]}" --vip 198.18.0.10/24 --control rel.sock
-refused "invalid --state-file '/tmp/a b'" "${R[@]}" --vip 198.18.0.10/24 --state-file "/tmp/a b"
-refused "invalid --unicast-peer 'fd00::1'" "${R[@]}" --vip 198.18.0.10/24 --unicast-peer fd00::1
-refused "invalid --interface" "${R[@]}" --vip 198.18.0.10/24 --interface "a/b"
-refused "invalid --netns" "${R[@]}" --vip 198.18.0.10/24 --netns "a b"
-refused "--vip ADDR/PLEN is required" ha render --interface fr --router-id 5 --control /run/x.sock
-refused "invalid state 'LEADER'" ha notify --state-file "$T_TMP/st" INSTANCE v LEADER 100
-refused "invalid --timeout" check --control /run/x.sock --timeout 0
+ha_refused "invalid --vip '198.18.0.10'" "${R[@]}" --vip 198.18.0.10
+ha_refused "invalid --vip '198.18.0.10/33'" "${R[@]}" --vip 198.18.0.10/33
+ha_refused "invalid --advert-int '0.05s'" "${R[@]}" --vip 198.18.0.10/24 --advert-int 0.05s
+ha_refused "invalid --advert-int '0.001'" "${R[@]}" --vip 198.18.0.10/24 --advert-int 0.001
+ha_refused "invalid --router-id '256'" "${R[@]}" --vip 198.18.0.10/24 --router-id 256
+ha_refused "invalid --priority '255'" "${R[@]}" --vip 198.18.0.10/24 --priority 255
+ha_refused "invalid --control 'rel.sock'" "${R[@]}" --vip 198.18.0.10/24 --control rel.sock
+ha_refused "invalid --state-file '/tmp/a b'" "${R[@]}" --vip 198.18.0.10/24 --state-file "/tmp/a b"
+ha_refused "invalid --unicast-peer 'fd00::1'" "${R[@]}" --vip 198.18.0.10/24 --unicast-peer fd00::1
+ha_refused "invalid --interface" "${R[@]}" --vip 198.18.0.10/24 --interface "a/b"
+ha_refused "invalid --netns" "${R[@]}" --vip 198.18.0.10/24 --netns "a b"
+ha_refused "--vip ADDR/PLEN is required" ha render --interface fr --router-id 5 --control /run/x.sock
+ha_refused "invalid state 'LEADER'" ha notify --state-file "$T_TMP/st" INSTANCE v LEADER 100
+ha_refused "invalid --timeout" check --control /run/x.sock --timeout 0
 ok "nothing was written" test ! -e "$T_TMP/never.conf" -a ! -e "$T_TMP/st"
 "$MQLB" director check --control "$T_TMP/nobody.sock" 2>/dev/null
 is "$?" 1 "director check without a director exits 1"
 
 # HA_KEEP=DIR: keep the logs, configs and state files there for a look
-[ -n "${HA_KEEP:-}" ] && on_exit "rm -rf '$HA_KEEP'; cp -r '$T_TMP' '$HA_KEEP'"
+ha_keep
 ha_up t || exit 1
 ha_brokers || exit 1
 for h in a b; do

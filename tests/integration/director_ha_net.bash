@@ -101,19 +101,26 @@ ha_brokers() {
 # ha_director H: the proxy director of host H (a|b), control socket T_TMP/H.sock,
 # state file T_TMP/H.state; waits until it answers. Sets HA_DIR_PID[H].
 ha_director() {
-	local h=$1 k bk=()
+	local h=$1 bk=()
 	for b in "${HA_BROKERS[@]}"; do bk+=(--backend "$b:$HA_BPORT"); done
 	ip netns exec "${HA_NS[$h]}" "$MQLB" director run --name "ha$h" --control "$T_TMP/$h.sock" \
 		--dataplane proxy --scheduler clientid --threads 1 --listen "$HA_VIP:$HA_PORT" \
 		"${bk[@]}" --health-interval 500ms --vrrp-state "$T_TMP/$h.state" \
 		>>"$T_TMP/dir-$h.log" 2>&1 &
-	HA_DIR_PID[$h]=$!
+	ha_director_wait "$h" "director $h" $!
+}
+
+# ha_director_wait H WHAT PID: tracks PID as host H's director (HA_DIR_PID[H])
+# and waits until its control socket answers; says so and fails otherwise.
+ha_director_wait() {
+	local h=$1 what=$2 k
+	HA_DIR_PID[$h]=$3
 	track "${HA_DIR_PID[$h]}"
 	for ((k = 0; k < 100; k++)); do
 		"$MQLB" director check --control "$T_TMP/$h.sock" 2>/dev/null && return 0
 		sleep 0.05
 	done
-	echo "# director $h did not come up:"
+	echo "# $what did not come up:"
 	sed 's/^/#   /' "$T_TMP/dir-$h.log"
 	return 1
 }
@@ -121,22 +128,14 @@ ha_director() {
 # ha_director_nft H ARGS...: the nft NAT director of host H (forwarding on),
 # otherwise like ha_director; ARGS go to director run (e.g. --snat ADDR).
 ha_director_nft() {
-	local h=$1 k bk=()
+	local h=$1 bk=()
 	shift
 	for b in "${HA_BROKERS[@]}"; do bk+=(--backend "$b:$HA_BPORT"); done
 	ip netns exec "${HA_NS[$h]}" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "${HA_NS[$h]}" "$MQLB" director run --name "ha$h" --control "$T_TMP/$h.sock" \
 		--dataplane nft --mode nat --listen "$HA_VIP:$HA_PORT" "${bk[@]}" \
 		--health-interval 500ms --vrrp-state "$T_TMP/$h.state" "$@" >>"$T_TMP/dir-$h.log" 2>&1 &
-	HA_DIR_PID[$h]=$!
-	track "${HA_DIR_PID[$h]}"
-	for ((k = 0; k < 100; k++)); do
-		"$MQLB" director check --control "$T_TMP/$h.sock" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "# nft director $h did not come up:"
-	sed 's/^/#   /' "$T_TMP/dir-$h.log"
-	return 1
+	ha_director_wait "$h" "nft director $h" $!
 }
 
 # ha_sync_flags H: the render flags of host H for the back VIP and conntrackd
@@ -262,4 +261,20 @@ ha_state() { cat "$T_TMP/$1.state" 2>/dev/null || echo none; }
 # json_get JSON EXPR: a value out of director status JSON (j) via python.
 json_get() {
 	/usr/bin/python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# ha_refused PATTERN ARGS...: `mqlb director ARGS` exits 2 with one line that
+# says PATTERN (two assertions; the name shows the first two and last two args)
+ha_refused() {
+	local pat=$1 out rc
+	shift
+	out=$("$MQLB" director "$@" 2>&1)
+	rc=$?
+	is "$rc" 2 "director ${*:1:2} ... ${*: -2} exits 2"
+	ok "  and says '$pat'" grep -q -- "$pat" <<<"$out"
+}
+
+# ha_keep: with HA_KEEP=DIR, the logs, configs and state files are kept there
+ha_keep() {
+	[ -z "${HA_KEEP:-}" ] || on_exit "rm -rf '$HA_KEEP'; cp -r '$T_TMP' '$HA_KEEP'"
 }

@@ -25,37 +25,29 @@ here=$(cd "$(dirname "$0")" && pwd)
 ha_own_binary || exit 1
 
 # bad values: one line naming the problem, exit 2
-refused() { # refused PATTERN ARGS...
-	local pat=$1 out rc
-	shift
-	out=$("$MQLB" director "$@" 2>&1)
-	rc=$?
-	is "$rc" 2 "director ${*:1:2} ... ${*: -2} exits 2"
-	ok "  and says '$pat'" grep -q -- "$pat" <<<"$out"
-}
 R=(ha render --vip 198.18.0.10/24 --interface fr --router-id 5 --control /run/x.sock --out "$T_TMP/never.conf")
 S=(--conntrackd "$T_TMP/ctx" --sync-interface bk --sync-address 198.18.1.11 --sync-peer 198.18.1.12)
 B=(--back-vip 198.18.1.10/24 --back-interface bk)
-refused "invalid --back-vip '198.18.1.10'" "${R[@]}" --back-vip 198.18.1.10 --back-interface bk
-refused "not of the --vip's family" "${R[@]}" --back-vip fd00::10/64 --back-interface bk
-refused "the same as --vip" "${R[@]}" --back-vip 198.18.0.10/24 --back-interface bk
-refused "--back-vip needs --back-interface" "${R[@]}" --back-vip 198.18.1.10/24
-refused "--conntrackd needs --back-vip" "${R[@]}" "${S[@]}"
-refused "--conntrackd needs --sync-interface" "${R[@]}" "${B[@]}" --conntrackd "$T_TMP/ctx"
-refused "need --conntrackd DIR" "${R[@]}" "${B[@]}" --sync-peer 198.18.1.12
-refused "invalid --sync-peer '224.0.0.18'" "${R[@]}" "${B[@]}" "${S[@]}" --sync-peer 224.0.0.18
-refused "invalid --sync-address 'fd00::1'" "${R[@]}" "${B[@]}" "${S[@]}" --sync-address fd00::1
-refused "are the same address" "${R[@]}" "${B[@]}" "${S[@]}" --sync-peer 198.18.1.11
-refused "invalid --conntrackd 'rel/dir'" "${R[@]}" "${B[@]}" "${S[@]}" --conntrackd rel/dir
-refused "invalid --sync-interface" "${R[@]}" "${B[@]}" "${S[@]}" --sync-interface "a b"
+ha_refused "invalid --back-vip '198.18.1.10'" "${R[@]}" --back-vip 198.18.1.10 --back-interface bk
+ha_refused "not of the --vip's family" "${R[@]}" --back-vip fd00::10/64 --back-interface bk
+ha_refused "the same as --vip" "${R[@]}" --back-vip 198.18.0.10/24 --back-interface bk
+ha_refused "--back-vip needs --back-interface" "${R[@]}" --back-vip 198.18.1.10/24
+ha_refused "--conntrackd needs --back-vip" "${R[@]}" "${S[@]}"
+ha_refused "--conntrackd needs --sync-interface" "${R[@]}" "${B[@]}" --conntrackd "$T_TMP/ctx"
+ha_refused "need --conntrackd DIR" "${R[@]}" "${B[@]}" --sync-peer 198.18.1.12
+ha_refused "invalid --sync-peer '224.0.0.18'" "${R[@]}" "${B[@]}" "${S[@]}" --sync-peer 224.0.0.18
+ha_refused "invalid --sync-address 'fd00::1'" "${R[@]}" "${B[@]}" "${S[@]}" --sync-address fd00::1
+ha_refused "are the same address" "${R[@]}" "${B[@]}" "${S[@]}" --sync-peer 198.18.1.11
+ha_refused "invalid --conntrackd 'rel/dir'" "${R[@]}" "${B[@]}" "${S[@]}" --conntrackd rel/dir
+ha_refused "invalid --sync-interface" "${R[@]}" "${B[@]}" "${S[@]}" --sync-interface "a b"
 N=(run --listen 198.18.0.10:1883 --backend 198.18.1.21:1883 --health-interval 0)
-refused "invalid --snat '198.18.1.10:5'" "${N[@]}" --snat 198.18.1.10:5
-refused "--snat needs --dataplane nft --mode nat" "${N[@]}" --snat 198.18.1.10 --dataplane proxy
-refused "--snat needs --dataplane nft --mode nat" "${N[@]}" --snat 198.18.1.10 --mode local
-refused "--snat needs --mode nat and an address of the --listen" "${N[@]}" --snat fd00::10
+ha_refused "invalid --snat '198.18.1.10:5'" "${N[@]}" --snat 198.18.1.10:5
+ha_refused "--snat needs --dataplane nft --mode nat" "${N[@]}" --snat 198.18.1.10 --dataplane proxy
+ha_refused "--snat needs --dataplane nft --mode nat" "${N[@]}" --snat 198.18.1.10 --mode local
+ha_refused "--snat needs --mode nat and an address of the --listen" "${N[@]}" --snat fd00::10
 ok "nothing was written" test ! -e "$T_TMP/never.conf" -a ! -e "$T_TMP/ctx/conntrackd.conf"
 
-[ -n "${HA_KEEP:-}" ] && on_exit "rm -rf '$HA_KEEP'; cp -r '$T_TMP' '$HA_KEEP'"
+ha_keep
 
 # publish_all MSG: MSG on ha/sync to every broker directly (the client's
 # subscription is on one of them; the publisher does not cross the directors)
