@@ -4,7 +4,6 @@
 #include "director/ha.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,54 +11,10 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/opt.h"
 #include "common/parse.h"
 #include "common/time.h"
 #include "director/director.h"
-
-static void render_usage(FILE *f)
-{
-	fprintf(f, "Usage: mqlb director ha render --vip ADDR/PLEN --interface IF --router-id N\n"
-		   "                               --control SOCK [--priority N] [--advert-int S]\n"
-		   "                               [--state-file FILE] [--unicast-peer ADDR ...]\n"
-		   "                               [--netns NAME] [--nopreempt] [--fall N]\n"
-		   "                               [--rise N] [--mqlb PATH] [--out FILE]\n"
-		   "                               [--back-vip ADDR/PLEN --back-interface IF]\n"
-		   "                               [--conntrackd DIR --sync-interface IF\n"
-		   "                                --sync-address ADDR --sync-peer ADDR]\n"
-		   "\n"
-		   "Writes the keepalived.conf of one director host of an HA pair: the VIP\n"
-		   "moves to the peer when this host's director stops answering on its\n"
-		   "control socket (vrrp_script `mqlb director check`) or the host dies.\n"
-		   "\n"
-		   "  --vip ADDR/PLEN     the virtual IP clients connect to (director run\n"
-		   "                      --listen VIP:PORT on both hosts)\n"
-		   "  --interface IF      where the VIP lives and VRRP adverts go\n"
-		   "  --router-id N       virtual_router_id, 1-255, the same on both hosts\n"
-		   "  --priority N        1-254 (default 100); the higher one is master\n"
-		   "  --advert-int S      seconds between adverts (default 1, keepalived's);\n"
-		   "                      a fraction (0.01-40.95) uses VRRP version 3\n"
-		   "  --control SOCK      the director's control socket (absolute path)\n"
-		   "  --state-file FILE   the notify hook writes MASTER/BACKUP/FAULT/STOP\n"
-		   "                      there (director run --vrrp-state FILE reads it)\n"
-		   "  --unicast-peer ADDR the other host (unicast VRRP); repeat for more\n"
-		   "  --netns NAME        run keepalived in network namespace NAME\n"
-		   "  --nopreempt         a recovered higher-priority host does not take the\n"
-		   "                      VIP back\n"
-		   "  --fall N, --rise N  failed / passed checks (1 s apart) before FAULT /\n"
-		   "                      back (default 2, 2; 1-20)\n"
-		   "  --mqlb PATH         the mqlb binary the scripts run (default: this one)\n"
-		   "  --out FILE          write there (atomically) instead of stdout\n"
-		   "  --back-vip ADDR/PLEN a second VIP on the brokers' side, in the same\n"
-		   "                      instance (nft directors SNAT to it: run --snat)\n"
-		   "  --back-interface IF its device\n"
-		   "  --conntrackd DIR    connection sync: write DIR/conntrackd.conf (FTFW,\n"
-		   "                      UDP unicast) and DIR/primary-backup.sh, which\n"
-		   "                      keepalived runs on every transition (commit the\n"
-		   "                      peer's entries on MASTER); needs --back-vip\n"
-		   "  --sync-interface IF the link conntrackd's datagrams use\n"
-		   "  --sync-address ADDR this host's IPv4 address on it\n"
-		   "  --sync-peer ADDR    the other host's address on it\n");
-}
 
 enum {
 	R_VIP = 256,
@@ -81,33 +36,7 @@ enum {
 	R_CTDIR,
 	R_SIF,
 	R_SADDR,
-	R_SPEER,
-	R_HELP
-};
-
-static const struct option render_opts[] = {
-    {"vip", required_argument, NULL, R_VIP},
-    {"interface", required_argument, NULL, R_IF},
-    {"priority", required_argument, NULL, R_PRIO},
-    {"router-id", required_argument, NULL, R_VRID},
-    {"advert-int", required_argument, NULL, R_ADV},
-    {"control", required_argument, NULL, R_CTL},
-    {"state-file", required_argument, NULL, R_STATE},
-    {"unicast-peer", required_argument, NULL, R_PEER},
-    {"netns", required_argument, NULL, R_NETNS},
-    {"nopreempt", no_argument, NULL, R_NOPRE},
-    {"fall", required_argument, NULL, R_FALL},
-    {"rise", required_argument, NULL, R_RISE},
-    {"mqlb", required_argument, NULL, R_MQLB},
-    {"out", required_argument, NULL, R_OUT},
-    {"back-vip", required_argument, NULL, R_BVIP},
-    {"back-interface", required_argument, NULL, R_BIF},
-    {"conntrackd", required_argument, NULL, R_CTDIR},
-    {"sync-interface", required_argument, NULL, R_SIF},
-    {"sync-address", required_argument, NULL, R_SADDR},
-    {"sync-peer", required_argument, NULL, R_SPEER},
-    {"help", no_argument, NULL, R_HELP},
-    {NULL, 0, NULL, 0},
+	R_SPEER
 };
 
 /* The sync flags that need no other flag first (--back-vip is checked
@@ -202,9 +131,6 @@ static int render_flag(int opt, const char *arg, struct ha_config *c, const char
 	case R_SPEER:
 		rc = sync_flag(opt, arg, c, err, sizeof(err));
 		break;
-	case R_HELP:
-		render_usage(stdout);
-		return 1;
 	}
 	return rc ? cli_usage_error(cmd, "%s", err) : 0;
 }
@@ -291,46 +217,115 @@ static int render_finish(struct ha_config *c, const char *const *peers, unsigned
 	return 0;
 }
 
+/* What the render flags fill (opt.h take() context). */
+struct render_args {
+	struct ha_config *c;
+	const char *out, *back_vip, *peers[HA_MAX_PEERS];
+	unsigned n_peers;
+};
+
+/* One render flag (opt is its R_ id). Returns 0 or CLI_USAGE. */
+static int render_take(void *ctx, const char *cmd, int opt, const char *v)
+{
+	struct render_args *a = ctx;
+	if (opt == R_PEER) { /* checked against the VIP's family at the end */
+		if (a->n_peers >= HA_MAX_PEERS)
+			return cli_usage_error(cmd, "too many --unicast-peer (max %d)",
+					       HA_MAX_PEERS);
+		a->peers[a->n_peers++] = v;
+		return 0;
+	}
+	if (opt == R_BVIP) { /* checked against the VIP at the end */
+		a->back_vip = v;
+		return 0;
+	}
+	return render_flag(opt, v, a->c, &a->out);
+}
+
+/* One opt.h entry per flag: a take() that passes its R_ id on. */
+#define RENDER_OPT(var, id, name, arg, help)                                                       \
+	static int take_##var(void *ctx, const char *cmd, const char *v)                           \
+	{                                                                                          \
+		return render_take(ctx, cmd, id, v);                                               \
+	}                                                                                          \
+	static const struct opt var = {name, arg, help, take_##var};
+
+RENDER_OPT(r_vip, R_VIP, "vip", "ADDR/PLEN",
+	   "the virtual IP clients connect to (director run\n--listen VIP:PORT on both hosts)")
+RENDER_OPT(r_if, R_IF, "interface", "IF", "where the VIP lives and VRRP adverts go")
+RENDER_OPT(r_vrid, R_VRID, "router-id", "N", "virtual_router_id, 1-255, the same on both hosts")
+RENDER_OPT(r_prio, R_PRIO, "priority", "N", "1-254 (default 100); the higher one is master")
+RENDER_OPT(r_adv, R_ADV, "advert-int", "S",
+	   "seconds between adverts (default 1, keepalived's);\na fraction (0.01-40.95) uses VRRP "
+	   "version 3")
+RENDER_OPT(r_ctl, R_CTL, "control", "SOCK", "the director's control socket (absolute path)")
+RENDER_OPT(r_state, R_STATE, "state-file", "FILE",
+	   "the notify hook writes MASTER/BACKUP/FAULT/STOP\nthere (director run --vrrp-state FILE "
+	   "reads it)")
+RENDER_OPT(r_peer, R_PEER, "unicast-peer", "ADDR", "the other host (unicast VRRP); repeat for more")
+RENDER_OPT(r_netns, R_NETNS, "netns", "NAME", "run keepalived in network namespace NAME")
+RENDER_OPT(r_nopre, R_NOPRE, "nopreempt", NULL,
+	   "a recovered higher-priority host does not take the\nVIP back")
+RENDER_OPT(r_fall, R_FALL, "fall", "N", "failed checks (1 s apart) before FAULT (default 2;\n1-20)")
+RENDER_OPT(r_rise, R_RISE, "rise", "N", "passed checks before back (default 2; 1-20)")
+RENDER_OPT(r_mqlb, R_MQLB, "mqlb", "PATH", "the mqlb binary the scripts run (default: this one)")
+RENDER_OPT(r_out, R_OUT, "out", "FILE", "write there (atomically) instead of stdout")
+RENDER_OPT(
+    r_bvip, R_BVIP, "back-vip", "ADDR/PLEN",
+    "a second VIP on the brokers' side, in the same\ninstance (nft directors SNAT to it: run "
+    "--snat)")
+RENDER_OPT(r_bif, R_BIF, "back-interface", "IF", "its device")
+RENDER_OPT(r_ctdir, R_CTDIR, "conntrackd", "DIR",
+	   "connection sync: write DIR/conntrackd.conf (FTFW,\nUDP unicast) and "
+	   "DIR/primary-backup.sh, which\nkeepalived runs on every transition (commit the\npeer's "
+	   "entries on MASTER); needs --back-vip")
+RENDER_OPT(r_sif, R_SIF, "sync-interface", "IF", "the link conntrackd's datagrams use")
+RENDER_OPT(r_saddr, R_SADDR, "sync-address", "ADDR", "this host's IPv4 address on it")
+RENDER_OPT(r_speer, R_SPEER, "sync-peer", "ADDR", "the other host's address on it")
+
+static const struct opt *const render_opts[] = {
+    &r_vip,  &r_if,    &r_vrid,	 &r_prio, &r_adv,   &r_ctl,   &r_state,
+    &r_peer, &r_netns, &r_nopre, &r_fall, &r_rise,  &r_mqlb,  &r_out,
+    &r_bvip, &r_bif,   &r_ctdir, &r_sif,  &r_saddr, &r_speer, NULL,
+};
+static const struct opt_cmd render_cmd = {
+    "director ha render",
+    "--vip ADDR/PLEN --interface IF --router-id N\n"
+    "                               --control SOCK [--priority N] [--advert-int S]\n"
+    "                               [--state-file FILE] [--unicast-peer ADDR ...]\n"
+    "                               [--netns NAME] [--nopreempt] [--fall N]\n"
+    "                               [--rise N] [--mqlb PATH] [--out FILE]\n"
+    "                               [--back-vip ADDR/PLEN --back-interface IF]\n"
+    "                               [--conntrackd DIR --sync-interface IF\n"
+    "                                --sync-address ADDR --sync-peer ADDR]",
+    "Writes the keepalived.conf of one director host of an HA pair: the VIP\n"
+    "moves to the peer when this host's director stops answering on its\n"
+    "control socket (vrrp_script `mqlb director check`) or the host dies.",
+    render_opts,
+    0,
+    NULL,
+    NULL,
+    NULL,
+};
+
 static int cmd_render(int argc, char **argv)
 {
 	static struct ha_config c;
 	static char self[PATH_MAX];
-	const char *out = NULL, *back_vip = NULL, *peers[HA_MAX_PEERS];
-	unsigned n_peers = 0;
-	int opt, rc;
+	static struct render_args a;
+	unsigned nargs;
+	int rc;
 	ha_config_defaults(&c);
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", render_opts, NULL)) != -1) {
-		if (opt == 'h')
-			opt = R_HELP;
-		if (opt == ':')
-			return cli_usage_error("director ha render", "option '%s' needs a value",
-					       argv[optind - 1]);
-		if (opt == '?')
-			return cli_usage_error("director ha render", "unknown option '%s'",
-					       argv[optind - 1]);
-		if (opt == R_PEER) { /* checked against the VIP's family at the end */
-			if (n_peers >= HA_MAX_PEERS)
-				return cli_usage_error("director ha render",
-						       "too many --unicast-peer (max %d)",
-						       HA_MAX_PEERS);
-			peers[n_peers++] = optarg;
-			continue;
-		}
-		if (opt == R_BVIP) { /* checked against the VIP at the end */
-			back_vip = optarg;
-			continue;
-		}
-		if ((rc = render_flag(opt, optarg, &c, &out)) != 0)
-			return rc == 1 ? CLI_OK : rc;
-	}
-	if (optind < argc)
-		return cli_usage_error("director ha render", "unexpected argument '%s'",
-				       argv[optind]);
-	if ((rc = render_finish(&c, peers, n_peers, back_vip, self, sizeof(self))) != 0)
+	memset(&a, 0, sizeof(a));
+	a.c = &c;
+	rc = opt_parse(&render_cmd, &render_cmd, 1, &a, argc, argv, NULL, &nargs);
+	if (rc == OPT_HELP_SHOWN)
+		return CLI_OK;
+	if (rc != 0)
 		return rc;
-	return write_all(&c, out);
+	if ((rc = render_finish(&c, a.peers, a.n_peers, a.back_vip, self, sizeof(self))) != 0)
+		return rc;
+	return write_all(&c, a.out);
 }
 
 /* keepalived runs the notify hook as SCRIPT TYPE NAME STATE PRIORITY. */
@@ -401,44 +396,56 @@ int director_ha_main(int argc, char **argv)
 	return cli_usage_error("director ha", "unknown subcommand '%s' (render, notify)", argv[1]);
 }
 
+struct check_args {
+	const char *control;
+	uint64_t timeout;
+};
+
+static int take_check_control(void *ctx, const char *cmd, const char *v)
+{
+	((struct check_args *)ctx)->control = v;
+	return 0;
+}
+
+static int take_check_timeout(void *ctx, const char *cmd, const char *v)
+{
+	struct check_args *a = ctx;
+	if (parse_duration_ns(v, NS_PER_S, &a->timeout) != 0 || a->timeout < NS_PER_MS ||
+	    a->timeout > 60 * NS_PER_S)
+		return cli_usage_error(cmd, "invalid --timeout '%s' (1ms-60s)", v);
+	return 0;
+}
+
+static const struct opt c_control = {"control", "SOCK", "the director's control socket",
+				     take_check_control};
+static const struct opt c_timeout = {"timeout", "D", "for the answer (default 750ms; 1ms-60s)",
+				     take_check_timeout};
+static const struct opt *const check_opts[] = {&c_control, &c_timeout, NULL};
+static const struct opt_cmd check_cmd = {
+    "director check",
+    "--control SOCK [--timeout 750ms]",
+    "Exit 0 when the director at SOCK answers a ping within the timeout\n"
+    "(its controller is alive and not stuck on its lock), else 1 with\n"
+    "the reason on stderr. keepalived's vrrp_script runs it.",
+    check_opts,
+    0,
+    NULL,
+    NULL,
+    NULL,
+};
+
 int director_check_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"control", required_argument, NULL, 'c'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *cmd = "director check", *control = NULL;
-	uint64_t timeout = 750 * NS_PER_MS;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'c') {
-			control = optarg;
-		} else if (c == 't') {
-			if (parse_duration_ns(optarg, NS_PER_S, &timeout) != 0 ||
-			    timeout < NS_PER_MS || timeout > 60 * NS_PER_S)
-				return cli_usage_error(cmd, "invalid --timeout '%s' (1ms-60s)",
-						       optarg);
-		} else if (c == 'h') {
-			printf(
-			    "Usage: mqlb director check --control SOCK [--timeout 750ms]\n"
-			    "\n"
-			    "Exit 0 when the director at SOCK answers a ping within the timeout\n"
-			    "(its controller is alive and not stuck on its lock), else 1 with\n"
-			    "the reason on stderr. keepalived's vrrp_script runs it.\n");
-			return CLI_OK;
-		} else {
-			if (c == ':')
-				return cli_usage_error(cmd, "option '%s' needs a value",
-						       argv[optind - 1]);
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	const char *cmd = "director check";
+	struct check_args a = {NULL, 750 * NS_PER_MS};
+	unsigned nargs;
+	int c = opt_parse(&check_cmd, &check_cmd, 1, &a, argc, argv, NULL, &nargs);
+	if (c == OPT_HELP_SHOWN)
+		return CLI_OK;
+	if (c != 0)
+		return c;
+	const char *control = a.control;
+	uint64_t timeout = a.timeout;
 	if (!control || !*control || strlen(control) >= 108)
 		return cli_usage_error(cmd, "--control SOCK is required (1-107 chars)");
 	char *reply = NULL;
