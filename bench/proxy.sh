@@ -29,6 +29,7 @@ if ! command -v mosquitto >/dev/null || ! command -v haproxy >/dev/null; then
 	exit 0
 fi
 . "$here/../tests/lib.sh"
+. "$here/lib.sh"
 ROUNDS=${ROUNDS:-3}
 RATE=${RATE:-60000}
 CONNS=${CONNS:-400}
@@ -42,25 +43,7 @@ start_mosquitto $BROKER "max_queued_messages 100000" || exit 1
 	--health-interval 0 >"$T_TMP/px.log" 2>&1 &
 PXPID=$!
 track $PXPID
-cat >"$T_TMP/haproxy.cfg" <<EOF
-global
-	maxconn 9000
-	nbthread $THREADS
-defaults
-	mode tcp
-	timeout connect 3s
-	timeout client 60s
-	timeout server 60s
-frontend f
-	bind 127.0.0.1:$HA
-	default_backend b
-backend b
-	balance leastconn
-	server s1 127.0.0.1:$BROKER
-EOF
-haproxy -db -f "$T_TMP/haproxy.cfg" >"$T_TMP/haproxy.log" 2>&1 &
-HAPID=$!
-track $HAPID
+haproxy_start $HA $BROKER "$THREADS" "" "" "balance leastconn"
 wait_port 127.0.0.1 $PX 5 && wait_port 127.0.0.1 $HA 5 || {
 	echo "proxy bench: proxies did not start"
 	cat "$T_TMP/px.log" "$T_TMP/haproxy.log"
@@ -69,12 +52,7 @@ wait_port 127.0.0.1 $PX 5 && wait_port 127.0.0.1 $HA 5 || {
 sleep 0.3
 echo "proxy bench: mqlb $("$MQLB" --version 2>&1 | head -1), $(haproxy -v | head -1), $THREADS threads each, $(nproc) cores"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 jget() { /usr/bin/python3 -c "import json,sys; j=json.load(open('$1')); print($2)"; }
-# median: of the numbers on stdin ("-" = a round whose checks failed: left out);
-# "-" when none is left
-median() { grep -v '^-$' | sort -g | awk '{v[NR] = $1} END {if (!NR) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-HZ=$(getconf CLK_TCK)
 # b JSON ARGS...: mqlb bench ARGS --json JSON (bounded), a second try if it
 # wrote nothing
 b() {
@@ -87,30 +65,11 @@ b() {
 	done
 	echo '{"received":0,"receive_rate":0,"connect_rate":0,"connections_ok":0,"expected":1,"unique":0,"late":0,"errors":{"no JSON":1},"latency_us":{"p50":0,"p99":0}}' >"$out"
 }
-# idle: waits (<= 20 s) until the broker and both proxies used < 5 % of a core
-# for 0.5 s; 1 if they did not settle
-idle() {
-	local i p a b
-	for ((i = 0; i < 40; i++)); do
-		a=0 b=0
-		for p in $MOSQ_PID $PXPID $HAPID; do a=$((a + $(cpu_ticks "$p"))); done
-		sleep 0.5
-		for p in $MOSQ_PID $PXPID $HAPID; do b=$((b + $(cpu_ticks "$p"))); done
-		[ $(((b - a) * 100)) -lt $((HZ * 5 / 2)) ] && return 0
-	done
-	return 1
-}
 # check JSON PYEXPR: prints "" when PYEXPR (over j) holds, else the reason
 check() { /usr/bin/python3 -c "import json,sys; j=json.load(open('$1')); r=$2; print('' if r is True else r)"; }
 
 for ((r = 1; r <= ROUNDS; r++)); do
-	# rotate the order so drift in machine load hits all three alike
-	case $((r % 3)) in
-	1) order="direct mqlb haproxy" ;;
-	2) order="mqlb haproxy direct" ;;
-	0) order="haproxy direct mqlb" ;;
-	esac
-	for t in $order; do
+	for t in $(round_order $r); do
 		case $t in
 		direct) port=$BROKER pid= ;;
 		mqlb) port=$PX pid=$PXPID ;;

@@ -28,6 +28,7 @@ fi
 [ -x "$TLSC" ] || make -C "$here/.." build/rel/bench/tls_client >/dev/null || exit 1
 . "$here/../tests/lib.sh"
 . "$here/../tests/integration/proxy_tls_certs.bash"
+. "$here/lib.sh"
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 PROCS=${PROCS:-16} # 4 measures the session latency (closed loop), not the capacity
@@ -46,25 +47,7 @@ start_mosquitto $BROKER "max_queued_messages 100000" "listener $BTLS 127.0.0.1" 
 	--health-interval 0 --tls-cert "$C/srv.crt" --tls-key "$C/srv.key" >"$T_TMP/px.log" 2>&1 &
 PXPID=$!
 track $PXPID
-cat >"$T_TMP/haproxy.cfg" <<EOF
-global
-	maxconn 9000
-	nbthread $THREADS
-	ssl-default-bind-options ssl-min-ver TLSv1.2
-defaults
-	mode tcp
-	timeout connect 3s
-	timeout client 60s
-	timeout server 60s
-frontend f
-	bind 127.0.0.1:$HA ssl crt $C/srv.pem
-	default_backend b
-backend b
-	server s1 127.0.0.1:$BROKER
-EOF
-haproxy -db -f "$T_TMP/haproxy.cfg" >"$T_TMP/haproxy.log" 2>&1 &
-HAPID=$!
-track $HAPID
+haproxy_start $HA $BROKER "$THREADS" "ssl crt $C/srv.pem" "ssl-default-bind-options ssl-min-ver TLSv1.2"
 wait_port 127.0.0.1 $PX 5 && wait_port 127.0.0.1 $HA 5 && wait_port 127.0.0.1 $BTLS 5 || {
 	echo "proxy tls bench: proxies did not start"
 	cat "$T_TMP/px.log" "$T_TMP/haproxy.log" "$MOSQ_LOG"
@@ -73,30 +56,11 @@ wait_port 127.0.0.1 $PX 5 && wait_port 127.0.0.1 $HA 5 && wait_port 127.0.0.1 $B
 sleep 0.3
 echo "proxy tls bench: mqlb $("$MQLB" --version 2>&1 | head -1), $(haproxy -v | head -1), $(openssl version), $THREADS threads each, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-median() { grep -v '^-$' | sort -g | awk '{v[NR] = $1} END {if (!NR) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-HZ=$(getconf CLK_TCK)
-idle() { # until the broker and both proxies use < 5 % of a core for 0.5 s (<= 20 s)
-	local i p a b
-	for ((i = 0; i < 40; i++)); do
-		a=0 b=0
-		for p in $MOSQ_PID $PXPID $HAPID; do a=$((a + $(cpu_ticks "$p"))); done
-		sleep 0.5
-		for p in $MOSQ_PID $PXPID $HAPID; do b=$((b + $(cpu_ticks "$p"))); done
-		[ $(((b - a) * 100)) -lt $((HZ * 5 / 2)) ] && return 0
-	done
-	return 1
-}
 field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'; }
 per() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN {printf "%.2f", n ? t / hz * 1e6 / n : 0}'; }
 
 for ((r = 1; r <= ROUNDS; r++)); do
-	case $((r % 3)) in
-	1) order="direct mqlb haproxy" ;;
-	2) order="mqlb haproxy direct" ;;
-	0) order="haproxy direct mqlb" ;;
-	esac
-	for t in $order; do
+	for t in $(round_order $r); do
 		case $t in
 		direct) port=$BTLS pid=$MOSQ_PID ;;
 		mqlb) port=$PX pid=$PXPID ;;
