@@ -5,6 +5,10 @@
 # print TAP: "ok N - fuzz_x: R runs in S s, no crash" or "not ok" with the crash
 # report and the reproducer saved under build/fuzz-crashes/. New targets are
 # picked up automatically. Used by `make check` (short) and `make fuzz` (long).
+# Each ok line carries the figures of docs/fuzzing.md: runs, exec/s, coverage
+# (cov: edges, ft: features), corpus files at the end, peak RSS. With
+# FUZZ_KEEP=DIR each target's final corpus is kept in DIR/<name>/ (to merge the
+# entries that add coverage into the seeds, see docs/fuzzing.md).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -42,8 +46,18 @@ for b in "${targets[@]}"; do
 	rc=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
 	secs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log" | tail -1)
+	eps=$(sed -n 's/^stat::average_exec_per_sec: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+	rss=$(sed -n 's/^stat::peak_rss_mb: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+	# the last status line: "#N DONE cov: C ft: F corp: K/SIZE ..."
+	cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/cov \1 ft \2/p')
+	files=$(find "$work/corpus" -type f | wc -l)
+	if [ -n "${FUZZ_KEEP:-}" ]; then
+		rm -rf "${FUZZ_KEEP:?}/$name"
+		mkdir -p "$FUZZ_KEEP/$name"
+		cp -r "$work/corpus/." "$FUZZ_KEEP/$name/"
+	fi
 	if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
-		echo "ok $n - $name: $runs runs in ${secs}s from $seeds seeds, no crash"
+		echo "ok $n - $name: $runs runs in ${secs}s (${eps:-?} exec/s), ${cov:-cov ?}, corpus $files files from $seeds seeds, peak ${rss:-?} MB, no crash"
 	else
 		fail=$((fail + 1))
 		echo "not ok $n - $name: exit $rc (crash, leak, timeout or UB)"
