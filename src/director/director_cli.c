@@ -4,7 +4,6 @@
 #include "director/director.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/opt.h"
 #include "common/parse.h"
 #include "common/time.h"
 #include "director/dataplane_nft.h"
@@ -227,104 +227,6 @@ unsigned director_wrr_sequence(const unsigned *w, unsigned n, unsigned *seq, uns
 	return (unsigned)total;
 }
 
-static void run_usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: mqlb director run --listen VIP:PORT --backend ADDR:PORT[,weight=W] ...\n"
-		"                         [--dataplane nft|ipvs|proxy] [--scheduler NAME]\n"
-		"                         [--mode local|nat|dr] [--name NAME] [--control PATH]\n"
-		"                         [--health-interval 1s] [--health-timeout 500ms]\n"
-		"                         [--health-fall 2] [--health-rise 2] [--fail-closed]\n"
-		"                         [--peers ADDR,... [--peers-key FILE]]\n"
-		"                         [--max-connections N] [--threads N]\n"
-		"                         [--vrrp-state FILE] [--snat ADDR]\n"
-		"                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]\n"
-		"                          [--hash-cn]] [--backend-tls [--backend-ca FILE]\n"
-		"                          [--backend-cert FILE --backend-key FILE]]\n"
-		"                         [--send-proxy-v2] [--accept-proxy]\n"
-		"                         [--max-pending N] [--max-conns-per-source N]\n"
-		"                         [--connect-rate-per-source N/s] [--idle-timeout D]\n"
-		"                         [--client-fin-timeout D] [--stall-timeout D]\n"
-		"                         [--drain-time D\n"
-		"                          [--server-reference HOST:PORT]]\n"
-		"\n"
-		"Programs the dataplane, then stays in the foreground as its controller:\n"
-		"MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
-		"socket for `mqlb director status` and `mqlb director set`. SIGINT/SIGTERM\n"
-		"removes exactly this instance's rules and exits 0.\n"
-		"\n"
-		"  --listen VIP:PORT       the address clients connect to (IP or host name,\n"
-		"                          resolved once at start)\n"
-		"  --backend ADDR:PORT[,weight=W][,send-proxy-v2]\n"
-		"                          a broker (IP or host name: resolved again on\n"
-		"                          SIGHUP and `director set --reload`); repeat (max\n"
-		"                          %d); weight 0-%u, default 1; send-proxy-v2: a PROXY\n"
-		"                          v2 header to this one (proxy, --health-interval 0)\n"
-		"  --dataplane NAME        nft (default), ipvs, proxy — those built in:",
-		DIRECTOR_MAX_BACKENDS, DIRECTOR_WEIGHT_MAX);
-	for (const struct dataplane *const *p = director_dataplanes; *p; p++)
-		fprintf(f, " %s", (*p)->name);
-	fprintf(f,
-		"\n"
-		"  --scheduler NAME        nft: rr (default), wrr, random, sh; ipvs: any kernel\n"
-		"                          scheduler; proxy: its own list\n"
-		"  --mode MODE             local: clients on this host (nft output hook);\n"
-		"                          nat: clients from elsewhere (DNAT + masquerade);\n"
-		"                          dr: IPVS direct routing. Default: local for a\n"
-		"                          loopback VIP, else nat\n"
-		"  --name NAME             instance name (default '%s'): nft table mqlb-NAME,\n"
-		"                          control socket; [A-Za-z0-9_-], at most %d chars\n"
-		"  --control PATH          control socket (default /run/mqlb/director-NAME.sock\n"
-		"                          as root, else $XDG_RUNTIME_DIR/mqlb/...)\n"
-		"  --health-interval D     between probe rounds (default 1s; 0 = no checks)\n"
-		"  --health-timeout D      CONNECT -> CONNACK deadline (default 500ms)\n"
-		"  --health-fall N         failures before weight 0 (default 2)\n"
-		"  --health-rise N         successes before it comes back (default 2)\n"
-		"  --fail-closed           when every backend fails its checks, refuse new\n"
-		"                          connections (default: fail open, keep them all in)\n"
-		"  --snat ADDR             nft --mode nat: SNAT to ADDR instead of masquerade\n"
-		"                          (a back VIP an HA pair shares, for conntrackd)\n"
-		"  --vrrp-state FILE       keepalived's state file (director ha render\n"
-		"                          --state-file): status shows vrrp_state from it\n"
-		"  --peers, --max-connections, --threads   proxy dataplane only\n"
-		"  --peers-key FILE        HMAC-SHA256 key of the --peers datagrams (the same\n"
-		"                          file, mode 0600, on every director); required\n"
-		"                          unless --listen and every peer are loopback\n"
-		"  --tls-cert FILE         proxy: terminate TLS 1.2/1.3 with this PEM chain;\n"
-		"  --tls-key FILE          ... and its key (both re-read when they change)\n"
-		"  --tls-ca FILE           proxy: require client certificates signed by it\n"
-		"  --hash-cn               proxy, --scheduler clientid: hash the client\n"
-		"                          certificate's CN instead of the ClientID\n"
-		"  --backend-tls           proxy: TLS to the brokers (needs --health-interval 0:\n"
-		"                          health probes are plain MQTT)\n"
-		"  --backend-ca FILE       verify the brokers' certificates (IP SAN) with it\n"
-		"  --backend-cert FILE     a client certificate for brokers that require one\n"
-		"  --backend-key FILE      ... and its key\n"
-		"  --send-proxy-v2         proxy: a PROXY protocol v2 header to every backend\n"
-		"                          (the broker must accept it: not mosquitto 2.0;\n"
-		"                          needs --health-interval 0)\n"
-		"  --accept-proxy          proxy: every client starts with a PROXY v2 header\n"
-		"                          (a balancer in front); missing/malformed: refused\n"
-		"  --max-pending N         proxy: at most N connections without a complete\n"
-		"                          CONNECT; a new one closes the oldest (default: off)\n"
-		"  --max-conns-per-source N      proxy: open connections per client address\n"
-		"  --connect-rate-per-source N/s proxy: new connections per address and second\n"
-		"                          (a burst of N allowed)\n"
-		"  --idle-timeout D        proxy: close a tunnel whose CONNECT had keepalive 0\n"
-		"                          after D without client bytes (1.5 x keepalive\n"
-		"                          otherwise, always on); default: never\n"
-		"  --client-fin-timeout D  proxy: close a half-closed tunnel after D (default:\n"
-		"                          never)\n"
-		"  --stall-timeout D       proxy: reset a tunnel when one side has read nothing\n"
-		"                          for D (its send queue stayed full); default 60s,\n"
-		"                          0 = never\n"
-		"  --drain-time D          proxy: on SIGTERM stop accepting, then close the\n"
-		"                          connections spread over D (MQTT 5: DISCONNECT 0x9C\n"
-		"                          first); default 0: all at once\n"
-		"  --server-reference S    proxy: the Server Reference in that DISCONNECT\n",
-		DIRECTOR_DEFAULT_NAME, DIRECTOR_NAME_MAX - 1);
-}
-
 enum {
 	OPT_LISTEN = 256,
 	OPT_BACKEND,
@@ -362,7 +264,6 @@ enum {
 	OPT_DRAINTIME,
 	OPT_SERVERREF,
 	OPT_SNAT,
-	OPT_HELP,
 };
 
 struct director_edge director_edge;
@@ -502,237 +403,321 @@ static int peers_flags_check(const struct director_config *cfg)
 	return 0;
 }
 
-int director_run_parse(int argc, char **argv, struct director *d, const struct dataplane **dp,
-		       char *path_buf, size_t len)
+/* What director run's flags fill (opt.h take() context). */
+struct run_args {
+	struct director *d;
+	const char *dp_name;
+	int have_listen, have_mode, have_timeout;
+};
+
+/* The addresses and the controller's flags. 0 or CLI_USAGE. */
+static int run_take_core(struct run_args *r, const char *cmd, int opt, const char *arg)
 {
-	static const struct option opts[] = {
-	    {"listen", required_argument, NULL, OPT_LISTEN},
-	    {"backend", required_argument, NULL, OPT_BACKEND},
-	    {"dataplane", required_argument, NULL, OPT_DATAPLANE},
-	    {"scheduler", required_argument, NULL, OPT_SCHEDULER},
-	    {"mode", required_argument, NULL, OPT_MODE},
-	    {"name", required_argument, NULL, OPT_NAME},
-	    {"control", required_argument, NULL, OPT_CONTROL},
-	    {"health-interval", required_argument, NULL, OPT_HINTERVAL},
-	    {"health-timeout", required_argument, NULL, OPT_HTIMEOUT},
-	    {"health-fall", required_argument, NULL, OPT_HFALL},
-	    {"health-rise", required_argument, NULL, OPT_HRISE},
-	    {"fail-closed", no_argument, NULL, OPT_FAILCLOSED},
-	    {"peers", required_argument, NULL, OPT_PEERS},
-	    {"peers-key", required_argument, NULL, OPT_PEERSKEY},
-	    {"max-connections", required_argument, NULL, OPT_MAXCONN},
-	    {"threads", required_argument, NULL, OPT_THREADS},
-	    {"vrrp-state", required_argument, NULL, OPT_VRRPSTATE},
-	    {"tls-cert", required_argument, NULL, OPT_TLSCERT},
-	    {"tls-key", required_argument, NULL, OPT_TLSKEY},
-	    {"tls-ca", required_argument, NULL, OPT_TLSCA},
-	    {"hash-cn", no_argument, NULL, OPT_HASHCN},
-	    {"backend-tls", no_argument, NULL, OPT_BTLS},
-	    {"backend-ca", required_argument, NULL, OPT_BCA},
-	    {"backend-cert", required_argument, NULL, OPT_BCERT},
-	    {"backend-key", required_argument, NULL, OPT_BKEY},
-	    {"send-proxy-v2", no_argument, NULL, OPT_SENDPROXY},
-	    {"accept-proxy", no_argument, NULL, OPT_ACCEPTPROXY},
-	    {"max-pending", required_argument, NULL, OPT_MAXPENDING},
-	    {"max-conns-per-source", required_argument, NULL, OPT_PERSOURCE},
-	    {"connect-rate-per-source", required_argument, NULL, OPT_RATESOURCE},
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
-	    {"client-fin-timeout", required_argument, NULL, OPT_FINTIMEOUT},
-	    {"stall-timeout", required_argument, NULL, OPT_STALL},
-	    {"drain-time", required_argument, NULL, OPT_DRAINTIME},
-	    {"server-reference", required_argument, NULL, OPT_SERVERREF},
-	    {"snat", required_argument, NULL, OPT_SNAT},
-	    {"help", no_argument, NULL, OPT_HELP},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *cmd = "director run";
-	const char *dp_name = "nft";
-	int have_listen = 0, have_mode = 0, have_timeout = 0, c;
-	char err[400];
-	uint64_t v;
-
+	struct director *d = r->d;
 	struct director_config *cfg = &d->cfg;
-	snprintf(cfg->name, sizeof(cfg->name), "%s", DIRECTOR_DEFAULT_NAME);
-	snprintf(cfg->scheduler, sizeof(cfg->scheduler), "rr");
-	cfg->health_interval_ns = NS_PER_S;
-	cfg->health_timeout_ns = 500 * NS_PER_MS;
-	cfg->health_fall = 2;
-	cfg->health_rise = 2;
-	cfg->threads = 0; /* proxy: 0 = one worker per core (dataplane_proxy.c) */
-	memset(&director_edge, 0, sizeof(director_edge));
-	director_nft_set_snat(NULL, NULL, 0);
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-		case OPT_HELP:
-			run_usage(stdout);
-			return 1;
-		case OPT_LISTEN:
-			if (addr_parse_err(optarg, 0, &cfg->listen, err, sizeof(err)) != 0)
-				return cli_usage_error(cmd, "invalid --listen: %s (want VIP:PORT)",
-						       err);
-			have_listen = 1;
-			break;
-		case OPT_BACKEND: {
-			struct director_backend b;
-			if (d->n_backends >= DIRECTOR_MAX_BACKENDS)
-				return cli_usage_error(cmd, "too many --backend (max %d)",
-						       DIRECTOR_MAX_BACKENDS);
-			if (director_backend_parse(optarg, &b, err, sizeof(err)) != 0)
-				return cli_usage_error(cmd, "--backend: %s", err);
-			if (director_backend_find(d, &b.addr) >= 0)
-				return cli_usage_error(cmd, "duplicate --backend '%s'", optarg);
-			d->backends[d->n_backends++] = b;
-			break;
-		}
-		case OPT_DATAPLANE:
-			dp_name = optarg;
-			break;
-		case OPT_SCHEDULER:
-			if (strlen(optarg) == 0 || strlen(optarg) >= sizeof(cfg->scheduler))
-				return cli_usage_error(cmd, "invalid --scheduler '%s'", optarg);
-			snprintf(cfg->scheduler, sizeof(cfg->scheduler), "%s", optarg);
-			break;
-		case OPT_MODE:
-			if (strcmp(optarg, "local") == 0)
-				cfg->mode = DIRECTOR_MODE_LOCAL;
-			else if (strcmp(optarg, "nat") == 0)
-				cfg->mode = DIRECTOR_MODE_NAT;
-			else if (strcmp(optarg, "dr") == 0)
-				cfg->mode = DIRECTOR_MODE_DR;
-			else
-				return cli_usage_error(cmd, "invalid --mode '%s' (local, nat, dr)",
-						       optarg);
-			have_mode = 1;
-			break;
-		case OPT_NAME:
-			if (!director_name_valid(optarg))
-				return cli_usage_error(
-				    cmd, "invalid --name '%s' (1-%d chars of A-Z a-z 0-9 _ -)",
-				    optarg, DIRECTOR_NAME_MAX - 1);
-			snprintf(cfg->name, sizeof(cfg->name), "%s", optarg);
-			break;
-		case OPT_CONTROL: {
-			struct sockaddr_un un;
-			if (strlen(optarg) == 0 || strlen(optarg) >= sizeof(un.sun_path))
-				return cli_usage_error(cmd, "invalid --control '%s' (1-%zu chars)",
-						       optarg, sizeof(un.sun_path) - 1);
-			cfg->control_path = optarg;
-			break;
-		}
-		case OPT_HINTERVAL:
-			if (parse_duration_ns(optarg, NS_PER_S, &v) != 0 || v > 3600 * NS_PER_S ||
-			    (v != 0 && v < 10 * NS_PER_MS))
-				return cli_usage_error(
-				    cmd, "invalid --health-interval '%s' (0 = off, or 10ms-1h)",
-				    optarg);
-			cfg->health_interval_ns = v;
-			break;
-		case OPT_HTIMEOUT:
-			if (parse_duration_ns(optarg, NS_PER_S, &v) != 0 || v < NS_PER_MS ||
-			    v > 60 * NS_PER_S)
-				return cli_usage_error(
-				    cmd, "invalid --health-timeout '%s' (1ms-60s)", optarg);
-			cfg->health_timeout_ns = v;
-			have_timeout = 1;
-			break;
-		case OPT_HFALL:
-		case OPT_HRISE:
-			if (parse_u64(optarg, 1, 100, &v) != 0)
-				return cli_usage_error(cmd, "invalid --health-%s '%s' (1-100)",
-						       c == OPT_HFALL ? "fall" : "rise", optarg);
-			if (c == OPT_HFALL)
-				cfg->health_fall = (unsigned)v;
-			else
-				cfg->health_rise = (unsigned)v;
-			break;
-		case OPT_FAILCLOSED:
-			cfg->fail_closed = 1;
-			break;
-		case OPT_PEERS:
-			cfg->peers = optarg;
-			break;
-		case OPT_PEERSKEY:
-			cfg->peers_key = optarg;
-			break;
-		case OPT_MAXCONN:
-			if (parse_u64(optarg, 1, 10000000, &v) != 0)
-				return cli_usage_error(cmd, "invalid --max-connections '%s'",
-						       optarg);
-			cfg->max_connections = (unsigned)v;
-			break;
-		case OPT_THREADS:
-			if (parse_u64(optarg, 1, 256, &v) != 0)
-				return cli_usage_error(cmd, "invalid --threads '%s' (1-256)",
-						       optarg);
-			cfg->threads = (unsigned)v;
-			break;
-		case OPT_VRRPSTATE:
-			if (strlen(optarg) == 0 || strlen(optarg) > 4000)
-				return cli_usage_error(
-				    cmd, "invalid --vrrp-state '%s' (a file path)", optarg);
-			cfg->vrrp_state_file = optarg;
-			break;
-		case OPT_TLSCERT:
-		case OPT_TLSKEY:
-		case OPT_TLSCA:
-		case OPT_BCA:
-		case OPT_BCERT:
-		case OPT_BKEY: {
-			const char *flag, **slot = edge_slot(c, &flag);
-			if (access(optarg, R_OK) != 0) /* now: not in a log after the start */
-				return cli_usage_error(cmd, "cannot read --%s '%s': %s", flag,
-						       optarg, strerror(errno));
-			*slot = optarg;
-			break;
-		}
-		case OPT_HASHCN:
-			director_edge.hash_cn = 1;
-			break;
-		case OPT_BTLS:
-			director_edge.backend_tls = 1;
-			break;
-		case OPT_SENDPROXY:
-			director_edge.send_proxy_v2 = 1;
-			break;
-		case OPT_ACCEPTPROXY:
-			director_edge.accept_proxy = 1;
-			break;
-		case OPT_SERVERREF:
-			/* 1024: proxy.h PROXY_SERVER_REF_MAX (a UTF-8 string, 5.0 §3.14.2.2.5) */
-			if (strlen(optarg) == 0 || strlen(optarg) > 1024 || strchr(optarg, ' '))
-				return cli_usage_error(
-				    cmd,
-				    "invalid --server-reference '%s' (1-1024 bytes, no spaces)",
-				    optarg);
-			director_edge.server_ref = optarg;
-			break;
-		case OPT_MAXPENDING:
-		case OPT_PERSOURCE:
-		case OPT_RATESOURCE:
-		case OPT_IDLE:
-		case OPT_FINTIMEOUT:
-		case OPT_STALL:
-		case OPT_DRAINTIME:
-			if (edge_limit(c, optarg, err, sizeof(err)) != 0)
-				return cli_usage_error(cmd, "%s", err);
-			break;
-		case OPT_SNAT:
-			if (director_nft_set_snat(optarg, err, sizeof(err)) != 0)
-				return cli_usage_error(cmd, "%s", err);
-			break;
-		case ':':
-			return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		}
+	char err[400];
+	switch (opt) {
+	case OPT_LISTEN:
+		if (addr_parse_err(arg, 0, &cfg->listen, err, sizeof(err)) != 0)
+			return cli_usage_error(cmd, "invalid --listen: %s (want VIP:PORT)", err);
+		r->have_listen = 1;
+		return 0;
+	case OPT_BACKEND: {
+		struct director_backend b;
+		if (d->n_backends >= DIRECTOR_MAX_BACKENDS)
+			return cli_usage_error(cmd, "too many --backend (max %d)",
+					       DIRECTOR_MAX_BACKENDS);
+		if (director_backend_parse(arg, &b, err, sizeof(err)) != 0)
+			return cli_usage_error(cmd, "--backend: %s", err);
+		if (director_backend_find(d, &b.addr) >= 0)
+			return cli_usage_error(cmd, "duplicate --backend '%s'", arg);
+		d->backends[d->n_backends++] = b;
+		return 0;
 	}
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!have_listen)
+	case OPT_DATAPLANE:
+		r->dp_name = arg;
+		return 0;
+	case OPT_SCHEDULER:
+		if (strlen(arg) == 0 || strlen(arg) >= sizeof(cfg->scheduler))
+			return cli_usage_error(cmd, "invalid --scheduler '%s'", arg);
+		snprintf(cfg->scheduler, sizeof(cfg->scheduler), "%s", arg);
+		return 0;
+	case OPT_MODE:
+		if (strcmp(arg, "local") == 0)
+			cfg->mode = DIRECTOR_MODE_LOCAL;
+		else if (strcmp(arg, "nat") == 0)
+			cfg->mode = DIRECTOR_MODE_NAT;
+		else if (strcmp(arg, "dr") == 0)
+			cfg->mode = DIRECTOR_MODE_DR;
+		else
+			return cli_usage_error(cmd, "invalid --mode '%s' (local, nat, dr)", arg);
+		r->have_mode = 1;
+		return 0;
+	case OPT_NAME:
+		if (!director_name_valid(arg))
+			return cli_usage_error(
+			    cmd, "invalid --name '%s' (1-%d chars of A-Z a-z 0-9 _ -)", arg,
+			    DIRECTOR_NAME_MAX - 1);
+		snprintf(cfg->name, sizeof(cfg->name), "%s", arg);
+		return 0;
+	case OPT_CONTROL: {
+		struct sockaddr_un un;
+		if (strlen(arg) == 0 || strlen(arg) >= sizeof(un.sun_path))
+			return cli_usage_error(cmd, "invalid --control '%s' (1-%zu chars)", arg,
+					       sizeof(un.sun_path) - 1);
+		cfg->control_path = arg;
+		return 0;
+	}
+	}
+	return -1; /* not one of these */
+}
+
+/* Health checks, the proxy's sizing, HA. 0, CLI_USAGE, or -1: not one of these. */
+static int run_take_health(struct run_args *r, const char *cmd, int opt, const char *arg)
+{
+	struct director_config *cfg = &r->d->cfg;
+	uint64_t v;
+	switch (opt) {
+	case OPT_HINTERVAL:
+		if (parse_duration_ns(arg, NS_PER_S, &v) != 0 || v > 3600 * NS_PER_S ||
+		    (v != 0 && v < 10 * NS_PER_MS))
+			return cli_usage_error(
+			    cmd, "invalid --health-interval '%s' (0 = off, or 10ms-1h)", arg);
+		cfg->health_interval_ns = v;
+		return 0;
+	case OPT_HTIMEOUT:
+		if (parse_duration_ns(arg, NS_PER_S, &v) != 0 || v < NS_PER_MS || v > 60 * NS_PER_S)
+			return cli_usage_error(cmd, "invalid --health-timeout '%s' (1ms-60s)", arg);
+		cfg->health_timeout_ns = v;
+		r->have_timeout = 1;
+		return 0;
+	case OPT_HFALL:
+	case OPT_HRISE:
+		if (parse_u64(arg, 1, 100, &v) != 0)
+			return cli_usage_error(cmd, "invalid --health-%s '%s' (1-100)",
+					       opt == OPT_HFALL ? "fall" : "rise", arg);
+		*(opt == OPT_HFALL ? &cfg->health_fall : &cfg->health_rise) = (unsigned)v;
+		return 0;
+	case OPT_FAILCLOSED:
+		cfg->fail_closed = 1;
+		return 0;
+	case OPT_PEERS:
+		cfg->peers = arg;
+		return 0;
+	case OPT_PEERSKEY:
+		cfg->peers_key = arg;
+		return 0;
+	case OPT_MAXCONN:
+		if (parse_u64(arg, 1, 10000000, &v) != 0)
+			return cli_usage_error(cmd, "invalid --max-connections '%s'", arg);
+		cfg->max_connections = (unsigned)v;
+		return 0;
+	case OPT_THREADS:
+		if (parse_u64(arg, 1, 256, &v) != 0)
+			return cli_usage_error(cmd, "invalid --threads '%s' (1-256)", arg);
+		cfg->threads = (unsigned)v;
+		return 0;
+	case OPT_VRRPSTATE:
+		if (strlen(arg) == 0 || strlen(arg) > 4000)
+			return cli_usage_error(cmd, "invalid --vrrp-state '%s' (a file path)", arg);
+		cfg->vrrp_state_file = arg;
+		return 0;
+	}
+	return -1;
+}
+
+/* The edge flags (TLS, PROXY protocol, limits, drain) and --snat. 0 or CLI_USAGE. */
+static int run_take_edge(const char *cmd, int opt, const char *arg)
+{
+	char err[400];
+	switch (opt) {
+	case OPT_TLSCERT:
+	case OPT_TLSKEY:
+	case OPT_TLSCA:
+	case OPT_BCA:
+	case OPT_BCERT:
+	case OPT_BKEY: {
+		const char *flag, **slot = edge_slot(opt, &flag);
+		if (access(arg, R_OK) != 0) /* now: not in a log after the start */
+			return cli_usage_error(cmd, "cannot read --%s '%s': %s", flag, arg,
+					       strerror(errno));
+		*slot = arg;
+		return 0;
+	}
+	case OPT_HASHCN:
+		director_edge.hash_cn = 1;
+		return 0;
+	case OPT_BTLS:
+		director_edge.backend_tls = 1;
+		return 0;
+	case OPT_SENDPROXY:
+		director_edge.send_proxy_v2 = 1;
+		return 0;
+	case OPT_ACCEPTPROXY:
+		director_edge.accept_proxy = 1;
+		return 0;
+	case OPT_SERVERREF:
+		/* 1024: proxy.h PROXY_SERVER_REF_MAX (a UTF-8 string, 5.0 §3.14.2.2.5) */
+		if (strlen(arg) == 0 || strlen(arg) > 1024 || strchr(arg, ' '))
+			return cli_usage_error(
+			    cmd, "invalid --server-reference '%s' (1-1024 bytes, no spaces)", arg);
+		director_edge.server_ref = arg;
+		return 0;
+	case OPT_SNAT:
+		if (director_nft_set_snat(arg, err, sizeof(err)) != 0)
+			return cli_usage_error(cmd, "%s", err);
+		return 0;
+	default: /* OPT_MAXPENDING ... OPT_DRAINTIME */
+		if (edge_limit(opt, arg, err, sizeof(err)) != 0)
+			return cli_usage_error(cmd, "%s", err);
+		return 0;
+	}
+}
+
+/* One flag of director run (opt is its OPT_ id). 0 or CLI_USAGE. */
+static int run_take(void *ctx, const char *cmd, int opt, const char *arg)
+{
+	int rc = run_take_core(ctx, cmd, opt, arg);
+	if (rc < 0)
+		rc = run_take_health(ctx, cmd, opt, arg);
+	return rc < 0 ? run_take_edge(cmd, opt, arg) : rc;
+}
+
+/* One opt.h entry per flag: a take() that passes its OPT_ id on. */
+#define RUN_OPT(var, id, name, arg, help)                                                          \
+	static int take_##var(void *ctx, const char *cmd, const char *v)                           \
+	{                                                                                          \
+		return run_take(ctx, cmd, id, v);                                                  \
+	}                                                                                          \
+	static const struct opt var = {name, arg, help, take_##var};
+
+RUN_OPT(o_listen, OPT_LISTEN, "listen", "VIP:PORT",
+	"the address clients connect to (IP or host name,\nresolved once at start)")
+RUN_OPT(o_backend, OPT_BACKEND, "backend", "ADDR:PORT[,OPT]",
+	"a broker (IP or host name: resolved again on\nSIGHUP and `director set --reload`); "
+	"repeat (max\n64); OPT: weight=W (0-65535, default 1) and/or\nsend-proxy-v2 (a PROXY v2 "
+	"header to this one; proxy,\n--health-interval 0)")
+RUN_OPT(o_dataplane, OPT_DATAPLANE, "dataplane", "NAME",
+	"nft (default), ipvs, proxy (those built in: below)")
+RUN_OPT(o_scheduler, OPT_SCHEDULER, "scheduler", "NAME",
+	"nft: rr (default), wrr, random, sh; ipvs: any kernel\nscheduler; proxy: its own list")
+RUN_OPT(o_mode, OPT_MODE, "mode", "MODE",
+	"local: clients on this host (nft output hook);\nnat: clients from elsewhere (DNAT + "
+	"masquerade);\ndr: IPVS direct routing. Default: local for a\nloopback VIP, else nat")
+RUN_OPT(o_name, OPT_NAME, "name", "NAME",
+	"instance name (default '" DIRECTOR_DEFAULT_NAME
+	"'): nft table mqlb-NAME,\ncontrol socket; "
+	"[A-Za-z0-9_-], at most 31 chars")
+RUN_OPT(o_control, OPT_CONTROL, "control", "PATH",
+	"control socket (default /run/mqlb/director-NAME.sock\nas root, else "
+	"$XDG_RUNTIME_DIR/mqlb/...)")
+RUN_OPT(o_hint, OPT_HINTERVAL, "health-interval", "D",
+	"between probe rounds (default 1s; 0 = no checks)")
+RUN_OPT(o_htimeout, OPT_HTIMEOUT, "health-timeout", "D",
+	"CONNECT -> CONNACK deadline (default 500ms)")
+RUN_OPT(o_hfall, OPT_HFALL, "health-fall", "N", "failures before weight 0 (default 2)")
+RUN_OPT(o_hrise, OPT_HRISE, "health-rise", "N", "successes before it comes back (default 2)")
+RUN_OPT(o_failclosed, OPT_FAILCLOSED, "fail-closed", NULL,
+	"when every backend fails its checks, refuse new\nconnections (default: fail open, keep "
+	"them all in)")
+RUN_OPT(o_snat, OPT_SNAT, "snat", "ADDR",
+	"nft --mode nat: SNAT to ADDR instead of masquerade\n(a back VIP an HA pair shares, for "
+	"conntrackd)")
+RUN_OPT(
+    o_vrrp, OPT_VRRPSTATE, "vrrp-state", "FILE",
+    "keepalived's state file (director ha render\n--state-file): status shows vrrp_state from it")
+RUN_OPT(o_peers, OPT_PEERS, "peers", "ADDR,...",
+	"proxy: the other directors (UDP), sharing their\nactive connection counts")
+RUN_OPT(o_peerskey, OPT_PEERSKEY, "peers-key", "FILE",
+	"HMAC-SHA256 key of the --peers datagrams (the same\nfile, mode 0600, on every director); "
+	"required\nunless --listen and every peer are loopback")
+RUN_OPT(o_maxconn, OPT_MAXCONN, "max-connections", "N", "proxy: open connections at most")
+RUN_OPT(o_threads, OPT_THREADS, "threads", "N", "proxy: worker threads (default: one per core)")
+RUN_OPT(o_tlscert, OPT_TLSCERT, "tls-cert", "FILE",
+	"proxy: terminate TLS 1.2/1.3 with this PEM chain;")
+RUN_OPT(o_tlskey, OPT_TLSKEY, "tls-key", "FILE", "... and its key (both re-read when they change)")
+RUN_OPT(o_tlsca, OPT_TLSCA, "tls-ca", "FILE", "proxy: require client certificates signed by it")
+RUN_OPT(o_hashcn, OPT_HASHCN, "hash-cn", NULL,
+	"proxy, --scheduler clientid: hash the client\ncertificate's CN instead of the ClientID")
+RUN_OPT(o_btls, OPT_BTLS, "backend-tls", NULL,
+	"proxy: TLS to the brokers (needs --health-interval 0:\nhealth probes are plain MQTT)")
+RUN_OPT(o_bca, OPT_BCA, "backend-ca", "FILE", "verify the brokers' certificates (IP SAN) with it")
+RUN_OPT(o_bcert, OPT_BCERT, "backend-cert", "FILE",
+	"a client certificate for brokers that require one")
+RUN_OPT(o_bkey, OPT_BKEY, "backend-key", "FILE", "... and its key")
+RUN_OPT(o_sendproxy, OPT_SENDPROXY, "send-proxy-v2", NULL,
+	"proxy: a PROXY protocol v2 header to every backend\n(the broker must accept it: not "
+	"mosquitto 2.0;\nneeds --health-interval 0)")
+RUN_OPT(o_acceptproxy, OPT_ACCEPTPROXY, "accept-proxy", NULL,
+	"proxy: every client starts with a PROXY v2 header\n(a balancer in front); "
+	"missing/malformed: refused")
+RUN_OPT(o_maxpending, OPT_MAXPENDING, "max-pending", "N",
+	"proxy: at most N connections without a complete\nCONNECT; a new one closes the oldest "
+	"(default: off)")
+RUN_OPT(o_persource, OPT_PERSOURCE, "max-conns-per-source", "N",
+	"proxy: open connections per client address")
+RUN_OPT(o_ratesource, OPT_RATESOURCE, "connect-rate-per-source", "N/s",
+	"proxy: new connections per address and second\n(a burst of N allowed)")
+RUN_OPT(o_idle, OPT_IDLE, "idle-timeout", "D",
+	"proxy: close a tunnel whose CONNECT had keepalive 0\nafter D without client bytes (1.5 x "
+	"keepalive\notherwise, always on); default: never")
+RUN_OPT(o_fin, OPT_FINTIMEOUT, "client-fin-timeout", "D",
+	"proxy: close a half-closed tunnel after D (default:\nnever)")
+RUN_OPT(o_stall, OPT_STALL, "stall-timeout", "D",
+	"proxy: reset a tunnel when one side has read nothing\nfor D (its send queue stayed full); "
+	"default 60s,\n0 = never")
+RUN_OPT(o_draintime, OPT_DRAINTIME, "drain-time", "D",
+	"proxy: on SIGTERM (or director set --drain) stop\naccepting, then close the connections "
+	"spread over D\n(MQTT 5: DISCONNECT 0x9C first); default 0: all at once")
+RUN_OPT(o_serverref, OPT_SERVERREF, "server-reference", "S",
+	"proxy: the Server Reference in that DISCONNECT")
+
+static const struct opt *const run_opts[] = {
+    &o_listen,	   &o_backend, &o_dataplane, &o_scheduler,   &o_mode,	    &o_name,
+    &o_control,	   &o_hint,    &o_htimeout,  &o_hfall,	     &o_hrise,	    &o_failclosed,
+    &o_snat,	   &o_vrrp,    &o_peers,     &o_peerskey,    &o_maxconn,    &o_threads,
+    &o_tlscert,	   &o_tlskey,  &o_tlsca,     &o_hashcn,	     &o_btls,	    &o_bca,
+    &o_bcert,	   &o_bkey,    &o_sendproxy, &o_acceptproxy, &o_maxpending, &o_persource,
+    &o_ratesource, &o_idle,    &o_fin,	     &o_stall,	     &o_draintime,  &o_serverref,
+    NULL,
+};
+static const struct opt_cmd run_cmd = {
+    "director run",
+    "--listen VIP:PORT --backend ADDR:PORT[,weight=W] ...\n"
+    "                         [--dataplane nft|ipvs|proxy] [--scheduler NAME]\n"
+    "                         [--mode local|nat|dr] [--name NAME] [--control PATH]\n"
+    "                         [--health-interval 1s] [--health-timeout 500ms]\n"
+    "                         [--health-fall 2] [--health-rise 2] [--fail-closed]\n"
+    "                         [--peers ADDR,... [--peers-key FILE]]\n"
+    "                         [--max-connections N] [--threads N]\n"
+    "                         [--vrrp-state FILE] [--snat ADDR]\n"
+    "                         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]\n"
+    "                          [--hash-cn]] [--backend-tls [--backend-ca FILE]\n"
+    "                          [--backend-cert FILE --backend-key FILE]]\n"
+    "                         [--send-proxy-v2] [--accept-proxy]\n"
+    "                         [--max-pending N] [--max-conns-per-source N]\n"
+    "                         [--connect-rate-per-source N/s] [--idle-timeout D]\n"
+    "                         [--client-fin-timeout D] [--stall-timeout D]\n"
+    "                         [--drain-time D [--server-reference HOST:PORT]]",
+    "\nPrograms the dataplane, then stays in the foreground as its controller:\n"
+    "MQTT health checks (CONNECT -> CONNACK), weights, drain, stats, and a control\n"
+    "socket for `mqlb director status` and `mqlb director set`. SIGINT/SIGTERM\n"
+    "removes exactly this instance's rules and exits 0.",
+    run_opts,
+    0,
+    NULL,
+    NULL,
+    NULL,
+};
+
+/* After the flags: what they mean together. 0 or CLI_USAGE. */
+static int run_finish(struct run_args *r, const struct dataplane **dp, char *path_buf, size_t len)
+{
+	const char *cmd = "director run", *dp_name = r->dp_name;
+	struct director *d = r->d;
+	struct director_config *cfg = &d->cfg;
+	char err[400];
+	if (!r->have_listen)
 		return cli_usage_error(cmd, "--listen VIP:PORT is required");
 	if (d->n_backends == 0)
 		return cli_usage_error(cmd, "at least one --backend ADDR:PORT is required");
@@ -744,11 +729,11 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 		if (addr_equal(&d->backends[i].addr, &cfg->listen))
 			return cli_usage_error(cmd, "a backend cannot be the --listen address");
 	}
-	if (!have_mode)
+	if (!r->have_mode)
 		cfg->mode =
 		    addr_is_loopback(&cfg->listen) ? DIRECTOR_MODE_LOCAL : DIRECTOR_MODE_NAT;
 	if (cfg->health_interval_ns) {
-		if (!have_timeout && cfg->health_timeout_ns > cfg->health_interval_ns)
+		if (!r->have_timeout && cfg->health_timeout_ns > cfg->health_interval_ns)
 			cfg->health_timeout_ns = cfg->health_interval_ns;
 		if (cfg->health_timeout_ns > cfg->health_interval_ns)
 			return cli_usage_error(cmd, "--health-timeout must not exceed "
@@ -787,4 +772,35 @@ int director_run_parse(int argc, char **argv, struct director *d, const struct d
 		cfg->control_path = path_buf;
 	}
 	return 0;
+}
+
+int director_run_parse(int argc, char **argv, struct director *d, const struct dataplane **dp,
+		       char *path_buf, size_t len)
+{
+	struct run_args r = {.d = d, .dp_name = "nft"};
+	struct director_config *cfg = &d->cfg;
+	unsigned nargs;
+	snprintf(cfg->name, sizeof(cfg->name), "%s", DIRECTOR_DEFAULT_NAME);
+	snprintf(cfg->scheduler, sizeof(cfg->scheduler), "rr");
+	cfg->health_interval_ns = NS_PER_S;
+	cfg->health_timeout_ns = 500 * NS_PER_MS;
+	cfg->health_fall = 2;
+	cfg->health_rise = 2;
+	cfg->threads = 0; /* proxy: 0 = one worker per core (dataplane_proxy.c) */
+	memset(&director_edge, 0, sizeof(director_edge));
+	director_nft_set_snat(NULL, NULL, 0);
+	static char built[128]; /* --help names the dataplanes of this binary */
+	struct opt_cmd c = run_cmd;
+	size_t n = (size_t)snprintf(built, sizeof(built), "Dataplanes built in:");
+	for (const struct dataplane *const *p = director_dataplanes; *p && n < sizeof(built); p++)
+		n += (size_t)snprintf(built + n, sizeof(built) - n, " %s", (*p)->name);
+	if (n < sizeof(built) - 1)
+		strcat(built, "\n");
+	c.about = built;
+	int rc = opt_parse(&c, &c, 1, &r, argc, argv, NULL, &nargs);
+	if (rc == OPT_HELP_SHOWN)
+		return 1;
+	if (rc != 0)
+		return rc;
+	return run_finish(&r, dp, path_buf, len);
 }
