@@ -72,8 +72,13 @@ static int judge(const struct lab_host *h, const struct probe *p, const char *da
 	char want[160];
 	snprintf(want, sizeof(want), "mqlb %s", MQLB_VERSION);
 	if (strcmp(p->version, want) != 0) {
-		log_error("lab: host %s (%s): %s %s, not %s", h->name, h->dest, lab_ssh_mqlb(),
-			  p->version[0] ? "is" : "does not run", p->version[0] ? p->version : want);
+		if (p->version[0])
+			log_error("lab: host %s (%s): %s is %s, not %s (install the same version)",
+				  h->name, h->dest, lab_ssh_mqlb(), p->version, want);
+		else
+			log_error("lab: host %s (%s): %s --version gave nothing (not installed? "
+				  "--remote-mqlb PATH); want %s",
+				  h->name, h->dest, lab_ssh_mqlb(), want);
 		n++;
 	}
 	if ((dir || brokers) && p->uid != 0) {
