@@ -1,9 +1,11 @@
 /* monitor_refused.h — a director's refusals by reason, as its status JSON
- * counts them (the proxy's "proxy": {"rejects": {REASON: N, ...}}, one member
- * per reason of director/proxy.h PROXY_REJECT_LIST). Read generically: every
- * member of that object is a reason, in the director's order, so a reason
- * added to the director shows in director.csv and /metrics with no change
- * here. A director without the object (nft, ipvs) has none. */
+ * counts them: every top-level object's "rejects" object ({REASON: N, ...}).
+ * The proxy's ("proxy": {"rejects": ...}, director/proxy.h
+ * PROXY_REJECT_LIST) keep their names; another part's are named part.reason
+ * (the control socket's: control.bad_request, control.timed_out). Read
+ * generically, in the director's order, so a reason or a part added to the
+ * director shows in director.csv and /metrics with no change here. A
+ * director with no such object (nft, ipvs, an older one) has none. */
 #ifndef MQLB_MONITOR_REFUSED_H
 #define MQLB_MONITOR_REFUSED_H
 

@@ -94,19 +94,33 @@ static void backend_parse(const struct jr_value *o, struct monitor_backend *b)
 	b->bytes_out = member_num(o, "bytes_out");
 }
 
-/* Every member of "proxy"/"rejects" that is a number, as a reason. */
-static void refused_parse(const struct jr_value *root, struct monitor_refused *ref)
+/* The number members of one "rejects" object as reasons, each named prefix
+ * + its key. */
+static void rejects_add(const struct jr_value *rj, const char *prefix, struct monitor_refused *ref)
 {
-	const struct jr_value *rj = jr_get(jr_get(root, "proxy"), "rejects");
-	memset(ref, 0, sizeof(*ref));
 	for (size_t i = 0; rj && rj->type == JR_OBJ && i < rj->n; i++) {
 		const struct jr_value *v = &rj->items[i];
 		if (v->type != JR_NUM || ref->n == MONITOR_MAX_REASONS ||
-		    strlen(rj->keys[i]) >= sizeof(ref->reason[0]))
+		    strlen(prefix) + strlen(rj->keys[i]) >= sizeof(ref->reason[0]))
 			continue;
-		snprintf(ref->reason[ref->n], sizeof(ref->reason[0]), "%s", rj->keys[i]);
+		snprintf(ref->reason[ref->n], sizeof(ref->reason[0]), "%s%s", prefix, rj->keys[i]);
 		ref->count[ref->n] = jr_u64(v, 0);
 		ref->total += ref->count[ref->n++];
+	}
+}
+
+/* Every top-level object's "rejects" object: the proxy's reasons by their
+ * name, another part's (e.g. "control", the control socket) as part.reason. */
+static void refused_parse(const struct jr_value *root, struct monitor_refused *ref)
+{
+	memset(ref, 0, sizeof(*ref));
+	rejects_add(jr_get(jr_get(root, "proxy"), "rejects"), "", ref);
+	for (size_t i = 0; root->type == JR_OBJ && i < root->n; i++) {
+		char prefix[32];
+		if (!strcmp(root->keys[i], "proxy") || strlen(root->keys[i]) + 2 > sizeof(prefix))
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s.", root->keys[i]);
+		rejects_add(jr_get(&root->items[i], "rejects"), prefix, ref);
 	}
 }
 

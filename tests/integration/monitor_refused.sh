@@ -5,7 +5,8 @@
 # (source_conns) and a non-MQTT client of another address (not_mqtt) while mqlb monitor samples
 # it. director.csv gets refused (the total) and refused_by_reason
 # (reason=N;... for every member of the status JSON's proxy.rejects, in its
-# order), equal to what the director itself says; /metrics gets
+# order, then every other part's rejects as part.reason, e.g.
+# control.timed_out), equal to what the director itself says; /metrics gets
 # mqlb_director_refused_total{director,reason}. Loopback, ports 19540-19543.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/proxy_lib.bash"
@@ -59,8 +60,20 @@ metrics=$($PY -c 'import urllib.request; print(urllib.request.urlopen("http://12
 wait $MON
 is "$?" 0 "monitor --duration 4 exits 0"
 json=$(px_json ref)
-want_total=$($PY -c 'import json,sys; print(sum(json.load(sys.stdin)["proxy"]["rejects"].values()))' <<<"$json")
-want_reasons=$($PY -c 'import json,sys; print(";".join("%s=%d" % kv for kv in json.load(sys.stdin)["proxy"]["rejects"].items()))' <<<"$json")
+# the director's own count: proxy.rejects by name, then every other part's
+# rejects (control: the control socket) as part.reason
+reasons() {
+	$PY -c '
+import json, sys
+j = json.load(sys.stdin)
+r = list(j["proxy"]["rejects"].items())
+for k, v in j.items():
+    if k != "proxy" and isinstance(v, dict) and isinstance(v.get("rejects"), dict):
+        r += [(k + "." + n, c) for n, c in v["rejects"].items()]
+print(sum(c for _, c in r) if sys.argv[1] == "total" else ";".join("%s=%d" % x for x in r))' "$1" <<<"$json"
+}
+want_total=$(reasons total)
+want_reasons=$(reasons list)
 diag "director: refused $want_total: $want_reasons"
 cmp_ok "$want_total" -ge 4 "the director counts 4 refusals or more (3 source_conns, 1 not_mqtt)"
 head1=$(head -1 "$O/director.csv")

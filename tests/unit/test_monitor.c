@@ -90,9 +90,9 @@ static void test_director_ha_keys(void **state)
 }
 
 /* Refusals: every number member of proxy.rejects, in order, whatever its name
- * (a reason added to the director needs no change in the monitor); none for a
- * director without the object; a backend's or another object's "rejects" is
- * not the proxy's. */
+ * (a reason added to the director needs no change in the monitor), and of any
+ * other top-level part's rejects as part.reason; none for a director without
+ * them; a backend's "rejects" is not the director's. */
 static void test_director_refused(void **state)
 {
 	struct monitor_director d;
@@ -109,9 +109,17 @@ static void test_director_refused(void **state)
 	assert_true(r.count[1] == UINT64_MAX); /* exact, not through a double */
 	assert_string_equal(r.reason[2], "source_conns");
 	assert_true(r.count[2] == 3);
-	assert_int_equal(
-	    monitor_director_parse_all("{\"backends\":[],\"tls\":{\"rejects\":{\"a\":1}}}", &d, &r),
-	    0);
+	/* another part's rejects (the control socket's) are part.reason; an object
+	 * nested deeper (proxy.tls) is not a part */
+	assert_int_equal(monitor_director_parse_all(
+			     "{\"backends\":[],\"proxy\":{\"tls\":{\"rejects\":{\"a\":1}}},"
+			     "\"control\":{\"full\":2,\"rejects\":{\"timed_out\":14}}}",
+			     &d, &r),
+			 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.reason[0], "control.timed_out");
+	assert_true(r.total == 14);
+	assert_int_equal(monitor_director_parse_all("{\"backends\":[]}", &d, &r), 0);
 	assert_int_equal(r.n, 0);
 	assert_true(r.total == 0);
 }
