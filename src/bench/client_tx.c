@@ -177,6 +177,24 @@ void bench_worker_flush(struct event_loop *el, void *arg)
 
 /* ---- packets we send ---- */
 
+/* pk encoded at the end of the output buffer. 0, -ENOMEM or -EINVAL (not
+ * encodable). */
+static int queue_packet(struct bench_client *c, const struct mqtt_packet *pk)
+{
+	uint8_t version = (uint8_t)RUN(c)->o.version;
+	int n = mqtt_size(pk, version);
+	if (n <= 0)
+		return -EINVAL;
+	uint8_t *b = bc_tx_reserve(c, (uint32_t)n);
+	if (!b)
+		return -ENOMEM;
+	n = mqtt_encode(pk, version, b, (size_t)n);
+	if (n <= 0)
+		return -EINVAL;
+	c->tx_len += (uint32_t)n;
+	return 0;
+}
+
 int bc_send_connect(struct bench_client *c)
 {
 	const struct bench_opts *o = &RUN(c)->o;
@@ -203,17 +221,7 @@ int bc_send_connect(struct bench_client *c)
 		cn.props.count = 1;
 	}
 	struct mqtt_packet pk = {.type = MQTT_CONNECT, .connect = cn};
-	int n = mqtt_size(&pk, o->version);
-	if (n <= 0)
-		return -EINVAL;
-	uint8_t *b = bc_tx_reserve(c, (uint32_t)n);
-	if (!b)
-		return -ENOMEM;
-	n = mqtt_encode(&pk, o->version, b, (size_t)n);
-	if (n <= 0)
-		return -EINVAL;
-	c->tx_len += (uint32_t)n;
-	return 0;
+	return queue_packet(c, &pk);
 }
 
 int bc_send_subscribe(struct bench_client *c)
@@ -225,17 +233,7 @@ int bc_send_subscribe(struct bench_client *c)
 	struct mqtt_packet pk = {
 	    .type = MQTT_SUBSCRIBE,
 	    .subscribe = {.packet_id = 1, .count = o->also_sub ? 2 : 1, .subs = s}};
-	int n = mqtt_size(&pk, o->version);
-	if (n <= 0)
-		return -EINVAL;
-	uint8_t *b = bc_tx_reserve(c, (uint32_t)n);
-	if (!b)
-		return -ENOMEM;
-	n = mqtt_encode(&pk, o->version, b, (size_t)n);
-	if (n <= 0)
-		return -EINVAL;
-	c->tx_len += (uint32_t)n;
-	return 0;
+	return queue_packet(c, &pk);
 }
 
 void bc_send_ack(struct bench_client *c, uint8_t type, uint16_t pid)
