@@ -31,7 +31,9 @@ int cmd_bench(int argc, char **argv);
  * blocked before the workers start (the threads inherit the mask, so no worker
  * is ever interrupted) and the main thread's ticker waits on the fd, so a
  * Ctrl-C wakes it at once. Each one read counts: the first drains, the second
- * stops. */
+ * stops. Standard signals do not queue: two that come before the first is read
+ * (microseconds apart, not a person's two Ctrl-C) count as one, as two that
+ * came before the old handler ran did. */
 static const int bench_sigs[] = {SIGINT, SIGTERM};
 
 /* Waits up to ms on the signalfd; returns how many signals were read. */
