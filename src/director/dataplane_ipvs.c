@@ -44,7 +44,9 @@ struct ipvs_state {
 	struct ipvs_nl *nl;
 	struct ipvs_nl_service svc;
 	uint32_t applied[DIRECTOR_MAX_BACKENDS]; /* weight the kernel has */
-	int warned_gone;			 /* logged "service vanished" once */
+	/* the destination address the kernel has (a reload may move a backend) */
+	struct sockaddr_storage applied_addr[DIRECTOR_MAX_BACKENDS];
+	int warned_gone; /* logged "service vanished" once */
 };
 
 static int have_cap_net_admin(void)
@@ -167,6 +169,7 @@ static int take_over(struct director *d, struct ipvs_state *s)
 		if (r < 0)
 			return r;
 		s->applied[i] = dest.weight;
+		s->applied_addr[i] = dest.addr;
 	}
 	return 0;
 }
@@ -240,6 +243,7 @@ static int ipvs_start(struct director *d, char *err, size_t errlen)
 			goto fail;
 		}
 		s->applied[i] = dest.weight;
+		s->applied_addr[i] = dest.addr;
 	}
 owned:
 	if ((r = ipvs_owner_write(d->cfg.control_path, &d->cfg.listen)) < 0)
@@ -252,6 +256,25 @@ fail:
 	return r;
 }
 
+/* Backend i was given by name and now resolves elsewhere (director set
+ * --reload): its destination moves (connections to the old one are IPVS's). */
+static int move_dest(struct ipvs_state *s, unsigned i, const struct ipvs_nl_dest *dest)
+{
+	struct ipvs_nl_dest old = *dest;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	old.addr = s->applied_addr[i];
+	int r = ipvs_nl_dest_add(s->nl, &s->svc, dest);
+	if (r < 0 || (r = ipvs_nl_dest_del(s->nl, &s->svc, &old)) < 0) {
+		log_error("%s", ipvs_nl_error(s->nl));
+		return r;
+	}
+	log_info("IPVS destination %s -> %s (resolved again)", addr_format(&old.addr, a, sizeof a),
+		 addr_format(&dest->addr, b, sizeof b));
+	s->applied_addr[i] = dest->addr;
+	s->applied[i] = dest->weight;
+	return 0;
+}
+
 static int ipvs_update(struct director *d)
 {
 	struct ipvs_state *s = d->dp_state;
@@ -261,6 +284,12 @@ static int ipvs_update(struct director *d)
 	for (unsigned i = 0; i < d->n_backends; i++) {
 		struct ipvs_nl_dest dest;
 		fill_dest(d, i, &dest);
+		if (!addr_equal(&dest.addr, &s->applied_addr[i])) {
+			int r = move_dest(s, i, &dest);
+			if (r < 0 && !ret)
+				ret = r;
+			continue;
+		}
 		if (dest.weight == s->applied[i])
 			continue;
 		int r = ipvs_nl_dest_set(s->nl, &s->svc, &dest);
@@ -275,6 +304,7 @@ static int ipvs_update(struct director *d)
 			 addr_format(&dest.addr, a, sizeof a), s->applied[i], dest.weight,
 			 dest.weight ? "" : " (quiescent)");
 		s->applied[i] = dest.weight;
+		s->applied_addr[i] = dest.addr;
 	}
 	return ret;
 }

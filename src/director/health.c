@@ -20,7 +20,7 @@
 struct probe_job {
 	pthread_t thr;
 	int started;
-	const struct sockaddr_storage *addr; /* borrowed: backend addresses never change */
+	struct sockaddr_storage addr; /* a copy: a reload may move the backend meanwhile */
 	uint64_t timeout_ns;
 	int rc;
 	char err[128];
@@ -30,7 +30,7 @@ static void *probe_thread(void *arg)
 {
 	struct probe_job *j = arg;
 	j->err[0] = '\0';
-	j->rc = mqtt_probe_connack(j->addr, j->timeout_ns, j->err, sizeof(j->err));
+	j->rc = mqtt_probe_connack(&j->addr, j->timeout_ns, j->err, sizeof(j->err));
 	return NULL;
 }
 
@@ -70,7 +70,7 @@ static void round_once(struct director_health *h)
 	struct probe_job jobs[DIRECTOR_MAX_BACKENDS];
 	unsigned n = d->n_backends;
 	for (unsigned i = 0; i < n; i++) {
-		jobs[i].addr = &d->backends[i].addr;
+		director_backend_addr(&d->backends[i], &jobs[i].addr);
 		jobs[i].timeout_ns = d->cfg.health_timeout_ns;
 		jobs[i].rc = -EAGAIN;
 		snprintf(jobs[i].err, sizeof(jobs[i].err), "no probe thread");

@@ -338,35 +338,62 @@ fi
 
 # ---- stale: a director restarted after SIGKILL takes over its own service ----
 if want stale; then
-	check "stale: starts (rr, b1 b2)" dir_start stale 19509 rr --backend $B1 --backend $B2 \
+	check "stale: starts (rr, b1 b2)" dir_start stale 19511 rr --backend $B1 --backend $B2 \
 		--health-interval 0
 	check "stale: it recorded itself as the service's owner" test -s /run/mqlb/director-stale.sock.ipvs
 	hold_open 4 >/dev/null
 	is "$(counts)" "2 2 0" "stale: 4 connections 2/2/0"
 	kill -KILL $DPID
 	wait $DPID 2>/dev/null
-	is "$(svc_lines 19509)" 1 "stale: SIGKILL left the service behind"
-	check "stale: restarted with the same name (wrr, b1 weight 2, b3 instead of b2) it starts" \
-		dir_start stale 19509 wrr --backend $B1,weight=2 --backend $B3 --health-interval 0
+	is "$(svc_lines 19511)" 1 "stale: SIGKILL left the service behind"
+	# dir_start waits for "dataplane up" in the log: not the killed run's line
+	rm -f /tmp/dir-stale.log
+	# b3 is new, b1 gets weight 2, b2 stays: no connection is cut (a cut one would
+	# stay open on its broker and skew the counts of the phases after this one)
+	check "stale: restarted with the same name (wrr, b1 weight 2, b2, b3 added) it starts" \
+		dir_start stale 19511 wrr --backend $B1,weight=2 --backend $B2 --backend $B3 \
+		--health-interval 0
 	check "stale: ... saying it took the service over" \
-		grep -q "TCP $VIP:19509 was left by director pid [0-9]*, which is gone (killed?): taking it over" \
+		grep -q "TCP $VIP:19511 was left by director pid [0-9]*, which is gone (killed?): taking it over" \
 		/tmp/dir-stale.log
-	is "$(ipvsadm -Ln | grep "^TCP  $VIP:19509 " | awk '{print $3}')" wrr "stale: the kernel has its scheduler now (wrr)"
-	is "$(dests 19509 | awk '{print $1, $3}' | sort | tr '\n' ';')" "$B1 2;$B3 1;" \
-		"stale: its destinations and weights now (b1 2, b3 1; b2 removed)"
-	is "$(bcount 1)" 2 "stale: b1's 2 connections made before the kill still stand"
+	is "$(ipvsadm -Ln | grep "^TCP  $VIP:19511 " | awk '{print $3}')" wrr "stale: the kernel has its scheduler now (wrr)"
+	is "$(dests 19511 | awk '{print $1, $3}' | sort | tr '\n' ';')" "$B1 2;$B2 1;$B3 1;" \
+		"stale: its destinations and weights now (b1 2, b2 1, b3 1)"
+	is "$(counts)" "2 2 0" "stale: the 4 connections made before the kill still stand"
 	HOLD=/tmp/hold3
 	H1=$HPID
-	hold_open 3 >/dev/null
-	is "$(bcount 1) $(bcount 3)" "4 1" "stale: 3 new connections follow the new config (b1 +2, b3 +1)"
+	hold_open 4 >/dev/null
+	is "$(counts)" "4 3 1" "stale: 4 new connections follow the new config (b1 +2, b2 +1, b3 +1)"
 	hold_close
 	HOLD=/tmp/hold
 	HPID=$H1
 	hold_close
 	dir_stop
 	is "$?" 0 "stale: SIGTERM -> exit 0"
-	is "$(svc_lines 19509)" 0 "stale: the service is gone after SIGTERM"
+	is "$(svc_lines 19511)" 0 "stale: the service is gone after SIGTERM"
 	check "stale: ... and its owner record" test ! -e /run/mqlb/director-stale.sock.ipvs
+fi
+
+# ---- names: a backend given by host name moves on `director set --reload` ----
+if want names; then
+	# the guest's own /etc/hosts (the initramfs's, not the host machine's)
+	cp /etc/hosts /tmp/hosts.orig 2>/dev/null || : >/tmp/hosts.orig
+	{ cat /tmp/hosts.orig; echo "198.18.1.2 bk.mqlb-e5.test"; } >/etc/hosts
+	check "names: starts with --backend bk.mqlb-e5.test:1883 (= b1) and b2" \
+		dir_start names 19512 rr --backend bk.mqlb-e5.test:1883 --backend $B2 --health-interval 0
+	is "$(dests 19512 | awk '{print $1}' | sort | tr '\n' ';')" "$B1;$B2;" "names: IPVS has b1 and b2"
+	{ cat /tmp/hosts.orig; echo "198.18.3.2 bk.mqlb-e5.test"; } >/etc/hosts
+	is "$(mqlb director set --name names --reload)" "ok 1 backend moved" "names: set --reload moves it"
+	is "$(dests 19512 | awk '{print $1}' | sort | tr '\n' ';')" "$B2;$B3;" \
+		"names: IPVS has b3 instead of b1 now"
+	set -- $(counts) # an earlier phase may have left sockets on a broker: count the new ones
+	hold_open 4 >/dev/null
+	is "$(($(bcount 1) - $1)) $(($(bcount 2) - $2)) $(($(bcount 3) - $3))" "0 2 2" \
+		"names: 4 new connections land on b2 and b3"
+	hold_close
+	cp /tmp/hosts.orig /etc/hosts
+	dir_stop
+	is "$?" 0 "names: SIGTERM -> exit 0"
 fi
 
 # ---- health: a dead broker gets weight 0 within two intervals ----

@@ -9,7 +9,7 @@
 # come back over the serial console and are numbered into TAP here.
 #
 # Env: MQLB_REL (binary; default build/rel/mqlb), VM_TIMEOUT (s, default 110),
-#      VM_MEM (MiB, 256), VM_SMP (1), VM_ONLY (guest phases: cgroup2,refuse,rr,wrr,lc,sh,stale,
+#      VM_MEM (MiB, 256), VM_SMP (1), VM_ONLY (guest phases: cgroup2,refuse,rr,wrr,lc,sh,stale,names,
 #      stats,drain,health,multi), VM_KEEP_LOG (path: copy the serial log there).
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
