@@ -21,7 +21,12 @@ s5_teardown() {
 	for p in "$T_TMP"/sshd-*.pid; do
 		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
-	for h in $S5_HOSTS; do ip netns del "mqlb-s5-${h%%:*}" 2>/dev/null; done
+	for h in $S5_HOSTS; do
+		ip netns del "mqlb-s5-${h%%:*}" 2>/dev/null
+		# the kernel frees a deleted namespace (and its veths) later, when the
+		# last process in it ends: the root end may outlive it
+		ip link del "s5-${h%%:*}" 2>/dev/null
+	done
 	ip link del "$S5_BR" 2>/dev/null
 	true
 }
@@ -42,7 +47,8 @@ for h in $S5_HOSTS; do
 	n=${h%%:*} a=$S5_NET.${h##*:} ns=mqlb-s5-${h%%:*}
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	ip link add "s5-$n" type veth peer name eth0 netns "$ns"
+	ip link add "s5-$n" type veth peer name eth0 netns "$ns" ||
+		skip_all "cannot make the veth of $ns (a stale s5-$n?)"
 	ip link set "s5-$n" master "$S5_BR" up
 	ip -n "$ns" addr add "$a/24" dev eth0
 	ip -n "$ns" link set eth0 up
