@@ -482,6 +482,18 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		return cli_usage_error(cmd, "--remote-mqlb needs --inventory");
 	if (o->inventory && (x || fx))
 		return cli_usage_error(cmd, "--inventory: only lab run goes over SSH so far");
+	if (o->inventory && o->n_faults)
+		return cli_usage_error(cmd,
+				       "--fault with --inventory: faults run on namespaces only");
+	if (o->inventory && !strcmp(o->dataplane, "ipvs"))
+		return cli_usage_error(cmd, "--dataplane ipvs with --inventory: use nft or proxy");
+	for (int t = 0; o->inventory && t < o->n_topologies; t++)
+		if (lab_topology_ha((enum lab_topology)o->topologies[t]))
+			return cli_usage_error(
+			    cmd,
+			    "--topology %s with --inventory: HA runs on "
+			    "namespaces only",
+			    lab_topology_name((enum lab_topology)o->topologies[t]));
 	if (o->inventory) {
 		char err[512];
 		if (lab_inventory_load(o->inventory, remote_mqlb, err, sizeof(err)) < 0)
