@@ -13,7 +13,7 @@
 #include "cluster/cluster.h"
 #include "common/addr.h"
 #include "common/cli.h"
-#include "common/mqtt_probe.h"
+#include "mqtt/probe.h"
 #include "common/opt.h"
 #include "common/parse.h"
 #include "common/rundir.h"
@@ -449,8 +449,8 @@ static int do_probe(struct cluster_args *a)
 	}
 	printf("%s: CONNACK accepted in %.1f ms\n", a->target, ms);
 	if (a->n_sys) {
-		char vals[16][MQTT_SYS_VALUE_MAX];
-		r = mqtt_sys_read(&ss, ns, a->sys, a->n_sys, timeout, vals);
+		char vals[16][MQTT_PROBE_SYS_VALUE_MAX];
+		r = mqtt_probe_sys_read(&ss, ns, a->sys, a->n_sys, timeout, vals);
 		if (r < 0) {
 			printf("%s: $SYS: %s\n", a->target, strerror(-r));
 			return CLI_FAIL;

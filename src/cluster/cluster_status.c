@@ -13,18 +13,18 @@
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/json.h"
-#include "common/mqtt_probe.h"
+#include "mqtt/probe.h"
 #include "common/time.h"
 
 struct broker_view {
 	int alive;
 	enum cluster_proc proc;
-	char clients[MQTT_SYS_VALUE_MAX], dropped[MQTT_SYS_VALUE_MAX];
+	char clients[MQTT_PROBE_SYS_VALUE_MAX], dropped[MQTT_PROBE_SYS_VALUE_MAX];
 	double cpus;
 	uint64_t mem_limit, mem_now;
 	unsigned n_links;
 	const struct cluster_link *links[CLUSTER_MAX_BROKERS];
-	char state[CLUSTER_MAX_BROKERS][MQTT_SYS_VALUE_MAX];
+	char state[CLUSTER_MAX_BROKERS][MQTT_PROBE_SYS_VALUE_MAX];
 };
 
 static void view_broker(const struct cluster_state *st, const struct cluster_broker *b,
@@ -32,7 +32,7 @@ static void view_broker(const struct cluster_state *st, const struct cluster_bro
 {
 	const char *topics[2 + CLUSTER_MAX_BROKERS];
 	char tbuf[CLUSTER_MAX_BROKERS][96];
-	char vals[2 + CLUSTER_MAX_BROKERS][MQTT_SYS_VALUE_MAX];
+	char vals[2 + CLUSTER_MAX_BROKERS][MQTT_PROBE_SYS_VALUE_MAX];
 	size_t n = 2;
 	memset(v, 0, sizeof(*v));
 	v->proc = cluster_broker_proc(st, b);
@@ -56,7 +56,7 @@ static void view_broker(const struct cluster_state *st, const struct cluster_bro
 		return;
 	struct sockaddr_storage a;
 	addr_parse_host(st->spec.host, b->port, &a);
-	mqtt_sys_read(&a, st->spec.netns, topics, n, 2 * NS_PER_S, vals);
+	mqtt_probe_sys_read(&a, st->spec.netns, topics, n, 2 * NS_PER_S, vals);
 	snprintf(v->clients, sizeof(v->clients), "%s", vals[0]);
 	snprintf(v->dropped, sizeof(v->dropped), "%s", vals[1]);
 	for (unsigned k = 0; k < v->n_links; k++)

@@ -23,7 +23,7 @@
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/log.h"
-#include "common/mqtt_probe.h"
+#include "mqtt/probe.h"
 #include "common/netns.h"
 #include "common/rundir.h"
 #include "common/time.h"
@@ -376,15 +376,15 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 			}
 		if (!n)
 			continue;
-		struct mqtt_sys_conn *c = malloc(sizeof(*c));
+		struct mqtt_probe_sys_conn *c = malloc(sizeof(*c));
 		struct sockaddr_storage a;
 		char e[256] = "";
 		if (!c)
 			return -ENOMEM;
 		broker_addr(s, i, &a);
 		uint64_t now = time_mono_ns();
-		r = mqtt_sys_open(c, &a, s->netns, topics, n, deadline > now ? deadline - now : 1,
-				  e, sizeof(e));
+		r = mqtt_probe_sys_open(c, &a, s->netns, topics, n,
+					deadline > now ? deadline - now : 1, e, sizeof(e));
 		if (r) {
 			snprintf(why, whylen, "broker %u: reading bridge states: %s", i, e);
 			free(c);
@@ -393,7 +393,8 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 		for (;;) {
 			size_t up = 0;
 			for (size_t k = 0; k < n; k++) {
-				const struct mqtt_sys_value *v = mqtt_sys_get(c, topics[k]);
+				const struct mqtt_probe_sys_value *v =
+				    mqtt_probe_sys_get(c, topics[k]);
 				up += v && strcmp(v->value, "1") == 0;
 			}
 			if (up == n)
@@ -402,11 +403,12 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 			struct pollfd p = {.fd = c->fd, .events = POLLIN};
 			if (now >= deadline ||
 			    (poll(&p, 1, (int)((deadline - now) / NS_PER_MS) + 1) >= 0 &&
-			     mqtt_sys_pump(c) < 0) ||
+			     mqtt_probe_sys_pump(c) < 0) ||
 			    time_mono_ns() >= deadline) {
 				size_t used = 0;
 				for (size_t k = 0; k < n && used < whylen; k++) {
-					const struct mqtt_sys_value *v = mqtt_sys_get(c, topics[k]);
+					const struct mqtt_probe_sys_value *v =
+					    mqtt_probe_sys_get(c, topics[k]);
 					if (v && strcmp(v->value, "1") == 0)
 						continue;
 					used += (size_t)snprintf(why + used, whylen - used,
@@ -416,12 +418,12 @@ static int wait_ready(const struct cluster_state *st, uint64_t deadline, char *w
 								 strchr(ids[k], '-') + 4,
 								 v ? v->value : "never published");
 				}
-				mqtt_sys_close(c);
+				mqtt_probe_sys_close(c);
 				free(c);
 				return -ETIMEDOUT;
 			}
 		}
-		mqtt_sys_close(c);
+		mqtt_probe_sys_close(c);
 		free(c);
 	}
 	return 0;

@@ -14,7 +14,7 @@
 
 #include "common/addr.h"
 #include "common/log.h"
-#include "common/mqtt_probe.h"
+#include "mqtt/probe.h"
 #include "common/time.h"
 
 struct probe_job {

@@ -22,7 +22,7 @@
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/log.h"
-#include "common/mqtt_probe.h"
+#include "mqtt/probe.h"
 #include "common/opt.h"
 #include "common/parse.h"
 #include "common/rundir.h"
@@ -52,7 +52,7 @@ struct mon_broker {
 	const struct cluster_broker *b;
 	struct sockaddr_storage addr;
 	char addr_str[ADDR_STRLEN];
-	struct mqtt_sys_conn *sys; /* NULL while disconnected */
+	struct mqtt_probe_sys_conn *sys; /* NULL while disconnected */
 	uint64_t sys_retry_ns;
 	uint64_t prev_cpu_ns, prev_t_ns;
 	int have_prev;
@@ -108,14 +108,14 @@ static void sys_connect(struct monitor *m, struct mon_broker *b, uint64_t now)
 	char err[256];
 	if (b->sys || now < b->sys_retry_ns)
 		return;
-	struct mqtt_sys_conn *c = malloc(sizeof(*c));
+	struct mqtt_probe_sys_conn *c = malloc(sizeof(*c));
 	if (!c)
 		return;
 	/* at most one interval: a broker that accepts and never answers (frozen,
 	 * overloaded) costs one late sample, never a stalled grid */
 	uint64_t t = m->interval_ns < 500 * NS_PER_MS ? m->interval_ns : 500 * NS_PER_MS;
-	int r =
-	    mqtt_sys_open(c, &b->addr, m->st.spec.netns, sys_topics, N_SYS, t, err, sizeof(err));
+	int r = mqtt_probe_sys_open(c, &b->addr, m->st.spec.netns, sys_topics, N_SYS, t, err,
+				    sizeof(err));
 	if (r) {
 		log_debug("broker %u: $SYS: %s", b->b->id, err);
 		free(c);
@@ -133,7 +133,7 @@ static void sys_drop(struct monitor *m, struct mon_broker *b, uint64_t now)
 		return;
 	if (m->el)
 		event_del(m->el, b->sys->fd);
-	mqtt_sys_close(b->sys);
+	mqtt_probe_sys_close(b->sys);
 	free(b->sys);
 	b->sys = NULL;
 	b->sys_retry_ns = now + NS_PER_S;
@@ -347,14 +347,14 @@ static void sample_broker(struct monitor *m, struct mon_broker *b, const char *t
 	fwrite(row, 1, (size_t)n, m->f_conns);
 
 	/* $SYS: take in what arrived, reconnect when needed */
-	if (b->sys && mqtt_sys_pump(b->sys) < 0)
+	if (b->sys && mqtt_probe_sys_pump(b->sys) < 0)
 		sys_drop(m, b, now_mono);
 	if (!b->sys && b->proc == CLUSTER_PROC_ALIVE) /* a frozen one cannot answer */
 		sys_connect(m, b, now_mono);
 	n = snprintf(row, sizeof(row), "%s,%.3f,%u", ts, el, b->b->id);
 	for (size_t k = 0; k < N_SYS; k++) {
-		const struct mqtt_sys_value *v =
-		    b->sys ? mqtt_sys_get(b->sys, sys_topics[k]) : NULL;
+		const struct mqtt_probe_sys_value *v =
+		    b->sys ? mqtt_probe_sys_get(b->sys, sys_topics[k]) : NULL;
 		n += snprintf(row + n, sizeof(row) - (size_t)n, ",%s", v ? v->value : "");
 	}
 	n += snprintf(row + n, sizeof(row) - (size_t)n, ",%d\n", b->sys != NULL);
@@ -399,8 +399,8 @@ static void prom_brokers(struct monitor *m, struct sbuf *prom, int diag_ok)
 			  sys_cols[k], counter ? "_total" : "", sys_topics[k], sys_cols[k],
 			  counter ? "_total" : "", counter ? "counter" : "gauge");
 		for (unsigned i = 0; i < m->nb; i++) {
-			const struct mqtt_sys_value *v =
-			    m->mb[i].sys ? mqtt_sys_get(m->mb[i].sys, sys_topics[k]) : NULL;
+			const struct mqtt_probe_sys_value *v =
+			    m->mb[i].sys ? mqtt_probe_sys_get(m->mb[i].sys, sys_topics[k]) : NULL;
 			if (v && v->value[0])
 				sb_printf(prom, "mqlb_broker_%s%s{broker=\"%u\"} %s\n", sys_cols[k],
 					  counter ? "_total" : "", m->mb[i].b->id, v->value);
@@ -517,7 +517,7 @@ static void on_sys(struct event_loop *el, int fd, void *ctx, unsigned events)
 	(void)el;
 	(void)fd;
 	(void)events;
-	if (b->sys && mqtt_sys_pump(b->sys) < 0)
+	if (b->sys && mqtt_probe_sys_pump(b->sys) < 0)
 		sys_drop(b->m, b, time_mono_ns());
 }
 
@@ -560,7 +560,7 @@ static void first_sys(struct monitor *m)
 	for (unsigned i = 0; i < m->nb; i++) {
 		struct pollfd pf = {.fd = m->mb[i].sys ? m->mb[i].sys->fd : -1, .events = POLLIN};
 		while (pf.fd >= 0 && m->mb[i].sys->n_values < N_SYS && poll(&pf, 1, 100) > 0)
-			if (mqtt_sys_pump(m->mb[i].sys) <= 0)
+			if (mqtt_probe_sys_pump(m->mb[i].sys) <= 0)
 				break;
 	}
 }

@@ -1,6 +1,6 @@
 /* Unit tests for the cluster's shared helpers: cgroup path building and
  * parsing (src/common/cgroup.c), MQTT probe packet building and framing
- * (src/common/mqtt_probe.c), kill's --signal names, the reused-pid guard and
+ * (src/mqtt/probe.c), kill's --signal names, the reused-pid guard and
  * the persistence lines of a broker's config (src/cluster). The real files and a real broker are exercised in
  * tests/integration/cluster_probe_cgroup.sh. */
 #include <setjmp.h>
@@ -19,7 +19,7 @@
 
 #include "cluster/cluster.h"
 #include "common/cgroup.h"
-#include "common/mqtt_probe.h"
+#include "mqtt/probe.h"
 
 static const char self_v1[] = "9:name=systemd:/\n"
 			      "8:pids:/\n"

@@ -1,4 +1,4 @@
-/* mqtt_probe.h — small blocking-with-deadline MQTT 3.1.1 clients for health
+/* probe.h — small blocking-with-deadline MQTT 3.1.1 clients for health
  * checks and instruments: "does this broker answer CONNECT with an accepted
  * CONNACK?" and "what are the latest values of these $SYS topics?".
  *
@@ -24,9 +24,9 @@
  * 4 bad user/password, 5 not authorized) when the broker refused the session. */
 #define MQTT_PROBE_REFUSED 1000
 
-#define MQTT_SYS_TOPIC_MAX  128
-#define MQTT_SYS_VALUE_MAX  64
-#define MQTT_SYS_MAX_VALUES 64
+#define MQTT_PROBE_SYS_TOPIC_MAX  128
+#define MQTT_PROBE_SYS_VALUE_MAX  64
+#define MQTT_PROBE_SYS_MAX_VALUES 64
 
 /* TCP connect to addr, send CONNECT (clean session, keepalive 10 s, a unique
  * client id "mqlb-probe-<pid>-<n>"), wait for CONNACK, send DISCONNECT.
@@ -40,47 +40,49 @@ int mqtt_probe_connack(const struct sockaddr_storage *addr, uint64_t timeout_ns,
 int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns,
 			  uint64_t timeout_ns, char *err, size_t errlen);
 
-/* One value as last published on a topic (borrowed from struct mqtt_sys_conn). */
-struct mqtt_sys_value {
-	char topic[MQTT_SYS_TOPIC_MAX];
-	char value[MQTT_SYS_VALUE_MAX]; /* payload, truncated, NUL-terminated */
-	uint64_t updated_ns;		/* time_mono_ns() of the last PUBLISH */
+/* One value as last published on a topic (borrowed from struct mqtt_probe_sys_conn). */
+struct mqtt_probe_sys_value {
+	char topic[MQTT_PROBE_SYS_TOPIC_MAX];
+	char value[MQTT_PROBE_SYS_VALUE_MAX]; /* payload, truncated, NUL-terminated */
+	uint64_t updated_ns;		      /* time_mono_ns() of the last PUBLISH */
 };
 
 /* A long-lived subscription to $SYS (or any) topic filters. The caller owns the
- * struct; mqtt_sys_close() releases the socket. */
-struct mqtt_sys_conn {
+ * struct; mqtt_probe_sys_close() releases the socket. */
+struct mqtt_probe_sys_conn {
 	int fd;
 	uint8_t rx[8192];
 	size_t rx_len;
 	uint64_t last_tx_ns;
 	uint64_t keepalive_ns;
 	unsigned n_values;
-	struct mqtt_sys_value values[MQTT_SYS_MAX_VALUES];
+	struct mqtt_probe_sys_value values[MQTT_PROBE_SYS_MAX_VALUES];
 };
 
 /* Connects, CONNECT/CONNACK, SUBSCRIBE to filters[0..n) at QoS 0 and waits for
  * the SUBACK, all within timeout_ns. netns may be NULL. Returns 0 (c->fd is then
- * non-blocking, poll it for POLLIN and call mqtt_sys_pump) or the same codes as
+ * non-blocking, poll it for POLLIN and call mqtt_probe_sys_pump) or the same codes as
  * mqtt_probe_connack(); -EINVAL for n == 0 or too long filters. */
-int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, const char *netns,
-		  const char *const *filters, size_t n, uint64_t timeout_ns, char *err,
-		  size_t errlen);
+int mqtt_probe_sys_open(struct mqtt_probe_sys_conn *c, const struct sockaddr_storage *addr,
+			const char *netns, const char *const *filters, size_t n,
+			uint64_t timeout_ns, char *err, size_t errlen);
 /* Reads whatever is available without blocking and records every PUBLISH;
  * sends PINGREQ when half the keepalive has passed without sending.
  * Returns the number of PUBLISH packets taken in (>= 0), or -errno / -EPROTO
  * when the connection is gone or broken (then close and reopen). */
-int mqtt_sys_pump(struct mqtt_sys_conn *c);
+int mqtt_probe_sys_pump(struct mqtt_probe_sys_conn *c);
 /* Latest value seen on exactly this topic, or NULL. Borrowed from c. */
-const struct mqtt_sys_value *mqtt_sys_get(const struct mqtt_sys_conn *c, const char *topic);
-void mqtt_sys_close(struct mqtt_sys_conn *c);
+const struct mqtt_probe_sys_value *mqtt_probe_sys_get(const struct mqtt_probe_sys_conn *c,
+						      const char *topic);
+void mqtt_probe_sys_close(struct mqtt_probe_sys_conn *c);
 
 /* One-shot: subscribe to topics (exact names or filters) and collect values
  * for window_ns, returning early once every exact topic in topics has a value.
  * values_out[i] receives the value of topics[i] ("" if none seen).
- * Returns how many topics got a value (>= 0), or an mqtt_sys_open() error. */
-int mqtt_sys_read(const struct sockaddr_storage *addr, const char *netns, const char *const *topics,
-		  size_t n, uint64_t window_ns, char (*values_out)[MQTT_SYS_VALUE_MAX]);
+ * Returns how many topics got a value (>= 0), or an mqtt_probe_sys_open() error. */
+int mqtt_probe_sys_read(const struct sockaddr_storage *addr, const char *netns,
+			const char *const *topics, size_t n, uint64_t window_ns,
+			char (*values_out)[MQTT_PROBE_SYS_VALUE_MAX]);
 
 /* Builders exposed for unit tests: write the packet into buf (cap bytes) and
  * return its length, or -ENOSPC / -EINVAL. */

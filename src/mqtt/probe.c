@@ -1,6 +1,7 @@
-/* mqtt_probe.c — see mqtt_probe.h. Packets are encoded and decoded with the
- * codec (src/mqtt); this file adds sockets, exact deadlines and the $SYS table. */
-#include "common/mqtt_probe.h"
+/* probe.c — see probe.h. Packets are encoded and decoded with the
+ * codec (mqtt.h); this file adds sockets, exact deadlines and the $SYS table:
+ * the one part of src/mqtt that does I/O. */
+#include "mqtt/probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -266,36 +267,36 @@ int mqtt_probe_connack(const struct sockaddr_storage *addr, uint64_t timeout_ns,
 }
 
 /* Records one decoded PUBLISH (§3.3): topic and payload are views into c->rx. */
-static int take_publish(struct mqtt_sys_conn *c, const struct mqtt_publish *pub)
+static int take_publish(struct mqtt_probe_sys_conn *c, const struct mqtt_publish *pub)
 {
 	size_t tl = pub->topic.len;
-	if (tl >= MQTT_SYS_TOPIC_MAX)
+	if (tl >= MQTT_PROBE_SYS_TOPIC_MAX)
 		return 0; /* not one of ours; ignore */
-	char topic[MQTT_SYS_TOPIC_MAX];
+	char topic[MQTT_PROBE_SYS_TOPIC_MAX];
 	memcpy(topic, pub->topic.p, tl);
 	topic[tl] = '\0';
-	struct mqtt_sys_value *v = NULL;
+	struct mqtt_probe_sys_value *v = NULL;
 	for (unsigned i = 0; i < c->n_values; i++)
 		if (strcmp(c->values[i].topic, topic) == 0)
 			v = &c->values[i];
 	if (!v) {
-		if (c->n_values == MQTT_SYS_MAX_VALUES)
+		if (c->n_values == MQTT_PROBE_SYS_MAX_VALUES)
 			return 0;
 		v = &c->values[c->n_values++];
 		memcpy(v->topic, topic, tl + 1);
 	}
 	size_t pl = pub->payload.len;
-	if (pl >= MQTT_SYS_VALUE_MAX)
-		pl = MQTT_SYS_VALUE_MAX - 1;
+	if (pl >= MQTT_PROBE_SYS_VALUE_MAX)
+		pl = MQTT_PROBE_SYS_VALUE_MAX - 1;
 	memcpy(v->value, pub->payload.p, pl);
 	v->value[pl] = '\0';
 	v->updated_ns = time_mono_ns();
 	return 1;
 }
 
-int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, const char *netns,
-		  const char *const *filters, size_t n, uint64_t timeout_ns, char *err,
-		  size_t errlen)
+int mqtt_probe_sys_open(struct mqtt_probe_sys_conn *c, const struct sockaddr_storage *addr,
+			const char *netns, const char *const *filters, size_t n,
+			uint64_t timeout_ns, char *err, size_t errlen)
 {
 	uint64_t deadline = time_mono_ns() + timeout_ns;
 	char a[ADDR_STRLEN];
@@ -359,7 +360,7 @@ int mqtt_sys_open(struct mqtt_sys_conn *c, const struct sockaddr_storage *addr, 
 	return 0;
 }
 
-int mqtt_sys_pump(struct mqtt_sys_conn *c)
+int mqtt_probe_sys_pump(struct mqtt_probe_sys_conn *c)
 {
 	int got = 0;
 	if (c->fd < 0)
@@ -406,7 +407,8 @@ int mqtt_sys_pump(struct mqtt_sys_conn *c)
 	return got;
 }
 
-const struct mqtt_sys_value *mqtt_sys_get(const struct mqtt_sys_conn *c, const char *topic)
+const struct mqtt_probe_sys_value *mqtt_probe_sys_get(const struct mqtt_probe_sys_conn *c,
+						      const char *topic)
 {
 	for (unsigned i = 0; i < c->n_values; i++)
 		if (strcmp(c->values[i].topic, topic) == 0)
@@ -414,7 +416,7 @@ const struct mqtt_sys_value *mqtt_sys_get(const struct mqtt_sys_conn *c, const c
 	return NULL;
 }
 
-void mqtt_sys_close(struct mqtt_sys_conn *c)
+void mqtt_probe_sys_close(struct mqtt_probe_sys_conn *c)
 {
 	if (c->fd >= 0) {
 		uint8_t disc[2];
@@ -425,7 +427,7 @@ void mqtt_sys_close(struct mqtt_sys_conn *c)
 	c->fd = -1;
 }
 
-static int count_seen(const struct mqtt_sys_conn *c, const char *const *topics, size_t n,
+static int count_seen(const struct mqtt_probe_sys_conn *c, const char *const *topics, size_t n,
 		      int *all_exact)
 {
 	int seen = 0;
@@ -433,7 +435,7 @@ static int count_seen(const struct mqtt_sys_conn *c, const char *const *topics, 
 	for (size_t i = 0; i < n; i++) {
 		if (strpbrk(topics[i], "+#"))
 			*all_exact = 0;
-		else if (mqtt_sys_get(c, topics[i]))
+		else if (mqtt_probe_sys_get(c, topics[i]))
 			seen++;
 		else
 			*all_exact = 0;
@@ -441,34 +443,35 @@ static int count_seen(const struct mqtt_sys_conn *c, const char *const *topics, 
 	return seen;
 }
 
-int mqtt_sys_read(const struct sockaddr_storage *addr, const char *netns, const char *const *topics,
-		  size_t n, uint64_t window_ns, char (*values_out)[MQTT_SYS_VALUE_MAX])
+int mqtt_probe_sys_read(const struct sockaddr_storage *addr, const char *netns,
+			const char *const *topics, size_t n, uint64_t window_ns,
+			char (*values_out)[MQTT_PROBE_SYS_VALUE_MAX])
 {
-	struct mqtt_sys_conn *c;
+	struct mqtt_probe_sys_conn *c;
 	uint64_t deadline = time_mono_ns() + window_ns;
 	int all, r;
 	for (size_t i = 0; i < n; i++)
 		values_out[i][0] = '\0';
-	/* struct mqtt_sys_conn is ~13 KB: keep it off small thread stacks. */
+	/* struct mqtt_probe_sys_conn is ~13 KB: keep it off small thread stacks. */
 	c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	r = mqtt_sys_open(c, addr, netns, topics, n, window_ns, NULL, 0);
+	r = mqtt_probe_sys_open(c, addr, netns, topics, n, window_ns, NULL, 0);
 	if (r)
 		goto out;
 	while (count_seen(c, topics, n, &all) >= 0 && !all) {
 		if (wait_fd(c->fd, POLLIN, deadline))
 			break;
-		if (mqtt_sys_pump(c) < 0)
+		if (mqtt_probe_sys_pump(c) < 0)
 			break;
 	}
 	r = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct mqtt_sys_value *v = mqtt_sys_get(c, topics[i]);
-		snprintf(values_out[i], MQTT_SYS_VALUE_MAX, "%s", v ? v->value : "");
+		const struct mqtt_probe_sys_value *v = mqtt_probe_sys_get(c, topics[i]);
+		snprintf(values_out[i], MQTT_PROBE_SYS_VALUE_MAX, "%s", v ? v->value : "");
 		r += v != NULL;
 	}
-	mqtt_sys_close(c);
+	mqtt_probe_sys_close(c);
 out:
 	free(c);
 	return r;
