@@ -23,6 +23,7 @@
 #include "common/addr.h"
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/mkdirp.h"
 #include "mqtt/probe.h"
 #include "common/netns.h"
 #include "common/rundir.h"
@@ -45,23 +46,6 @@ int cluster_find_mosquitto(char *out, size_t len)
 			return 0;
 	}
 	return -ENOENT;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s", dir);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) == -1 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) == -1 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 int cluster_lock_run_dir(const struct cluster_spec *s)
@@ -585,7 +569,7 @@ static int up_write_configs(const struct cluster_spec *s)
 		}
 		if (s->persistence) {
 			snprintf(path, sizeof(path), "%s/b%u.data", s->run_dir, i);
-			mkdir_p(path);
+			mkdir_p(path, 0755);
 			give_to_broker_user(path);
 		}
 		snprintf(name, sizeof(name), "b%u.log", i);

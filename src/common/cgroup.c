@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/mkdirp.h"
+
 #define CPU_PERIOD_US 100000
 
 static const char *const v1_ctrl_dir[CGROUP_CTRL_COUNT] = {"cpu", "cpuacct", "memory"};
@@ -170,21 +172,6 @@ static int write_str(const char *dir, const char *file, const char *val)
 	return ret;
 }
 
-static int mkdir_parent_and(const char *dir)
-{
-	char parent[PATH_MAX];
-	snprintf(parent, sizeof(parent), "%s", dir);
-	char *slash = strrchr(parent, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	if (mkdir(parent, 0755) == -1 && errno != EEXIST)
-		return -errno;
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int cgroup_create(struct cgroup *cg)
 {
 	int first = 0, any = 0;
@@ -192,8 +179,10 @@ int cgroup_create(struct cgroup *cg)
 		if (!cg->dir[c][0])
 			continue;
 		/* v2: the controllers were enabled by cgroup_v2_prepare(), in the
-		 * delegated subtree only; nothing is written above it */
-		int r = mkdir_parent_and(cg->dir[c]);
+		 * delegated subtree only; nothing is written above it. Only .../mqlb
+		 * and the group itself are new: the base above them is our own
+		 * cgroup (/proc/self/cgroup), which exists */
+		int r = mkdir_p(cg->dir[c], 0755);
 		if (r == 0)
 			any = 1;
 		else if (!first)

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/mkdirp.h"
+
 int rundir_default(char *out, size_t len)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -28,22 +30,6 @@ static int is_tmp_fallback(const char *dir)
 	char p[64];
 	snprintf(p, sizeof(p), "/tmp/mqlb-%u", (unsigned)geteuid());
 	return strcmp(dir, p) == 0;
-}
-
-static int mkdir_parents(const char *dir)
-{
-	char p[PATH_MAX];
-	if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p))
-		return -ENAMETOOLONG;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) == -1 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return 0;
 }
 
 /* Why an existing dir (lstat in sb) is not ours to use, or 0. */

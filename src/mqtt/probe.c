@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/fdio.h"
 #include "common/log.h"
 #include "common/netns.h"
 #include "common/time.h"
@@ -76,46 +77,6 @@ int mqtt_probe_frame(const uint8_t *buf, size_t len, uint8_t *type_flags, size_t
 	return r;
 }
 
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-	for (;;) {
-		uint64_t now = time_mono_ns();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		uint64_t left_ms = (deadline - now + NS_PER_MS - 1) / NS_PER_MS;
-		struct pollfd p = {.fd = fd, .events = events};
-		int r = poll(&p, 1, left_ms > 60000 ? 60000 : (int)left_ms);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -errno;
-		if (r > 0)
-			return 0;
-	}
-}
-
-static int send_all(int fd, const uint8_t *buf, size_t len, uint64_t deadline)
-{
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-		if (w > 0) {
-			off += (size_t)w;
-			continue;
-		}
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int r = wait_fd(fd, POLLOUT, deadline);
-			if (r)
-				return r;
-			continue;
-		}
-		return -errno;
-	}
-	return 0;
-}
-
 /* Non-blocking TCP connect with a deadline. Returns a connected non-blocking fd or -errno. */
 static int connect_deadline(const struct sockaddr_storage *addr, const char *netns,
 			    uint64_t deadline, char *err, size_t errlen)
@@ -136,7 +97,7 @@ static int connect_deadline(const struct sockaddr_storage *addr, const char *net
 			errbuf_printf(err, errlen, "%s: connect: %s", a, strerror(e));
 			return -e;
 		}
-		int r = wait_fd(fd, POLLOUT, deadline);
+		int r = fd_wait(fd, POLLOUT, deadline);
 		if (r == 0) {
 			socklen_t sl = sizeof(e);
 			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == -1)
@@ -175,7 +136,7 @@ static int read_packet(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint64_t
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		int w = wait_fd(fd, POLLIN, deadline);
+		int w = fd_wait(fd, POLLIN, deadline);
 		if (w)
 			return w;
 	}
@@ -460,7 +421,7 @@ int mqtt_probe_sys_read(const struct sockaddr_storage *addr, const char *netns,
 	if (r)
 		goto out;
 	while (count_seen(c, topics, n, &all) >= 0 && !all) {
-		if (wait_fd(c->fd, POLLIN, deadline))
+		if (fd_wait(c->fd, POLLIN, deadline))
 			break;
 		if (mqtt_probe_sys_pump(c) < 0)
 			break;
