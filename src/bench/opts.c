@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "bench/payload.h"
 #include "common/addr.h"
+#include "common/opt.h"
 #include "common/parse.h"
 #include "common/time.h"
 
@@ -134,78 +134,6 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-enum {
-	OPT_PUBS = 256,
-	OPT_SUBS,
-	OPT_PREFIX,
-	OPT_RATE,
-	OPT_DURATION,
-	OPT_DRAIN,
-	OPT_IFADDR,
-	OPT_JSON,
-	OPT_CSV,
-	OPT_QUIET,
-	OPT_RECONNECT,
-	OPT_THREADS,
-	OPT_HELP,
-	OPT_CONNECT_TIMEOUT,
-	OPT_COALESCE,
-	OPT_ALSO_SUB,
-	OPT_RECONNECT_DELAY,
-	OPT_TLS,
-	OPT_CAFILE,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_INSECURE,
-	OPT_SNI,
-	OPT_TLS_VERSION,
-};
-
-static const struct option long_opts[] = {
-    {"host", required_argument, NULL, 'h'},
-    {"port", required_argument, NULL, 'p'},
-    {"count", required_argument, NULL, 'c'},
-    {"startnumber", required_argument, NULL, 'n'},
-    {"interval", required_argument, NULL, 'i'},
-    {"connrate", required_argument, NULL, 'R'},
-    {"topic", required_argument, NULL, 't'},
-    {"qos", required_argument, NULL, 'q'},
-    {"version", required_argument, NULL, 'V'},
-    {"keepalive", required_argument, NULL, 'k'},
-    {"clean", optional_argument, NULL, 'C'},
-    {"username", required_argument, NULL, 'u'},
-    {"password", required_argument, NULL, 'P'},
-    {"interval_of_msg", required_argument, NULL, 'I'},
-    {"size", required_argument, NULL, 's'},
-    {"limit", required_argument, NULL, 'L'},
-    {"inflight", required_argument, NULL, 'F'},
-    {"pubs", required_argument, NULL, OPT_PUBS},
-    {"subs", required_argument, NULL, OPT_SUBS},
-    {"prefix", required_argument, NULL, OPT_PREFIX},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"drain", required_argument, NULL, OPT_DRAIN},
-    {"ifaddr", required_argument, NULL, OPT_IFADDR},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"csv", required_argument, NULL, OPT_CSV},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"reconnect", no_argument, NULL, OPT_RECONNECT},
-    {"reconnect-delay", required_argument, NULL, OPT_RECONNECT_DELAY},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"coalesce", required_argument, NULL, OPT_COALESCE},
-    {"also-subscribe", required_argument, NULL, OPT_ALSO_SUB},
-    {"tls", no_argument, NULL, OPT_TLS},
-    {"cafile", required_argument, NULL, OPT_CAFILE},
-    {"cert", required_argument, NULL, OPT_CERT},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"sni", required_argument, NULL, OPT_SNI},
-    {"tls-version", required_argument, NULL, OPT_TLS_VERSION},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
-
 static int parse_bool(const char *s, bool *out)
 {
 	if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes")) {
@@ -298,40 +226,6 @@ static int parse_list(const char *s, const char *flag, struct sockaddr_storage *
 	return 0;
 }
 
-/* One of the TLS flags (--tls --cafile --cert --key --insecure --sni
- * --tls-version); the files are read when the run starts. */
-static int parse_tls_opt(int c, const char *arg, struct bench_opts *o, char *err, size_t errlen)
-{
-	switch (c) {
-	case OPT_TLS:
-		o->tls = true;
-		return 0;
-	case OPT_INSECURE:
-		o->tls_insecure = true;
-		return 0;
-	case OPT_TLS_VERSION:
-		if (strcmp(arg, "1.2") && strcmp(arg, "1.3"))
-			return fail(err, errlen, "--tls-version: '%s' is not 1.2 or 1.3", arg);
-		o->tls_version = arg[2] == '2' ? 12 : 13;
-		return 0;
-	case OPT_SNI:
-		if (!*arg || strlen(arg) > 253 ||
-		    strspn(arg, "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"0123456789.-_") != strlen(arg))
-			return fail(err, errlen, "--sni: '%s' is not a host name", arg);
-		o->tls_sni = arg;
-		return 0;
-	}
-	static const char *const names[] = {"--cafile", "--cert", "--key"};
-	const char **dst[] = {&o->tls_cafile, &o->tls_cert, &o->tls_key};
-	int i = c - OPT_CAFILE;
-	if (!*arg)
-		return fail(err, errlen, "%s: empty file name", names[i]);
-	*dst[i] = arg;
-	return 0;
-}
-
 /* The TLS flags belong together: each needs --tls, a key needs its
  * certificate and the other way round. */
 static int check_tls(const struct bench_opts *o, char *err, size_t errlen)
@@ -354,255 +248,511 @@ static int check_tls(const struct bench_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, size_t errlen)
+/* What the option functions fill besides the options: the lists resolved once
+ * all flags are in (-p may follow -h), the pace flags seen (-i/-R and
+ * -I/--rate exclude each other) and the one-line error. */
+struct pctx {
+	struct bench_opts *o;
+	const char *hosts, *ifaddrs;
+	bool have_I, have_rate, have_i, have_R;
+	char *err;
+	size_t errlen;
+};
+
+#define CTX(x)	 struct pctx *p = (x)
+#define ERR(...) fail(p->err, p->errlen, __VA_ARGS__)
+
+/* An unsigned count in [0, max] into *out, else the error fmt (with v). */
+static int take_count(struct pctx *p, const char *v, uint64_t max, uint64_t *out, const char *fmt)
 {
-	const char *hosts = "127.0.0.1", *ifaddrs = NULL;
-	bool have_I = false, have_rate = false, have_i = false, have_R = false;
+	if (parse_u64(v, 0, max, out) < 0)
+		return fail(p->err, p->errlen, fmt, v);
+	return 0;
+}
+
+static int take_host(void *x, const char *cmd, const char *v)
+{
+	(void)cmd;
+	((struct pctx *)x)->hosts = v;
+	return 0;
+}
+
+static int take_port(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	int n;
+	(void)cmd;
+	if (parse_int(v, 1, 65535, &n) < 0)
+		return ERR("-p: '%s' is not a port (1-65535)", v);
+	p->o->port = (uint16_t)n;
+	return 0;
+}
+
+static int take_count_c(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
 	uint64_t u;
-	int v;
+	(void)cmd;
+	int r = take_count(p, v, 10000000, &u, "-c: '%s' is not a count (0-10000000)");
+	p->o->count = (uint32_t)u;
+	return r;
+}
+
+static int take_pubs(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	uint64_t u;
+	(void)cmd;
+	int r = take_count(p, v, 10000000, &u, "--pubs: '%s' is not a count (0-10000000)");
+	p->o->pubs = (uint32_t)u;
+	return r;
+}
+
+static int take_subs(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	uint64_t u;
+	(void)cmd;
+	int r = take_count(p, v, 10000000, &u, "--subs: '%s' is not a count (0-10000000)");
+	p->o->subs = (uint32_t)u;
+	return r;
+}
+
+static int take_start(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	uint64_t u;
+	(void)cmd;
+	int r = take_count(p, v, UINT32_MAX / 2, &u, "-n: '%s' is not a start index");
+	p->o->start_index = (uint32_t)u;
+	return r;
+}
+
+/* -i and -I: milliseconds (units accepted), at most an hour */
+static int take_ms(struct pctx *p, const char *v, uint64_t *out, const char *fmt)
+{
+	if (parse_duration_ns(v, NS_PER_MS, out) < 0 || *out > 3600 * NS_PER_S)
+		return fail(p->err, p->errlen, fmt, v);
+	return 0;
+}
+
+static int take_interval(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	p->have_i = true;
+	return take_ms(p, v, &p->o->conn_interval_ns, "-i: '%s' is not an interval in ms");
+}
+
+static int take_connrate(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
 	double d;
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":h:p:c:n:i:R:t:q:V:k:C::u:P:I:s:L:F:", long_opts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			hosts = optarg;
-			break;
-		case 'p':
-			if (parse_int(optarg, 1, 65535, &v) < 0)
-				return fail(err, errlen, "-p: '%s' is not a port (1-65535)",
-					    optarg);
-			o->port = (uint16_t)v;
-			break;
-		case 'c':
-			if (parse_u64(optarg, 0, 10000000, &u) < 0)
-				return fail(err, errlen, "-c: '%s' is not a count (0-10000000)",
-					    optarg);
-			o->count = (uint32_t)u;
-			break;
-		case OPT_PUBS:
-		case OPT_SUBS:
-			if (parse_u64(optarg, 0, 10000000, &u) < 0)
-				return fail(err, errlen, "--%s: '%s' is not a count (0-10000000)",
-					    c == OPT_PUBS ? "pubs" : "subs", optarg);
-			*(c == OPT_PUBS ? &o->pubs : &o->subs) = (uint32_t)u;
-			break;
-		case 'n':
-			if (parse_u64(optarg, 0, UINT32_MAX / 2, &u) < 0)
-				return fail(err, errlen, "-n: '%s' is not a start index", optarg);
-			o->start_index = (uint32_t)u;
-			break;
-		case 'i':
-			if (parse_duration_ns(optarg, NS_PER_MS, &u) < 0 || u > 3600 * NS_PER_S)
-				return fail(err, errlen, "-i: '%s' is not an interval in ms",
-					    optarg);
-			o->conn_interval_ns = u;
-			have_i = true;
-			break;
-		case 'R':
-			if (parse_double(optarg, 0.001, 10e6, &d) < 0)
-				return fail(err, errlen, "-R: '%s' is not a rate (connects/s > 0)",
-					    optarg);
-			o->conn_interval_ns = (uint64_t)((double)NS_PER_S / d);
-			have_R = true;
-			break;
-		case 't':
-			if (!*optarg)
-				return fail(err, errlen, "-t: empty topic");
-			o->topic = optarg;
-			break;
-		case 'q':
-			if (parse_int(optarg, 0, 2, &v) < 0)
-				return fail(err, errlen, "-q: '%s' is not a QoS (0, 1 or 2)",
-					    optarg);
-			o->qos = (uint8_t)v;
-			break;
-		case 'V':
-			if (parse_int(optarg, 3, 5, &v) < 0)
-				return fail(err, errlen, "-V: '%s' is not 3, 4 or 5", optarg);
-			if (v == 3)
-				return fail(err, errlen,
-					    "-V 3: MQTT 3.1 (MQIsdp) is not supported; use -V 4 "
-					    "(3.1.1) or -V 5 (5.0)");
-			o->version = (uint8_t)v;
-			break;
-		case 'k':
-			if (parse_int(optarg, 0, 65535, &v) < 0)
-				return fail(err, errlen, "-k: '%s' is not a keepalive (0-65535 s)",
-					    optarg);
-			o->keepalive_s = (uint16_t)v;
-			break;
-		case 'C': {
-			/* -C, -Cfalse, --clean=false, or "-C false" (emqtt-bench habit) */
-			const char *a = optarg;
-			if (!a && optind < argc && parse_bool(argv[optind], &o->clean) == 0) {
-				optind++;
-				break;
-			}
-			if (!a) {
-				o->clean = true;
-				break;
-			}
-			if (parse_bool(a, &o->clean) < 0)
-				return fail(err, errlen, "-C: '%s' is not true or false", a);
-			break;
-		}
-		case 'u':
-			o->username = optarg;
-			break;
-		case 'P':
-			o->password = optarg;
-			break;
-		case 'I': /* 0: as fast as the in-flight window allows (emqtt-bench) */
-			if (parse_duration_ns(optarg, NS_PER_MS, &u) < 0 || u > 3600 * NS_PER_S)
-				return fail(err, errlen, "-I: '%s' is not an interval in ms (>= 0)",
-					    optarg);
-			o->pub_interval_ns = u;
-			have_I = true;
-			break;
-		case OPT_RATE:
-			if (parse_double(optarg, 0.001, 100e6, &d) < 0)
-				return fail(err, errlen, "--rate: '%s' is not a rate (msgs/s > 0)",
-					    optarg);
-			o->rate = d;
-			have_rate = true;
-			break;
-		case 's':
-			if (parse_u64(optarg, 0, 256u << 20, &u) < 0)
-				return fail(err, errlen, "-s: '%s' is not a size in bytes", optarg);
-			if (u < BENCH_HDR_LEN)
-				return fail(err, errlen,
-					    "-s %s: the payload must hold the %d-byte MQLB header",
-					    optarg, BENCH_HDR_LEN);
-			o->size = (uint32_t)u;
-			break;
-		case 'L':
-			if (parse_u64(optarg, 0, BENCH_LIMIT_MAX, &u) < 0)
-				return fail(err, errlen, "-L: '%s' is not a message count", optarg);
-			o->limit = u;
-			break;
-		case 'F':
-			if (parse_u64(optarg, 0, 65535, &u) < 0)
-				return fail(err, errlen,
-					    "-F: '%s' is not an in-flight limit (0-65535)", optarg);
-			o->inflight = u ? (uint32_t)u : 65535;
-			break;
-		case OPT_PREFIX:
-			o->prefix = optarg;
-			break;
-		case OPT_DURATION:
-			if (parse_secs(optarg, &u) < 0 || u == 0)
-				return fail(err, errlen, "--duration: '%s' is not a duration (> 0)",
-					    optarg);
-			o->duration_ns = u;
-			break;
-		case OPT_DRAIN:
-			if (parse_secs(optarg, &u) < 0)
-				return fail(err, errlen, "--drain: '%s' is not a duration", optarg);
-			o->drain_ns = u;
-			o->drain_set = true;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			if (parse_secs(optarg, &u) < 0 || u == 0)
-				return fail(err, errlen,
-					    "--connect-timeout: '%s' is not a duration", optarg);
-			o->connect_timeout_ns = u;
-			break;
-		case OPT_COALESCE:
-			if (parse_duration_ns(optarg, NS_PER_US, &u) < 0 || u > 100 * NS_PER_MS)
-				return fail(err, errlen, "--coalesce: '%s' is not 0-100000 us",
-					    optarg);
-			o->coalesce_ns = u;
-			break;
-		case OPT_IFADDR:
-			ifaddrs = optarg;
-			break;
-		case OPT_ALSO_SUB:
-			if (!*optarg)
-				return fail(err, errlen, "--also-subscribe: empty filter");
-			o->also_sub = optarg;
-			break;
-		case OPT_JSON:
-			o->json_path = optarg;
-			break;
-		case OPT_CSV:
-			o->csv_path = optarg;
-			break;
-		case OPT_QUIET:
-			o->quiet = true;
-			break;
-		case OPT_RECONNECT:
-			o->reconnect = true;
-			break;
-		case OPT_RECONNECT_DELAY:
-			if (parse_reconnect_delay(optarg, o, err, errlen) < 0)
-				return -EINVAL;
-			break;
-		case OPT_THREADS:
-			if (parse_int(optarg, 1, 256, &v) < 0)
-				return fail(err, errlen, "--threads: '%s' is not 1-256", optarg);
-			o->threads = (unsigned)v;
-			break;
-		case OPT_TLS:
-		case OPT_CAFILE:
-		case OPT_CERT:
-		case OPT_KEY:
-		case OPT_INSECURE:
-		case OPT_SNI:
-		case OPT_TLS_VERSION:
-			if (parse_tls_opt(c, optarg, o, err, errlen) < 0)
-				return -EINVAL;
-			break;
-		case OPT_HELP:
-			return 1;
-		case ':':
-			if (optopt && optopt < 256)
-				return fail(err, errlen, "-%c needs a value", optopt);
-			return fail(err, errlen, "%s needs a value", argv[optind - 1]);
-		default:
-			if (optopt && optopt < 256)
-				return fail(err, errlen, "unknown option -%c", optopt);
-			return fail(err, errlen, "unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (o->mode == BENCH_MERGE) {
-		if (argc - optind != 2)
-			return fail(err, errlen, "merge needs two files: SUB.json PUB.json");
-		o->merge_sub = argv[optind];
-		o->merge_pub = argv[optind + 1];
+	(void)cmd;
+	if (parse_double(v, 0.001, 10e6, &d) < 0)
+		return ERR("-R: '%s' is not a rate (connects/s > 0)", v);
+	p->o->conn_interval_ns = (uint64_t)((double)NS_PER_S / d);
+	p->have_R = true;
+	return 0;
+}
+
+static int take_topic(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (!*v)
+		return ERR("-t: empty topic");
+	p->o->topic = v;
+	return 0;
+}
+
+static int take_qos(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	int n;
+	(void)cmd;
+	if (parse_int(v, 0, 2, &n) < 0)
+		return ERR("-q: '%s' is not a QoS (0, 1 or 2)", v);
+	p->o->qos = (uint8_t)n;
+	return 0;
+}
+
+static int take_version(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	int n;
+	(void)cmd;
+	if (parse_int(v, 3, 5, &n) < 0)
+		return ERR("-V: '%s' is not 3, 4 or 5", v);
+	if (n == 3)
+		return ERR("-V 3: MQTT 3.1 (MQIsdp) is not supported; use -V 4 (3.1.1) or -V 5 "
+			   "(5.0)");
+	p->o->version = (uint8_t)n;
+	return 0;
+}
+
+static int take_keepalive(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	int n;
+	(void)cmd;
+	if (parse_int(v, 0, 65535, &n) < 0)
+		return ERR("-k: '%s' is not a keepalive (0-65535 s)", v);
+	p->o->keepalive_s = (uint16_t)n;
+	return 0;
+}
+
+static int is_bool(const char *w)
+{
+	bool b;
+	return parse_bool(w, &b) == 0;
+}
+
+/* -C, -Cfalse, --clean=false, or "-C false" (emqtt-bench habit) */
+static int take_clean(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (!v) {
+		p->o->clean = true;
 		return 0;
 	}
-	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
-	if (have_i && have_R)
-		return fail(err, errlen, "-i and -R both set the connect pace: give one");
-	if (have_I && have_rate)
-		return fail(err, errlen, "-I and --rate both set the publish pace: give one");
-	if (check_tls(o, err, errlen) < 0)
+	if (parse_bool(v, &p->o->clean) < 0)
+		return ERR("-C: '%s' is not true or false", v);
+	return 0;
+}
+
+/* a string kept as given: -u -P --prefix --json --csv --ifaddr (resolved later) */
+#define TAKE_STR(fn, field)                                                                        \
+	static int fn(void *x, const char *cmd, const char *v)                                     \
+	{                                                                                          \
+		(void)cmd;                                                                         \
+		((struct pctx *)x)->field = v;                                                     \
+		return 0;                                                                          \
+	}
+TAKE_STR(take_username, o->username)
+TAKE_STR(take_password, o->password)
+TAKE_STR(take_prefix, o->prefix)
+TAKE_STR(take_json, o->json_path)
+TAKE_STR(take_csv, o->csv_path)
+TAKE_STR(take_ifaddr, ifaddrs)
+
+/* a flag: --quiet --reconnect --tls --insecure */
+#define TAKE_FLAG(fn, field)                                                                       \
+	static int fn(void *x, const char *cmd, const char *v)                                     \
+	{                                                                                          \
+		(void)cmd, (void)v;                                                                \
+		((struct pctx *)x)->o->field = true;                                               \
+		return 0;                                                                          \
+	}
+TAKE_FLAG(take_quiet, quiet)
+TAKE_FLAG(take_reconnect, reconnect)
+TAKE_FLAG(take_tls, tls)
+TAKE_FLAG(take_insecure, tls_insecure)
+
+/* 0: as fast as the in-flight window allows (emqtt-bench) */
+static int take_pub_interval(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	p->have_I = true;
+	return take_ms(p, v, &p->o->pub_interval_ns, "-I: '%s' is not an interval in ms (>= 0)");
+}
+
+static int take_rate(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (parse_double(v, 0.001, 100e6, &p->o->rate) < 0)
+		return ERR("--rate: '%s' is not a rate (msgs/s > 0)", v);
+	p->have_rate = true;
+	return 0;
+}
+
+static int take_size(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	uint64_t u;
+	(void)cmd;
+	if (parse_u64(v, 0, 256u << 20, &u) < 0)
+		return ERR("-s: '%s' is not a size in bytes", v);
+	if (u < BENCH_HDR_LEN)
+		return ERR("-s %s: the payload must hold the %d-byte MQLB header", v,
+			   BENCH_HDR_LEN);
+	p->o->size = (uint32_t)u;
+	return 0;
+}
+
+static int take_limit(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	return take_count(p, v, BENCH_LIMIT_MAX, &p->o->limit, "-L: '%s' is not a message count");
+}
+
+static int take_inflight(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	uint64_t u;
+	(void)cmd;
+	if (parse_u64(v, 0, 65535, &u) < 0)
+		return ERR("-F: '%s' is not an in-flight limit (0-65535)", v);
+	p->o->inflight = u ? (uint32_t)u : 65535;
+	return 0;
+}
+
+static int take_duration(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (parse_secs(v, &p->o->duration_ns) < 0 || p->o->duration_ns == 0)
+		return ERR("--duration: '%s' is not a duration (> 0)", v);
+	return 0;
+}
+
+static int take_drain(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (parse_secs(v, &p->o->drain_ns) < 0)
+		return ERR("--drain: '%s' is not a duration", v);
+	p->o->drain_set = true;
+	return 0;
+}
+
+static int take_connect_timeout(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (parse_secs(v, &p->o->connect_timeout_ns) < 0 || p->o->connect_timeout_ns == 0)
+		return ERR("--connect-timeout: '%s' is not a duration", v);
+	return 0;
+}
+
+static int take_coalesce(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	uint64_t u;
+	(void)cmd;
+	if (parse_duration_ns(v, NS_PER_US, &u) < 0 || u > 100 * NS_PER_MS)
+		return ERR("--coalesce: '%s' is not 0-100000 us", v);
+	p->o->coalesce_ns = u;
+	return 0;
+}
+
+static int take_also_sub(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (!*v)
+		return ERR("--also-subscribe: empty filter");
+	p->o->also_sub = v;
+	return 0;
+}
+
+static int take_reconnect_delay(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	return parse_reconnect_delay(v, p->o, p->err, p->errlen);
+}
+
+static int take_threads(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	int n;
+	(void)cmd;
+	if (parse_int(v, 1, 256, &n) < 0)
+		return ERR("--threads: '%s' is not 1-256", v);
+	p->o->threads = (unsigned)n;
+	return 0;
+}
+
+/* The TLS flags; the files are read when the run starts. */
+static int take_tls_version(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (strcmp(v, "1.2") && strcmp(v, "1.3"))
+		return ERR("--tls-version: '%s' is not 1.2 or 1.3", v);
+	p->o->tls_version = v[2] == '2' ? 12 : 13;
+	return 0;
+}
+
+static int take_sni(void *x, const char *cmd, const char *v)
+{
+	CTX(x);
+	(void)cmd;
+	if (!*v || strlen(v) > 253 ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz"
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789.-_") != strlen(v))
+		return ERR("--sni: '%s' is not a host name", v);
+	p->o->tls_sni = v;
+	return 0;
+}
+
+/* --cafile --cert --key: a file name, not empty */
+static int take_file(struct pctx *p, const char *flag, const char *v, const char **dst)
+{
+	if (!*v)
+		return fail(p->err, p->errlen, "%s: empty file name", flag);
+	*dst = v;
+	return 0;
+}
+
+static int take_cafile(void *x, const char *cmd, const char *v)
+{
+	(void)cmd;
+	return take_file(x, "--cafile", v, &((struct pctx *)x)->o->tls_cafile);
+}
+
+static int take_cert(void *x, const char *cmd, const char *v)
+{
+	(void)cmd;
+	return take_file(x, "--cert", v, &((struct pctx *)x)->o->tls_cert);
+}
+
+static int take_key(void *x, const char *cmd, const char *v)
+{
+	(void)cmd;
+	return take_file(x, "--key", v, &((struct pctx *)x)->o->tls_key);
+}
+
+/* The options. The help text is bench_usage()'s, kept as it was (grouped by
+ * connections, messages and output); these lines name each flag for opt_help. */
+static const struct opt o_host = {"host", "LIST", "brokers", take_host, 'h', NULL};
+static const struct opt o_port = {"port", "PORT", "default port", take_port, 'p', NULL};
+static const struct opt o_count = {"count", "N", "clients", take_count_c, 'c', NULL};
+static const struct opt o_pubs = {"pubs", "N", "run: publishers", take_pubs, 0, NULL};
+static const struct opt o_subs = {"subs", "N", "run: subscribers", take_subs, 0, NULL};
+static const struct opt o_start = {"startnumber", "N", "first client index", take_start, 'n', NULL};
+static const struct opt o_interval = {"interval",    "MS", "gap between connects",
+				      take_interval, 'i',  NULL};
+static const struct opt o_connrate = {"connrate",    "N", "connects per second",
+				      take_connrate, 'R', NULL};
+static const struct opt o_topic = {"topic", "T", "topic", take_topic, 't', NULL};
+static const struct opt o_qos = {"qos", "0|1|2", "QoS", take_qos, 'q', NULL};
+static const struct opt o_version = {"version", "4|5", "MQTT version", take_version, 'V', NULL};
+static const struct opt o_keepalive = {"keepalive", "S", "keep alive", take_keepalive, 'k', NULL};
+static const struct opt o_clean = {"clean", "true|false", "clean start", take_clean, 'C', is_bool};
+static const struct opt o_username = {"username", "U", "user name", take_username, 'u', NULL};
+static const struct opt o_password = {"password", "P", "password", take_password, 'P', NULL};
+static const struct opt o_pub_interval = {"interval_of_msg", "MS", "per publisher",
+					  take_pub_interval, 'I',  NULL};
+static const struct opt o_size = {"size", "BYTES", "payload size", take_size, 's', NULL};
+static const struct opt o_limit = {"limit", "N", "total messages", take_limit, 'L', NULL};
+static const struct opt o_inflight = {"inflight",    "N", "in-flight window",
+				      take_inflight, 'F', NULL};
+static const struct opt o_prefix = {"prefix", "P", "client id prefix", take_prefix, 0, NULL};
+static const struct opt o_rate = {"rate", "N", "total messages/s", take_rate, 0, NULL};
+static const struct opt o_duration = {"duration", "S", "how long", take_duration, 0, NULL};
+static const struct opt o_drain = {"drain", "S", "wait for stragglers", take_drain, 0, NULL};
+static const struct opt o_ifaddr = {"ifaddr", "LIST", "local addresses", take_ifaddr, 0, NULL};
+static const struct opt o_json = {"json", "FILE", "figures", take_json, 0, NULL};
+static const struct opt o_csv = {"csv", "FILE", "one row per second", take_csv, 0, NULL};
+static const struct opt o_quiet = {"quiet", NULL, "no progress line", take_quiet, 0, NULL};
+static const struct opt o_reconnect = {"reconnect", NULL, "reconnect", take_reconnect, 0, NULL};
+static const struct opt o_reconnect_delay = {"reconnect-delay",	   "MIN[,MAX]", "backoff",
+					     take_reconnect_delay, 0,		NULL};
+static const struct opt o_threads = {"threads", "N", "event loops", take_threads, 0, NULL};
+static const struct opt o_connect_timeout = {"connect-timeout",	   "S", "per connection",
+					     take_connect_timeout, 0,	NULL};
+static const struct opt o_coalesce = {"coalesce", "US", "batch reads", take_coalesce, 0, NULL};
+static const struct opt o_also_sub = {"also-subscribe", "F", "a second filter",
+				      take_also_sub,	0,   NULL};
+static const struct opt o_tls = {"tls", NULL, "MQTT over TLS", take_tls, 0, NULL};
+static const struct opt o_cafile = {"cafile", "FILE", "CA certificates", take_cafile, 0, NULL};
+static const struct opt o_cert = {"cert", "FILE", "client certificate", take_cert, 0, NULL};
+static const struct opt o_key = {"key", "FILE", "its key", take_key, 0, NULL};
+static const struct opt o_insecure = {"insecure", NULL, "verify nothing", take_insecure, 0, NULL};
+static const struct opt o_sni = {"sni", "NAME", "server name", take_sni, 0, NULL};
+static const struct opt o_tls_version = {"tls-version",	   "1.2|1.3", "only this version",
+					 take_tls_version, 0,	      NULL};
+
+/* Every client mode (conn, sub, pub, run) takes these: where and how to
+ * connect, and the output. */
+#define CLIENT_OPTS                                                                                \
+	&o_host, &o_port, &o_start, &o_interval, &o_connrate, &o_version, &o_keepalive, &o_clean,  \
+	    &o_username, &o_password, &o_prefix, &o_ifaddr, &o_connect_timeout, &o_reconnect,      \
+	    &o_reconnect_delay, &o_tls, &o_cafile, &o_cert, &o_key, &o_insecure, &o_sni,           \
+	    &o_tls_version, &o_threads, &o_coalesce, &o_duration, &o_json, &o_csv, &o_quiet
+/* What publishers are told (-I is also taken by sub, as it always was: a
+ * script may give sub and pub the same pace flags) */
+#define PUB_OPTS &o_pub_interval, &o_rate, &o_size, &o_limit, &o_inflight
+
+static const struct opt *const conn_opts[] = {CLIENT_OPTS, &o_count, NULL};
+static const struct opt *const sub_opts[] = {CLIENT_OPTS, &o_count,    &o_topic,	&o_qos,
+					     &o_drain,	  &o_also_sub, &o_pub_interval, NULL};
+static const struct opt *const pub_opts[] = {CLIENT_OPTS, &o_count, &o_topic, &o_qos,
+					     &o_drain,	  PUB_OPTS, NULL};
+static const struct opt *const run_opts[] = {CLIENT_OPTS, &o_pubs,     &o_subs,	 &o_topic, &o_qos,
+					     &o_drain,	  &o_also_sub, PUB_OPTS, NULL};
+static const struct opt *const merge_opts[] = {&o_json, NULL};
+static const struct opt *const count_opt[] = {&o_count, NULL};
+
+#define MERGE_MAX_FILES 16 /* more than two is refused below, with the reason */
+
+/* In bench_mode order. */
+static const struct opt_cmd mode_cmds[BENCH_MODE_COUNT] = {
+    {"bench conn", "[options]", NULL, conn_opts, 0, NULL, NULL, NULL},
+    {"bench sub", "[options]", NULL, sub_opts, 0, NULL, NULL, NULL},
+    {"bench pub", "[options]", NULL, pub_opts, 0, NULL, NULL, NULL},
+    {"bench run", "[options]", NULL, run_opts, 0, NULL,
+     " (run counts its clients with --pubs and --subs)", count_opt},
+    {"bench merge", "SUB.json PUB.json [--json FILE]", NULL, merge_opts, MERGE_MAX_FILES, NULL,
+     " (merge reads two JSON files and writes --json)", NULL},
+};
+
+/* After the flags: the merge files, or the checks across flags and the lists. */
+static int finish(struct pctx *p, const char **args, unsigned nargs)
+{
+	struct bench_opts *o = p->o;
+	if (o->mode == BENCH_MERGE) {
+		if (nargs != 2)
+			return ERR("merge needs two files: SUB.json PUB.json");
+		o->merge_sub = args[0];
+		o->merge_pub = args[1];
+		return 0;
+	}
+	if (p->have_i && p->have_R)
+		return ERR("-i and -R both set the connect pace: give one");
+	if (p->have_I && p->have_rate)
+		return ERR("-I and --rate both set the publish pace: give one");
+	if (check_tls(o, p->err, p->errlen) < 0)
 		return -EINVAL;
-	int r = parse_list(hosts, "-h", o->targets, o->target_name, BENCH_MAX_TARGETS, &o->ntargets,
-			   o->port, false, err, errlen);
+	int r = parse_list(p->hosts, "-h", o->targets, o->target_name, BENCH_MAX_TARGETS,
+			   &o->ntargets, o->port, false, p->err, p->errlen);
+	if (r == 0 && p->ifaddrs)
+		r = parse_list(p->ifaddrs, "--ifaddr", o->ifaddrs, NULL, BENCH_MAX_IFADDRS,
+			       &o->nifaddrs, 0, true, p->err, p->errlen);
 	if (r < 0)
 		return r;
-	if (ifaddrs) {
-		r = parse_list(ifaddrs, "--ifaddr", o->ifaddrs, NULL, BENCH_MAX_IFADDRS,
-			       &o->nifaddrs, 0, true, err, errlen);
-		if (r < 0)
-			return r;
-	}
 	if (o->mode == BENCH_RUN && o->pubs + (uint64_t)o->subs == 0)
-		return fail(err, errlen, "run needs --pubs or --subs > 0");
+		return ERR("run needs --pubs or --subs > 0");
 	uint32_t npub = o->mode == BENCH_RUN ? o->pubs : o->mode == BENCH_PUB ? o->count : 0;
 	if (npub && !o->pub_interval_ns && !o->duration_ns && !o->limit)
-		return fail(err, errlen,
-			    "-I 0 publishes as fast as the window allows: give --duration or -L");
-	if (have_rate && npub) {
+		return ERR("-I 0 publishes as fast as the window allows: give --duration or -L");
+	if (p->have_rate && npub) {
 		double per = (double)NS_PER_S * npub / o->rate;
 		o->pub_interval_ns = per < 1 ? 1 : (uint64_t)per;
 	}
 	return 0;
+}
+
+int bench_opts_parse(struct bench_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct pctx p = {.o = o, .hosts = "127.0.0.1", .err = err, .errlen = errlen};
+	const char *args[MERGE_MAX_FILES];
+	unsigned nargs = 0;
+	err[0] = '\0';
+	int r = opt_parse_quiet(&mode_cmds[o->mode], mode_cmds, BENCH_MODE_COUNT, &p, argc, argv,
+				args, &nargs, err, errlen);
+	if (r == OPT_HELP_ASKED)
+		return 1;
+	if (r)
+		return -EINVAL;
+	return finish(&p, args, nargs);
 }
 
 int bench_topic_expand(const char *tmpl, uint32_t index, const char *client_id, char *out,

@@ -12,12 +12,19 @@
 
 /* One option. take() gets the caller's context, the command ("cluster up",
  * for messages) and the value (NULL for a flag without one); it returns 0, or
- * CLI_USAGE after printing one line (cli_usage_error). */
+ * CLI_USAGE after printing one line (cli_usage_error; under opt_parse_quiet,
+ * after putting it where its caller reads it). */
 struct opt {
 	const char *name; /* without "--" */
 	const char *arg;  /* the value's name in --help ("N", "DIR"); NULL: no value */
 	const char *help; /* lines separated by '\n' */
 	int (*take)(void *ctx, const char *cmd, const char *value);
+	char short_name; /* 'c' for -c too; 0: long only. An 'h' here leaves -h to the
+			  * option (emqtt-bench's -h HOST): help is --help only */
+	/* non-NULL: the value is optional (arg names it), attached (--clean=false,
+	 * -Cfalse) or the next word when is_value(word) says it is one (-C false);
+	 * without it take() gets NULL */
+	int (*is_value)(const char *word);
 };
 
 /* One (sub)command: its name, what follows it on the usage line, the options
@@ -37,6 +44,7 @@ struct opt_cmd {
 };
 
 #define OPT_HELP_SHOWN (-1)
+#define OPT_HELP_ASKED (-2)
 
 /* Parses argv[1..argc) for c: every option's take() in command-line order;
  * positional arguments (at most c->max_args) into args[] and *nargs. family
@@ -45,6 +53,14 @@ struct opt_cmd {
  * stdout, or CLI_USAGE after one line on stderr. */
 int opt_parse(const struct opt_cmd *c, const struct opt_cmd *family, size_t nfamily, void *ctx,
 	      int argc, char **argv, const char **args, unsigned *nargs);
+
+/* As opt_parse, but prints nothing (for a caller that reports errors its own
+ * way, or a unit test): its own one-line errors go into err (errlen bytes) and
+ * it returns CLI_USAGE; --help returns OPT_HELP_ASKED (the caller shows it); a
+ * take() that fails reports as its caller arranged (through ctx). */
+int opt_parse_quiet(const struct opt_cmd *c, const struct opt_cmd *family, size_t nfamily,
+		    void *ctx, int argc, char **argv, const char **args, unsigned *nargs, char *err,
+		    size_t errlen);
 
 /* c's --help: "Usage: mqlb NAME USAGE", the summary, the options (aligned,
  * continuation lines indented), the about text. */
