@@ -61,49 +61,24 @@ void lab_ha_sync_render_args(const struct lab_env *env, int i, char **argv, int 
 	*n += 8;
 }
 
-/* The masq chain of `ip mqlb-lab-d<i+1>` as `director run --snat` writes it,
- * and its nopick chain: the lab's run.c starts the directors with masquerade
- * (it has no hook for --snat), so the rules are swapped before any client
- * connects. Both chains belong to the director's table, which goes with it. */
-static int snat_rules(const struct lab_env *env, const char *rundir, int i)
+/* What director i's table holds in the kernel (the SNAT to the back VIP that
+ * `director run --snat` wrote), kept as snat-d<i+1>.log in the run folder. */
+static int snat_listing(const struct lab_env *env, const char *rundir, int i)
 {
-	char path[1200], t[32];
-	const char *mid = "tcp flags & (syn | ack) != syn ct state new,invalid drop";
+	char log[1200], t[32];
 	snprintf(t, sizeof(t), "mqlb-lab-d%d", i + 1);
-	snprintf(path, sizeof(path), "%s/snat-d%d.nft", rundir, i + 1);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "flush chain ip %s masq\n", t);
-	fprintf(f,
-		"add rule ip %s masq ct original ip daddr %s ct original protocol tcp ct original "
-		"proto-dst %u snat ip to %s\n",
-		t, LAB_HA_VIP, env->vip_port, LAB_HA_BACK_VIP);
-	fprintf(f,
-		"add chain ip %s nopick { type filter hook prerouting priority -150; policy "
-		"accept; }\n",
-		t);
-	fprintf(f, "add rule ip %s nopick ip daddr %s tcp dport %u %s\n", t, LAB_HA_VIP,
-		env->vip_port, mid);
-	fprintf(f, "add rule ip %s nopick ip daddr %s %s\n", t, LAB_HA_BACK_VIP, mid);
-	fclose(f);
-	char log[1200];
 	snprintf(log, sizeof(log), "%s/snat-d%d.log", rundir, i + 1);
-	char *argv[] = {"nft", "-f", path, NULL};
-	char *list[] = {"nft", "list", "table", "ip", t, NULL}; /* what the kernel holds */
-	int ret = lab_run_cmd(env->director_ns[i], argv, log, log, 10 * NS_PER_S);
-	if (ret == 0)
-		ret = lab_run_cmd(env->director_ns[i], list, log, log, 10 * NS_PER_S);
+	char *list[] = {"nft", "list", "table", "ip", t, NULL};
+	int ret = lab_run_cmd(env->director_ns[i], list, log, log, 10 * NS_PER_S);
 	if (ret != 0)
-		log_error("lab: SNAT to the back VIP in director %d failed (%d), see %s", i + 1,
-			  ret, log);
+		log_error("lab: cannot list director %d's table (%d), see %s", i + 1, ret, log);
 	return ret == 0 ? 0 : -EIO;
 }
 
 int lab_ha_sync_start(const struct lab_env *env, const char *rundir, int i)
 {
 	char conf[1000], path[1000], log[1200];
-	if (snat_rules(env, rundir, i) < 0)
+	if (snat_listing(env, rundir, i) < 0)
 		return -EIO;
 	if (mode != LAB_HA_SYNC_CONNTRACK)
 		return 0;

@@ -32,11 +32,11 @@ int lab_ha_sync_active(const struct lab_env *env);
  * socket lives there). The strings live in static storage until the next
  * call for i. */
 void lab_ha_sync_render_args(const struct lab_env *env, int i, char **argv, int *n);
-/* Director i's nft table SNATs to LAB_HA_BACK_VIP instead of masquerading,
- * and drops mid-stream packets of unknown connections (the rules `director
- * run --snat` writes; see dataplane_nft.c), then, with conntrackd, conntrackd
- * starts in its namespace (stale lock and socket removed) and answers `-s`. Call after the
- * director is up and before keepalived starts. Returns 0 or < 0 (logged). */
+/* Director i (started by run.c with `--snat LAB_HA_BACK_VIP`) has its table
+ * listed into the run folder (snat-d<i+1>.log), then, with conntrackd,
+ * conntrackd starts in its namespace (stale lock and socket removed) and
+ * answers `-s`. Call after the director is up and before keepalived starts.
+ * Returns 0 or < 0 (logged). */
 int lab_ha_sync_start(const struct lab_env *env, const char *rundir, int i);
 /* Host death of director i: its conntrackd SIGKILLed (no goodbye to the
  * peer), reaped. Returns the pid it killed, 0 when none runs. */

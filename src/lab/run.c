@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "lab/host.h"
+#include "lab/hasync.h"
 #include "lab/run.h"
 #include "lab/series.h"
 #include "lab/spawn.h"
@@ -387,6 +388,10 @@ static int directors_start(struct run_ctx *c)
 		if (strcmp(c->dataplane, "proxy") != 0) {
 			argv[n++] = "--mode";
 			argv[n++] = c->env->hosts == LAB_HOSTS_LOOPBACK ? "local" : "nat";
+		}
+		if (lab_topology_ha(t) && lab_ha_sync_active(c->env)) {
+			argv[n++] = "--snat"; /* the back VIP keepalived moves (hasync.h) */
+			argv[n++] = LAB_HA_BACK_VIP;
 		}
 		char vrrp[1200];
 		if (lab_topology_ha(t)) { /* status shows keepalived's state */
