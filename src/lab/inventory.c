@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/addr.h"
 #include "lab/host.h"
 #include "lab/inventory.h"
 #include "lab/run.h"
@@ -63,9 +64,15 @@ static int line_apply(struct inv *v, char **w, int n, const char *path, int ln, 
 	if (!dest_ok(w[1]))
 		return bad(err, len, path, ln, "'%s' is not an ssh destination ([user@]host)",
 			   w[1]);
-	struct in_addr a;
-	if (inet_pton(AF_INET, w[2], &a) != 1)
-		return bad(err, len, path, ln, "'%s' is not an IPv4 address", w[2]);
+	/* a name is resolved here, once, as every address mqlb takes; the parts
+	 * get the literal (the directors' nft rules and the lab's nets are IPv4) */
+	struct sockaddr_storage ss;
+	char why[160], ip[ADDR_STRLEN];
+	if (addr_resolve(w[2], 0, &ss, why, sizeof(why)) != 0)
+		return bad(err, len, path, ln, "%s", why);
+	if (ss.ss_family != AF_INET)
+		return bad(err, len, path, ln, "'%s' is not an IPv4 address or name", w[2]);
+	addr_format_host(&ss, ip, sizeof(ip));
 	int max = count == &v->n_brokers ? 1 : 2;
 	if (*count == max)
 		return bad(err, len, path, ln, "more than %d %s line%s", max, w[0],
@@ -76,7 +83,7 @@ static int line_apply(struct inv *v, char **w, int n, const char *path, int ln, 
 	else
 		snprintf(name, sizeof(name), "%s%d", count == &v->n_dir ? "dir" : "client",
 			 *count + 1);
-	if (lab_host_add(name, w[1], w[2]) < 0)
+	if (lab_host_add(name, w[1], ip) < 0)
 		return bad(err, len, path, ln, "too many hosts");
 	(*count)++;
 	return 0;

@@ -56,7 +56,7 @@ nothing_left() { # nothing_left WHEN
 printf 'brokers root@%s.31 %s.31\ndirector root@x 10.0.0.300\n' "$S5_NET" "$S5_NET" >"$T_TMP/bad.inv"
 "$MQLB" lab run "${POINT[@]}" --inventory "$T_TMP/bad.inv" --out "$T_TMP/bad" 2>"$T_TMP/bad.err"
 is "$?" 2 "bad inventory: exit 2"
-ok "bad inventory: the file and line are named" grep -q "bad.inv:2: '10.0.0.300' is not an IPv4" "$T_TMP/bad.err"
+ok "bad inventory: the file and line are named" grep -q "bad.inv:2: '10.0.0.300' is not an IP address or host name" "$T_TMP/bad.err"
 printf 'brokers root@a 1.2.3.4\n' >"$T_TMP/short.inv"
 "$MQLB" lab run "${POINT[@]}" --inventory "$T_TMP/short.inv" 2>"$T_TMP/short.err"
 is "$?" 2 "inventory without directors and clients: exit 2"
