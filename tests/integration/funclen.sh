@@ -26,7 +26,6 @@ ALLOW='
 lab/lab.c:parse_run 345 lab option parsing: issue 15 option tables, another engineer
 lab/plot.c:lab_plots 161 lab plots: another engineer
 lab/search.c:lab_cmd_search 154 lab search: another engineer
-cluster/cluster_status.c:cluster_status 136 cluster status: another engineer
 lab/search.c:write_md 127 lab search: another engineer
 lab/run.c:lab_run_one 124 lab run: another engineer
 lab/report.c:lab_report 114 lab report: another engineer
