@@ -92,7 +92,10 @@ struct bench_totals {
 	double loss_ratio;	   /* lost / expected (0 when nothing expected) */
 };
 
+/* An empty subscriber account: no streams yet; filter is borrowed (must
+ * outlive s). */
 void bench_sub_acct_init(struct bench_sub_acct *s, uint32_t id, const char *filter);
+/* Frees the streams and their bitmaps; s is empty afterwards (filter kept). */
 void bench_sub_acct_free(struct bench_sub_acct *s);
 /* The stream of publisher pub_id in run nonce (created empty on first use).
  * NULL on ENOMEM. */
@@ -115,7 +118,9 @@ uint64_t bench_sub_latency(struct bench_sub_acct *s, uint64_t now_ns, uint64_t i
 /* Unique so far (all streams, not yet intersected with confirmations). */
 uint64_t bench_sub_unique_raw(const struct bench_sub_acct *s);
 
+/* An empty publisher account; topic is borrowed (must outlive p). */
 void bench_pub_acct_init(struct bench_pub_acct *p, uint32_t id, const char *topic);
+/* Frees the confirmed-seq bitmap; the counters stay readable. */
 void bench_pub_acct_free(struct bench_pub_acct *p);
 /* seq confirmed published (QoS 0 written, QoS 1/2 acknowledged). */
 int bench_pub_confirm(struct bench_pub_acct *p, uint64_t seq);

@@ -20,11 +20,13 @@ struct bench_hist {
 	uint64_t buckets[HIST_BUCKETS];
 };
 
+/* An empty histogram (min UINT64_MAX); it owns no memory. */
 void bench_hist_init(struct bench_hist *h);
 /* Bucket index of a value in us (exposed for tests and serialisation). */
 unsigned bench_hist_index(uint64_t us);
 /* Highest value (us) that falls in bucket idx ("highest equivalent value"). */
 uint64_t bench_hist_bucket_high(unsigned idx);
+/* Counts one value in us (any size: the top bucket takes the rest). */
 void bench_hist_record_us(struct bench_hist *h, uint64_t us);
 static inline void bench_hist_record_ns(struct bench_hist *h, uint64_t ns)
 {

@@ -23,6 +23,7 @@ void bench_msstat_sort(struct bench_msstat *s);
 uint64_t bench_msstat_percentile(const struct bench_msstat *s, double p);
 /* Largest value of a sorted list, 0 when empty. */
 uint64_t bench_msstat_max(const struct bench_msstat *s);
+/* Frees the values; s is empty and reusable afterwards. */
 void bench_msstat_free(struct bench_msstat *s);
 
 #endif

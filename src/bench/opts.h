@@ -70,6 +70,7 @@ struct bench_opts {
 void bench_opts_defaults(struct bench_opts *o, enum bench_mode mode);
 /* Mode by name ("conn", "sub", "pub", "run", "merge"), or -EINVAL. */
 int bench_mode_parse(const char *s);
+/* The mode's name (static), "?" out of range. */
 const char *bench_mode_name(enum bench_mode m);
 /* Parses argv (argv[0] = mode name, as getopt expects). Returns 0, 1 when
  * --help was asked, or -EINVAL with one line in err naming the flag/value. */

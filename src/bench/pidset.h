@@ -20,11 +20,13 @@ struct bench_pidset {
 	uint32_t n, cap;
 };
 
+/* An empty set; the array is allocated on the first add. */
 void bench_pidset_init(struct bench_pidset *s);
 /* Frees the array; the set is empty and reusable afterwards. */
 void bench_pidset_free(struct bench_pidset *s);
 /* Empties the set (keeps the memory): a session that was not resumed. */
 void bench_pidset_clear(struct bench_pidset *s);
+/* Whether id is in the set (binary search). */
 bool bench_pidset_has(const struct bench_pidset *s, uint16_t id);
 /* Adds id. Returns 1 if added, 0 if it was there already, -ENOMEM. */
 int bench_pidset_add(struct bench_pidset *s, uint16_t id);

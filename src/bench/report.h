@@ -77,17 +77,22 @@ struct bench_report {
 	bool raw_pubs, raw_subs;
 };
 
+/* An empty report (all zero). */
 void bench_report_init(struct bench_report *r);
+/* Frees what the report owns (histogram, counters by name, reconnect times). */
 void bench_report_free(struct bench_report *r);
 /* Adds n to the error counter named key (merging equal keys). */
 int bench_report_add_error(struct bench_report *r, const char *key, uint64_t n);
 /* Adds n to the TLS failure counter named key (merging equal keys). */
 int bench_report_add_tls_fail(struct bench_report *r, const char *key, uint64_t n);
+/* Adds n to the count of the target (broker address) key, merging equal keys;
+ * key is copied (truncated to fit). Returns 0 or -ENOMEM. */
 int bench_report_add_target(struct bench_report *r, const char *key, uint64_t n);
 /* Collects the workers' error counters (enum names and reason code names). */
 void bench_report_collect_errors(struct bench_report *r, const struct bench_worker *ws, unsigned nw,
 				 int mqtt_version);
 
+/* Writes the summary a person reads (what the mode measured) to f. */
 void bench_report_human(const struct bench_report *r, FILE *f);
 /* Writes --json. Returns 0 or -errno. */
 int bench_report_json(const struct bench_report *r, const char *path);

@@ -31,11 +31,14 @@ struct bench_seqmap {
  * (2 MiB), where a seq near 2^37 alone would ask for 16 GiB. */
 #define BENCH_SEQ_JUMP (1ull << 24)
 
+/* An empty map; the window is allocated as seqs arrive. */
 void bench_seqmap_init(struct bench_seqmap *m);
+/* Frees the window; m is empty and reusable afterwards. */
 void bench_seqmap_free(struct bench_seqmap *m);
 /* Adds seq. Returns 1 if it was new, 0 if already set, -ENOMEM, -ERANGE (seq >
  * BENCH_SEQ_MAX, or seq >= top + BENCH_SEQ_JUMP: nothing allocated or set). */
 int bench_seqmap_set(struct bench_seqmap *m, uint64_t seq);
+/* Whether seq is set (everything below the window is, nothing past it). */
 bool bench_seqmap_has(const struct bench_seqmap *m, uint64_t seq);
 /* All seqs below this are set (the contiguous prefix known without scanning). */
 uint64_t bench_seqmap_prefix(const struct bench_seqmap *m);

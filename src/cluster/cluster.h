@@ -70,9 +70,12 @@ struct cluster_state {
 	struct cluster_broker b[CLUSTER_MAX_BROKERS];
 };
 
+/* "none" / "star" / "mesh" (static strings), "?" out of range. */
 const char *cluster_bridge_name(enum cluster_bridge b);
 /* "star" / "mesh" / "none" -> 0 and *out, else -EINVAL. */
 int cluster_bridge_parse(const char *s, enum cluster_bridge *out);
+/* The defaults of `cluster up`: 3 brokers, star, 127.0.0.1:18831.., 0.25 CPU,
+ * 128 MiB (the whole struct is reset first). */
 void cluster_spec_defaults(struct cluster_spec *s);
 /* --profile thesis: 3 brokers, star (bridge QoS 2), 0.25 CPU, 128 MiB, Mosquitto
  * defaults. -EINVAL if unknown. */
@@ -94,7 +97,9 @@ int cluster_conf_write(FILE *f, const struct cluster_spec *s, unsigned i,
 /* State file: <run_dir>/state. write returns 0/-errno; read returns 0, -ENOENT
  * when there is no state file, -EINVAL when it is malformed. */
 int cluster_state_write(const struct cluster_state *st);
+/* Reads <run_dir>/state into st (see above for the returns). */
 int cluster_state_read(const char *run_dir, struct cluster_state *st);
+/* <s->run_dir>/<file> into out (truncated to len). */
 void cluster_run_path(const struct cluster_spec *s, const char *file, char *out, size_t len);
 
 /* What a broker's process is now, from /proc/<pid>/stat after checking that the
@@ -135,9 +140,15 @@ int cluster_wait_connack(const struct cluster_state *st, unsigned only, uint64_t
 			 char *why, size_t whylen);
 
 /* Subcommand bodies; return CLI_OK / CLI_FAIL / CLI_USAGE. */
+/* up: starts the brokers of s and waits up to timeout_ns until each answers. */
 int cluster_up(const struct cluster_spec *s, uint64_t timeout_ns);
+/* down: stops every broker recorded in run_dir's state, each given
+ * kill_timeout_ns to end; nothing running there is CLI_OK. */
 int cluster_down(const char *run_dir, uint64_t kill_timeout_ns);
+/* status: prints each broker's process, $SYS counts, bridges and limits (json:
+ * one object). CLI_OK only when every broker runs. */
 int cluster_status(const char *run_dir, int json);
+/* render: writes the brokers' configs for s into out_dir, starts nothing. */
 int cluster_render(const struct cluster_spec *s, const char *out_dir);
 /* kill: sends sig to broker id (1-based) after checking its pid is still that
  * mosquitto. SIGKILL/SIGTERM: waits up to timeout_ns until it is dead (gone or
@@ -151,8 +162,11 @@ int cluster_start(const char *run_dir, unsigned id, uint64_t timeout_ns);
 /* --signal: KILL, TERM, STOP, CONT (any case, SIG prefix allowed) -> 0 and *sig,
  * else -EINVAL. cluster_signal_name gives "KILL" etc. back. */
 int cluster_signal_parse(const char *s, int *sig);
+/* "KILL", "TERM", "STOP", "CONT" (static), "?" for another signal. */
 const char *cluster_signal_name(int sig);
 
+/* `mqlb cluster SUBCOMMAND ...`: dispatches from the subcommand table; returns
+ * the exit status (CLI_OK, CLI_FAIL, CLI_USAGE). */
 int cmd_cluster(int argc, char **argv);
 
 #endif

@@ -47,6 +47,7 @@ struct cgroup {
  * /sys/fs/cgroup; tests pass a fake tree) is inspected for cgroup.controllers
  * (v2) or per-controller directories (v1). */
 enum cgroup_version cgroup_detect(const char *root);
+/* "none", "v1", "v2" (static strings), "?" out of range. */
 const char *cgroup_version_name(enum cgroup_version v);
 
 /* Builds the paths of group mqlb/<name> without touching the file system.

@@ -40,10 +40,12 @@ const struct jr_value *jr_get(const struct jr_value *v, const char *key);
 /* A number as u64: exact when it is an integer that fits, else the double
  * truncated and clamped to [0, UINT64_MAX]; def when v is not a number. */
 uint64_t jr_u64(const struct jr_value *v, uint64_t def);
-/* The number (a double), the string (borrowed) or the boolean; def when v is
- * NULL or of another type. */
+/* The number as a double; def when v is NULL or not a number. */
 double jr_num(const struct jr_value *v, double def);
+/* The string (borrowed from the document, NUL-terminated); def when v is NULL
+ * or not a string. */
 const char *jr_str(const struct jr_value *v, const char *def);
+/* The boolean; def when v is NULL or not true/false. */
 bool jr_bool(const struct jr_value *v, bool def);
 
 #endif

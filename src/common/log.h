@@ -11,8 +11,12 @@ enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_LEVEL_COUNT }
 extern enum log_level log_threshold;
 /* Name shown in front of each line ("mqlb director[a]"); borrowed, must outlive logging. */
 void log_set_prefix(const char *prefix);
+/* Sets log_threshold from MQLB_LOG (error, warning, info, debug); unset or
+ * unknown: unchanged. */
 void log_init_from_env(void);
 
+/* One line on stderr ("HH:MM:SS.mmm PREFIX: LEVEL: message", no level for
+ * info) when lvl is within log_threshold; one write, so threads do not mix. */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Formats into a caller's error buffer, the way library calls report what

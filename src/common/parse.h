@@ -6,7 +6,9 @@
 
 #include <stdint.h>
 
+/* A decimal unsigned number in [min, max] (no sign, no spaces, no suffix). */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* A decimal int in [min, max] (a leading '-' allowed). */
 int parse_int(const char *s, int min, int max, int *out);
 /* "400ms", "1s", "2.5s", "100us", "1m"; a bare number is in default_unit_ns. */
 int parse_duration_ns(const char *s, uint64_t default_unit_ns, uint64_t *out);

@@ -67,6 +67,8 @@ int event_mask(const struct event_loop *el, int fd);
 /* Number of registered fds. */
 unsigned event_count(const struct event_loop *el);
 
+/* A disarmed timer that calls fn(ctx) when it fires; t is the caller's and
+ * must outlive any arming. */
 void event_timer_init(struct event_timer *t, event_timer_fn fn, void *ctx);
 /* Arms (or moves) t to fire at when_ns (CLOCK_MONOTONIC); a time in the past fires
  * on the next loop iteration. Returns 0 or -ENOMEM. */
@@ -98,6 +100,7 @@ int event_loop_run(struct event_loop *el);
 void event_loop_stop(struct event_loop *el);
 /* Interrupts a wait from another thread or a signal handler (async-signal-safe). */
 void event_loop_wake(struct event_loop *el);
+/* Whether event_loop_stop() was called (the loop ends after this iteration). */
 bool event_loop_stopped(const struct event_loop *el);
 
 #endif

@@ -20,9 +20,12 @@ struct monitor_diag {
 	int fd;
 	uint32_t seq;
 };
+/* Opens the sock_diag netlink socket in netns. 0 or -errno. */
 int monitor_diag_open(struct monitor_diag *d, const char *netns);
+/* Fills counts[0..n) as above (one dump per call). 0 or -errno. */
 int monitor_diag_count(struct monitor_diag *d, int family, const uint16_t *ports, size_t n,
 		       uint64_t *counts);
+/* Closes the socket (d may be opened again). */
 void monitor_diag_close(struct monitor_diag *d);
 /* The dump request of monitor_diag_count alone: sends it for family and gives
  * its sequence number in *seq (the replies carry it). 0 or -errno. */
@@ -98,6 +101,7 @@ struct monitor_prom {
 #define MONITOR_PROM_REQ_MORE	   0
 #define MONITOR_PROM_REQ_METRICS   1
 #define MONITOR_PROM_REQ_NOT_FOUND 2
+/* Classifies the request (see above): one of MONITOR_PROM_REQ_*. */
 int monitor_prom_request(const char *req, size_t got, size_t cap);
 /* Binds and listens on spec (HOST:PORT, port not 0). 0, or -errno with err set. */
 int monitor_prom_listen(struct monitor_prom *p, const char *addr, char *err, size_t errlen);
@@ -106,6 +110,8 @@ int monitor_prom_attach(struct monitor_prom *p, struct event_loop *el);
 /* Closes the listener and every open connection; frees the body. */
 void monitor_prom_close(struct monitor_prom *p);
 
+/* `mqlb monitor [options]`: samples until SIGINT/SIGTERM or --duration;
+ * returns the exit status (CLI_OK, CLI_FAIL, CLI_USAGE). */
 int cmd_monitor(int argc, char **argv);
 
 #endif

@@ -142,6 +142,7 @@ int mqtt_encode(const struct mqtt_packet *p, uint8_t version, uint8_t *buf, size
 /* Fast dedicated encoders (same return convention). */
 /* Whole PUBLISH; size first with mqtt_size_publish() (0 = cannot be encoded). */
 size_t mqtt_size_publish(const struct mqtt_publish *pub, uint8_t version);
+/* Whole PUBLISH into buf (cap >= mqtt_size_publish()). */
 int mqtt_encode_publish(const struct mqtt_publish *pub, uint8_t version, uint8_t *buf, size_t cap);
 /* PUBLISH without its payload bytes (the Remaining Length still counts
  * pub->payload.len): for writev / writing the payload in place right after. */
@@ -151,10 +152,14 @@ int mqtt_encode_publish_header(const struct mqtt_publish *pub, uint8_t version, 
  * reason != 0. type must be one of those four (else -MQTT_ERR_BAD_ARG). */
 int mqtt_encode_ack(uint8_t type, uint16_t packet_id, uint8_t reason, uint8_t version, uint8_t *buf,
 		    size_t cap);
+/* CONNECT, in the version c carries (c->version). */
 int mqtt_encode_connect(const struct mqtt_connect *c, uint8_t *buf, size_t cap);
+/* CONNACK (5.0: with its properties). */
 int mqtt_encode_connack(const struct mqtt_connack *c, uint8_t version, uint8_t *buf, size_t cap);
+/* SUBSCRIBE with every filter of s and its options. */
 int mqtt_encode_subscribe(const struct mqtt_subscribe *s, uint8_t version, uint8_t *buf,
 			  size_t cap);
+/* UNSUBSCRIBE with every filter of u. */
 int mqtt_encode_unsubscribe(const struct mqtt_unsubscribe *u, uint8_t version, uint8_t *buf,
 			    size_t cap);
 /* PINGREQ: 2 bytes C0 00. */

@@ -37,6 +37,7 @@
  * when the broker refused. On failure err (may be NULL) gets one line saying why. */
 int mqtt_probe_connack(const struct sockaddr_storage *addr, uint64_t timeout_ns, char *err,
 		       size_t errlen);
+/* The same from inside network namespace netns (NULL: ours). */
 int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns,
 			  uint64_t timeout_ns, char *err, size_t errlen);
 
@@ -74,6 +75,8 @@ int mqtt_probe_sys_pump(struct mqtt_probe_sys_conn *c);
 /* Latest value seen on exactly this topic, or NULL. Borrowed from c. */
 const struct mqtt_probe_sys_value *mqtt_probe_sys_get(const struct mqtt_probe_sys_conn *c,
 						      const char *topic);
+/* Sends DISCONNECT (without waiting) and closes the socket; c->fd is -1 after,
+ * the values stay readable. */
 void mqtt_probe_sys_close(struct mqtt_probe_sys_conn *c);
 
 /* One-shot: subscribe to topics (exact names or filters) and collect values
@@ -86,7 +89,10 @@ int mqtt_probe_sys_read(const struct sockaddr_storage *addr, const char *netns,
 
 /* Builders exposed for unit tests: write the packet into buf (cap bytes) and
  * return its length, or -ENOSPC / -EINVAL. */
+/* CONNECT (3.1.1, clean session) with client_id and keepalive_s. */
 int mqtt_probe_build_connect(uint8_t *buf, size_t cap, const char *client_id, uint16_t keepalive_s);
+/* SUBSCRIBE of filters[0..n) at QoS 0 (-EINVAL: n 0 or over 64, packet_id 0, an
+ * empty or too long filter). */
 int mqtt_probe_build_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
 			       const char *const *filters, size_t n);
 /* Frames one packet at buf: returns total length (header + remaining) when a
