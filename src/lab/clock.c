@@ -152,12 +152,17 @@ int lab_clocks(const char *out, uint64_t max_ms, uint64_t *latency_err_ns)
 
 void lab_clocks_report(const char *out, uint64_t max_ms)
 {
+	lab_clocks_section(out, out, "report.md", max_ms);
+}
+
+void lab_clocks_section(const char *csv_dir, const char *md_dir, const char *md, uint64_t max_ms)
+{
 	char path[PATH_MAX], line[512];
-	snprintf(path, sizeof(path), "%s/clocks.csv", out);
+	snprintf(path, sizeof(path), "%s/clocks.csv", csv_dir);
 	FILE *in = fopen(path, "r");
 	if (!in)
 		return;
-	snprintf(path, sizeof(path), "%s/report.md", out);
+	snprintf(path, sizeof(path), "%s/%s", md_dir, md);
 	FILE *f = fopen(path, "a");
 	if (!f) {
 		fclose(in);

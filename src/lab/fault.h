@@ -76,6 +76,8 @@ struct lab_ha;
 struct lab_inject_env {
 	const struct lab_env *env;
 	const char *cluster_dir; /* mqlb cluster --run-dir */
+	const char *broker_host; /* where `cluster kill|start` runs: NULL here, or the
+				  * brokers' SSH host (host.h; cluster_dir is its path there) */
 	const char *log_path;	 /* <run>/faults.log */
 	int brokers;
 	pid_t *directors;  /* the run's director pids; director-kill reaps and zeroes one */

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "lab/hasync.h"
+#include "lab/inventory.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
@@ -321,6 +322,21 @@ static int run_variant(const struct lab_opts *o, struct lab_session *s, const ch
 	return 0;
 }
 
+/* Why scenario sc cannot run on SSH hosts (--inventory), or NULL. */
+static const char *ssh_why(const struct lab_scenario *sc)
+{
+	if (sc->when == 1)
+		return "HA (keepalived's VRRP VIP, a director host's death) runs on the lab's "
+		       "namespaces only";
+	for (int k = 0; sc->fault && k < LAB_FAULT_KINDS; k++) {
+		const char *name = lab_fault_kind_name((enum lab_fault_kind)k);
+		size_t len = strlen(name);
+		if (strncmp(sc->fault, name, len) == 0 && strchr(":=@", sc->fault[len]))
+			return lab_fault_ssh_why((enum lab_fault_kind)k);
+	}
+	return NULL;
+}
+
 /* Every variant's options, checked before anything starts. */
 static int plan(const struct lab_faults_opts *x, struct lab_opts *opts, int *sc_of, int *v_of)
 {
@@ -328,6 +344,9 @@ static int plan(const struct lab_faults_opts *x, struct lab_opts *opts, int *sc_
 	for (int p = 0; p < x->n_pick; p++) {
 		const struct lab_scenario *sc = &scenarios[PICK_SCENARIO(x->pick[p])];
 		unsigned mask = PICK_MASK(x->pick[p]);
+		if (x->base.inventory && ssh_why(sc))
+			return -cli_usage_error("lab faults", "--scenario %s with --inventory: %s",
+						sc->name, ssh_why(sc));
 		for (int v = 0; v < LAB_MAX_VARIANTS && sc->v[v].name; v++) {
 			char err[256];
 			if (mask && !(mask & 1u << v))
@@ -348,9 +367,10 @@ int lab_cmd_faults(struct lab_faults_opts *x)
 	int sc_of[N_SCENARIOS * LAB_MAX_VARIANTS], v_of[N_SCENARIOS * LAB_MAX_VARIANTS];
 	struct lab_session s;
 	char path[1200], why[256];
-	if (!x->n_pick)
+	if (!x->n_pick) /* all: on SSH hosts, those that run there */
 		for (int i = 0; i < N_SCENARIOS; i++)
-			x->pick[x->n_pick++] = i;
+			if (!x->base.inventory || !ssh_why(&scenarios[i]))
+				x->pick[x->n_pick++] = i;
 	int n = plan(x, opts, sc_of, v_of);
 	if (n <= 0)
 		return CLI_USAGE;
@@ -400,6 +420,8 @@ int lab_cmd_faults(struct lab_faults_opts *x)
 		 (double)(time_mono_ns() - t0) / 60e9, failed);
 	if (lab_faults_report(s.out) < 0)
 		return CLI_FAIL;
+	if (x->base.inventory)
+		lab_clocks_section(s.out, s.out, "faults.md", x->base.max_clock_offset_ms);
 	printf("report: %s/faults.md\n", s.out);
 	return failed ? CLI_FAIL : CLI_OK;
 }

@@ -56,5 +56,8 @@ int lab_clock_measure(const char *host, int samples, struct lab_clock *c);
 int lab_clocks(const char *out, uint64_t max_ms, uint64_t *latency_err_ns);
 /* Appends the "Clocks" section to <out>/report.md from clocks.csv. */
 void lab_clocks_report(const char *out, uint64_t max_ms);
+/* The same section from <csv_dir>/clocks.csv appended to <md_dir>/<md>: a
+ * search's or a faults folder's one clocks.csv under each report it writes. */
+void lab_clocks_section(const char *csv_dir, const char *md_dir, const char *md, uint64_t max_ms);
 
 #endif

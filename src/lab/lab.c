@@ -118,6 +118,8 @@ static void usage_search(FILE *f)
 		"  --run-timeout S      hard limit per run (300; run: 240)\n"
 		"  --qos --clients --burst --interval --dataplane --scheduler --hosts --out\n"
 		"                       as in lab run\n"
+		"  --inventory FILE --remote-mqlb PATH --max-clock-offset MS\n"
+		"                       every setup on SSH hosts, as lab run (docs/hosts.md)\n"
 		"\n"
 		"Setups:\n");
 	int n;
@@ -192,6 +194,11 @@ static void usage_faults(FILE *f)
 		"  --health-interval D --reconnect-delay MIN[,MAX] --clients --burst --interval\n"
 		"  --drain --quiet --run-timeout --dataplane --hosts --out --profile\n"
 		"                       as in lab run\n"
+		"  --inventory FILE --remote-mqlb PATH --max-clock-offset MS\n"
+		"                       on SSH hosts, as lab run: none, broker-restart, hub-kill\n"
+		"                       and broker-freeze (signals to a broker on its host); the\n"
+		"                       others cut the link SSH rides on, HA needs namespaces\n"
+		"                       (all: those four; docs/hosts.md)\n"
 		"\n"
 		"Scenarios:\n");
 	int n;
@@ -484,11 +491,11 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		return cli_usage_error(cmd, "--quick and --full exclude each other");
 	if (remote_mqlb && !o->inventory)
 		return cli_usage_error(cmd, "--remote-mqlb needs --inventory");
-	if (o->inventory && (x || fx))
-		return cli_usage_error(cmd, "--inventory: only lab run goes over SSH so far");
-	if (o->inventory && o->n_faults)
-		return cli_usage_error(cmd,
-				       "--fault with --inventory: faults run on namespaces only");
+	for (int k = 0; o->inventory && k < o->n_faults; k++) /* the ones SSH can run */
+		if (lab_fault_ssh_why(o->faults[k].kind))
+			return cli_usage_error(cmd, "--fault %s with --inventory: %s",
+					       o->faults[k].spec,
+					       lab_fault_ssh_why(o->faults[k].kind));
 	if (o->inventory && !strcmp(o->dataplane, "ipvs"))
 		return cli_usage_error(cmd, "--dataplane ipvs with --inventory: use nft or proxy");
 	for (int t = 0; o->inventory && t < o->n_topologies; t++)

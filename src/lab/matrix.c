@@ -89,13 +89,44 @@ uint64_t lab_publish_ms(const struct lab_opts *o, uint64_t clients)
 	return (lim + per_host - 1) / per_host * o->interval_ms;
 }
 
+const char *lab_fault_ssh_why(enum lab_fault_kind k)
+{
+	switch (k) {
+	case LAB_FAULT_BROKER_KILL:
+	case LAB_FAULT_BROKER_FREEZE: /* a signal sent by `cluster kill` on the brokers' host */
+		return NULL;
+	case LAB_FAULT_CLIENT_FLAP:
+		return "it takes the client host's own link down, which carries the SSH "
+		       "connection that would bring it back up";
+	case LAB_FAULT_DIRECTOR_KILL:
+		return "a host death downs the director host's links, the SSH connection's "
+		       "among them (a real one needs the host's power control)";
+	case LAB_FAULT_NETEM:
+		return "netem on the client link delays and drops the SSH traffic on it too, and "
+		       "its switch side is no host of the inventory";
+	case LAB_FAULT_BRIDGE_CUT:
+		return "it needs a firewall table on the brokers' host that a lost SSH "
+		       "connection would leave in place; not over SSH yet";
+	default:
+		return "unknown fault";
+	}
+}
+
 int lab_faults_validate(const struct lab_opts *o, const struct lab_run *runs, int n, char *err,
 			size_t errlen)
 {
 	int netns = o->hosts == LAB_HOSTS_NETNS || (o->hosts == LAB_HOSTS_AUTO && geteuid() == 0);
-	if (o->n_faults && !netns) {
+	if (o->n_faults && !netns && !o->inventory) {
 		snprintf(err, errlen, "--fault needs the lab's namespaces (root, --hosts netns)");
 		return -EINVAL;
+	}
+	for (int i = 0; o->inventory && i < o->n_faults; i++) {
+		const char *why = lab_fault_ssh_why(o->faults[i].kind);
+		if (why) {
+			snprintf(err, errlen, "--fault %s with --inventory: %s", o->faults[i].spec,
+				 why);
+			return -EINVAL;
+		}
 	}
 	for (int r = 0; r < n; r++) {
 		struct lab_fault_limits l = {

@@ -266,10 +266,12 @@ static int kernel_has_ipvs(void)
 /* What the lab does not do over SSH yet: said before anything starts. */
 static int ssh_refuse(const struct lab_opts *o)
 {
-	if (o->n_faults) {
-		log_error("lab: --fault with --inventory: faults run on namespaces only");
-		return -EINVAL;
-	}
+	for (int i = 0; i < o->n_faults; i++)
+		if (lab_fault_ssh_why(o->faults[i].kind)) {
+			log_error("lab: --fault %s with --inventory: %s", o->faults[i].spec,
+				  lab_fault_ssh_why(o->faults[i].kind));
+			return -EINVAL;
+		}
 	if (!strcmp(o->dataplane, "ipvs")) { /* the brokers would need routes per client */
 		log_error("lab: --dataplane ipvs with --inventory: use nft or proxy");
 		return -EINVAL;

@@ -470,6 +470,7 @@ static int faults_open(struct run_ctx *c)
 	unlink(path);
 	struct lab_inject_env e = {.env = c->env,
 				   .cluster_dir = c->cluster_dir,
+				   .broker_host = brokers_host(c),
 				   .log_path = path,
 				   .brokers = 3,
 				   .directors = c->dirs,

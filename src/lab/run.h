@@ -267,7 +267,13 @@ int lab_matrix_size(const struct lab_opts *o);
 /* How long the publishers of a run with `clients` clients publish: the larger
  * host's share of the burst per publisher times -I, in ms. */
 uint64_t lab_publish_ms(const struct lab_opts *o, uint64_t clients);
-/* Checks every fault of o against every run (lab_fault_check). Returns 0, or
+/* Why a fault of kind k cannot run on SSH hosts (--inventory), one clause for
+ * a usage error, or NULL when it can: broker-kill and broker-freeze signal a
+ * broker on the brokers' host; the others cut the link that carries SSH or
+ * need what the inventory's hosts do not give (docs/hosts.md). */
+const char *lab_fault_ssh_why(enum lab_fault_kind k);
+/* Checks every fault of o against every run (lab_fault_check) and, with
+ * --inventory, that each runs over SSH (lab_fault_ssh_why). Returns 0, or
  * -EINVAL with err set (one line, for the usage error). */
 int lab_faults_validate(const struct lab_opts *o, const struct lab_run *runs, int n, char *err,
 			size_t errlen);

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "common/time.h"
+#include "lab/inventory.h"
 #include "lab/run.h"
 #include "lab/spawn.h"
 
@@ -527,6 +528,13 @@ static void write_md(const char *out, const struct search_head *h, const struct 
 	fclose(f);
 }
 
+/* How the hosts were made, for the log line and search.md's head (netns: the
+ * caller's wording). */
+static const char *hosts_name(enum lab_hosts h, const char *netns)
+{
+	return h == LAB_HOSTS_NETNS ? netns : h == LAB_HOSTS_SSH ? "SSH hosts" : "loopback";
+}
+
 int lab_cmd_search(const struct lab_search_opts *x)
 {
 	int pick[LAB_MAX_SETUPS], n_pick = x->n_pick;
@@ -564,8 +572,7 @@ int lab_cmd_search(const struct lab_search_opts *x)
 	log_info("lab search: %d setups x %d QoS x %d load%s = %d runs (%s, %s, hosts: %s) into "
 		 "%s; estimated %.0f min (at most %.0f min: --run-timeout %" PRIu64 " s per run)",
 		 n_pick, x->base.n_qos, x->base.n_clients, x->base.n_clients == 1 ? "" : "s", total,
-		 ss.env.dataplane, ss.env.scheduler,
-		 ss.env.hosts == LAB_HOSTS_NETNS ? "namespaces" : "loopback", ss.out,
+		 ss.env.dataplane, ss.env.scheduler, hosts_name(ss.env.hosts, "namespaces"), ss.out,
 		 ceil((double)est / 60), ceil((double)total * (double)x->base.run_timeout_s / 60),
 		 x->base.run_timeout_s);
 
@@ -632,6 +639,9 @@ int lab_cmd_search(const struct lab_search_opts *x)
 			char dir[PATH_MAX];
 			snprintf(dir, sizeof(dir), "%s/%s", ss.out, setups[pick[i]].name);
 			lab_report(dir);
+			if (x->base.inventory) /* the clocks of the whole search (DIR/clocks.csv) */
+				lab_clocks_section(ss.out, dir, "report.md",
+						   x->base.max_clock_offset_ms);
 		}
 		struct search_head h;
 		memset(&h, 0, sizeof(h));
@@ -643,7 +653,7 @@ int lab_cmd_search(const struct lab_search_opts *x)
 		free(text);
 		snprintf(h.started, sizeof(h.started), "%s", started);
 		snprintf(h.hosts, sizeof(h.hosts), "%s",
-			 ss.env.hosts == LAB_HOSTS_NETNS ? "network namespaces" : "loopback");
+			 hosts_name(ss.env.hosts, "network namespaces"));
 		snprintf(h.dataplane, sizeof(h.dataplane), "%s", ss.env.dataplane);
 		snprintf(h.scheduler, sizeof(h.scheduler), "%s", ss.env.scheduler);
 		h.minutes = minutes;
@@ -655,6 +665,9 @@ int lab_cmd_search(const struct lab_search_opts *x)
 		h.topology = x->base.topologies[0];
 		write_csv(ss.out, rs, n);
 		write_md(ss.out, &h, rs, n, pick, done);
+		if (x->base.inventory)
+			lab_clocks_section(ss.out, ss.out, "search.md",
+					   x->base.max_clock_offset_ms);
 		char sj[PATH_MAX + 16];
 		snprintf(sj, sizeof(sj), "%s/search.json", ss.out);
 		FILE *jf = fopen(sj, "w"); /* what the data alone cannot tell a rebuild */
@@ -711,11 +724,12 @@ int lab_search_rebuild(const char *dir)
 				snprintf(h.started, sizeof(h.started), "unknown date");
 			if (!lj || lab_json_get(lj, "machine", h.machine, sizeof(h.machine)) < 0)
 				snprintf(h.machine, sizeof(h.machine), "unknown machine");
+			int got = lj && lab_json_get(lj, "hosts", v, sizeof(v)) == 0;
 			snprintf(h.hosts, sizeof(h.hosts), "%s",
-				 lj && lab_json_get(lj, "hosts", v, sizeof(v)) == 0 &&
-					 strncmp(v, "network namespaces", 18) == 0
+				 got && strncmp(v, "network namespaces", 18) == 0
 				     ? "network namespaces"
-				     : "loopback");
+				 : got && strncmp(v, "SSH hosts", 9) == 0 ? "SSH hosts"
+									  : "loopback");
 			double iv = 0;
 			if (lj && lab_json_num(lj, "interval_ms", &iv) == 0)
 				h.interval_ms = (uint64_t)iv;

@@ -9,11 +9,15 @@
 # only (both generated here), ListenAddress = its namespace's address, port 22.
 # Sets S5_SSH_CONFIG (ssh -F for the lab), S5_INV (the inventory) and the
 # function s5_inventory FILE [CLIENT1-ADDRESS] [SSH-CONFIG].
+# A test that may run beside another of these sets S5_PREFIX (default s5: the
+# names mqlb-<prefix>-*, veths <prefix>-*) and S5_NET (default 198.18.57, a /24)
+# before sourcing this file.
 need ssh ssh-keygen
 [ -x /usr/sbin/sshd ] || skip_all "openssh-server (/usr/sbin/sshd) not installed"
 
-S5_BR=mqlb-s5-br
-S5_NET=198.18.57
+S5_PREFIX=${S5_PREFIX:-s5}
+S5_BR=mqlb-$S5_PREFIX-br
+S5_NET=${S5_NET:-198.18.57}
 S5_HOSTS="b:31 d1:21 d2:22 c1:11 c2:12"
 
 s5_teardown() {
@@ -22,10 +26,10 @@ s5_teardown() {
 		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
 	for h in $S5_HOSTS; do
-		ip netns del "mqlb-s5-${h%%:*}" 2>/dev/null
+		ip netns del "mqlb-$S5_PREFIX-${h%%:*}" 2>/dev/null
 		# the kernel frees a deleted namespace (and its veths) later, when the
 		# last process in it ends: the root end may outlive it
-		ip link del "s5-${h%%:*}" 2>/dev/null
+		ip link del "$S5_PREFIX-${h%%:*}" 2>/dev/null
 	done
 	ip link del "$S5_BR" 2>/dev/null
 	true
@@ -44,12 +48,12 @@ ip link add "$S5_BR" type bridge
 ip addr add "$S5_NET.1/24" dev "$S5_BR"
 ip link set "$S5_BR" up
 for h in $S5_HOSTS; do
-	n=${h%%:*} a=$S5_NET.${h##*:} ns=mqlb-s5-${h%%:*}
+	n=${h%%:*} a=$S5_NET.${h##*:} ns=mqlb-$S5_PREFIX-${h%%:*}
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	ip link add "s5-$n" type veth peer name eth0 netns "$ns" ||
-		skip_all "cannot make the veth of $ns (a stale s5-$n?)"
-	ip link set "s5-$n" master "$S5_BR" up
+	ip link add "$S5_PREFIX-$n" type veth peer name eth0 netns "$ns" ||
+		skip_all "cannot make the veth of $ns (a stale $S5_PREFIX-$n?)"
+	ip link set "$S5_PREFIX-$n" master "$S5_BR" up
 	ip -n "$ns" addr add "$a/24" dev eth0
 	ip -n "$ns" link set eth0 up
 	case $n in d*)
@@ -77,7 +81,7 @@ EOF
 	track $!
 done
 for h in $S5_HOSTS; do
-	wait_port "$S5_NET.${h##*:}" 22 10 || skip_all "sshd in mqlb-s5-${h%%:*} did not listen"
+	wait_port "$S5_NET.${h##*:}" 22 10 || skip_all "sshd in mqlb-$S5_PREFIX-${h%%:*} did not listen"
 done
 
 s5_ssh_config() { # s5_ssh_config FILE IDENTITY
