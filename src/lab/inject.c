@@ -2,7 +2,8 @@
  *
  * How each fault is made, and undone:
  *   broker-kill    `mqlb cluster kill --signal KILL` / `cluster start` (its
- *                  own config, cgroup, namespace and persistence file)
+ *                  own config, cgroup, namespace and persistence file); on
+ *                  SSH hosts both run on the brokers' host, over ssh
  *   broker-freeze  SIGSTOP / SIGCONT (cluster kill --signal STOP|CONT)
  *   client-flap    ip link set dev front down / up in mqlb-lab-client<N>;
  *                  the lab has no default route and the connected /24 comes
@@ -98,7 +99,7 @@ static int broker_signal(struct lab_inject *x, int undo, const struct lab_fault 
 			: sig == SIGSTOP ? "STOP"
 					 : "CONT",
 			NULL};
-	return act(x, undo, f, NULL, argv);
+	return act(x, undo, f, x->e.broker_host, argv);
 }
 
 /* Broker N again with its own config, cgroup and namespace; `cluster start`
@@ -109,7 +110,7 @@ static int broker_start(struct lab_inject *x, const struct lab_fault *f)
 	snprintf(b, sizeof(b), "%d", f->target);
 	char *argv[] = {LAB_SELF,   "cluster", "start", "--run-dir", (char *)x->e.cluster_dir,
 			"--broker", b,	       NULL};
-	return act(x, 1, f, NULL, argv);
+	return act(x, 1, f, x->e.broker_host, argv);
 }
 
 static int link_set(struct lab_inject *x, int undo, const struct lab_fault *f, const char *ns,
