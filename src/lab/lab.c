@@ -79,6 +79,7 @@ static void usage_run(FILE *f)
 	    "                       publish, repeatable; kinds broker-kill, broker-freeze,\n"
 	    "                       client-flap, bridge-cut, director-kill, netem; e.g.\n"
 	    "                       broker-kill:2@5s+3s, netem:all=delay=50ms,loss=1%%@0s+20s\n"
+	    "                       (with --inventory: broker-kill and broker-freeze only)\n"
 	    "  --persistent         persistent sessions: bench -V 5 -C false --reconnect\n"
 	    "  --keepalive S        bench -k (bench's default: 300)\n"
 	    "  --reconnect-delay MIN[,MAX]  bench's reconnect backoff\n"
