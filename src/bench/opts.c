@@ -270,6 +270,14 @@ static int take_count(struct pctx *p, const char *v, uint64_t max, uint64_t *out
 	return 0;
 }
 
+/* An int in [lo, hi] into *out, else the error fmt (with v). */
+static int take_int(struct pctx *p, const char *v, int lo, int hi, int *out, const char *fmt)
+{
+	if (parse_int(v, lo, hi, out) < 0)
+		return fail(p->err, p->errlen, fmt, v);
+	return 0;
+}
+
 static int take_host(void *x, const char *cmd, const char *v)
 {
 	(void)cmd;
@@ -280,12 +288,11 @@ static int take_host(void *x, const char *cmd, const char *v)
 static int take_port(void *x, const char *cmd, const char *v)
 {
 	CTX(x);
-	int n;
+	int n = 0;
 	(void)cmd;
-	if (parse_int(v, 1, 65535, &n) < 0)
-		return ERR("-p: '%s' is not a port (1-65535)", v);
-	p->o->port = (uint16_t)n;
-	return 0;
+	int r = take_int(p, v, 1, 65535, &n, "-p: '%s' is not a port (1-65535)");
+	p->o->port = r ? p->o->port : (uint16_t)n;
+	return r;
 }
 
 static int take_count_c(void *x, const char *cmd, const char *v)
@@ -369,12 +376,11 @@ static int take_topic(void *x, const char *cmd, const char *v)
 static int take_qos(void *x, const char *cmd, const char *v)
 {
 	CTX(x);
-	int n;
+	int n = 0;
 	(void)cmd;
-	if (parse_int(v, 0, 2, &n) < 0)
-		return ERR("-q: '%s' is not a QoS (0, 1 or 2)", v);
-	p->o->qos = (uint8_t)n;
-	return 0;
+	int r = take_int(p, v, 0, 2, &n, "-q: '%s' is not a QoS (0, 1 or 2)");
+	p->o->qos = r ? p->o->qos : (uint8_t)n;
+	return r;
 }
 
 static int take_version(void *x, const char *cmd, const char *v)
@@ -394,12 +400,11 @@ static int take_version(void *x, const char *cmd, const char *v)
 static int take_keepalive(void *x, const char *cmd, const char *v)
 {
 	CTX(x);
-	int n;
+	int n = 0;
 	(void)cmd;
-	if (parse_int(v, 0, 65535, &n) < 0)
-		return ERR("-k: '%s' is not a keepalive (0-65535 s)", v);
-	p->o->keepalive_s = (uint16_t)n;
-	return 0;
+	int r = take_int(p, v, 0, 65535, &n, "-k: '%s' is not a keepalive (0-65535 s)");
+	p->o->keepalive_s = r ? p->o->keepalive_s : (uint16_t)n;
+	return r;
 }
 
 static int is_bool(const char *w)
@@ -560,12 +565,11 @@ static int take_reconnect_delay(void *x, const char *cmd, const char *v)
 static int take_threads(void *x, const char *cmd, const char *v)
 {
 	CTX(x);
-	int n;
+	int n = 0;
 	(void)cmd;
-	if (parse_int(v, 1, 256, &n) < 0)
-		return ERR("--threads: '%s' is not 1-256", v);
-	p->o->threads = (unsigned)n;
-	return 0;
+	int r = take_int(p, v, 1, 256, &n, "--threads: '%s' is not 1-256");
+	p->o->threads = r ? p->o->threads : (unsigned)n;
+	return r;
 }
 
 /* The TLS flags; the files are read when the run starts. */

@@ -55,40 +55,34 @@ void bench_report_free(struct bench_report *r)
 	r->errors = NULL;
 }
 
-int bench_report_add_error(struct bench_report *r, const char *key, uint64_t n)
+/* Adds n to the counter key of (*v)[0..*count), merging equal keys (a new key
+ * is copied, truncated to fit). */
+static int add_count(struct bench_errcount **v, unsigned *count, const char *key, uint64_t n)
 {
 	if (!n)
 		return 0;
-	for (unsigned i = 0; i < r->nerrors; i++)
-		if (!strcmp(r->errors[i].key, key)) {
-			r->errors[i].n += n;
+	for (unsigned i = 0; i < *count; i++)
+		if (!strcmp((*v)[i].key, key)) {
+			(*v)[i].n += n;
 			return 0;
 		}
-	struct bench_errcount *e = realloc(r->errors, (r->nerrors + 1) * sizeof(*e));
+	struct bench_errcount *e = realloc(*v, (*count + 1) * sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	r->errors = e;
-	snprintf(e[r->nerrors].key, sizeof(e[r->nerrors].key), "%s", key);
-	e[r->nerrors++].n = n;
+	*v = e;
+	snprintf(e[*count].key, sizeof(e[*count].key), "%s", key);
+	e[(*count)++].n = n;
 	return 0;
+}
+
+int bench_report_add_error(struct bench_report *r, const char *key, uint64_t n)
+{
+	return add_count(&r->errors, &r->nerrors, key, n);
 }
 
 int bench_report_add_tls_fail(struct bench_report *r, const char *key, uint64_t n)
 {
-	if (!n)
-		return 0;
-	for (unsigned i = 0; i < r->ntls_fail; i++)
-		if (!strcmp(r->tls_fail[i].key, key)) {
-			r->tls_fail[i].n += n;
-			return 0;
-		}
-	struct bench_errcount *e = realloc(r->tls_fail, (r->ntls_fail + 1) * sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	r->tls_fail = e;
-	snprintf(e[r->ntls_fail].key, sizeof(e[r->ntls_fail].key), "%s", key);
-	e[r->ntls_fail++].n = n;
-	return 0;
+	return add_count(&r->tls_fail, &r->ntls_fail, key, n);
 }
 
 int bench_report_add_target(struct bench_report *r, const char *key, uint64_t n)

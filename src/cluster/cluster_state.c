@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "common/fdio.h"
 #include "common/rundir.h"
 
 void cluster_run_path(const struct cluster_spec *s, const char *file, char *out, size_t len)
@@ -141,14 +142,8 @@ static char proc_state_letter(int pid)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
 		return 0;
-	ssize_t m = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (m <= 0)
-		return 0;
-	buf[m] = '\0';
 	char *rp = strrchr(buf, ')');
 	return rp && rp[1] == ' ' ? rp[2] : 0;
 }

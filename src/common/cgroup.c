@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/mkdirp.h"
 
 #define CPU_PERIOD_US 100000
@@ -95,17 +96,10 @@ static int valid_name(const char *name)
 	       strcmp(name, "..") != 0;
 }
 
+/* buf with path's text, or NULL (the form the tests below read best). */
 static char *read_small(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return NULL;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return buf;
+	return read_small_file(path, buf, len) < 0 ? NULL : buf;
 }
 
 /* root + the "0::" path of self_cg (NULL: no text, the root itself). A

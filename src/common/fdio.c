@@ -2,8 +2,10 @@
 #include "common/fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/time.h"
 
@@ -46,4 +48,18 @@ int send_all(int fd, const void *buf, size_t len, uint64_t deadline_ns)
 		return -errno;
 	}
 	return 0;
+}
+
+ssize_t read_small_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	ssize_t n = read(fd, buf, len - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	return n;
 }

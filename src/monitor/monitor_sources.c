@@ -10,24 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/jsonread.h"
 #include "director/director.h"
 #include "monitor/monitor.h"
 #include "monitor/monitor_refused.h"
-
-static ssize_t read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return n;
-}
 
 int monitor_proc_read(int pid, uint64_t *cpu_ns, uint64_t *rss_bytes)
 {
@@ -38,7 +25,7 @@ int monitor_proc_read(int pid, uint64_t *cpu_ns, uint64_t *rss_bytes)
 		page = sysconf(_SC_PAGESIZE);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	ssize_t n = read_file(path, buf, sizeof(buf));
+	ssize_t n = read_small_file(path, buf, sizeof(buf));
 	if (n < 0)
 		return n == -ENOENT ? -ESRCH : (int)n;
 	/* comm may hold spaces and ')': fields start after the last ')' */
@@ -54,7 +41,7 @@ int monitor_proc_read(int pid, uint64_t *cpu_ns, uint64_t *rss_bytes)
 		return -ESRCH;
 	*cpu_ns = (ut + st) * (1000000000ULL / (unsigned long long)tick);
 	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -ESRCH;
 	unsigned long long size, res;
 	if (sscanf(buf, "%llu %llu", &size, &res) != 2)

@@ -1,5 +1,6 @@
-/* Unit tests for the one mkdir -p (src/common/mkdirp.c) and the one send_all
- * (src/common/fdio.c), on a scratch directory and a socketpair. */
+/* Unit tests for the one mkdir -p (src/common/mkdirp.c), the one send_all and
+ * the one small-file reader (src/common/fdio.c), on a scratch directory and a
+ * socketpair. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,12 +116,32 @@ static void test_send_all(void **state)
 	assert_int_equal(fd_wait(-1, POLLIN, time_mono_ns() + 10 * NS_PER_MS), -ETIMEDOUT);
 }
 
+static void test_read_small_file(void **state)
+{
+	(void)state;
+	char p[PATH_MAX], buf[8];
+	snprintf(p, sizeof(p), "%s/small", root);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("0123456789", f);
+	fclose(f);
+	/* len - 1 bytes at most, NUL-terminated */
+	assert_int_equal(read_small_file(p, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "0123456");
+	memcpy(buf, "keep", 5);
+	snprintf(p, sizeof(p), "%s/none", root);
+	assert_int_equal(read_small_file(p, buf, sizeof(buf)), -ENOENT);
+	assert_string_equal(buf, "keep");
+	assert_int_equal(read_small_file(root, buf, sizeof(buf)), -EISDIR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mkdir_p),
 	    cmocka_unit_test(test_mkdir_parents),
 	    cmocka_unit_test(test_send_all),
+	    cmocka_unit_test(test_read_small_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
