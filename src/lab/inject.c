@@ -166,8 +166,12 @@ static int netem(struct lab_inject *x, int undo, const struct lab_fault *f)
 		const char *ns[2] = {x->e.env->client_ns[h], NS_SW};
 		char *dev[2] = {"front", sw_if};
 		for (int s = 0; s < 2; s++) {
-			char *add[] = {"tc",	"qdisc", "replace", "dev",  dev[s], "root",
-				       "netem", "delay", delay,	    "loss", loss,   NULL};
+			/* netem holds every delayed packet in its queue: the default limit
+			 * (1000 packets) is 20k packets/s at 50 ms, which the lab's full
+			 * load can pass, and the overflow would be a loss nobody asked
+			 * for; 100000 leaves only the loss asked */
+			char *add[] = {"tc",	"qdisc",  "replace", "dev", dev[s], "root", "netem",
+				       "limit", "100000", "delay",   delay, "loss", loss,   NULL};
 			char *del[] = {"tc", "qdisc", "del", "dev", dev[s], "root", NULL};
 			ret |= act(x, undo, f, ns[s], undo ? del : add);
 		}

@@ -6,10 +6,11 @@
 # uncompressed because unpacking xz under TCG costs seconds):
 #   build/vm/base-KV.cpio  cached; rebuilt only when its inputs change (this
 #                          script, the kernel version, busybox, ipvsadm, ip,
-#                          mosquitto): busybox-static, ipvsadm, iproute2's ip,
-#                          mosquitto + the shared libraries they need, the ip_vs
+#                          mosquitto, tc): busybox-static, ipvsadm, iproute2's ip
+#                          and tc, mosquitto + the shared libraries they need, the ip_vs
 #                          modules (rr wrr lc wlc sh mh, NOT sed: the test needs
-#                          one missing scheduler module) and their dependencies.
+#                          one missing scheduler module), sch_netem (the lab's
+#                          netem fault) and their dependencies.
 #   overlay                every run: init, guest-test.sh, the static
 #                          mqtt_conns helper, and MQLB_BINARY (dynamic) + its libs.
 # Also caches the decompressed kernel as build/vm/vmlinux-KV (PVH entry: no
@@ -52,11 +53,11 @@ copy_bin() {
 }
 
 # ---- base archive (cached) ----
-MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth bridge crc32c_generic"
+MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_mh veth bridge crc32c_generic sch_netem"
 stamp=$( {
 	cat "$0"
 	echo "$KV"
-	ls -lL /usr/bin/busybox /usr/sbin/ipvsadm /bin/ip /usr/sbin/mosquitto
+	ls -lL /usr/bin/busybox /usr/sbin/ipvsadm /bin/ip /usr/sbin/mosquitto /sbin/tc
 } | sha256sum | cut -c1-16)
 BASE=$VM_DIR/base-$KV-$stamp.cpio
 if [ ! -s "$BASE" ]; then
@@ -71,6 +72,7 @@ if [ ! -s "$BASE" ]; then
 	done
 	copy_bin /usr/sbin/ipvsadm /sbin/ipvsadm "$R"
 	copy_bin /bin/ip /sbin/ip "$R" # busybox ip cannot make veth pairs
+	copy_bin /sbin/tc /sbin/tc "$R" # the lab's netem fault (busybox tc has no netem)
 	copy_bin /usr/sbin/mosquitto /sbin/mosquitto "$R"
 	# glibc dlopens libgcc_s for pthread_exit; ldd does not list it, and a
 	# bridging mosquitto aborts without it ("libgcc_s.so.1 must be installed")

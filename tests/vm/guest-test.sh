@@ -43,8 +43,9 @@ is() { # is GOT WANT DESC
 }
 diag() { echo "# $*"; }
 has() { echo "$1" | grep -q "$2"; }
-# every phase when none is named, except lab (its own file: tests/vm/test_lab_ipvs.sh)
-want() { if [ -z "$ONLY" ]; then [ "$1" != lab ]; else echo ",$ONLY," | grep -q ",$1,"; fi; }
+# every phase when none is named, except lab and netem (their own files:
+# tests/vm/test_lab_ipvs.sh, test_lab_netem.sh)
+want() { if [ -z "$ONLY" ]; then [ "$1" != lab ] && [ "$1" != netem ]; else echo ",$ONLY," | grep -q ",$1,"; fi; }
 now() { cut -d' ' -f1 /proc/uptime; }
 
 # ---- topology ----
@@ -509,6 +510,126 @@ if want lab; then
 	done
 	is "$($IP netns list | grep -c '^mqlb-lab-')" 0 "lab: no namespace of the lab is left"
 	is "$(ipvsadm -Ln | grep -c '^TCP')" 0 "lab: no IPVS service is left"
+fi
+
+# ---- netem: the lab's netem fault, for real (the host's kernel has no sch_netem) ----
+# Three lab runs: a control with netem delay 0 (the same tc processes and
+# qdiscs, nothing delayed: under TCG a process start costs a second, so a
+# control without them would not compare), the fault (delay and loss on both
+# client links for the whole publish phase), and one interrupted by SIGINT
+# while the fault is in force. A watcher samples the four netem ends (each
+# client's front, its switch port f0/f1) every 0.5 s while the namespaces exist.
+# /sbin/tc, not tc: busybox sh prefers its own applets, and busybox tc has no netem.
+NETEM_D=50 # ms each way: a message crosses a publisher's and a subscriber's link
+NETEM_IFS="mqlb-lab-client1:front mqlb-lab-client2:front mqlb-lab-sw:f0 mqlb-lab-sw:f1"
+netem_watch() { # OUT: "uptime NS:IF netem|none" lines; last netem tc -s output per end
+	while [ ! -e /tmp/netem.stop ]; do
+		for e in $NETEM_IFS; do
+			n=${e%%:*} d=${e#*:}
+			[ -e /run/netns/$n ] || continue
+			q=$(in_ns $n /sbin/tc -s qdisc show dev $d 2>/dev/null)
+			if has "$q" "qdisc netem"; then
+				echo "$(now) $e netem"
+				echo "$q" >"/tmp/netem.last.$n.$d"
+			elif [ -n "$q" ]; then echo "$(now) $e none"; fi
+		done
+		usleep 500000
+	done >"$1"
+}
+netem_lab() { # OUTDIR SPEC [OPT VALUE]: lab run with --fault SPEC in the background (LPID), watched (WPID)
+	rm -f /tmp/netem.stop /tmp/netem.last.*
+	netem_watch "$1.states" &
+	WPID=$!
+	# 8 clients, 4 msg/s each: a load TCG carries (the --quick 20 at 10/s queue for a second)
+	mqlb lab run --quick --topology distributed --qos 1 --persistent --clients 8 \
+		--burst 160 --interval 250 --out "$1" --fault "$2" $3 $4 >"$1.out" 2>&1 &
+	LPID=$!
+}
+netem_end() { # waits for the lab run (its exit code) and the watcher
+	wait $LPID
+	r=$?
+	touch /tmp/netem.stop
+	wait $WPID
+	return $r
+}
+netem_row() { awk -F, '$1 == "distributed"' "$1"/summary.csv 2>/dev/null; } # DIR
+netem_sum() { # DIR KEY: KEY summed over the run's four bench files
+	cat "$1"/*/pub-client?.json "$1"/*/sub-client?.json 2>/dev/null |
+		grep -o "\"$2\":[0-9]*" | awk -F: '{s += $2} END {print s + 0}'
+}
+netem_accounting() { # DIR NAME
+	row=$(netem_row "$1")
+	diag "$2 summary.csv: $row"
+	check "netem $2: unique + lost = expected > 0" \
+		sh -c "echo '$row' | awk -F, '{exit !(\$9 > 0 && \$10 + \$11 == \$9)}'"
+}
+netem_ends() { # DIR DELAY LOSS: each end had netem with them, packets, then none
+	for e in $NETEM_IFS; do
+		q=$(cat /tmp/netem.last.${e%%:*}.${e#*:} 2>/dev/null)
+		echo "$q" | sed "s/^/#   $e: /"
+		check "netem: $e had netem delay $2 loss $3 during the fault" \
+			has "$q" "netem .*delay $2 loss $3"
+		pk=$(echo "$q" | sed -n 's/.*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -1)
+		check "netem: ... and packets went through it ($e: ${pk:-0} pkt)" [ "${pk:-0}" -gt 0 ]
+		# netem seen, then none while the namespace still existed: undone in time
+		check "netem: $e's qdisc was removed after the fault, before teardown" \
+			sh -c "grep ' $e ' $1.states | awk '\$3 == \"netem\" {s = 1} s && \$3 == \"none\" {ok = 1} END {exit !ok}'"
+	done
+}
+netem_log() { ls $1/*/faults.log 2>/dev/null | head -1; } # DIR: its faults.log
+netem_count() { grep -c "$2" "$(netem_log $1)" 2>/dev/null; } # DIR REGEX: lines
+if want netem; then
+	L=/tmp/netem
+	W=10s # the whole publish phase: 160 messages / 4 publishers x 250 ms
+	netem_lab $L-ctl "netem:all=delay=0ms@0s+$W"
+	netem_end
+	is "$?" 0 "netem: control lab run (netem delay 0) exits 0"
+	netem_accounting $L-ctl control
+	spec="netem:all=delay=${NETEM_D}ms,loss=1%@0s+$W"
+	t0=$(now)
+	netem_lab $L-fault "$spec"
+	netem_end
+	is "$?" 0 "netem: lab run --fault $spec exits 0"
+	diag "lab run with netem took $(awk "BEGIN{print $(now)-$t0}") s"
+	netem_accounting $L-fault fault
+	netem_ends $L-fault ${NETEM_D}ms 1%
+	sed 's/^/#   faults.log: /' "$(netem_log $L-fault)"
+	is "$(netem_count $L-fault ' apply .*tc qdisc replace dev .* root netem .*delay .*: ok')" 4 \
+		"netem: faults.log: netem added on 4 ends"
+	is "$(netem_count $L-fault ' undo .*tc qdisc del dev .* root: ok')" 4 \
+		"netem: faults.log: and deleted on 4 ends"
+	b=$(netem_row $L-ctl | cut -d, -f14)
+	f=$(netem_row $L-fault | cut -d, -f14)
+	rise=$(awk -v b="${b:-0}" -v f="${f:-0}" 'BEGIN {printf "%d", (f - b) / 1000}')
+	diag "netem: p50 latency control ${b:-?} us, with netem ${f:-?} us: +$rise ms (asked ${NETEM_D} ms each way, 2 links)"
+	diag "netem: p99 latency control $(netem_row $L-ctl | cut -d, -f15) us, with netem $(netem_row $L-fault | cut -d, -f15) us"
+	# at least the two links' delay (less a little: the qdiscs land about 1 s after
+	# the first publish under TCG), at most that plus two round trips: Mosquitto
+	# does not set TCP_NODELAY, so Nagle holds a message to a subscriber until the
+	# previous one is acked (see the nodelay run below)
+	check "netem: p50 latency rose by 1.5 to 6 x ${NETEM_D} ms (+$rise ms; the path crosses 2 delayed links)" \
+		[ "$rise" -ge $((NETEM_D * 3 / 2)) -a "$rise" -le $((NETEM_D * 6)) ]
+	for k in disconnects reconnects sessions_resumed sessions_lost duplicates lost; do
+		diag "netem: $k: control $(netem_sum $L-ctl $k), with netem $(netem_sum $L-fault $k)"
+	done
+	# the same with TCP_NODELAY on the brokers' sockets: figures only
+	netem_lab $L-nodelay "$spec" --mosquitto-opt set_tcp_nodelay=true
+	netem_end
+	diag "netem: with set_tcp_nodelay=true: lab run exits $?; p50 $(netem_row $L-nodelay | cut -d, -f14) us, p99 $(netem_row $L-nodelay | cut -d, -f15) us"
+	# Ctrl-C while the fault is in force: the lab undoes it before the teardown
+	netem_lab $L-int "netem:all=delay=${NETEM_D}ms@0s+$W"
+	check "netem: SIGINT run: netem is installed" \
+		wait_until 900 test -s /tmp/netem.last.mqlb-lab-client1.front
+	kill -INT $LPID
+	netem_end
+	diag "netem: lab run after SIGINT exits $?"
+	tail -3 $L-int.out | sed 's/^/#   /'
+	sed 's/^/#   faults.log: /' "$(netem_log $L-int)"
+	n=$(netem_count $L-int ' apply .*tc qdisc replace .*: ok')
+	check "netem: after SIGINT every qdisc added ($n) was deleted (faults.log)" \
+		[ "${n:-0}" -gt 0 -a "$(netem_count $L-int ' undo .*tc qdisc del .*: ok')" = "$n" ]
+	is "$($IP netns list | grep -c '^mqlb-lab-')" 0 "netem: no namespace of the lab is left"
+	is "$(ipvsadm -Ln | grep -c '^TCP')" 0 "netem: no IPVS service is left"
 fi
 
 diag "guest tests took $(awk "BEGIN{print $(now)-$T0}") s"
