@@ -381,10 +381,10 @@ static int edge_check(const struct director_config *cfg, const char *dp_name, ch
 		snprintf(err, errlen, "--backend-ca/-cert/-key need --backend-tls");
 	else if (!e->backend_cert != !e->backend_key)
 		snprintf(err, errlen, "--backend-cert and --backend-key go together");
-	else if ((e->backend_tls || e->send_proxy_v2) && cfg->health_interval_ns)
+	else if (e->backend_tls && cfg->health_interval_ns)
 		snprintf(err, errlen,
-			 "%s: the health checks speak plain MQTT; add --health-interval 0",
-			 e->backend_tls ? "--backend-tls" : "--send-proxy-v2");
+			 "--backend-tls: the health checks speak plain MQTT; add "
+			 "--health-interval 0");
 	else
 		return 0;
 	return -1;
@@ -596,7 +596,7 @@ RUN_OPT(o_listen, OPT_LISTEN, "listen", "VIP:PORT",
 RUN_OPT(o_backend, OPT_BACKEND, "backend", "ADDR:PORT[,OPT]",
 	"a broker (IP or host name: resolved again on\nSIGHUP and `director set --reload`); "
 	"repeat (max\n64); OPT: weight=W (0-65535, default 1) and/or\nsend-proxy-v2 (a PROXY v2 "
-	"header to this one; proxy,\n--health-interval 0)")
+	"header to this one; proxy;\nits health probes start with a v2 LOCAL header)")
 RUN_OPT(o_dataplane, OPT_DATAPLANE, "dataplane", "NAME",
 	"nft (default), ipvs, proxy (those built in: below)")
 RUN_OPT(o_scheduler, OPT_SCHEDULER, "scheduler", "NAME",
@@ -647,7 +647,7 @@ RUN_OPT(o_bcert, OPT_BCERT, "backend-cert", "FILE",
 RUN_OPT(o_bkey, OPT_BKEY, "backend-key", "FILE", "... and its key")
 RUN_OPT(o_sendproxy, OPT_SENDPROXY, "send-proxy-v2", NULL,
 	"proxy: a PROXY protocol v2 header to every backend\n(the broker must accept it: not "
-	"mosquitto 2.0;\nneeds --health-interval 0)")
+	"mosquitto 2.0;\nhealth probes start with a v2 LOCAL header)")
 RUN_OPT(o_acceptproxy, OPT_ACCEPTPROXY, "accept-proxy", NULL,
 	"proxy: every client starts with a PROXY v2 header\n(a balancer in front); "
 	"missing/malformed: refused")
@@ -759,10 +759,6 @@ static int run_finish(struct run_args *r, const struct dataplane **dp, char *pat
 		if (strcmp(dp_name, "proxy") != 0)
 			return cli_usage_error(cmd, "--backend ...,send-proxy-v2 needs --dataplane "
 						    "proxy");
-		if (cfg->health_interval_ns)
-			return cli_usage_error(cmd,
-					       "--backend ...,send-proxy-v2: the health checks "
-					       "speak plain MQTT; add --health-interval 0");
 	}
 	if (director_nft_has_snat() && (strcmp(dp_name, "nft") || cfg->mode != DIRECTOR_MODE_NAT))
 		return cli_usage_error(cmd, "--snat needs --dataplane nft --mode nat");

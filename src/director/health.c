@@ -1,6 +1,6 @@
 /* health.c — MQTT health checks for every dataplane: each round probes all
  * backends in parallel (one short-lived thread per backend, each an MQTT
- * CONNECT -> CONNACK within the timeout, common/mqtt_probe.h), then applies
+ * CONNECT -> CONNACK within the timeout, health_probe.c), then applies
  * fall/rise under the controller's lock and wakes the controller (notify_fd)
  * when an effective weight changed. The controller thread, not this one, calls
  * the dataplane (dataplane.h: ops run on the controller thread only). */
@@ -21,6 +21,7 @@ struct probe_job {
 	pthread_t thr;
 	int started;
 	struct sockaddr_storage addr; /* a copy: a reload may move the backend meanwhile */
+	int proxy_v2;		      /* it gets a PROXY v2 header: probe with LOCAL */
 	uint64_t timeout_ns;
 	int rc;
 	char err[128];
@@ -30,7 +31,7 @@ static void *probe_thread(void *arg)
 {
 	struct probe_job *j = arg;
 	j->err[0] = '\0';
-	j->rc = mqtt_probe_connack(&j->addr, j->timeout_ns, j->err, sizeof(j->err));
+	j->rc = director_health_probe(&j->addr, j->proxy_v2, j->timeout_ns, j->err, sizeof(j->err));
 	return NULL;
 }
 
@@ -71,6 +72,7 @@ static void round_once(struct director_health *h)
 	unsigned n = d->n_backends;
 	for (unsigned i = 0; i < n; i++) {
 		director_backend_addr(&d->backends[i], &jobs[i].addr);
+		jobs[i].proxy_v2 = d->backends[i].send_proxy_v2 || director_edge.send_proxy_v2;
 		jobs[i].timeout_ns = d->cfg.health_timeout_ns;
 		jobs[i].rc = -EAGAIN;
 		snprintf(jobs[i].err, sizeof(jobs[i].err), "no probe thread");

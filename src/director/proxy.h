@@ -174,6 +174,10 @@ void proxy_tls_status_json(const struct proxy_tls *t, struct json *j);
  * header (the broker keeps the real peer). Returns its length, 0 if cap is short. */
 size_t proxy_v2_build(uint8_t *out, size_t cap, const struct sockaddr_storage *src,
 		      const struct sockaddr_storage *dst);
+/* Writes a v2 LOCAL header (the balancer's own connection, e.g. a health
+ * probe: the receiver keeps the real addresses; no address block) into out.
+ * Returns PROXY_V2_HDR, or 0 if cap is short. */
+size_t proxy_v2_build_local(uint8_t *out, size_t cap);
 /* Looks at the first len bytes of a connection. Returns 1: a complete header of
  * *need bytes, *src set to the client it names (left alone for LOCAL, UNSPEC
  * and unix); 0: *need bytes are needed in total (read no more than that: what

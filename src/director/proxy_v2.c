@@ -1,6 +1,7 @@
 /* proxy_v2.c — the PROXY protocol version 2 header (haproxy.org
  * proxy-protocol.txt §2.2): built for the brokers with --send-proxy-v2, parsed
- * from the listener with --accept-proxy. Pure functions, no I/O. */
+ * from the listener with --accept-proxy; the LOCAL header for the health
+ * probes of those brokers. Pure functions, no I/O. */
 #include "director/proxy.h"
 
 #include <netinet/in.h>
@@ -42,6 +43,17 @@ size_t proxy_v2_build(uint8_t *out, size_t cap, const struct sockaddr_storage *s
 		memcpy(p + 10, &d->sin_port, 2);
 	}
 	return PROXY_V2_HDR + alen;
+}
+
+size_t proxy_v2_build_local(uint8_t *out, size_t cap)
+{
+	if (cap < PROXY_V2_HDR)
+		return 0;
+	memcpy(out, SIG, sizeof(SIG));
+	out[12] = 0x20; /* version 2, LOCAL */
+	out[13] = 0x00; /* AF_UNSPEC: no address block */
+	out[14] = out[15] = 0;
+	return PROXY_V2_HDR;
 }
 
 int proxy_v2_parse(const uint8_t *buf, size_t len, struct sockaddr_storage *src, size_t *need,

@@ -110,9 +110,6 @@ bad "a 60000-byte header" "${SIG}2111ea60" "header longer than we accept"
 read -r port ack <<<"$(client 19853 "$(v2hdr 198.51.100.1 1000)")"
 is "$ack" 20020000 "the director keeps serving after the refusals"
 
-out=$("$MQLB" director run --dataplane proxy --listen 127.0.0.1:19859 --backend 127.0.0.1:19851 \
-	--send-proxy-v2 --control "$T_TMP/bad.sock" 2>&1)
-is "$?" 2 "--send-proxy-v2 with health checks on: exit 2 ($(head -1 <<<"$out"))"
 out=$("$MQLB" director run --listen 127.0.0.1:19859 --backend 127.0.0.1:19851 \
 	--accept-proxy --control "$T_TMP/bad.sock" 2>&1)
 is "$?" 2 "--accept-proxy on the nft dataplane: exit 2 ($(head -1 <<<"$out"))"
