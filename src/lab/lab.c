@@ -208,6 +208,29 @@ static void usage_faults(FILE *f)
 		fprintf(f, "  %-18s %s\n", s[i].name, s[i].what);
 }
 
+/* --inventory: what does not run over SSH is a usage error here, before the
+ * lock (--fault kinds, ipvs, HA); then the file is read. Returns 0 or
+ * CLI_USAGE (message printed). */
+static int inventory_opts(const char *cmd, const struct lab_opts *o, const char *remote_mqlb)
+{
+	char err[512];
+	for (int k = 0; k < o->n_faults; k++) /* the ones SSH can run */
+		if (lab_fault_ssh_why(o->faults[k].kind))
+			return cli_usage_error(cmd, "--fault %s with --inventory: %s",
+					       o->faults[k].spec,
+					       lab_fault_ssh_why(o->faults[k].kind));
+	if (!strcmp(o->dataplane, "ipvs"))
+		return cli_usage_error(cmd, "--dataplane ipvs with --inventory: use nft or proxy");
+	for (int t = 0; t < o->n_topologies; t++)
+		if (lab_topology_ha((enum lab_topology)o->topologies[t]))
+			return cli_usage_error(
+			    cmd, "--topology %s with --inventory: HA runs on namespaces only",
+			    lab_topology_name((enum lab_topology)o->topologies[t]));
+	if (lab_inventory_load(o->inventory, remote_mqlb, err, sizeof(err)) < 0)
+		return cli_usage_error(cmd, "%s", err);
+	return 0;
+}
+
 /* lab run (x and fx NULL), lab search (x: its own options), lab faults (fx). */
 static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_search_opts *x,
 		     struct lab_faults_opts *fx)
@@ -492,25 +515,8 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 		return cli_usage_error(cmd, "--quick and --full exclude each other");
 	if (remote_mqlb && !o->inventory)
 		return cli_usage_error(cmd, "--remote-mqlb needs --inventory");
-	for (int k = 0; o->inventory && k < o->n_faults; k++) /* the ones SSH can run */
-		if (lab_fault_ssh_why(o->faults[k].kind))
-			return cli_usage_error(cmd, "--fault %s with --inventory: %s",
-					       o->faults[k].spec,
-					       lab_fault_ssh_why(o->faults[k].kind));
-	if (o->inventory && !strcmp(o->dataplane, "ipvs"))
-		return cli_usage_error(cmd, "--dataplane ipvs with --inventory: use nft or proxy");
-	for (int t = 0; o->inventory && t < o->n_topologies; t++)
-		if (lab_topology_ha((enum lab_topology)o->topologies[t]))
-			return cli_usage_error(
-			    cmd,
-			    "--topology %s with --inventory: HA runs on "
-			    "namespaces only",
-			    lab_topology_name((enum lab_topology)o->topologies[t]));
-	if (o->inventory) {
-		char err[512];
-		if (lab_inventory_load(o->inventory, remote_mqlb, err, sizeof(err)) < 0)
-			return cli_usage_error(cmd, "%s", err);
-	}
+	if (o->inventory && inventory_opts(cmd, o, remote_mqlb))
+		return CLI_USAGE;
 	if (full_sweep && !set_clients) {
 		memcpy(o->clients, full, sizeof(full));
 		o->n_clients = 4;

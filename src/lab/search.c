@@ -535,6 +535,31 @@ static const char *hosts_name(enum lab_hosts h, const char *netns)
 	return h == LAB_HOSTS_NETNS ? netns : h == LAB_HOSTS_SSH ? "SSH hosts" : "loopback";
 }
 
+/* search.md's hosts from a setup's lab.json text (NULL: loopback). */
+static const char *hosts_of(const char *lab_json)
+{
+	char v[64];
+	if (!lab_json || lab_json_get(lab_json, "hosts", v, sizeof(v)) < 0)
+		return "loopback";
+	return strncmp(v, "network namespaces", 18) == 0 ? "network namespaces"
+	       : strncmp(v, "SSH hosts", 9) == 0	 ? "SSH hosts"
+							 : "loopback";
+}
+
+/* Each setup's own report (plots); over SSH with the clocks of the whole
+ * search (DIR/clocks.csv). */
+static void setup_reports(const struct lab_search_opts *x, const char *out, const int *pick,
+			  int done)
+{
+	for (int i = 0; i < done; i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s/%s", out, setups[pick[i]].name);
+		lab_report(dir);
+		if (x->base.inventory)
+			lab_clocks_section(out, dir, "report.md", x->base.max_clock_offset_ms);
+	}
+}
+
 int lab_cmd_search(const struct lab_search_opts *x)
 {
 	int pick[LAB_MAX_SETUPS], n_pick = x->n_pick;
@@ -635,14 +660,7 @@ int lab_cmd_search(const struct lab_search_opts *x)
 		log_error("lab search: interrupted; everything the lab started is down");
 	if (n > 0) {
 		/* each setup's own report (plots), then the search's files */
-		for (int i = 0; i < done; i++) {
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof(dir), "%s/%s", ss.out, setups[pick[i]].name);
-			lab_report(dir);
-			if (x->base.inventory) /* the clocks of the whole search (DIR/clocks.csv) */
-				lab_clocks_section(ss.out, dir, "report.md",
-						   x->base.max_clock_offset_ms);
-		}
+		setup_reports(x, ss.out, pick, done);
 		struct search_head h;
 		memset(&h, 0, sizeof(h));
 		char lj[PATH_MAX];
@@ -719,17 +737,12 @@ int lab_search_rebuild(const char *dir)
 		lab_setup_cluster(&setups[i], &cl);
 		if (!n_pick) { /* the head from the first setup's data */
 			snprintf(path, sizeof(path), "%s/lab.json", sd);
-			char *lj = lab_read_file(path, NULL), v[64];
+			char *lj = lab_read_file(path, NULL);
 			if (!lj || lab_json_get(lj, "started", h.started, sizeof(h.started)) < 0)
 				snprintf(h.started, sizeof(h.started), "unknown date");
 			if (!lj || lab_json_get(lj, "machine", h.machine, sizeof(h.machine)) < 0)
 				snprintf(h.machine, sizeof(h.machine), "unknown machine");
-			int got = lj && lab_json_get(lj, "hosts", v, sizeof(v)) == 0;
-			snprintf(h.hosts, sizeof(h.hosts), "%s",
-				 got && strncmp(v, "network namespaces", 18) == 0
-				     ? "network namespaces"
-				 : got && strncmp(v, "SSH hosts", 9) == 0 ? "SSH hosts"
-									  : "loopback");
+			snprintf(h.hosts, sizeof(h.hosts), "%s", hosts_of(lj));
 			double iv = 0;
 			if (lj && lab_json_num(lj, "interval_ms", &iv) == 0)
 				h.interval_ms = (uint64_t)iv;
