@@ -14,6 +14,9 @@ S5_PREFIX=s9 S5_NET=198.18.59
 . "$(dirname "$0")/lab_ssh_hosts.sh"
 
 SSH=(--inventory "$S5_INV" --remote-mqlb "$MQLB")
+# LAB_SSH_PARTS: which parts run (default all): refused, search, faults
+PARTS=${LAB_SSH_PARTS:-refused,search,faults}
+part() { [[ ",$PARTS," == *",$1,"* ]]; }
 
 # lab RC-VAR OUT ERR ARGS...: mqlb lab ..., waiting (bounded) while another
 # engineer's lab holds the machine's lab lock
@@ -64,6 +67,7 @@ refused() { # refused WHAT PATTERN ARGS...
 	is "$(grep -c '^mqlb: ' "$T_TMP/refused.err")" 1 "$what: one error line"
 	ok "$what: nothing started (no results folder)" test ! -e "$T_TMP/refused"
 }
+part refused && {
 refused "faults client-flap" "--scenario client-flap with --inventory: .*SSH connection" faults --quick --scenario client-flap
 refused "faults bridge-cut" "--scenario bridge-cut with --inventory: " faults --quick --scenario bridge-cut
 refused "faults netem" "--scenario netem with --inventory: .*SSH traffic" faults --quick --scenario netem
@@ -71,8 +75,10 @@ refused "faults director-failover" "--scenario director-failover with --inventor
 	faults --quick --scenario director-failover/nft
 refused "run --fault client-flap" "--fault client-flap:1@1s+1s with --inventory: " \
 	run --quick --topology distributed --qos 1 --fault client-flap:1@1s+1s
+}
 
 # 2. lab search: the thesis setup's --quick point locally and over SSH
+part search && {
 S=(--quick --first --qos 1 --setups thesis)
 lab rc "$T_TMP/sl.out" "$T_TMP/sl.err" search "${S[@]}" --out "$T_TMP/sl"
 is "$rc" 0 "local lab search exits 0"
@@ -94,8 +100,10 @@ ok "search over SSH: lab.json says SSH hosts" grep -q '"hosts":"SSH hosts' "$T_T
 ok "search.md names SSH hosts and has the clocks" \
 	sh -c 'grep -q "SSH hosts" "$1" && grep -q "^## Clocks" "$1"' _ "$T_TMP/ss/search.md"
 nothing_left "after lab search"
+}
 
 # 3. lab faults: broker 2 killed and started again on the brokers' host
+part faults && {
 D=$T_TMP/faults
 start=$(date +%s)
 # (lab_faults.sh's short timeline: 64 messages in 4 s, the restart 1.5 s long)
@@ -118,4 +126,5 @@ cmp_ok "${exp:-0}" -gt 0 "faults: messages were expected"
 is "$((uniq + lost))" "$exp" "faults: unique + lost = expected (exact accounting)"
 ok "faults.md has the clocks" grep -q "^## Clocks" "$D/faults.md"
 nothing_left "after lab faults"
+}
 done_testing
