@@ -68,7 +68,11 @@ u=$(jget "$T_TMP/reconn.json" unique)
 l=$(jget "$T_TMP/reconn.json" lost)
 is "$((u + l))" "$e" "reconnect: unique + lost == expected ($u + $l)"
 cmp_ok "$u" -gt 0 "reconnect: messages flowed ($u unique)"
-ok "reconnect: the broker's closing is counted" grep -q 'broker_closed' "$T_TMP/reconn.json"
+# Each of the 7 lost connections is counted with its cause: broker_closed (FIN)
+# or socket_error (RST: mosquitto exits with unread bytes in a socket, and the
+# kernel then resets instead of closing; which one a client sees is a race).
+closed=$(/usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1])).get("errors",{}); print(e.get("broker_closed",0)+e.get("socket_error",0))' "$T_TMP/reconn.json")
+cmp_ok "$closed" -ge 7 "reconnect: the broker's closing is counted for every client (broker_closed + socket_error)"
 
 # 5. bad flags: exit 2, one line naming the flag
 for bad in "-q 3" "-V 3" "-s 10" "--pubs x" "-p 0" "--bogus" "-h not-an-address" "-I 5 --rate 9"; do
