@@ -15,6 +15,7 @@
 #include "common/time.h"
 #include "lab/host.h"
 #include "lab/inventory.h"
+#include "lab/lab.h"
 #include "lab/spawn.h"
 
 #define CLOCK_SAMPLES 8
@@ -205,4 +206,15 @@ void lab_clocks_section(const char *csv_dir, const char *md_dir, const char *md,
 	}
 	fclose(in);
 	fclose(f);
+}
+
+void lab_clocks_rebuild(const char *csv_dir, const char *md_dir, const char *md,
+			const char *lab_json)
+{
+	double max = 0;
+	char *text = lab_json && *lab_json ? lab_read_file(lab_json, NULL) : NULL;
+	if (text && lab_json_num(text, "max_clock_offset_ms", &max) < 0)
+		max = 0;
+	free(text);
+	lab_clocks_section(csv_dir, md_dir, md, max > 0 ? (uint64_t)max : 0);
 }

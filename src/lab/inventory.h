@@ -59,5 +59,10 @@ void lab_clocks_report(const char *out, uint64_t max_ms);
 /* The same section from <csv_dir>/clocks.csv appended to <md_dir>/<md>: a
  * search's or a faults folder's one clocks.csv under each report it writes. */
 void lab_clocks_section(const char *csv_dir, const char *md_dir, const char *md, uint64_t max_ms);
+/* lab_clocks_section for `lab report DIR`, the limit read from lab_json (a
+ * run's lab.json: max_clock_offset_ms; NULL, "" or missing: not stated). A
+ * no-op without <csv_dir>/clocks.csv (a run not over SSH). */
+void lab_clocks_rebuild(const char *csv_dir, const char *md_dir, const char *md,
+			const char *lab_json);
 
 #endif

@@ -575,6 +575,64 @@ static int parse_run(int argc, char **argv, struct lab_opts *o, struct lab_searc
 	return 0;
 }
 
+/* The lab.json of a faults folder's first variant folder (they share the
+ * session's limits), into buf; "" when there is none. */
+static const char *faults_lab_json(const char *dir, char *buf, size_t len)
+{
+	int n;
+	const struct lab_scenario *sc = lab_scenarios(&n);
+	for (int i = 0; i < n; i++)
+		for (int v = 0; v < LAB_MAX_VARIANTS && sc[i].v[v].name; v++) {
+			snprintf(buf, len, "%s/%s/%s/lab.json", dir, sc[i].name, sc[i].v[v].name);
+			if (access(buf, F_OK) == 0)
+				return buf;
+		}
+	buf[0] = '\0';
+	return buf;
+}
+
+/* `lab report DIR`: a faults folder (faults.md), a search folder (each
+ * setup's report, then search.md) or a run folder (report.md); over SSH the
+ * clocks section again under each (clocks.csv, the limit from lab.json). */
+static int cmd_report(const char *dir)
+{
+	char probe[4200], lj[4300];
+	snprintf(probe, sizeof(probe), "%s/faults.csv", dir);
+	if (access(probe, F_OK) == 0) {
+		if (lab_faults_report(dir) < 0)
+			return CLI_FAIL;
+		lab_clocks_rebuild(dir, dir, "faults.md", faults_lab_json(dir, lj, sizeof(lj)));
+		printf("%s/faults.md\n", dir);
+		return CLI_OK;
+	}
+	snprintf(probe, sizeof(probe), "%s/search.csv", dir);
+	if (access(probe, F_OK) == 0) {
+		int n, ok = 1;
+		const struct lab_setup *st = lab_setups(&n);
+		lj[0] = '\0';
+		for (int i = 0; i < n; i++) {
+			snprintf(probe, sizeof(probe), "%s/%s/summary.csv", dir, st[i].name);
+			if (access(probe, F_OK) == 0) {
+				snprintf(probe, sizeof(probe), "%s/%s", dir, st[i].name);
+				ok &= lab_report(probe) == 0;
+				snprintf(lj, sizeof(lj), "%s/lab.json", probe);
+				lab_clocks_rebuild(dir, probe, "report.md", lj);
+			}
+		}
+		if (lab_search_rebuild(dir) < 0 || !ok)
+			return CLI_FAIL;
+		lab_clocks_rebuild(dir, dir, "search.md", lj);
+		printf("%s/search.md\n", dir);
+		return CLI_OK;
+	}
+	if (lab_report(dir) < 0)
+		return CLI_FAIL;
+	snprintf(lj, sizeof(lj), "%s/lab.json", dir);
+	lab_clocks_rebuild(dir, dir, "report.md", lj);
+	printf("%s/report.md\n", dir);
+	return CLI_OK;
+}
+
 int cmd_lab(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -595,37 +653,7 @@ int cmd_lab(int argc, char **argv)
 		}
 		if (argc != 3)
 			return cli_usage_error("lab report", "lab report takes one folder (DIR)");
-		/* a search folder: each setup's report, then search.md */
-		char probe[4200];
-		snprintf(probe, sizeof(probe), "%s/faults.csv", argv[2]);
-		if (access(probe, F_OK) == 0) { /* a faults folder: faults.md */
-			if (lab_faults_report(argv[2]) < 0)
-				return CLI_FAIL;
-			printf("%s/faults.md\n", argv[2]);
-			return CLI_OK;
-		}
-		snprintf(probe, sizeof(probe), "%s/search.csv", argv[2]);
-		if (access(probe, F_OK) == 0) {
-			int n, ok = 1;
-			const struct lab_setup *st = lab_setups(&n);
-			for (int i = 0; i < n; i++) {
-				snprintf(probe, sizeof(probe), "%s/%s/summary.csv", argv[2],
-					 st[i].name);
-				if (access(probe, F_OK) == 0) {
-					snprintf(probe, sizeof(probe), "%s/%s", argv[2],
-						 st[i].name);
-					ok &= lab_report(probe) == 0;
-				}
-			}
-			if (lab_search_rebuild(argv[2]) < 0 || !ok)
-				return CLI_FAIL;
-			printf("%s/search.md\n", argv[2]);
-			return CLI_OK;
-		}
-		if (lab_report(argv[2]) < 0)
-			return CLI_FAIL;
-		printf("%s/report.md\n", argv[2]);
-		return CLI_OK;
+		return cmd_report(argv[2]);
 	}
 	if (strcmp(argv[1], "run") == 0) {
 		struct lab_opts o;

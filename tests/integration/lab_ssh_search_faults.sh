@@ -99,6 +99,9 @@ ok "search over SSH: collected from the hosts" test -s "$T_TMP/ss/thesis/distrib
 ok "search over SSH: lab.json says SSH hosts" grep -q '"hosts":"SSH hosts' "$T_TMP/ss/thesis/lab.json"
 ok "search.md names SSH hosts and has the clocks" \
 	sh -c 'grep -q "SSH hosts" "$1" && grep -q "^## Clocks" "$1"' _ "$T_TMP/ss/search.md"
+"$MQLB" lab report "$T_TMP/ss" >/dev/null 2>&1
+is "$(grep -c '^## Clocks' "$T_TMP/ss/search.md") $(grep -c '^## Clocks' "$T_TMP/ss/thesis/report.md")" "1 1" \
+	"lab report DIR (search): search.md and the setup's report.md keep one Clocks section"
 nothing_left "after lab search"
 }
 
@@ -125,6 +128,8 @@ read -r exp uniq lost dups <<<"$row"
 cmp_ok "${exp:-0}" -gt 0 "faults: messages were expected"
 is "$((uniq + lost))" "$exp" "faults: unique + lost = expected (exact accounting)"
 ok "faults.md has the clocks" grep -q "^## Clocks" "$D/faults.md"
+"$MQLB" lab report "$D" >/dev/null 2>&1
+is "$(grep -c '^## Clocks' "$D/faults.md")" 1 "lab report DIR (faults): faults.md keeps one Clocks section"
 nothing_left "after lab faults"
 }
 done_testing
