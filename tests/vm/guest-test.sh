@@ -43,9 +43,9 @@ is() { # is GOT WANT DESC
 }
 diag() { echo "# $*"; }
 has() { echo "$1" | grep -q "$2"; }
-# every phase when none is named, except lab and netem (their own files:
-# tests/vm/test_lab_ipvs.sh, test_lab_netem.sh)
-want() { if [ -z "$ONLY" ]; then [ "$1" != lab ] && [ "$1" != netem ]; else echo ",$ONLY," | grep -q ",$1,"; fi; }
+# every phase when none is named, except lab, netem and sync (their own files:
+# tests/vm/test_lab_ipvs.sh, test_lab_netem.sh, test_ipvs_sync.sh)
+want() { if [ -z "$ONLY" ]; then [ "$1" != lab ] && [ "$1" != netem ] && [ "$1" != sync ]; else echo ",$ONLY," | grep -q ",$1,"; fi; }
 now() { cut -d' ' -f1 /proc/uptime; }
 
 # ---- topology ----
@@ -630,6 +630,105 @@ if want netem; then
 		[ "${n:-0}" -gt 0 -a "$(netem_count $L-int ' undo .*tc qdisc del .*: ok')" = "$n" ]
 	is "$($IP netns list | grep -c '^mqlb-lab-')" 0 "netem: no namespace of the lab is left"
 	is "$(ipvsadm -Ln | grep -c '^TCP')" 0 "netem: no IPVS service is left"
+fi
+
+# ---- sync: the IPVS connection sync daemon across a director failover ----
+# Two IPVS directors in namespaces (mqlb-ipvs-sd1, -sd2; NAT, the same service),
+# a client and a broker on bridges in the root namespace. The VIP (front) and a
+# back VIP (the broker's default route, so replies cross the active director)
+# start on sd1. With ipvsadm --start-daemon master on sd1 and backup on sd2
+# (multicast over the back link), sd2 holds sd1's connection entries, and after
+# sd1's links go down and the VIPs move to sd2 the held MQTT connections still
+# answer PINGREQ; without the daemons they do not. Driven by ipvsadm directly.
+SY_VIP=198.19.0.100
+SY_BVIP=198.19.1.100
+SY_N=6
+sy_link() { # NS IF BRIDGE ROOT-IF ADDR
+	$IP link add "$4" type veth peer name "$2" netns "$1"
+	$IP link set "$4" master "$3" up
+	$IP -n "$1" addr add "$5/24" dev "$2"
+	$IP -n "$1" link set "$2" up
+}
+sy_up() {
+	for b in sybrf sybrb; do
+		$IP link add $b type bridge
+		$IP link set $b up
+	done
+	for n in scl sd1 sd2 sbk; do
+		$IP netns add mqlb-ipvs-$n
+		$IP -n mqlb-ipvs-$n link set lo up
+	done
+	sy_link mqlb-ipvs-scl eth0 sybrf syclf 198.19.0.2
+	sy_link mqlb-ipvs-sbk eth0 sybrb sybkb 198.19.1.2
+	$IP -n mqlb-ipvs-sbk route add default via $SY_BVIP
+	for d in 1 2; do
+		sy_link mqlb-ipvs-sd$d front sybrf syd${d}f 198.19.0.1$d
+		sy_link mqlb-ipvs-sd$d back sybrb syd${d}b 198.19.1.1$d
+		in_ns mqlb-ipvs-sd$d sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+		in_ns mqlb-ipvs-sd$d ipvsadm -A -t $SY_VIP:1883 -s rr
+		in_ns mqlb-ipvs-sd$d ipvsadm -a -t $SY_VIP:1883 -r 198.19.1.2:1883 -m
+	done
+	$IP -n mqlb-ipvs-sd1 addr add $SY_VIP/24 dev front
+	$IP -n mqlb-ipvs-sd1 addr add $SY_BVIP/24 dev back
+	cat >/tmp/mosqsy.conf <<EOC
+listener 1883 198.19.1.2
+allow_anonymous true
+persistence false
+user root
+EOC
+	nsenter --net=/run/netns/mqlb-ipvs-sbk mosquitto -c /tmp/mosqsy.conf >/tmp/mosqsy.log 2>&1 &
+	SY_MOSQ=$!
+	wait_until 50 sh -c "nsenter --net=/run/netns/mqlb-ipvs-sbk netstat -ltn | grep -q '198.19.1.2:1883 '"
+}
+sy_down() {
+	kill $SY_MOSQ 2>/dev/null
+	wait $SY_MOSQ 2>/dev/null
+	for n in scl sd1 sd2 sbk; do $IP netns del mqlb-ipvs-$n; done
+	$IP link del sybrf
+	$IP link del sybrb
+}
+sy_conns() { in_ns mqlb-ipvs-$1 ipvsadm -Lnc | grep -c "ESTABLISHED .*$SY_VIP:1883"; } # sd1|sd2
+sy_round() { # sync|nosync: the alive= line of the held connections after the failover
+	sy_up
+	if [ "$1" = sync ]; then
+		in_ns mqlb-ipvs-sd1 ipvsadm --start-daemon master --mcast-interface back --syncid 7
+		in_ns mqlb-ipvs-sd2 ipvsadm --start-daemon backup --mcast-interface back --syncid 7
+		in_ns mqlb-ipvs-sd2 ipvsadm -L --daemon | sed 's/^/#   sd2: /'
+	fi
+	rm -f /tmp/syhold
+	: >/tmp/syhold.out # the background job truncates it asynchronously (see hold_open)
+	nsenter --net=/run/netns/mqlb-ipvs-scl mqtt_conns $SY_VIP 1883 $SY_N --hold-until /tmp/syhold \
+		--ping 1 --id "sy-$1-" >/tmp/syhold.out 2>&1 &
+	SY_C=$!
+	wait_until 200 grep -q connected= /tmp/syhold.out
+	diag "sync $1: $(head -1 /tmp/syhold.out)"
+	[ "$1" = sync ] && wait_until 100 sh -c "[ \$(nsenter --net=/run/netns/mqlb-ipvs-sd2 ipvsadm -Lnc | grep -c 'ESTABLISHED .*$SY_VIP:1883') -ge $SY_N ]"
+	[ "$1" = sync ] || sleep 3 # what a daemon would have sent by now
+	SY_M=$(sy_conns sd1) SY_B=$(sy_conns sd2)
+	in_ns mqlb-ipvs-sd2 ipvsadm -Lnc | sed 's/^/#   sd2 -Lnc: /'
+	# sd1 dies (links down), sd2 takes both VIPs; the neighbours re-resolve them
+	# (keepalived would send gratuitous ARP)
+	$IP -n mqlb-ipvs-sd1 link set front down
+	$IP -n mqlb-ipvs-sd1 link set back down
+	$IP -n mqlb-ipvs-sd2 addr add $SY_VIP/24 dev front
+	$IP -n mqlb-ipvs-sd2 addr add $SY_BVIP/24 dev back
+	$IP -n mqlb-ipvs-scl neigh flush all
+	$IP -n mqlb-ipvs-sbk neigh flush all
+	touch /tmp/syhold
+	wait $SY_C
+	SY_ALIVE=$(sed -n 's/^alive=\([0-9]*\) .*/\1/p' /tmp/syhold.out)
+	diag "sync $1: master $SY_M entries, backup $SY_B; after the failover $(tail -1 /tmp/syhold.out)"
+	sy_down
+}
+if want sync; then
+	sy_round sync
+	is "$SY_M" $SY_N "sync: the master lists the $SY_N connections (ipvsadm -Lnc)"
+	is "$SY_B" $SY_N "sync: the backup's ipvsadm -Lnc lists them too (sync daemon)"
+	is "$SY_ALIVE" $SY_N "sync: all $SY_N MQTT connections answer PINGREQ after the VIP moved to the backup"
+	sy_round nosync
+	is "$SY_B" 0 "nosync: without the daemon the backup has no entry"
+	is "$SY_ALIVE" 0 "nosync: and none of the $SY_N connections survives the move"
+	is "$($IP netns list | grep -c '^mqlb-ipvs-s[a-z]')" 0 "sync: its namespaces are gone"
 fi
 
 diag "guest tests took $(awk "BEGIN{print $(now)-$T0}") s"

@@ -2,19 +2,23 @@
  * (tests/vm/build-initramfs.sh compiles it with -static; it runs inside the guest,
  * where there is no python and no mqlb bench).
  *
- *   mqtt_conns HOST PORT N [--bind SRC] [--hold-until FILE] [--id PREFIX]
+ *   mqtt_conns HOST PORT N [--bind SRC] [--hold-until FILE [--ping 1]] [--id PREFIX]
  *
  * Opens N MQTT 3.1.1 connections to HOST:PORT one after the other (optionally
  * from source address SRC), each waits for a CONNACK with return code 0 (3 s
  * deadline). Without --hold-until each connection sends DISCONNECT and closes
  * right after its CONNACK; with it, all stay open until FILE exists (polled
- * every 20 ms, at most 60 s), then they disconnect. Prints one line
+ * every 20 ms, at most 60 s), then they disconnect; with --ping 1 each first
+ * sends PINGREQ and waits for PINGRESP (3 s), and a line "alive=X dead=Y"
+ * follows (whether the connections survived what happened meanwhile, e.g. a
+ * director failover). Prints one line
  * "connected=X failed=Y" (after the last CONNACK, before holding) and exits 0
  * when every connection succeeded, else 1. Bounded: N <= 1000. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +76,23 @@ fail:
 	return -1;
 }
 
+/* PINGREQ, then PINGRESP within the socket's 3 s receive timeout: 1 or 0. */
+static int ping(int fd)
+{
+	static const unsigned char req[2] = {0xc0, 0x00};
+	unsigned char resp[2];
+	size_t got = 0;
+	if (write(fd, req, sizeof req) != (ssize_t)sizeof req)
+		return 0;
+	while (got < sizeof resp) {
+		ssize_t r = read(fd, resp + got, sizeof resp - got);
+		if (r <= 0)
+			return 0;
+		got += (size_t)r;
+	}
+	return resp[0] == 0xd0 && resp[1] == 0;
+}
+
 static void disconnect(int fd)
 {
 	static const unsigned char d[2] = {0xe0, 0x00};
@@ -83,9 +104,15 @@ static void disconnect(int fd)
 int main(int argc, char **argv)
 {
 	const char *bind_ip = NULL, *hold = NULL, *prefix = "c";
+	int do_ping = 0;
+	/* a connection the peer reset (a failover without sync) fails its write:
+	 * report it, do not die of SIGPIPE before the alive= line */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s HOST PORT N [--bind SRC] [--hold-until FILE] [--id P]\n",
-			argv[0]);
+		fprintf(
+		    stderr,
+		    "usage: %s HOST PORT N [--bind SRC] [--hold-until FILE [--ping 1]] [--id P]\n",
+		    argv[0]);
 		return 2;
 	}
 	for (int i = 4; i + 1 < argc; i += 2) {
@@ -95,6 +122,8 @@ int main(int argc, char **argv)
 			hold = argv[i + 1];
 		else if (strcmp(argv[i], "--id") == 0)
 			prefix = argv[i + 1];
+		else if (strcmp(argv[i], "--ping") == 0)
+			do_ping = atoi(argv[i + 1]) == 1;
 		else {
 			fprintf(stderr, "unknown option %s\n", argv[i]);
 			return 2;
@@ -129,8 +158,16 @@ int main(int argc, char **argv)
 		struct stat st;
 		for (int t = 0; t < 3000 && stat(hold, &st) != 0; t++)
 			poll(NULL, 0, 20);
+		int alive = 0;
+		for (int i = 0; i < ok && do_ping; i++)
+			alive += ping(fds[i]);
+		if (do_ping)
+			printf("alive=%d dead=%d\n", alive, ok - alive);
+		fflush(stdout);
 		for (int i = 0; i < ok; i++)
 			disconnect(fds[i]);
+		if (do_ping && alive < ok)
+			return 1;
 	}
 	return failed ? 1 : 0;
 }

@@ -10,7 +10,7 @@
 #
 # Env: MQLB_REL (binary; default build/rel/mqlb), VM_TIMEOUT (s, default 110),
 #      VM_MEM (MiB, 256), VM_SMP (1), VM_ONLY (guest phases: cgroup2,refuse,rr,wrr,lc,sh,stale,names,
-#      stats,drain,health,local,multi; lab and netem only when named), VM_KEEP_LOG (path: copy the serial log there).
+#      stats,drain,health,local,multi; lab, netem and sync only when named), VM_KEEP_LOG (path: copy the serial log there).
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 MQLB=${MQLB:-$ROOT/build/rel/mqlb}
