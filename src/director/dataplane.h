@@ -83,6 +83,7 @@ struct dataplane;
 struct json;
 
 struct director_control_stats; /* director.h */
+struct event_loop;	       /* event/event.h */
 
 struct director {
 	struct director_config cfg;
@@ -94,6 +95,11 @@ struct director {
 	/* The control server's counters (refusals of requests by reason), set
 	 * while it serves; NULL before. Read under the controller's lock. */
 	const struct director_control_stats *ctl_stats;
+	/* The controller's event loop (src/event), made before start and freed
+	 * after stop: a dataplane may put its own fds and timers on it (the
+	 * proxy's --peers exchange); callbacks run on the controller thread,
+	 * without the controller's lock. NULL outside `director run`. */
+	struct event_loop *el;
 };
 
 struct dataplane {

@@ -317,7 +317,7 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 			goto fail;
 	}
 	if (d->cfg.peers) {
-		rc = peers_start(&px->peers, d, err, errlen);
+		rc = peers_start(&px->peers, d, d->el, err, errlen);
 		if (rc < 0)
 			goto fail;
 	}

@@ -247,15 +247,14 @@ static void on_stats(struct event_loop *el, void *ctx)
 	event_timer_arm(el, &c->stats, event_loop_now(el) + STATS_PERIOD_MS * NS_PER_MS);
 }
 
-/* The controller's loop (src/event): signals, health wake-ups, the stats timer
- * and the control socket, none of which can stall the others. */
+/* The controller's loop (src/event, made by cmd_run before the dataplane
+ * starts: the proxy's --peers exchange is on it too): signals, health
+ * wake-ups, the stats timer and the control socket, none of which can stall
+ * the others. */
 static int loop(struct controller *c)
 {
 	struct director_control_server *srv = NULL;
 	int rc;
-	c->el = event_loop_new(16);
-	if (!c->el)
-		return -errno;
 	event_timer_init(&c->stats, on_stats, c);
 	if ((rc = event_add(c->el, c->sig_fd, EVENT_READ, on_signal, c)) < 0 ||
 	    (rc = event_add(c->el, c->notify[0], EVENT_READ, on_notify, c)) < 0 ||
@@ -270,8 +269,6 @@ out:
 	if (rc < 0)
 		log_error("controller loop: %s", strerror(-rc));
 	director_control_server_free(srv);
-	event_loop_free(c->el);
-	c->el = NULL;
 	return rc;
 }
 
@@ -321,6 +318,10 @@ static int cmd_run(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+	if (!(c.el = c.d.el = event_loop_new(16))) {
+		log_error("event loop: %s", strerror(errno));
+		goto out;
+	}
 	err[0] = '\0';
 	rc = dp->start(&c.d, err, sizeof(err));
 	if (rc < 0) {
@@ -348,6 +349,8 @@ out:
 		dp->stop(&c.d);
 		log_info("dataplane %s stopped, its rules removed", dp->name);
 	}
+	event_loop_free(c.el); /* after stop: the dataplane's fds were on it */
+	c.d.el = NULL;
 	if (c.listen_fd >= 0) {
 		close(c.listen_fd);
 		unlink(c.d.cfg.control_path);

@@ -1,4 +1,8 @@
-/* peers.c — the --peers exchange of active connection counts (see peers.h). */
+/* peers.c — the --peers exchange of active connection counts (see peers.h).
+ * Runs on the director controller's event loop (src/event): its UDP socket
+ * and its report timer, no thread of its own. The table (peer[]) is touched on
+ * that thread only (datagrams in, reports out, the status JSON); the proxy's
+ * workers read the sums, which are atomics. */
 #include "director/peers.h"
 
 #include <errno.h>
@@ -7,8 +11,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "common/parse.h"
 #include "common/time.h"
 #include "director/director.h"
+#include "event/event.h"
 
 /* One slot per --peers address: only that source address fills it. */
 struct peer {
@@ -38,17 +41,15 @@ struct peer {
 struct peers {
 	struct director *d;
 	int fd;
-	int stop_pipe[2];
-	pthread_t thr;
-	int running;
+	struct event_loop *el; /* the controller's (borrowed); NULL without a socket */
+	struct event_timer report;
 	uint64_t boot, seq;
 	unsigned char key[PEERS_KEY_MAX];
 	size_t keylen;
 	int n_peer;
-	pthread_mutex_t lock; /* over peer[] (thread vs status) */
-	struct peer peer[PEERS_MAX];
+	struct peer peer[PEERS_MAX]; /* the controller thread's only */
+	/* read by the proxy's workers */
 	atomic_uint_fast64_t sum[DIRECTOR_MAX_BACKENDS];
-	/* read by status without the lock */
 	atomic_uint_fast64_t rx, rx_bad, rx_stranger, rx_bad_mac, rx_replay, tx, tx_err;
 };
 
@@ -305,8 +306,7 @@ struct peers *peers_new(struct director *d, const unsigned char *key, size_t key
 		return NULL;
 	}
 	p->d = d;
-	p->fd = p->stop_pipe[0] = p->stop_pipe[1] = -1;
-	pthread_mutex_init(&p->lock, NULL);
+	p->fd = -1;
 	for (int k = 0; k < n; k++)
 		p->peer[k].addr = to[k];
 	p->n_peer = n;
@@ -321,12 +321,11 @@ void peers_free(struct peers *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_destroy(&p->lock);
 	OPENSSL_cleanse(p->key, sizeof(p->key));
 	free(p);
 }
 
-/* Recomputes the sums from the peers heard within the expiry. Lock held. */
+/* Recomputes the sums from the peers heard within the expiry. */
 static void resum(struct peers *p, uint64_t now)
 {
 	uint64_t sum[DIRECTOR_MAX_BACKENDS] = {0};
@@ -358,7 +357,7 @@ static struct peer *slot_of(struct peers *p, const struct sockaddr_storage *from
 	return NULL;
 }
 
-/* Takes dg into slot q (lock held): replay check, then the new state. */
+/* Takes dg into slot q: replay check, then the new state. */
 static enum peers_verdict take(struct peers *p, struct peer *q, const struct peers_dgram *dg,
 			       uint64_t now)
 {
@@ -406,9 +405,7 @@ enum peers_verdict peers_input(struct peers *p, const struct sockaddr_storage *f
 		p->rx_bad_mac++;
 		return PEERS_BAD_MAC;
 	}
-	pthread_mutex_lock(&p->lock);
 	v = take(p, q, &dg, now_ns);
-	pthread_mutex_unlock(&p->lock);
 	if (v == PEERS_REPLAY)
 		p->rx_replay++;
 	else
@@ -416,10 +413,12 @@ enum peers_verdict peers_input(struct peers *p, const struct sockaddr_storage *f
 	return v;
 }
 
-/* Reads at most PEERS_RX_BUDGET datagrams, so the caller gets back to its send
- * clock under a flood. */
-static void receive(struct peers *p)
+/* The socket is readable: reads at most PEERS_RX_BUDGET datagrams, so that
+ * under a flood the loop gets back to its timers (our reports) and to the
+ * control socket. */
+static void on_readable(struct event_loop *el, int fd, void *ctx, unsigned events)
 {
+	struct peers *p = ctx;
 	char buf[PEERS_DGRAM_MAX + 1];
 	for (int k = 0; k < PEERS_RX_BUDGET; k++) {
 		struct sockaddr_storage from;
@@ -431,7 +430,7 @@ static void receive(struct peers *p)
 			p->rx_bad++;
 			continue;
 		}
-		peers_input(p, &from, buf, (size_t)n, time_mono_ns());
+		peers_input(p, &from, buf, (size_t)n, event_loop_now(el));
 	}
 }
 
@@ -457,38 +456,24 @@ static void send_report(struct peers *p)
 	}
 }
 
-static void *peers_main(void *arg)
+/* Every PEERS_INTERVAL_NS: our report out, silent peers forgotten. */
+static void on_report(struct event_loop *el, void *ctx)
 {
-	struct peers *p = arg;
-	uint64_t next = time_mono_ns();
-	for (;;) {
-		uint64_t now = time_mono_ns();
-		if (now >= next) {
-			send_report(p);
-			pthread_mutex_lock(&p->lock);
-			resum(p, now);
-			pthread_mutex_unlock(&p->lock);
-			next = now + PEERS_INTERVAL_NS;
-		}
-		struct pollfd pf[2] = {{.fd = p->fd, .events = POLLIN},
-				       {.fd = p->stop_pipe[0], .events = POLLIN}};
-		int ms = (int)((next - now + NS_PER_MS - 1) / NS_PER_MS);
-		int n = poll(pf, 2, ms);
-		if (n > 0 && pf[1].revents)
-			return NULL;
-		if (n > 0 && pf[0].revents)
-			receive(p);
-	}
+	struct peers *p = ctx;
+	uint64_t now = event_loop_now(el);
+	send_report(p);
+	resum(p, now);
+	event_timer_arm(el, &p->report, now + PEERS_INTERVAL_NS);
 }
 
-/* The UDP socket on the VIP's address (and the stop pipe). Returns 0 or -errno. */
+/* The UDP socket on the VIP's address. Returns 0 or -errno. */
 static int open_socket(struct peers *p, char *err, size_t errlen)
 {
 	char a[ADDR_STRLEN];
 	const struct sockaddr_storage *l = &p->d->cfg.listen;
 	int rcvbuf = 1 << 20; /* room for the peers' datagrams among a flood's */
 	p->fd = socket(l->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (p->fd == -1 || pipe2(p->stop_pipe, O_CLOEXEC) == -1) {
+	if (p->fd == -1) {
 		snprintf(err, errlen, "peers: socket: %s", strerror(errno));
 		return -errno;
 	}
@@ -502,11 +487,16 @@ static int open_socket(struct peers *p, char *err, size_t errlen)
 	return 0;
 }
 
-int peers_start(struct peers **out, struct director *d, char *err, size_t errlen)
+int peers_start(struct peers **out, struct director *d, struct event_loop *el, char *err,
+		size_t errlen)
 {
 	unsigned char key[PEERS_KEY_MAX];
 	char a[ADDR_STRLEN];
 	int keylen = 0, rc;
+	if (!el) {
+		snprintf(err, errlen, "peers: no controller event loop");
+		return -EINVAL;
+	}
 	if (d->cfg.peers_key && (keylen = peers_key_load(d->cfg.peers_key, key, err, errlen)) < 0)
 		return keylen;
 	struct peers *p = peers_new(d, key, (size_t)keylen, err, errlen);
@@ -515,12 +505,16 @@ int peers_start(struct peers **out, struct director *d, char *err, size_t errlen
 		return -EINVAL;
 	if ((rc = open_socket(p, err, errlen)) < 0)
 		goto fail;
-	rc = -pthread_create(&p->thr, NULL, peers_main, p);
-	if (rc < 0) {
-		snprintf(err, errlen, "peers: thread: %s", strerror(-rc));
+	event_timer_init(&p->report, on_report, p);
+	if ((rc = event_add(el, p->fd, EVENT_READ, on_readable, p)) < 0) {
+		snprintf(err, errlen, "peers: event loop: %s", strerror(-rc));
 		goto fail;
 	}
-	p->running = 1;
+	p->el = el;
+	if ((rc = event_timer_arm(el, &p->report, time_mono_ns())) < 0) { /* the first at once */
+		snprintf(err, errlen, "peers: event loop: %s", strerror(-rc));
+		goto fail;
+	}
 	log_info("peers: exchanging active counts with %d peer(s) every %llu ms on UDP %s, %s",
 		 p->n_peer, (unsigned long long)(PEERS_INTERVAL_NS / NS_PER_MS),
 		 addr_format(&d->cfg.listen, a, sizeof(a)),
@@ -536,17 +530,12 @@ void peers_stop(struct peers *p)
 {
 	if (!p)
 		return;
-	if (p->running) {
-		if (write(p->stop_pipe[1], "x", 1) != 1)
-			log_error("peers: cannot stop the thread");
-		pthread_join(p->thr, NULL);
+	if (p->el) {
+		event_timer_cancel(p->el, &p->report);
+		event_del(p->el, p->fd);
 	}
 	if (p->fd >= 0)
 		close(p->fd);
-	if (p->stop_pipe[0] >= 0) {
-		close(p->stop_pipe[0]);
-		close(p->stop_pipe[1]);
-	}
 	peers_free(p);
 }
 
@@ -567,7 +556,6 @@ void peers_status_json(struct peers *p, struct json *j)
 	json_u64(j, "peers_rx_replay", p->rx_replay);
 	json_u64(j, "peers_tx", p->tx);
 	json_arr_begin(j, "peers");
-	pthread_mutex_lock(&p->lock);
 	for (int k = 0; k < p->n_peer; k++) {
 		struct peer *q = &p->peer[k];
 		if (!q->last_ns)
@@ -583,6 +571,5 @@ void peers_status_json(struct peers *p, struct json *j)
 		json_u64(j, "active", total);
 		json_obj_end(j);
 	}
-	pthread_mutex_unlock(&p->lock);
 	json_arr_end(j);
 }

@@ -20,8 +20,10 @@
  *     start, so a restarted peer is newer and a datagram recorded before its
  *     restart is a replay; the last boot/seq is kept after the peer is forgotten);
  *   - every count is at most PEERS_COUNT_MAX (so 16 peers cannot overflow a sum).
- * The receive loop reads at most PEERS_RX_BUDGET datagrams before it looks at
- * its send clock, so a flood cannot stop this director's own reports.
+ * The exchange runs on the director controller's event loop (no thread): one
+ * wake-up reads at most PEERS_RX_BUDGET datagrams before the loop gets back to
+ * its timers, so a flood cannot stop this director's own reports (nor its
+ * control socket).
  *
  * Datagram (text, version 2, at most PEERS_DGRAM_MAX bytes, every line ends "\n"):
  *   MQLBPEER 2 <name> <boot> <seq>          sender's --name; boot as 16 hex
@@ -54,6 +56,7 @@
 
 struct peers;
 struct json;
+struct event_loop;
 
 /* One parsed datagram (peers_decode). */
 struct peers_dgram {
@@ -100,14 +103,20 @@ struct peers *peers_new(struct director *d, const unsigned char *key, size_t key
 /* Frees a table from peers_new (NULL accepted). */
 void peers_free(struct peers *p);
 
-/* Starts the exchange thread for director d (borrowed; its backends' addresses
- * and proxy_active counts are what is sent; d->cfg.peers_key is loaded). Binds
- * UDP on d->cfg.listen. Returns 0 with *out set, or -errno with err set. */
-int peers_start(struct peers **out, struct director *d, char *err, size_t errlen);
-/* Stops the thread and frees p (NULL accepted). */
+/* Starts the exchange for director d (borrowed; its backends' addresses and
+ * proxy_active counts are what is sent; d->cfg.peers_key is loaded) on the
+ * event loop el (borrowed; the controller's: the callbacks, peers_status_json
+ * and peers_stop must all run on its thread). Binds UDP on d->cfg.listen; the
+ * first report goes on the loop's next iteration, then every PEERS_INTERVAL_NS.
+ * Returns 0 with *out set, or -errno with err set. */
+int peers_start(struct peers **out, struct director *d, struct event_loop *el, char *err,
+		size_t errlen);
+/* Takes the socket and the timer off the loop, closes it and frees p (NULL
+ * accepted). */
 void peers_stop(struct peers *p);
 
-/* Sum of the fresh peers' latest counts for backend i (relaxed atomic read). */
+/* Sum of the fresh peers' latest counts for backend i (relaxed atomic read:
+ * any thread, e.g. the proxy's workers). */
 uint64_t peers_active(const struct peers *p, unsigned i);
 
 /* Judges one datagram of len bytes from address from, received at now_ns
