@@ -250,11 +250,54 @@ static int thread_init(struct proxy *px, unsigned k, const char *const *np, int 
 	return rc;
 }
 
+/* SO_REUSEPORT would let a second instance on the same VIP silently take
+ * half the clients: a plain bind to listen first makes sure nobody else has
+ * it. *freebind is set when the address is not this host's (yet). Returns 0,
+ * or -errno with err set. */
+static int listen_alone(const struct sockaddr_storage *listen, int *freebind, char *err,
+			size_t errlen)
+{
+	char a[ADDR_STRLEN];
+	int rc = make_listener(listen, 0, 0);
+	if (rc == -EADDRNOTAVAIL) {
+		/* The standby of an HA pair listens on the VIP before keepalived moves
+		 * it here: IP_FREEBIND binds an address this host does not hold yet,
+		 * for these sockets only (no ip_nonlocal_bind sysctl). A plain bind
+		 * first, so a mistyped --listen still shows in the log. */
+		log_warn("proxy: %s is not an address of this host (yet): listening anyway "
+			 "(IP_FREEBIND), clients reach it once it is here (a VIP)",
+			 addr_format(listen, a, sizeof(a)));
+		*freebind = 1;
+		rc = make_listener(listen, 0, 1);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", addr_format(listen, a, sizeof(a)),
+			 strerror(-rc));
+		return rc;
+	}
+	close(rc);
+	return 0;
+}
+
+/* The one line that says what this proxy does. */
+static void log_started(const struct proxy *px)
+{
+	log_info("proxy: %u thread(s), scheduler %s%s, max %u connections, CONNECT <= %u bytes "
+		 "within %llu s%s%s%s%s%s",
+		 px->n_threads, sched_kind_name(px->kind), px->hash_cn ? " (certificate CN)" : "",
+		 px->max_conns, PROXY_CONNECT_MAX,
+		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / 1000000000ULL),
+		 proxy_tls_server(px->tls) ? ", TLS listener" : "",
+		 director_edge.tls_ca ? " (client certificates required)" : "",
+		 proxy_tls_client(px->tls) ? ", TLS to backends" : "",
+		 px->accept_v2 ? ", PROXY v2 header from clients" : "",
+		 px->send_v2 ? ", PROXY v2 header to backends" : "");
+}
+
 static int proxy_start(struct director *d, char *err, size_t errlen)
 {
 	char names[DIRECTOR_MAX_BACKENDS][ADDR_STRLEN];
 	const char *np[DIRECTOR_MAX_BACKENDS];
-	char a[ADDR_STRLEN];
 	int rc, freebind = 0;
 	struct proxy *px = calloc(1, sizeof(*px));
 	if (!px)
@@ -282,27 +325,9 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 		log_warn("proxy: --max-connections %u exceeds what %u file descriptors allow "
 			 "(%u); accept pauses when they run out",
 			 px->max_conns, nofile, fit);
-
-	/* SO_REUSEPORT would let a second instance on the same VIP silently take
-	 * half the clients: make sure nobody else has it first. */
-	rc = make_listener(&d->cfg.listen, 0, 0);
-	if (rc == -EADDRNOTAVAIL) {
-		/* The standby of an HA pair listens on the VIP before keepalived moves
-		 * it here: IP_FREEBIND binds an address this host does not hold yet,
-		 * for these sockets only (no ip_nonlocal_bind sysctl). A plain bind
-		 * first, so a mistyped --listen still shows in the log. */
-		log_warn("proxy: %s is not an address of this host (yet): listening anyway "
-			 "(IP_FREEBIND), clients reach it once it is here (a VIP)",
-			 addr_format(&d->cfg.listen, a, sizeof(a)));
-		freebind = 1;
-		rc = make_listener(&d->cfg.listen, 0, 1);
-	}
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s",
-			 addr_format(&d->cfg.listen, a, sizeof(a)), strerror(-rc));
+	rc = listen_alone(&d->cfg.listen, &freebind, err, errlen);
+	if (rc < 0)
 		goto fail;
-	}
-	close(rc);
 
 	px->threads = calloc(px->n_threads, sizeof(*px->threads));
 	if (!px->threads) {
@@ -330,16 +355,7 @@ static int proxy_start(struct director *d, char *err, size_t errlen)
 		}
 		t->started = 1;
 	}
-	log_info("proxy: %u thread(s), scheduler %s%s, max %u connections, CONNECT <= %u bytes "
-		 "within %llu s%s%s%s%s%s",
-		 px->n_threads, sched_kind_name(px->kind), px->hash_cn ? " (certificate CN)" : "",
-		 px->max_conns, PROXY_CONNECT_MAX,
-		 (unsigned long long)(PROXY_CONNECT_TIMEOUT / 1000000000ULL),
-		 proxy_tls_server(px->tls) ? ", TLS listener" : "",
-		 director_edge.tls_ca ? " (client certificates required)" : "",
-		 proxy_tls_client(px->tls) ? ", TLS to backends" : "",
-		 px->accept_v2 ? ", PROXY v2 header from clients" : "",
-		 px->send_v2 ? ", PROXY v2 header to backends" : "");
+	log_started(px);
 	return 0;
 fail:
 	proxy_stop(d);

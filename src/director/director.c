@@ -272,13 +272,92 @@ out:
 	return rc;
 }
 
+/* The controller's descriptors, before the dataplane starts: signals to the
+ * signalfd only (blocked in every thread we start; the old mask in *old), the
+ * health checker's wake-up pipe, the control socket and the event loop.
+ * Returns 0, or -1 after a log line. */
+static int run_setup(struct controller *c, sigset_t *old)
+{
+	char err[256];
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, old);
+	signal(SIGPIPE, SIG_IGN);
+	c->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (c->sig_fd == -1 || pipe2(c->notify, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_error("signalfd/pipe: %s", strerror(errno));
+		return -1;
+	}
+	c->listen_fd = director_control_listen(c->d.cfg.control_path, err, sizeof(err));
+	if (c->listen_fd < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (!(c->el = c->d.el = event_loop_new(16))) {
+		log_error("event loop: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The dataplane, then the health checker. *started is set once the dataplane
+ * is up (so that it is stopped). Returns 0, or -1 after a log line. */
+static int run_start(struct controller *c, int *started)
+{
+	static const char *const modes[] = {"local", "nat", "dr"};
+	const struct dataplane *dp = c->d.dp;
+	char err[256] = "", a[ADDR_STRLEN];
+	int rc = dp->start(&c->d, err, sizeof(err));
+	if (rc < 0) {
+		log_error("dataplane %s: %s", dp->name, err[0] ? err : strerror(-rc));
+		return -1;
+	}
+	*started = 1;
+	log_info("%s dataplane up: %s, scheduler %s, mode %s, %u backend%s, control %s", dp->name,
+		 addr_format(&c->d.cfg.listen, a, sizeof(a)), c->d.cfg.scheduler,
+		 modes[c->d.cfg.mode], c->d.n_backends, c->d.n_backends == 1 ? "" : "s",
+		 c->d.cfg.control_path);
+	rc = director_health_start(&c->health, &c->d, &c->lock, c->notify[1]);
+	if (rc < 0) {
+		log_error("health checker: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Undoes run_setup and run_start, whatever part of them was done. */
+static void run_teardown(struct controller *c, int started, const sigset_t *old)
+{
+	director_health_stop(&c->health);
+	if (started) {
+		c->d.dp->stop(&c->d);
+		log_info("dataplane %s stopped, its rules removed", c->d.dp->name);
+	}
+	event_loop_free(c->el); /* after stop: the dataplane's fds were on it */
+	c->el = c->d.el = NULL;
+	if (c->listen_fd >= 0) {
+		close(c->listen_fd);
+		unlink(c->d.cfg.control_path);
+	}
+	if (c->sig_fd >= 0)
+		close(c->sig_fd);
+	if (c->notify[0] >= 0) {
+		close(c->notify[0]);
+		close(c->notify[1]);
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static struct controller c; /* big (64 backends); lives for the whole run */
 	static char path[108], prefix[64];
 	const struct dataplane *dp = NULL;
 	char err[256] = "";
-	sigset_t mask, old;
+	sigset_t old;
 	int rc, ret = CLI_FAIL, started = 0;
 
 	memset(&c, 0, sizeof(c));
@@ -300,68 +379,9 @@ static int cmd_run(int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "mqlb director[%s]", c.d.cfg.name);
 	log_set_prefix(prefix);
 	pthread_mutex_init(&c.lock, NULL);
-
-	/* Signals go to the signalfd only, in every thread we start. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mask, &old);
-	signal(SIGPIPE, SIG_IGN);
-	c.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (c.sig_fd == -1 || pipe2(c.notify, O_CLOEXEC | O_NONBLOCK) == -1) {
-		log_error("signalfd/pipe: %s", strerror(errno));
-		goto out;
-	}
-	c.listen_fd = director_control_listen(c.d.cfg.control_path, err, sizeof(err));
-	if (c.listen_fd < 0) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (!(c.el = c.d.el = event_loop_new(16))) {
-		log_error("event loop: %s", strerror(errno));
-		goto out;
-	}
-	err[0] = '\0';
-	rc = dp->start(&c.d, err, sizeof(err));
-	if (rc < 0) {
-		log_error("dataplane %s: %s", dp->name, err[0] ? err : strerror(-rc));
-		goto out;
-	}
-	started = 1;
-	{
-		char a[ADDR_STRLEN];
-		static const char *const modes[] = {"local", "nat", "dr"};
-		log_info("%s dataplane up: %s, scheduler %s, mode %s, %u backend%s, control %s",
-			 dp->name, addr_format(&c.d.cfg.listen, a, sizeof(a)), c.d.cfg.scheduler,
-			 modes[c.d.cfg.mode], c.d.n_backends, c.d.n_backends == 1 ? "" : "s",
-			 c.d.cfg.control_path);
-	}
-	rc = director_health_start(&c.health, &c.d, &c.lock, c.notify[1]);
-	if (rc < 0) {
-		log_error("health checker: %s", strerror(-rc));
-		goto out;
-	}
-	ret = loop(&c) < 0 ? CLI_FAIL : CLI_OK;
-out:
-	director_health_stop(&c.health);
-	if (started) {
-		dp->stop(&c.d);
-		log_info("dataplane %s stopped, its rules removed", dp->name);
-	}
-	event_loop_free(c.el); /* after stop: the dataplane's fds were on it */
-	c.d.el = NULL;
-	if (c.listen_fd >= 0) {
-		close(c.listen_fd);
-		unlink(c.d.cfg.control_path);
-	}
-	if (c.sig_fd >= 0)
-		close(c.sig_fd);
-	if (c.notify[0] >= 0) {
-		close(c.notify[0]);
-		close(c.notify[1]);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (run_setup(&c, &old) == 0 && run_start(&c, &started) == 0)
+		ret = loop(&c) < 0 ? CLI_FAIL : CLI_OK;
+	run_teardown(&c, started, &old);
 	pthread_mutex_destroy(&c.lock);
 	log_set_prefix("mqlb");
 	return ret;

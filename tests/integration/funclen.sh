@@ -31,9 +31,6 @@ lab/run.c:lab_run_one 124 lab run: another engineer
 lab/report.c:lab_report 114 lab report: another engineer
 lab/run.c:bench_start 101 lab run: another engineer
 lab/run.c:directors_start 95 lab run: another engineer
-director/dataplane_proxy.c:proxy_start 94 proxy: another engineer
-director/director_cli.c:run_usage 92 director usage text: mostly a string table
-director/director.c:cmd_run 87 director: another engineer
 lab/report.c:write_evidence 83 lab report: another engineer
 lab/search.c:lab_search_why 81 lab search: another engineer
 lab/search.c:lab_search_rebuild 81 lab search: another engineer
