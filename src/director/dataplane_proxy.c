@@ -102,21 +102,23 @@ static void *worker_main(void *arg)
 static uint64_t sum(struct proxy *px, size_t off, unsigned i);
 
 /* Tells the threads to drain (once): they close their listeners and their
- * connections spread over the drain time, then stop their loops. */
-static int drain_begin(struct proxy *px)
+ * connections spread over span ns (0: nothing to drain with), then stop their
+ * loops. */
+static int drain_begin(struct proxy *px, uint64_t span)
 {
 	unsigned started = 0;
 	for (unsigned k = 0; px->threads && k < px->n_threads; k++)
 		started += px->threads[k].started != 0;
-	if (!px->drain_ns || !started)
-		return -EOPNOTSUPP;
 	if (px->drain_began)
 		return -EALREADY;
+	if (!span || !started)
+		return -EOPNOTSUPP;
 	px->drain_began = time_mono_ns();
+	px->drain_span = span; /* published to the workers by the store below */
 	px->drain_open = (unsigned)atomic_load(&px->open);
 	px->drain_threads = started;
-	log_info("proxy: draining %u connections over %.1f s (no new ones)", px->drain_open,
-		 (double)px->drain_ns / 1e9);
+	log_info("proxy: draining %u connections over %.1f s (no new ones)%s", px->drain_open,
+		 (double)span / 1e9, px->drain_ns ? "" : " (set --drain without --drain-time)");
 	atomic_store(&px->drain, 1);
 	for (unsigned k = 0; k < px->n_threads; k++)
 		if (px->threads[k].started)
@@ -124,9 +126,15 @@ static int drain_begin(struct proxy *px)
 	return 0;
 }
 
+/* `director set --drain`: over --drain-time, or DIRECTOR_DRAIN_DEFAULT_NS
+ * without one (MQTT 5 clients then get no DISCONNECT: their stream is framed
+ * only with --drain-time). */
 static int proxy_drain_start(struct director *d)
 {
-	return d->dp_state ? drain_begin(d->dp_state) : -EOPNOTSUPP;
+	struct proxy *px = d->dp_state;
+	if (!px)
+		return -EOPNOTSUPP;
+	return drain_begin(px, px->drain_ns ? px->drain_ns : DIRECTOR_DRAIN_DEFAULT_NS);
 }
 
 static int proxy_drain_finished(const struct director *d)
@@ -137,14 +145,15 @@ static int proxy_drain_finished(const struct director *d)
 
 /* --drain-time: the threads stop taking clients and close theirs spread over
  * the drain time, then stop (bounded from the drain's start: the drain time +
- * 3 s). A drain already begun (set --drain, SIGTERM) is waited for. */
+ * 3 s). A drain already begun (set --drain, SIGTERM) is waited for; without
+ * --drain-time a stop closes everything at once, even during a set --drain. */
 static void drain(struct proxy *px)
 {
-	int rc = drain_begin(px);
-	if (rc == -EOPNOTSUPP)
+	int rc = drain_begin(px, px->drain_ns);
+	if (rc == -EOPNOTSUPP || !px->drain_ns)
 		return;
 	unsigned started = px->drain_threads;
-	uint64_t end = px->drain_began + px->drain_ns + 3 * NS_PER_S;
+	uint64_t end = px->drain_began + px->drain_span + 3 * NS_PER_S;
 	while (atomic_load(&px->drained) < started && time_mono_ns() < end) {
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -242,8 +251,8 @@ static int thread_init(struct proxy *px, unsigned k, const char *const *np, int 
 		return rc;
 	}
 	t->listen_fd = rc;
-	if (px->drain_ns)
-		event_loop_set_before_wait(t->el, proxy_drain_check, t);
+	/* always: `director set --drain` drains without --drain-time too */
+	event_loop_set_before_wait(t->el, proxy_drain_check, t);
 	rc = event_add(t->el, t->listen_fd, EVENT_READ, proxy_accept, t);
 	if (rc < 0)
 		snprintf(err, errlen, "event loop: %s", strerror(-rc));
@@ -440,7 +449,7 @@ static void proxy_status_json(const struct director *d, struct json *j)
 		 !px->drain_began	   ? "none"
 		 : proxy_drain_finished(d) ? "done"
 					   : "draining");
-	json_u64(j, "drain_time_ms", px->drain_ns / 1000000);
+	json_u64(j, "drain_time_ms", (px->drain_began ? px->drain_span : px->drain_ns) / 1000000);
 	json_u64(j, "elapsed_ms",
 		 px->drain_began ? (time_mono_ns() - px->drain_began) / 1000000 : 0);
 	json_u64(j, "connections_at_start", px->drain_open);

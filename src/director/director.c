@@ -98,8 +98,8 @@ static void handle_drain(struct director *d, FILE *out)
 	if (rc == -EALREADY)
 		fprintf(out, "ok already draining\n");
 	else if (rc == -EOPNOTSUPP)
-		fprintf(out, "error: this director cannot drain (the proxy dataplane with "
-			     "--drain-time does; others: set each backend --drain)\n");
+		fprintf(out, "error: this director cannot drain (the proxy dataplane does; "
+			     "nft, ipvs: set each backend --drain)\n");
 	else if (rc < 0)
 		fprintf(out, "error: drain: %s\n", strerror(-rc));
 	else
@@ -526,7 +526,8 @@ static const struct opt o_weight = {"weight", "W", "its weight (0 = no new conne
 				    take_weight};
 static const struct opt o_drain = {"drain", NULL,
 				   "weight 0 until --enable (configured weight kept); without\n"
-				   "--backend: drain the whole director (proxy, --drain-time)",
+				   "--backend: drain the whole director (proxy: over its\n"
+				   "--drain-time, default 30s)",
 				   take_drain};
 static const struct opt o_enable = {"enable", NULL, "back to its configured weight", take_enable};
 static const struct opt o_reload = {"reload", NULL, "resolve the backends' host names again",
@@ -549,9 +550,9 @@ static const struct opt_cmd ctl_cmds[] = {
      "kept), --enable. Existing connections are never cut.\n"
      "--reload resolves the backends given by host name again (as SIGHUP):\n"
      "one whose name no longer resolves keeps its address.\n"
-     "--drain without --backend drains the whole director (proxy with\n"
-     "--drain-time): no new connections, the open ones closed spread over\n"
-     "the drain time; status answers meanwhile (proxy.drain).",
+     "--drain without --backend drains the whole director (proxy): no new\n"
+     "connections, the open ones closed spread over its --drain-time (30s\n"
+     "when it has none); status answers meanwhile (proxy.drain).",
      set_opts, 0, NULL, NULL, NULL},
 };
 

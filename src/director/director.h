@@ -148,6 +148,9 @@ int director_control_frame(const char *buf, size_t len);
  * director_run_parse (zeroed there first), read by the proxy at start. Paths are
  * borrowed from argv. */
 #define DIRECTOR_STALL_DEFAULT_NS (60ULL * 1000000000ULL) /* --stall-timeout */
+/* The spread of a `director set --drain` of a proxy run without --drain-time:
+ * long enough that thousands of clients do not reconnect in one storm. */
+#define DIRECTOR_DRAIN_DEFAULT_NS (30ULL * 1000000000ULL)
 
 struct director_edge {
 	const char *tls_cert, *tls_key; /* --tls-cert/--tls-key: terminate TLS */

@@ -309,6 +309,7 @@ struct proxy {
 	atomic_int drain;	     /* set by proxy_stop: threads drain, then stop */
 	atomic_uint drained;	     /* threads done draining */
 	uint64_t drain_began;	     /* time_mono_ns of drain_start (0: not begun) */
+	uint64_t drain_span;	     /* ... its time: drain_ns, or the set --drain default */
 	unsigned drain_open;	     /* ... open connections then */
 	unsigned drain_threads;	     /* ... threads that will drain */
 };

@@ -942,7 +942,7 @@ static void drain_one(struct proxy_conn *c)
 static void drain_tick(struct event_loop *el, void *ctx)
 {
 	struct proxy_thread *t = ctx;
-	uint64_t now = event_loop_now(el), span = t->px->drain_ns;
+	uint64_t now = event_loop_now(el), span = t->px->drain_span;
 	while (t->drain_done < t->drain_total &&
 	       now >= t->drain_start + span * t->drain_done / t->drain_total) {
 		struct proxy_conn *c = t->conns;

@@ -2,7 +2,8 @@
 # A drain must not block the control socket (issue 13): `director set --drain`
 # (no --backend: the whole proxy director) and SIGTERM with --drain-time both
 # drain while `director status` keeps answering and shows the progress
-# (proxy.drain: state, connections_at_start, closed, elapsed_ms). Loopback
+# (proxy.drain: state, connections_at_start, closed, elapsed_ms); without
+# --drain-time, set --drain spreads the closes over 30 s (the default). Loopback
 # ports 19940-19943, real mosquitto, 20 held MQTT 5 connections.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/proxy_lib.bash"
@@ -73,9 +74,30 @@ is "$rc" 0 "the director exits 0 once drained"
 ok "... within the drain time + 3 s ($(($(date +%s) - t0)) s more)" test $(($(date +%s) - t0)) -le 6
 ok "its log: draining before stopping" grep -q "draining before stopping" "$T_TMP/dt.log"
 
-# ---- nothing to drain with ----
+# ---- set --drain without --drain-time: the default, 30 s ----
 px_start nd 127.0.0.1:19943 --backend 127.0.0.1:19941 || exit 1
-out=$("$MQLB" director set --control "$T_TMP/nd.sock" --drain 2>&1)
-is "$?" 1 "set --drain on a proxy without --drain-time: exit 1"
-ok "... saying why ($out)" grep -q "cannot drain" <<<"$out"
+DPID=$PX_PID
+hold c 127.0.0.1 19943 20 --version 5
+is "$HOLD_READY" "ready 20 0" "20 MQTT 5 connections through a director without --drain-time"
+is "$(px_get nd "j['proxy']['drain']['drain_time_ms']")" 0 "before: drain_time_ms 0 (SIGTERM closes at once)"
+out=$(timeout 10 "$MQLB" director set --control "$T_TMP/nd.sock" --drain 2>&1)
+is "$? $out" "0 ok draining" "set --drain without --drain-time: 'ok draining'"
+t0=$(date +%s.%N)
+sleep 3
+line=$(px_get nd "'%s %d %d %d' % tuple(j['proxy']['drain'][k] for k in ('state', 'drain_time_ms', 'connections_at_start', 'closed'))")
+diag "3 s in: $line"
+read -r st ms at closed <<<"$line"
+is "$st $ms $at" "draining 30000 20" "status: draining over the default 30000 ms, 20 at start"
+ok "... spread: $closed of 20 closed after 3 s (1-5; 20 x 3/30 = 2, +1 for the first at 0)" \
+	test "${closed:-0}" -ge 1 -a "${closed:-0}" -le 5
+ok "no new connections while draining" sh -c "! $PY -c \"import socket; socket.create_connection(('127.0.0.1', 19943), 1)\" 2>/dev/null"
+grep "draining 20" "$T_TMP/nd.log" | sed 's/^/# /'
+ok "its log says the default was used" grep -q "over 30.0 s (no new ones) (set --drain without --drain-time)" "$T_TMP/nd.log"
+kill -TERM $DPID
+t0=$(date +%s%N)
+wait $DPID
+rc=$?
+t1=$(date +%s%N)
+is "$rc" 0 "SIGTERM during it: exit 0"
+ok "... at once, no waiting for the 30 s ($(((t1 - t0) / 1000000)) ms < 3000)" test $(((t1 - t0) / 1000000)) -lt 3000
 done_testing
