@@ -183,7 +183,8 @@ int opt_parse_quiet(const struct opt_cmd *c, const struct opt_cmd *family, size_
 	lo[n] = (struct option){"help", no_argument, NULL, own_h ? OPT_VAL_HELP : 'h'};
 	lo[n + 1] = (struct option){NULL, 0, NULL, 0};
 	short_string(c->opts, n, shorts);
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets where it was in a word
+		     * (-abc) when an earlier parse stopped early */
 	opterr = 0;
 	int ch, r;
 	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
