@@ -18,6 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/mkdirp.h"
+#include "common/rundir.h"
 #include "common/time.h"
 #include "event/event.h"
 
@@ -31,26 +33,24 @@ static int fill_un(const char *path, struct sockaddr_un *un)
 	return 0;
 }
 
-/* mkdir -p of path's directory, mode 0700 for what we create. */
-static int make_parent(const char *path)
+/* The socket's directory: mqlb's run dir is vetted (owned by us, not open to
+ * others: a planted /tmp/mqlb-<uid> must not catch our socket) and made as
+ * rundir.h says; any other directory is made 0700 when missing. Returns 0 or
+ * -errno with why set. */
+static int make_parent(const char *path, char *why, size_t whylen)
 {
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], run[sizeof(dir)];
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (rundir_default(run, sizeof(run)) == 0 && strcmp(dir, run) == 0)
+		return rundir_check(dir, 1, why, whylen);
+	int rc = mkdir_p(dir, 0700);
+	if (rc != 0)
+		snprintf(why, whylen, "cannot create the directory of %s: %s", path, strerror(-rc));
+	return rc;
 }
 
 int director_control_listen(const char *path, char *err, size_t errlen)
@@ -61,10 +61,8 @@ int director_control_listen(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "control socket path too long: %s", path);
 		return rc;
 	}
-	if ((rc = make_parent(path)) != 0) {
-		snprintf(err, errlen, "cannot create the directory of %s: %s", path, strerror(-rc));
+	if ((rc = make_parent(path, err, errlen)) != 0)
 		return rc;
-	}
 	/* A live instance answers a connect: refuse. A stale file does not: replace it. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/opt.h"
 #include "common/parse.h"
+#include "common/rundir.h"
 #include "common/time.h"
 #include "director/dataplane_nft.h"
 #include "director/peers.h"
@@ -37,16 +38,12 @@ int director_name_valid(const char *name)
 int director_control_default_path(const char *name, char *buf, size_t len)
 {
 	struct sockaddr_un un;
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	int n;
+	char dir[sizeof(un.sun_path)];
 	if (len > sizeof(un.sun_path))
 		len = sizeof(un.sun_path);
-	if (geteuid() == 0)
-		n = snprintf(buf, len, "/run/mqlb/director-%s.sock", name);
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(buf, len, "%s/mqlb/director-%s.sock", xdg, name);
-	else
-		n = snprintf(buf, len, "/tmp/mqlb-%u/director-%s.sock", (unsigned)geteuid(), name);
+	if (rundir_default(dir, sizeof(dir)) != 0)
+		return -ENAMETOOLONG;
+	int n = snprintf(buf, len, "%s/director-%s.sock", dir, name);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return 0;

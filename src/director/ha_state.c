@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
+
 static const char *const states[] = {"MASTER", "BACKUP", "FAULT", "STOP"};
 
 int ha_state_valid(const char *s)
@@ -45,26 +47,11 @@ int ha_state_write(const char *path, const char *state)
 	return 0;
 }
 
-/* Reads at most len-1 bytes of path into buf, NUL-terminated. */
-static int read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -errno;
-	ssize_t r = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (r < 0)
-		return -e;
-	buf[r] = '\0';
-	return 0;
-}
-
 int ha_state_read(const char *path, char *buf, size_t len)
 {
 	char raw[32];
 	buf[0] = '\0';
-	int rc = read_small(path, raw, sizeof(raw));
+	int rc = (int)read_small_file(path, raw, sizeof(raw));
 	if (rc < 0)
 		return rc;
 	raw[strcspn(raw, "\r\n")] = '\0';
@@ -98,7 +85,8 @@ int ha_conntrack_count(uint64_t *out)
 	/* /proc/sys/net is resolved in the namespace of the process that opens
 	 * it: this is the director's own namespace's table. */
 	char raw[32], *end;
-	int rc = read_small("/proc/sys/net/netfilter/nf_conntrack_count", raw, sizeof(raw));
+	int rc =
+	    (int)read_small_file("/proc/sys/net/netfilter/nf_conntrack_count", raw, sizeof(raw));
 	if (rc < 0)
 		return rc;
 	errno = 0;

@@ -14,7 +14,6 @@
 
 #include "common/addr.h"
 #include "common/log.h"
-#include "mqtt/probe.h"
 #include "common/time.h"
 
 struct probe_job {

@@ -30,6 +30,12 @@ as_user "$MQLB" cluster up --brokers 1 --base-port 19741 --cpus 0 --memory 0 >"$
 is "$rc" 1 "up there: exit 1"
 ok "  refused" grep -q "refusing run dir $D: owned by uid 0" "$T_TMP/err"
 is "$(ls -A "$D")" "" "  and nothing was written into it"
+# the director's control socket lives in the same run dir and is vetted alike
+as_user timeout 5 "$MQLB" director run --dataplane proxy --listen 127.0.0.1:19742 \
+	--backend 127.0.0.1:19743 --health-interval 0 >"$T_TMP/out" 2>"$T_TMP/err"; rc=$?
+is "$rc" 1 "director run with that default run dir: exit 1"
+ok "  refused, no socket planted there" grep -q "refusing run dir $D: owned by uid 0" "$T_TMP/err"
+is "$(ls -A "$D")" "" "  and nothing was written into it"
 
 # owned by the user but open to others
 chown $U:$U "$D"
