@@ -1,4 +1,4 @@
-# mqlb cluster probe (src/common/mqtt_probe.c) against real sockets: an accepted
+# mqlb cluster probe (src/mqtt/probe.c) against real sockets: an accepted
 # CONNACK, a refused one (reason named), a closed port, a silent listener (the
 # deadline holds), and $SYS values read through one subscription.
 . "$(dirname "$0")/../lib.sh"
