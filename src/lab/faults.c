@@ -14,6 +14,7 @@
 
 #include "common/cli.h"
 #include "common/log.h"
+#include "common/mkdirp.h"
 #include "common/time.h"
 #include "lab/hasync.h"
 #include "lab/inventory.h"
@@ -283,11 +284,10 @@ static int run_variant(const struct lab_opts *o, struct lab_session *s, const ch
 	    .topology = v->topology, .qos = o->qos[0], .clients = o->clients[0], .repeat = rep};
 	struct lab_row row;
 	int failed = 0;
-	snprintf(dir, sizeof(dir), "%s/%s", out, sc->name);
-	mkdir(dir, 0755);
 	snprintf(dir, sizeof(dir), "%s/%s/%s", out, sc->name, v->name);
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		return -errno;
+	int rc = mkdir_p(dir, 0755);
+	if (rc < 0)
+		return rc;
 	struct lab_opts o2 = *o;
 	snprintf(o2.setup, sizeof(o2.setup), "%s/%s", sc->name, v->name);
 	lab_ha_sync_set(sync_mode(v));

@@ -19,6 +19,7 @@
 #include "common/cli.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/mkdirp.h"
 #include "common/rundir.h"
 #include "common/time.h"
 #include "director/director.h"
@@ -228,22 +229,6 @@ static int write_lab_json(const char *out, const struct lab_env *env, const stru
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* IPVS as the director sees it: /proc/net/ip_vs when the module is loaded,
  * else whether the generic netlink family "IPVS" resolves (which loads the
  * module where the kernel has it). */
@@ -431,8 +416,9 @@ int lab_session_open(const struct lab_opts *o, struct lab_session *s)
 		log_error("lab: --out path longer than 400 bytes");
 		goto fail;
 	}
-	if (mkdir_p(out) < 0) {
-		log_error("lab: cannot create %s: %s", out, strerror(errno));
+	int mk = mkdir_p(out, 0755);
+	if (mk < 0) {
+		log_error("lab: cannot create %s: %s", out, strerror(-mk));
 		goto fail;
 	}
 	if (out[0] != '/') { /* children log and write here: make it absolute */
