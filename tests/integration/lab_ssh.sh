@@ -1,5 +1,5 @@
 # mqlb lab run --inventory: the study on five "hosts" reached only over SSH
-# (network namespaces, each with its own real sshd; lab_ssh_hosts.sh), against
+# (network namespaces, each with its own real sshd; lab_ssh_hosts.bash), against
 # the same point run locally in the lab's own namespaces: the same exact
 # counts; every file collected; clocks measured; nothing left on any host after
 # a run or Ctrl-C; a bad inventory, an unreachable host, a wrong key and a
@@ -8,7 +8,7 @@
 need_root
 need ip nft mosquitto
 "$MQLB" lab run --help 2>/dev/null | grep -q -- --inventory || skip_all "no lab run --inventory"
-. "$(dirname "$0")/lab_ssh_hosts.sh"
+. "$(dirname "$0")/lab_ssh_hosts.bash"
 
 POINT=(--quick --topology distributed --qos 1 --dataplane nft)
 SSH=(--inventory "$S5_INV" --remote-mqlb "$MQLB")

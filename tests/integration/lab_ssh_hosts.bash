@@ -1,4 +1,4 @@
-# lab_ssh_hosts.sh — sourced by lab_ssh*.sh after tests/lib.sh: five "hosts"
+# lab_ssh_hosts.bash — sourced by lab_ssh*.sh after tests/lib.sh: five "hosts"
 # for `mqlb lab run --inventory`, each a network namespace running its own real
 # OpenSSH server (Debian openssh-server), on one bridge with the root namespace:
 #   root namespace   198.18.57.1   (the controlling lab)
