@@ -1,5 +1,5 @@
 # mqlb lab search and lab faults --inventory: the same five "hosts" reached
-# only over SSH as lab_ssh.sh (lab_ssh_hosts.sh, its own names and subnet).
+# only over SSH as lab_ssh.sh (lab_ssh_hosts.bash, its own names and subnet).
 # search: a --quick point of the thesis setup gives the same exact counts over
 # SSH as in the lab's own namespaces. faults: broker-restart kills broker 2 and
 # starts it again by a command over ssh on the brokers' host (faults.log says
@@ -11,7 +11,7 @@ need_root
 need ip nft mosquitto
 "$MQLB" lab faults --help 2>/dev/null | grep -q -- --inventory || skip_all "no lab faults --inventory"
 S5_PREFIX=s9 S5_NET=198.18.59
-. "$(dirname "$0")/lab_ssh_hosts.sh"
+. "$(dirname "$0")/lab_ssh_hosts.bash"
 
 SSH=(--inventory "$S5_INV" --remote-mqlb "$MQLB")
 # LAB_SSH_PARTS: which parts run (default all): refused, search, faults
