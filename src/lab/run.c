@@ -335,6 +335,33 @@ static int peers_key_write(struct run_ctx *c, char *path, size_t len)
 	return w == (ssize_t)(2 * sizeof(key) + 1) ? 0 : -EIO;
 }
 
+/* Appends director i's mode flags to argv at n (8 slots at most): --mode for
+ * the kernel dataplanes, --snat to the back VIP when the ha topology syncs,
+ * --vrrp-state (vrrp, len bytes, holds the path) in an ha topology, and the
+ * lab's --health-interval. Returns the new n. */
+static int director_mode_flags(struct run_ctx *c, int i, char **argv, int n, char *vrrp, size_t len)
+{
+	enum lab_topology t = c->run->topology;
+	if (strcmp(c->dataplane, "proxy") != 0) {
+		argv[n++] = "--mode";
+		argv[n++] = c->env->hosts == LAB_HOSTS_LOOPBACK ? "local" : "nat";
+	}
+	if (lab_topology_ha(t) && lab_ha_sync_active(c->env)) {
+		argv[n++] = "--snat"; /* the back VIP keepalived moves (hasync.h) */
+		argv[n++] = LAB_HA_BACK_VIP;
+	}
+	if (lab_topology_ha(t)) { /* status shows keepalived's state */
+		snprintf(vrrp, len, "%s/vrrp-d%d.state", c->dir, i + 1);
+		argv[n++] = "--vrrp-state";
+		argv[n++] = vrrp;
+	}
+	if (c->o->health_interval) {
+		argv[n++] = "--health-interval";
+		argv[n++] = (char *)c->o->health_interval;
+	}
+	return n;
+}
+
 static int directors_start(struct run_ctx *c)
 {
 	enum lab_topology t = c->run->topology;
@@ -385,24 +412,8 @@ static int directors_start(struct run_ctx *c)
 		argv[n++] = c->dataplane;
 		argv[n++] = "--scheduler";
 		argv[n++] = c->scheduler;
-		if (strcmp(c->dataplane, "proxy") != 0) {
-			argv[n++] = "--mode";
-			argv[n++] = c->env->hosts == LAB_HOSTS_LOOPBACK ? "local" : "nat";
-		}
-		if (lab_topology_ha(t) && lab_ha_sync_active(c->env)) {
-			argv[n++] = "--snat"; /* the back VIP keepalived moves (hasync.h) */
-			argv[n++] = LAB_HA_BACK_VIP;
-		}
 		char vrrp[1200];
-		if (lab_topology_ha(t)) { /* status shows keepalived's state */
-			snprintf(vrrp, sizeof(vrrp), "%s/vrrp-d%d.state", c->dir, i + 1);
-			argv[n++] = "--vrrp-state";
-			argv[n++] = vrrp;
-		}
-		if (c->o->health_interval) {
-			argv[n++] = "--health-interval";
-			argv[n++] = (char *)c->o->health_interval;
-		}
+		n = director_mode_flags(c, i, argv, n, vrrp, sizeof(vrrp));
 		argv[n++] = "--name";
 		argv[n++] = c->dir_name[i];
 		argv[n++] = "--control";

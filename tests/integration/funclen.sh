@@ -30,10 +30,9 @@ lab/search.c:write_md 127 lab search: another engineer
 lab/run.c:lab_run_one 124 lab run: another engineer
 lab/report.c:lab_report 114 lab report: another engineer
 lab/run.c:bench_start 101 lab run: another engineer
-lab/run.c:directors_start 95 lab run: another engineer
+lab/run.c:directors_start 83 lab run: the per-director loop; its flags are in director_mode_flags
 lab/report.c:write_evidence 83 lab report: another engineer
 lab/search.c:lab_search_why 81 lab search: another engineer
-lab/search.c:lab_search_rebuild 81 lab search: another engineer
 '
 # FILE:FUNCTION -> its limit, read once (a fork per function made this test
 # take 20 s where forks are slow)
