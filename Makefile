@@ -17,7 +17,7 @@ CLANG       ?= clang
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 FUZZ_SECONDS ?= 60
-FUZZ_CHECK_SECONDS ?= 5
+FUZZ_CHECK_SECONDS ?= 3
 # the test build (three flavours of every object) uses every core unless make -j was given
 CHECK_JOBS  ?= $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(shell nproc 2>/dev/null || echo 1))
 
