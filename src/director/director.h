@@ -135,6 +135,8 @@ int director_control_serve(struct director_control_server **out, struct event_lo
 			   int listen_fd, director_control_fn fn, void *ctx);
 /* Closes the open connections and unregisters listen_fd (not closed). NULL ok. */
 void director_control_server_free(struct director_control_server *s);
+/* The server's counters (accepted, served, full, refusals by reason), owned by
+ * s and updated on its loop: read them on that thread (status does). */
 const struct director_control_stats *
 director_control_stats(const struct director_control_server *s);
 /* Framing of a request: the bytes received so far, buf[0..len). Returns the

@@ -193,6 +193,7 @@ struct proxy_limits;
  * when both are 0. Returns 0 or -1 (out of memory). */
 int proxy_limits_new(struct proxy_limits **out, unsigned per_source, unsigned rate,
 		     unsigned max_conns);
+/* Frees l and its per-source table; NULL is a no-op. */
 void proxy_limits_free(struct proxy_limits *l);
 /* Its memory (0 for NULL). */
 size_t proxy_limits_bytes(const struct proxy_limits *l);
@@ -200,6 +201,8 @@ size_t proxy_limits_bytes(const struct proxy_limits *l);
  * PROXY_REJ_SOURCE_CONNS or PROXY_REJ_SOURCE_RATE. Thread-safe; NULL admits. */
 enum proxy_reject proxy_limits_admit(struct proxy_limits *l, const struct sockaddr_storage *src,
 				     uint64_t now);
+/* The admitted connection from src has closed: its count for src goes down.
+ * Call once per PROXY_REJ_NONE admit. Thread-safe; NULL is a no-op. */
 void proxy_limits_release(struct proxy_limits *l, const struct sockaddr_storage *src);
 /* The Keep Alive (seconds) of a complete CONNECT in b[0..len), 0 if absent. */
 uint32_t proxy_connect_keepalive(const uint8_t *b, size_t len);
