@@ -13,6 +13,7 @@
 
 #include "cluster/cluster.h"
 #include "common/fdio.h"
+#include "common/proc.h"
 #include "common/rundir.h"
 
 void cluster_run_path(const struct cluster_spec *s, const char *file, char *out, size_t len)
@@ -140,12 +141,8 @@ int cluster_state_read(const char *run_dir, struct cluster_state *st)
  * byte), or 0 when it cannot be read. */
 static char proc_state_letter(int pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small_file(path, buf, sizeof(buf)) <= 0)
-		return 0;
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' ? rp[2] : 0;
+	struct proc_stat ps;
+	return proc_stat_read(pid, &ps) == 0 ? ps.state : 0;
 }
 
 /* Is pid mosquitto with this broker's config on its command line? */

@@ -50,6 +50,7 @@
 
 #include "common/addr.h"
 #include "common/jsonread.h"
+#include "common/proc.h"
 #include "common/log.h"
 #include "director/conntrack.h"
 #include "director/director.h"
@@ -438,31 +439,6 @@ static int vip_taken(struct nft_state *st, const struct director *d, char *owner
 	return found;
 }
 
-/* Process start time (clock ticks since boot, /proc/PID/stat field 22) and
- * liveness: 0 when pid is gone or a zombie. */
-static unsigned long long proc_start(long pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* the command may hold spaces and parentheses */
-	char state = 0;
-	unsigned long long start = 0;
-	if (!p ||
-	    sscanf(p + 1,
-		   " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-		   "%*s %*s %*s %*s %llu",
-		   &state, &start) != 2 ||
-	    state == 'Z')
-		return 0;
-	return start;
-}
-
 /* The owner mark of our table: a named counter "owner_<pid>_<start time>", so
  * a director restarted after a crash (SIGKILL: no cleanup) can tell its dead
  * predecessor's table from a live director's of the same name. */
@@ -470,7 +446,7 @@ static void mark_owner(struct nft_state *st, const struct director *d)
 {
 	char cmd[160];
 	snprintf(cmd, sizeof(cmd), "add counter %s %s owner_%ld_%llu\n", director_nft_family(d),
-		 st->table, (long)getpid(), proc_start(getpid()));
+		 st->table, (long)getpid(), proc_start_time(getpid()));
 	if (run(st, cmd, NULL, 0) < 0)
 		log_warn("nft: could not mark table %s as ours (a restart after a crash will "
 			 "not take it over)",
@@ -494,7 +470,7 @@ static int stale_table(struct nft_state *st, const struct director *d, long *pid
 	const char *m = out ? strstr(out, "counter owner_") : NULL;
 	if (!m || sscanf(m, "counter owner_%ld_%llu", pid, &start) != 2 || *pid <= 0)
 		return 0;
-	return proc_start(*pid) != start;
+	return proc_start_time((pid_t)*pid) != start;
 }
 
 /* Creates the table; a stale one of ours (see stale_table) is deleted and the

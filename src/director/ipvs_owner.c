@@ -7,37 +7,13 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/proc.h"
 
 /* "<control>.ipvs" into buf; 0 or -ENAMETOOLONG. */
 static int owner_path(const char *control_path, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s.ipvs", control_path);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* Start time of pid (clock ticks since boot, /proc/PID/stat field 22); 0 when
- * it is gone or a zombie. */
-static unsigned long long proc_start(long pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')'); /* the command may hold spaces and parentheses */
-	char state = 0;
-	unsigned long long start = 0;
-	if (!p ||
-	    sscanf(p + 1,
-		   " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-		   "%*s %*s %*s %*s %llu",
-		   &state, &start) != 2 ||
-	    state == 'Z')
-		return 0;
-	return start;
 }
 
 int ipvs_owner_write(const char *control_path, const struct sockaddr_storage *svc)
@@ -49,7 +25,7 @@ int ipvs_owner_write(const char *control_path, const struct sockaddr_storage *sv
 	FILE *f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "owner %ld %llu %s\n", (long)getpid(), proc_start(getpid()),
+	fprintf(f, "owner %ld %llu %s\n", (long)getpid(), proc_start_time(getpid()),
 		addr_format(svc, a, sizeof(a)));
 	if (fclose(f) != 0 || rename(tmp, path) != 0) { /* whole or not at all */
 		int e = -errno;
@@ -82,5 +58,5 @@ int ipvs_owner_stale(const char *control_path, const struct sockaddr_storage *sv
 		*pid = n == 3 ? *pid : 0;
 		return 0; /* not a record of this service */
 	}
-	return proc_start(*pid) != start;
+	return proc_start_time((pid_t)*pid) != start;
 }

@@ -12,6 +12,7 @@
 
 #include "common/fdio.h"
 #include "common/jsonread.h"
+#include "common/proc.h"
 #include "director/director.h"
 #include "monitor/monitor.h"
 #include "monitor/monitor_refused.h"
@@ -24,22 +25,13 @@ int monitor_proc_read(int pid, uint64_t *cpu_ns, uint64_t *rss_bytes)
 		tick = sysconf(_SC_CLK_TCK);
 		page = sysconf(_SC_PAGESIZE);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	ssize_t n = read_small_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return n == -ENOENT ? -ESRCH : (int)n;
-	/* comm may hold spaces and ')': fields start after the last ')' */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	unsigned long long ut, st;
-	char state;
-	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &state, &ut,
-		   &st) != 3)
-		return -EINVAL;
-	if (state == 'Z' || state == 'X')
+	struct proc_stat ps;
+	int rc = proc_stat_read(pid, &ps);
+	if (rc < 0)
+		return rc;
+	if (ps.state == 'Z' || ps.state == 'X')
 		return -ESRCH;
-	*cpu_ns = (ut + st) * (1000000000ULL / (unsigned long long)tick);
+	*cpu_ns = (ps.utime + ps.stime) * (1000000000ULL / (unsigned long long)tick);
 	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
 	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -ESRCH;
