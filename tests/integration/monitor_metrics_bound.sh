@@ -6,6 +6,7 @@
 # (monitor_csv.sh does the same deadline and the connection cap against a
 # real cluster.) Port 19561.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../drip.bash"
 need python3
 PORT=19561
 "$MQLB" monitor --out "$T_TMP/o" --run-dir "$T_TMP/none" --director "$T_TMP/nodir.sock" \
@@ -15,6 +16,7 @@ track $MON
 wait_port 127.0.0.1 $PORT 10 || { echo "not ok 1 - /metrics listens"; exit 1; }
 timeout 20 python3 - 127.0.0.1 $PORT >"$T_TMP/out" 2>&1 <<'PY'
 import socket, sys, threading, time
+import drip as dripper
 host, port = sys.argv[1], int(sys.argv[2])
 out = {}
 def huge():
@@ -36,20 +38,7 @@ def huge():
     out["huge_status"] = got.split(b"\r\n", 1)[0].decode(errors="replace").replace(" ", "_")
 def drip():
     s = socket.create_connection((host, port))
-    t0 = time.monotonic()
-    s.settimeout(0.5)
-    for c in b"GET /metrics HTTP/1.0" * 4:  # never an end of line
-        try:
-            s.send(bytes([c]))
-            if s.recv(1) == b"":
-                break
-        except socket.timeout:
-            continue
-        except OSError:
-            break
-        if time.monotonic() - t0 > 8:
-            break
-    out["drip_s"] = time.monotonic() - t0
+    out["drip_s"] = dripper.drip(s, 0.5, b"GET /metrics HTTP/1.0" * 4)  # never an end of line
 def scrape():
     time.sleep(1.0)
     s = socket.create_connection((host, port))
