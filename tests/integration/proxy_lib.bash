@@ -67,3 +67,41 @@ broker_of() {
 		grep -q " as $id (" "$f" && echo "$f"
 	done
 }
+
+# px_haproxy_accept LISTEN_PORT BROKER_PORT: writes $T_TMP/haproxy.cfg for a
+# real PROXY-protocol reader, HAProxy `bind 127.0.0.1:LISTEN accept-proxy` in
+# front of the broker on BROKER_PORT, which logs each session as
+# "client=ADDR:PORT" (the address the header carried) to $T_TMP/haproxy.log.
+px_haproxy_accept() {
+	cat >"$T_TMP/haproxy.cfg" <<EOC
+global
+	log stdout format raw local0
+defaults
+	mode tcp
+	log global
+	option logasap
+	log-format "client=%ci:%cp"
+	timeout connect 3s
+	timeout client 30s
+	timeout server 30s
+frontend f
+	bind 127.0.0.1:$1 accept-proxy
+	default_backend b
+backend b
+	server s1 127.0.0.1:$2
+EOC
+}
+
+# px_haproxy_start LISTEN_PORT: starts HAProxy on that config (tracked; the log
+# appends, so a restart keeps the earlier sessions), waits for its port. Sets
+# HAP_PID. Bails out of the test when it does not listen within 5 s.
+px_haproxy_start() {
+	haproxy -db -f "$T_TMP/haproxy.cfg" >>"$T_TMP/haproxy.log" 2>&1 &
+	HAP_PID=$!
+	track $HAP_PID
+	wait_port 127.0.0.1 "$1" 5 || {
+		echo "Bail out! haproxy did not start"
+		cat "$T_TMP/haproxy.log"
+		exit 1
+	}
+}

@@ -15,26 +15,8 @@
 need mosquitto haproxy $PY
 
 start_mosquitto 19851 || exit 1
-cat >"$T_TMP/haproxy.cfg" <<EOF
-global
-	log stdout format raw local0
-defaults
-	mode tcp
-	log global
-	option logasap
-	log-format "client=%ci:%cp"
-	timeout connect 3s
-	timeout client 30s
-	timeout server 30s
-frontend f
-	bind 127.0.0.1:19852 accept-proxy
-	default_backend b
-backend b
-	server s1 127.0.0.1:19851
-EOF
-haproxy -db -f "$T_TMP/haproxy.cfg" >"$T_TMP/haproxy.log" 2>&1 &
-track $!
-wait_port 127.0.0.1 19852 5 || { echo "Bail out! haproxy did not start"; cat "$T_TMP/haproxy.log"; exit 1; }
+px_haproxy_accept 19852 19851
+px_haproxy_start 19852
 px_start s 127.0.0.1:19850 --backend 127.0.0.1:19852 --send-proxy-v2 --health-interval 0 || exit 1
 px_start a 127.0.0.1:19853 --backend 127.0.0.1:19852 --accept-proxy --send-proxy-v2 \
 	--health-interval 0 || exit 1

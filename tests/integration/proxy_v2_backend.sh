@@ -18,26 +18,8 @@ start_mosquitto 19981 "log_type all" || exit 1
 LOG1=$MOSQ_LOG
 start_mosquitto 19983 "log_type all" || exit 1
 LOG2=$MOSQ_LOG
-cat >"$T_TMP/haproxy.cfg" <<EOF
-global
-	log stdout format raw local0
-defaults
-	mode tcp
-	log global
-	option logasap
-	log-format "client=%ci:%cp"
-	timeout connect 3s
-	timeout client 30s
-	timeout server 30s
-frontend f
-	bind 127.0.0.1:19982 accept-proxy
-	default_backend b
-backend b
-	server s1 127.0.0.1:19981
-EOF
-haproxy -db -f "$T_TMP/haproxy.cfg" >"$T_TMP/haproxy.log" 2>&1 &
-track $!
-wait_port 127.0.0.1 19982 5 || { echo "Bail out! haproxy did not start"; cat "$T_TMP/haproxy.log"; exit 1; }
+px_haproxy_accept 19982 19981
+px_haproxy_start 19982
 px_start pb 127.0.0.1:19980 --backend 127.0.0.1:19982,send-proxy-v2 \
 	--backend 127.0.0.1:19983,weight=1 --health-interval 0 || exit 1
 

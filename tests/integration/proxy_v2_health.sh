@@ -17,29 +17,8 @@ start_mosquitto 19986 "log_type all" || exit 1
 LOG1=$MOSQ_LOG
 start_mosquitto 19988 "log_type all" || exit 1
 LOG2=$MOSQ_LOG
-cat >"$T_TMP/haproxy.cfg" <<EOC
-global
-	log stdout format raw local0
-defaults
-	mode tcp
-	log global
-	option logasap
-	log-format "client=%ci:%cp"
-	timeout connect 3s
-	timeout client 30s
-	timeout server 30s
-frontend f
-	bind 127.0.0.1:19987 accept-proxy
-	default_backend b
-backend b
-	server s1 127.0.0.1:19986
-EOC
-start_haproxy() {
-	haproxy -db -f "$T_TMP/haproxy.cfg" >>"$T_TMP/haproxy.log" 2>&1 &
-	HAP_PID=$!
-	track $HAP_PID
-	wait_port 127.0.0.1 19987 5 || { echo "Bail out! haproxy did not start"; cat "$T_TMP/haproxy.log"; exit 1; }
-}
+px_haproxy_accept 19987 19986
+start_haproxy() { px_haproxy_start 19987; }
 start_haproxy
 px_start hv 127.0.0.1:19989 --backend 127.0.0.1:19987,send-proxy-v2 \
 	--backend 127.0.0.1:19988 --health-interval 200ms --health-timeout 150ms || exit 1
