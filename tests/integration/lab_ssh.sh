@@ -13,45 +13,6 @@ need ip nft mosquitto
 POINT=(--quick --topology distributed --qos 1 --dataplane nft)
 SSH=(--inventory "$S5_INV" --remote-mqlb "$MQLB")
 
-# lab RC-VAR OUT ERR ARGS...: mqlb lab ..., waiting (bounded) while another
-# engineer's lab holds the machine's lab lock
-lab() {
-	local _var=$1 _out=$2 _err=$3 _i _rc
-	shift 3
-	for _i in $(seq 1 120); do
-		timeout -k 10 240 "$MQLB" lab "$@" >"$_out" 2>"$_err"
-		_rc=$?
-		grep -q "another mqlb lab run is in progress" "$_err" || break
-		sleep 5
-	done
-	printf -v "$_var" %s "$_rc"
-}
-
-# what the lab may leave on the "hosts" (they share this filesystem)
-left_dirs() { find /tmp -maxdepth 1 -name 'mqlb-lab.*' | wc -l; }
-left_procs() { pgrep -f '/tmp/mqlb-lab\.' | wc -l; }
-left_tables() {
-	local n=0 h
-	for h in d1 d2; do
-		n=$((n + $(ip netns exec "mqlb-s5-$h" nft list tables 2>/dev/null | grep -c 'mqlb-lab-')))
-	done
-	echo "$n"
-}
-left_masters() { find /run/mqlb -maxdepth 1 -name 'ssh-*' 2>/dev/null | wc -l; }
-# the brokers' cgroups (mqlb/lab-b*) have the names a local lab's have: look
-# while holding the lab lock, so that no other lab's brokers are running
-left_cgroups() {
-	flock -w 600 /run/mqlb/lab.lock \
-		find /sys/fs/cgroup -maxdepth 4 -type d -path '*mqlb/lab-b*' 2>/dev/null | wc -l
-}
-nothing_left() { # nothing_left WHEN
-	is "$(left_dirs)" 0 "$1: no work dir (/tmp/mqlb-lab.*) left on any host"
-	is "$(left_procs)" 0 "$1: no process of the lab left on any host"
-	is "$(left_tables)" 0 "$1: no director nft table left on the director hosts"
-	is "$(left_masters)" 0 "$1: no SSH master connection left"
-	is "$(left_cgroups)" 0 "$1: no broker cgroup left"
-}
-
 # 1. a bad inventory: exit 2, the line named, nothing contacted
 printf 'brokers root@%s.31 %s.31\ndirector root@x 10.0.0.300\n' "$S5_NET" "$S5_NET" >"$T_TMP/bad.inv"
 "$MQLB" lab run "${POINT[@]}" --inventory "$T_TMP/bad.inv" --out "$T_TMP/bad" 2>"$T_TMP/bad.err"
