@@ -148,16 +148,24 @@ static void consume(uint8_t *rx, size_t *rx_len, size_t n)
 	*rx_len -= n;
 }
 
-/* CONNECT -> CONNACK on a connected fd. */
+/* CONNECT -> CONNACK on a connected fd; pre (may be NULL) goes first, in the
+ * same write. */
 static int handshake(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint16_t keepalive_s,
-		     uint64_t deadline, const char *a, char *err, size_t errlen)
+		     const struct mqtt_probe_pre *pre, uint64_t deadline, const char *a, char *err,
+		     size_t errlen)
 {
-	uint8_t buf[128];
+	uint8_t buf[MQTT_PROBE_PRE_MAX + 128];
+	size_t pl = pre ? pre->len : 0;
 	char id[64];
-	snprintf(id, sizeof(id), "mqlb-probe-%d-%u", (int)getpid(),
+	if (pl > MQTT_PROBE_PRE_MAX)
+		return -EINVAL;
+	if (pl)
+		memcpy(buf, pre->bytes, pl);
+	snprintf(id, sizeof(id), "mqlb-probe-%d-%s%u", (int)getpid(),
+		 pre && pre->tag ? pre->tag : "",
 		 __atomic_fetch_add(&probe_counter, 1, __ATOMIC_RELAXED));
-	int len = mqtt_probe_build_connect(buf, sizeof(buf), id, keepalive_s);
-	int r = send_all(fd, buf, (size_t)len, deadline);
+	int len = mqtt_probe_build_connect(buf + pl, sizeof(buf) - pl, id, keepalive_s);
+	int r = len < 0 ? len : send_all(fd, buf, pl + (size_t)len, deadline);
 	if (r) {
 		errbuf_printf(err, errlen, "%s: sending CONNECT: %s", a, strerror(-r));
 		return r;
@@ -200,8 +208,10 @@ static int handshake(int fd, uint8_t *rx, size_t cap, size_t *rx_len, uint16_t k
 	return 0;
 }
 
-int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns,
-			  uint64_t timeout_ns, char *err, size_t errlen)
+/* mqtt_probe_connack_ns with pre (may be NULL) before the CONNECT. */
+static int probe_connack(const struct sockaddr_storage *addr, const char *netns,
+			 const struct mqtt_probe_pre *pre, uint64_t timeout_ns, char *err,
+			 size_t errlen)
 {
 	uint64_t deadline = time_mono_ns() + timeout_ns;
 	char a[ADDR_STRLEN];
@@ -211,7 +221,7 @@ int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns
 	int fd = connect_deadline(addr, netns, deadline, err, errlen);
 	if (fd < 0)
 		return fd;
-	int r = handshake(fd, rx, sizeof(rx), &rx_len, 10, deadline, a, err, errlen);
+	int r = handshake(fd, rx, sizeof(rx), &rx_len, 10, pre, deadline, a, err, errlen);
 	if (r == 0) {
 		uint8_t disc[2];
 		mqtt_encode_disconnect(0, MQTT_V311, disc, sizeof(disc));
@@ -219,6 +229,18 @@ int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns
 	}
 	close(fd);
 	return r;
+}
+
+int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns,
+			  uint64_t timeout_ns, char *err, size_t errlen)
+{
+	return probe_connack(addr, netns, NULL, timeout_ns, err, errlen);
+}
+
+int mqtt_probe_connack_pre(const struct sockaddr_storage *addr, const struct mqtt_probe_pre *pre,
+			   uint64_t timeout_ns, char *err, size_t errlen)
+{
+	return probe_connack(addr, NULL, pre, timeout_ns, err, errlen);
 }
 
 int mqtt_probe_connack(const struct sockaddr_storage *addr, uint64_t timeout_ns, char *err,
@@ -274,7 +296,7 @@ int mqtt_probe_sys_open(struct mqtt_probe_sys_conn *c, const struct sockaddr_sto
 	if (fd < 0)
 		return fd;
 	c->keepalive_ns = 30 * NS_PER_S;
-	int r = handshake(fd, c->rx, sizeof(c->rx), &c->rx_len, 30, deadline, a, err, errlen);
+	int r = handshake(fd, c->rx, sizeof(c->rx), &c->rx_len, 30, NULL, deadline, a, err, errlen);
 	if (r == 0)
 		r = send_all(fd, buf, (size_t)len, deadline);
 	/* Retained PUBLISHes may arrive before the SUBACK (Mosquitto sends SUBACK

@@ -41,6 +41,21 @@ int mqtt_probe_connack(const struct sockaddr_storage *addr, uint64_t timeout_ns,
 int mqtt_probe_connack_ns(const struct sockaddr_storage *addr, const char *netns,
 			  uint64_t timeout_ns, char *err, size_t errlen);
 
+/* What a probe sends before its CONNECT, in the same write: e.g. the PROXY v2
+ * LOCAL header a backend behind send-proxy-v2 requires (the director's health
+ * checks). tag (may be NULL) goes into the client id, "mqlb-probe-<pid>-<tag><n>",
+ * so that a broker's log tells these probes apart. */
+#define MQTT_PROBE_PRE_MAX 64
+struct mqtt_probe_pre {
+	const uint8_t *bytes;
+	size_t len; /* at most MQTT_PROBE_PRE_MAX (more: -EINVAL) */
+	const char *tag;
+};
+/* mqtt_probe_connack() with pre (may be NULL) before the CONNECT; the same
+ * returns. */
+int mqtt_probe_connack_pre(const struct sockaddr_storage *addr, const struct mqtt_probe_pre *pre,
+			   uint64_t timeout_ns, char *err, size_t errlen);
+
 /* One value as last published on a topic (borrowed from struct mqtt_probe_sys_conn). */
 struct mqtt_probe_sys_value {
 	char topic[MQTT_PROBE_SYS_TOPIC_MAX];
