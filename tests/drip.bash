@@ -6,6 +6,8 @@
 #       newline is the caller's choice), reading in between, until the server
 #       closes or limit seconds pass; returns the seconds it was kept
 #   idle(sock, limit=8): sends nothing; returns the seconds until it was cut
+#   scrape(host, port, limit=5): GET /metrics HTTP/1.0 on a new connection,
+#       read to the end; returns (seconds from before the connect, body)
 mkdir -p "$T_TMP/py"
 cat >"$T_TMP/py/drip.py" <<'PY'
 import socket, time
@@ -34,5 +36,18 @@ def idle(s, limit=8):
     except OSError:
         pass
     return time.monotonic() - t0
+
+def scrape(host, port, limit=5):
+    t0 = time.monotonic()
+    s = socket.create_connection((host, port))
+    s.settimeout(limit)
+    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    body = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        body += b
+    return time.monotonic() - t0, body
 PY
 export PYTHONPATH="$T_TMP/py${PYTHONPATH:+:$PYTHONPATH}"

@@ -186,7 +186,7 @@ track $MON7
 wait_port 127.0.0.1 19297 10
 timeout 20 python3 - 127.0.0.1 19297 >"$T_TMP/drip" 2>&1 <<'PY'
 import socket, sys, threading, time
-from drip import drip as drip_sock, idle as idle_sock
+from drip import drip as drip_sock, idle as idle_sock, scrape
 host, port = sys.argv[1], int(sys.argv[2])
 out = {}
 def drip(name, gap):  # never a newline
@@ -201,17 +201,7 @@ for k in range(8):
     ts.append(threading.Thread(target=idle, args=(k,)))
     ts[-1].start()
 time.sleep(2.4)  # the first 8 were cut at 2 s; two wait in the backlog or hold a slot
-t0 = time.monotonic()
-s = socket.create_connection((host, port))
-s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-s.settimeout(5)
-body = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    body += b
-out["scrape"] = time.monotonic() - t0
+out["scrape"], body = scrape(host, port)
 out["scrape_ok"] = int(b"mqlb_monitor_samples_total" in body)
 for t in ts:
     t.join()

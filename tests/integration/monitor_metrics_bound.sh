@@ -41,17 +41,7 @@ def drip():
     out["drip_s"] = dripper.drip(s, 0.5, b"GET /metrics HTTP/1.0" * 4)  # never an end of line
 def scrape():
     time.sleep(1.0)
-    s = socket.create_connection((host, port))
-    t0 = time.monotonic()
-    s.settimeout(5)
-    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
-    body = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        body += b
-    out["scrape_s"] = time.monotonic() - t0
+    out["scrape_s"], body = dripper.scrape(host, port)
     out["scrape_ok"] = int(b"mqlb_monitor_samples_total" in body)
 ts = [threading.Thread(target=f) for f in (huge, drip, scrape)]
 for t in ts:
